@@ -1,0 +1,216 @@
+package jeton
+
+import (
+	"slices"
+	"time"
+)
+
+// Institution is a tenant: a bank, credit union or fintech. Every other row belongs to
+// exactly one institution.
+type Institution struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ClientStatus is a client's lifecycle state. Only active clients authenticate.
+type ClientStatus string
+
+// Client statuses. Deleted is a soft delete: the row stays so that audit trails and
+// token introspection can still name the client.
+const (
+	ClientActive   ClientStatus = "active"
+	ClientDisabled ClientStatus = "disabled"
+	ClientDeleted  ClientStatus = "deleted"
+)
+
+// AuthMethod is a token-endpoint client authentication method, as registered in the
+// IANA "OAuth Token Endpoint Authentication Methods" registry (RFC 7591 §2, OIDC Core §9).
+type AuthMethod string
+
+// Client authentication methods.
+const (
+	AuthSecretBasic AuthMethod = "client_secret_basic"
+	AuthSecretPost  AuthMethod = "client_secret_post"
+	AuthSecretJWT   AuthMethod = "client_secret_jwt"
+	AuthPrivateKey  AuthMethod = "private_key_jwt"
+	AuthNone        AuthMethod = "none"
+)
+
+// Valid reports whether m is a known method.
+func (m AuthMethod) Valid() bool {
+	switch m {
+	case AuthSecretBasic, AuthSecretPost, AuthSecretJWT, AuthPrivateKey, AuthNone:
+		return true
+	}
+	return false
+}
+
+// Grant types (RFC 6749 §4, §6).
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// TokenFormat is the access-token format a client receives.
+type TokenFormat string
+
+// Access-token formats: RFC 9068 JWTs (the default) or opaque handles that only
+// introspection (RFC 7662) can read.
+const (
+	FormatJWT    TokenFormat = "jwt"
+	FormatOpaque TokenFormat = "opaque"
+)
+
+// KeyFormat says how a client's public key was registered.
+type KeyFormat string
+
+// Client public-key formats.
+const (
+	KeyPEM  KeyFormat = "pem"  // PKIX "PUBLIC KEY" PEM block
+	KeyX509 KeyFormat = "x509" // PEM "CERTIFICATE"
+	KeyJWKS KeyFormat = "jwks" // RFC 7517 JWK Set, JSON
+)
+
+// ClientKey is one registered public key of a client (for private_key_jwt).
+type ClientKey struct {
+	Format KeyFormat `json:"format"`
+	Data   string    `json:"data"`
+}
+
+// Client is an OAuth client (RFC 6749 §2) registered by an institution.
+type Client struct {
+	ID            string       `json:"client_id"`
+	InstitutionID string       `json:"institution_id"`
+	Name          string       `json:"name"`
+	Status        ClientStatus `json:"status"`
+	AuthMethod    AuthMethod   `json:"auth_method"`
+	// SecretDigest is SHA-256 of the server-generated 256-bit secret (DESIGN rule 5).
+	SecretDigest []byte `json:"-"`
+	// PreviousSecretDigest keeps working until PreviousSecretExpiresAt after a rotation.
+	PreviousSecretDigest    []byte      `json:"-"`
+	PreviousSecretExpiresAt time.Time   `json:"-"`
+	PublicKeys              []ClientKey `json:"public_keys,omitempty"`
+	// Institutions this client may act for; always includes InstitutionID.
+	Institutions    []string      `json:"institutions"`
+	Grants          []string      `json:"grants"`
+	Scopes          []string      `json:"scopes"`
+	DefaultScopes   []string      `json:"default_scopes"`
+	RedirectURIs    []string      `json:"redirect_uris,omitempty"`
+	TokenFormat     TokenFormat   `json:"token_format"`
+	AccessTokenTTL  time.Duration `json:"access_token_ttl"`
+	RefreshTokenTTL time.Duration `json:"refresh_token_ttl"`
+	SigningAlg      string        `json:"signing_alg"`
+	CreatedAt       time.Time     `json:"created_at"`
+	UpdatedAt       time.Time     `json:"updated_at"`
+}
+
+// AllowsGrant reports whether the client is registered for grant type g.
+func (c *Client) AllowsGrant(g string) bool { return slices.Contains(c.Grants, g) }
+
+// ActsFor reports whether the client may obtain tokens for institution id.
+func (c *Client) ActsFor(id string) bool {
+	return id == c.InstitutionID || slices.Contains(c.Institutions, id)
+}
+
+// CustomerStatus is a customer's lifecycle state.
+type CustomerStatus string
+
+// Customer statuses.
+const (
+	CustomerActive   CustomerStatus = "active"
+	CustomerDisabled CustomerStatus = "disabled"
+)
+
+// Customer is an institution's end user (a digital-banking login).
+type Customer struct {
+	ID            string `json:"id"`
+	InstitutionID string `json:"institution_id"`
+	Username      string `json:"username"`
+	// PasswordHash is an argon2id PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
+	PasswordHash   string         `json:"-"`
+	Claims         map[string]any `json:"claims,omitempty"`
+	Status         CustomerStatus `json:"status"`
+	FailedAttempts int            `json:"failed_attempts"`
+	// LockedUntil is set by the lockout policy; zero when not locked.
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// SigningKey is one of jeton's own token-signing keys. The private part is stored only
+// encrypted (AES-256-GCM under the key-encryption key, DESIGN rule 5).
+type SigningKey struct {
+	ID  string `json:"kid"`
+	Alg string `json:"alg"` // JWS alg: ES256, RS256, PS256, EdDSA
+	// PublicDER is the PKIX DER encoding of the public key.
+	PublicDER []byte `json:"-"`
+	// PrivateSealed is the AES-256-GCM sealed PKCS #8 DER of the private key.
+	PrivateSealed []byte    `json:"-"`
+	CreatedAt     time.Time `json:"created_at"`
+	// ActiveAt is when the key starts signing; it is published from CreatedAt on.
+	ActiveAt time.Time `json:"active_at"`
+	// RetiredAt is when a successor took over signing; zero while the key is current.
+	RetiredAt time.Time `json:"retired_at,omitzero"`
+	// UnpublishAt is when every token the key signed has expired; zero while current.
+	UnpublishAt time.Time `json:"unpublish_at,omitzero"`
+}
+
+// RefreshFamily is one grant's chain of refresh tokens (RFC 9700 §4.14): revoking the
+// family revokes every token in it and the access tokens issued from it.
+type RefreshFamily struct {
+	ID            string    `json:"id"`
+	ClientID      string    `json:"client_id"`
+	InstitutionID string    `json:"institution_id"`
+	Subject       string    `json:"subject"` // customer id
+	Scope         []string  `json:"scope"`
+	AuthTime      time.Time `json:"auth_time"`
+	CreatedAt     time.Time `json:"created_at"`
+	ExpiresAt     time.Time `json:"expires_at"` // absolute lifetime
+	RevokedAt     time.Time `json:"revoked_at,omitzero"`
+}
+
+// RefreshToken is one token of a family, stored only as a digest.
+type RefreshToken struct {
+	Digest    []byte    `json:"-"`
+	FamilyID  string    `json:"family_id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"` // idle lifetime
+	// UsedAt is when the token was rotated; zero while unused.
+	UsedAt time.Time `json:"used_at,omitzero"`
+	// SuccessorDigest is the digest of the token issued when this one was used.
+	SuccessorDigest []byte `json:"-"`
+}
+
+// RevocationKind says what a revocation names.
+type RevocationKind string
+
+// Revocation kinds: a single access token by jti, or a whole refresh family.
+const (
+	RevokeJTI    RevocationKind = "jti"
+	RevokeFamily RevocationKind = "family"
+)
+
+// Revocation marks a token (or family) revoked until ExpiresAt, after which the token
+// would be rejected anyway and the row may be deleted.
+type Revocation struct {
+	Kind          RevocationKind `json:"kind"`
+	ID            string         `json:"id"`
+	InstitutionID string         `json:"institution_id"`
+	RevokedAt     time.Time      `json:"revoked_at"`
+	ExpiresAt     time.Time      `json:"expires_at"`
+}
+
+// AuditEvent records a security-relevant action. Details never hold secrets.
+type AuditEvent struct {
+	ID            string            `json:"id"`
+	At            time.Time         `json:"at"`
+	InstitutionID string            `json:"institution_id,omitempty"`
+	Actor         string            `json:"actor"`  // "admin", a client id, a customer id
+	Action        string            `json:"action"` // e.g. "client.create", "key.rotate"
+	Subject       string            `json:"subject,omitempty"`
+	Details       map[string]string `json:"details,omitempty"`
+}

@@ -1,0 +1,135 @@
+package jeton
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Store errors. Backends wrap them (fmt.Errorf("...: %w", ErrNotFound)) so callers test
+// with errors.Is.
+var (
+	// ErrNotFound: no row matched (including a row of another institution, so that a
+	// scoped lookup never tells one tenant that another tenant's row exists).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a unique constraint was violated (duplicate id, username, alias).
+	ErrConflict = errors.New("conflict")
+	// ErrAlreadyUsed: a single-use item (assertion id, refresh token, code) was
+	// consumed before. Exactly one concurrent caller gets nil; all others get this.
+	ErrAlreadyUsed = errors.New("already used")
+)
+
+// Code is an engine error code. The standard codes are RFC 6749 §5.2 (token endpoint),
+// RFC 6750 §3.1 (resource) and RFC 7009 §2.2.1; dialects map each to their own wire
+// code in one table.
+type Code string
+
+// RFC 6749 §5.2 and related error codes.
+const (
+	CodeInvalidRequest          Code = "invalid_request"
+	CodeInvalidClient           Code = "invalid_client"
+	CodeInvalidGrant            Code = "invalid_grant"
+	CodeUnauthorizedClient      Code = "unauthorized_client"
+	CodeUnsupportedGrantType    Code = "unsupported_grant_type"
+	CodeInvalidScope            Code = "invalid_scope"
+	CodeAccessDenied            Code = "access_denied"
+	CodeServerError             Code = "server_error"
+	CodeTemporarilyUnavailable  Code = "temporarily_unavailable"
+	CodeUnsupportedTokenType    Code = "unsupported_token_type"
+	CodeInvalidToken            Code = "invalid_token"
+	CodeRequestTooLarge         Code = "request_too_large"
+	CodeUnsupportedResponseType Code = "unsupported_response_type"
+)
+
+// Reason refines a Code for dialects whose wire format is finer-grained than RFC 6749
+// (Candescent's CMN_900xx, AbbeyCross's schema). The standard dialect ignores it.
+type Reason string
+
+// Reasons the engine reports. Dialects may map any of them; unknown reasons fall back
+// to the Code's mapping.
+const (
+	ReasonNone              Reason = ""
+	ReasonMalformedBody     Reason = "malformed_body"
+	ReasonBodyTooLarge      Reason = "body_too_large"
+	ReasonContentType       Reason = "content_type"
+	ReasonMissingParameter  Reason = "missing_parameter"
+	ReasonDuplicateParam    Reason = "duplicate_parameter"
+	ReasonInvalidCharacters Reason = "invalid_characters"
+	ReasonMultipleAuth      Reason = "multiple_client_auth"
+	ReasonClientUnknown     Reason = "client_unknown"
+	ReasonBadSecret         Reason = "bad_secret"
+	ReasonClientInactive    Reason = "client_inactive"
+	ReasonWrongAuthMethod   Reason = "wrong_auth_method"
+	ReasonInstitution       Reason = "institution_not_allowed"
+)
+
+// Error is a protocol error: what the client is told (Code, Description, Param) on one
+// channel, and the cause that only the log sees on the other (DESIGN rule 3).
+//
+// Status is the HTTP status the engine suggests (RFC 6749 §5.2: 400, or 401 for
+// invalid_client); a dialect's error table may override it.
+type Error struct {
+	Code        Code
+	Reason      Reason
+	Description string
+	Param       string // the offending parameter, when there is one
+	Status      int
+	Cause       error // for logs only; never sent to the client
+}
+
+func (e *Error) Error() string {
+	msg := string(e.Code)
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.Cause != nil {
+		msg += " (" + e.Cause.Error() + ")"
+	}
+	return msg
+}
+
+// Unwrap exposes the cause to errors.Is / errors.As.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Errorf builds a protocol error with the default HTTP status for its code.
+func Errorf(code Code, reason Reason, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: reason, Description: fmt.Sprintf(format, args...), Status: DefaultStatus(code)}
+}
+
+// ServerError wraps an internal failure: the client sees only "server_error"; the cause
+// goes to the log.
+func ServerError(cause error) *Error {
+	return &Error{Code: CodeServerError, Description: "internal error", Status: 500, Cause: cause}
+}
+
+// WithParam names the offending parameter.
+func (e *Error) WithParam(p string) *Error { e.Param = p; return e }
+
+// WithCause attaches a cause for the log.
+func (e *Error) WithCause(err error) *Error { e.Cause = err; return e }
+
+// DefaultStatus is the HTTP status RFC 6749 §5.2 (and RFC 7009, RFC 6750) give a code.
+func DefaultStatus(c Code) int {
+	switch c {
+	case CodeInvalidClient, CodeInvalidToken:
+		return 401
+	case CodeAccessDenied:
+		return 403
+	case CodeRequestTooLarge:
+		return 413
+	case CodeServerError:
+		return 500
+	case CodeTemporarilyUnavailable:
+		return 503
+	default:
+		return 400
+	}
+}
+
+// AsError returns err as a protocol error, wrapping anything else as server_error.
+func AsError(err error) *Error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return ServerError(err)
+}

@@ -1,0 +1,126 @@
+package jeton
+
+import (
+	"context"
+	"time"
+)
+
+// Store is jeton's persistence. sqlite.Store and postgres.Store implement it with
+// native SQL each; storetest.Run is the suite both must pass.
+//
+// Conventions every implementation keeps:
+//   - Times are passed in by the caller (the engine's injected clock); a Store never
+//     calls time.Now for anything that decides validity.
+//   - Lookups that take an institutionID are scoped: a row of another institution is
+//     ErrNotFound, never returned.
+//   - Missing rows are ErrNotFound, duplicate keys ErrConflict, lost single-use races
+//     ErrAlreadyUsed (wrapped; test with errors.Is).
+//   - Methods marked ATOMIC are one conditional statement or one transaction with a row
+//     lock; never a read in Go followed by a write (DESIGN rule 1). When N callers race,
+//     exactly one succeeds.
+type Store interface {
+	InstitutionStore
+	ClientStore
+	CustomerStore
+	KeyStore
+	RefreshStore
+	AssertionStore
+	RevocationStore
+	AuditStore
+
+	// Migrate applies the embedded migrations (goose) up to the latest version.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the database answers (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// InstitutionStore keeps tenants.
+type InstitutionStore interface {
+	CreateInstitution(ctx context.Context, in Institution) error
+	GetInstitution(ctx context.Context, id string) (Institution, error)
+	ListInstitutions(ctx context.Context) ([]Institution, error)
+	// UpdateInstitution replaces the mutable fields (Name, UpdatedAt) of in.ID.
+	UpdateInstitution(ctx context.Context, in Institution) error
+}
+
+// ClientStore keeps OAuth clients. Client ids are globally unique: the token endpoint
+// looks a client up by id alone, before it knows the institution.
+type ClientStore interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, clientID string) (Client, error)
+	// ListClients returns the clients owned by institutionID ("" lists every client),
+	// including disabled and deleted ones, ordered by CreatedAt then ID.
+	ListClients(ctx context.Context, institutionID string) ([]Client, error)
+	// UpdateClient replaces every mutable field of c.ID (all but ID, InstitutionID and
+	// CreatedAt).
+	UpdateClient(ctx context.Context, c Client) error
+}
+
+// CustomerStore keeps an institution's end users. Usernames are unique per institution.
+type CustomerStore interface {
+	CreateCustomer(ctx context.Context, c Customer) error
+	GetCustomer(ctx context.Context, institutionID, id string) (Customer, error)
+	GetCustomerByUsername(ctx context.Context, institutionID, username string) (Customer, error)
+	ListCustomers(ctx context.Context, institutionID string) ([]Customer, error)
+	// UpdateCustomer replaces the mutable fields of the customer c.ID in c.InstitutionID
+	// (Username, PasswordHash, Claims, Status, FailedAttempts, LockedUntil, UpdatedAt).
+	UpdateCustomer(ctx context.Context, c Customer) error
+}
+
+// KeyStore keeps jeton's signing keys.
+type KeyStore interface {
+	// ListSigningKeys returns every stored key, oldest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey is ATOMIC: in one transaction it retires every current key (zero
+	// RetiredAt) of next.Alg, setting RetiredAt = next.ActiveAt and UnpublishAt =
+	// unpublishAt, and inserts next. With no current key of that alg it only inserts.
+	AddSigningKey(ctx context.Context, next SigningKey, unpublishAt time.Time) error
+	// DeleteSigningKeys removes keys whose UnpublishAt is set and before now; it returns
+	// how many were removed.
+	DeleteSigningKeys(ctx context.Context, now time.Time) (int, error)
+}
+
+// RefreshStore keeps refresh-token families (digests only).
+type RefreshStore interface {
+	// CreateRefreshFamily inserts a family and its first token in one transaction.
+	CreateRefreshFamily(ctx context.Context, f RefreshFamily, first RefreshToken) error
+	// GetRefreshToken returns a token by digest with its family.
+	GetRefreshToken(ctx context.Context, digest []byte) (RefreshToken, RefreshFamily, error)
+	// RotateRefreshToken is ATOMIC: it marks the token oldDigest used at now with
+	// next.Digest as successor and inserts next, only if oldDigest is unused. Otherwise
+	// it changes nothing and returns ErrAlreadyUsed (ErrNotFound if no such token).
+	RotateRefreshToken(ctx context.Context, oldDigest []byte, next RefreshToken, now time.Time) error
+	// RevokeRefreshFamily sets RevokedAt (if not yet set) on the family.
+	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+}
+
+// AssertionStore remembers client-assertion ids (RFC 7523 §3 item 7: a jti may be
+// used only once until the assertion expires).
+type AssertionStore interface {
+	// UseAssertionID is ATOMIC: it records (clientID, jti) until expiresAt. If the pair
+	// is already recorded with an expiry after now it returns ErrAlreadyUsed; an
+	// expired record is replaced.
+	UseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) error
+}
+
+// RevocationStore keeps revoked token ids and families until they expire.
+type RevocationStore interface {
+	// Revoke records r; revoking something already revoked is not an error.
+	Revoke(ctx context.Context, r Revocation) error
+	IsRevoked(ctx context.Context, kind RevocationKind, id string) (bool, error)
+}
+
+// AuditFilter selects audit events; zero fields select everything. Events come newest
+// first, at most Limit (default 100).
+type AuditFilter struct {
+	InstitutionID string
+	Action        string
+	Limit         int
+}
+
+// AuditStore appends and lists audit events.
+type AuditStore interface {
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}
