@@ -1,0 +1,217 @@
+package keys
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/jeton/jeton"
+)
+
+// Config sets the Manager's rotation policy. Zero fields take the defaults below.
+type Config struct {
+	// PublishDelay is how long a successor is published before it signs, so that
+	// verifiers caching the JWK Set fetch it before meeting a token it signed.
+	// Default 10 minutes.
+	PublishDelay time.Duration
+	// MaxTokenTTL is the longest lifetime of any access or ID token jeton issues; a
+	// predecessor stays published that long after it stops signing, so every token it
+	// signed still verifies. Default 24 hours.
+	MaxTokenTTL time.Duration
+	// Now is the clock (DESIGN rule 6). Default time.Now.
+	Now func() time.Time
+	// Algs are the algorithms that get a key at first start. Default ES256, RS256.
+	Algs []string
+}
+
+func (c Config) withDefaults() Config {
+	if c.PublishDelay <= 0 {
+		c.PublishDelay = 10 * time.Minute
+	}
+	if c.MaxTokenTTL <= 0 {
+		c.MaxTokenTTL = 24 * time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(c.Algs) == 0 {
+		c.Algs = []string{"ES256", "RS256"}
+	} else {
+		c.Algs = slices.Clone(c.Algs)
+	}
+	return c
+}
+
+// Manager owns jeton's signing keys. It is safe for concurrent use: Signer, JWKS and
+// KeySet read an immutable snapshot through an atomic pointer, while Load, Reload,
+// Rotate and Prune are serialized and swap in a new snapshot when done.
+type Manager struct {
+	store  jeton.KeyStore
+	cfg    Config
+	sealer *sealer
+	kekErr error // reported by Load, since NewManager returns no error
+
+	mu   sync.Mutex // serializes the methods that read the store and swap snap
+	snap atomic.Pointer[snapshot]
+}
+
+// NewManager returns a Manager with no keys loaded; call Load before serving.
+func NewManager(store jeton.KeyStore, kek []byte, cfg Config) *Manager {
+	m := &Manager{store: store, cfg: cfg.withDefaults()}
+	m.sealer, m.kekErr = newSealer(kek)
+	m.snap.Store(newSnapshot(nil))
+	return m
+}
+
+// Load reads and decrypts every stored key, then generates a first key, active at once,
+// for each configured alg that has no current key. It fails if any key cannot be
+// decrypted (a wrong KEK) or is inconsistent, so that serve stops at start-up.
+func (m *Manager) Load(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, alg := range m.cfg.Algs {
+		if _, err := lookupAlg(alg); err != nil {
+			return err
+		}
+	}
+	if err := m.reloadLocked(ctx); err != nil {
+		return err
+	}
+	added := false
+	for _, alg := range m.cfg.Algs {
+		if m.snap.Load().hasCurrent(alg) {
+			continue
+		}
+		now := m.now()
+		if _, err := m.addLocked(ctx, alg, now, now); err != nil {
+			return err
+		}
+		added = true
+	}
+	if added {
+		return m.reloadLocked(ctx)
+	}
+	return nil
+}
+
+// Reload re-reads the keys from the store, picking up rotations made by other replicas.
+// Keys whose stored bytes are unchanged are not decrypted again, which keeps it cheap
+// enough to run every 30 seconds.
+func (m *Manager) Reload(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reloadLocked(ctx)
+}
+
+func (m *Manager) reloadLocked(ctx context.Context) error {
+	if m.kekErr != nil {
+		return m.kekErr
+	}
+	rows, err := m.store.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("keys: list signing keys: %w", err)
+	}
+	old := make(map[string]*material)
+	for _, e := range m.snap.Load().entries {
+		old[e.mat.kid] = e.mat
+	}
+	entries := make([]entry, 0, len(rows))
+	for _, k := range rows {
+		mat := old[k.ID]
+		if mat == nil || !mat.unchanged(k) {
+			if mat, err = openKey(m.sealer, k); err != nil {
+				return err
+			}
+		}
+		entries = append(entries, entry{meta: k, mat: mat})
+	}
+	m.snap.Store(newSnapshot(entries))
+	return nil
+}
+
+// Rotate creates the successor of alg's current key. The successor is published at
+// once but signs only from now + PublishDelay; the store retires the predecessor at
+// that instant and unpublishes it MaxTokenTTL later, when its last token has expired.
+// With no current key of alg, the new key is simply the first one (after the delay).
+func (m *Manager) Rotate(ctx context.Context, alg string) (jeton.SigningKey, error) {
+	if _, err := lookupAlg(alg); err != nil {
+		return jeton.SigningKey{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.kekErr != nil {
+		return jeton.SigningKey{}, m.kekErr
+	}
+	now := m.now()
+	next, err := m.addLocked(ctx, alg, now, now.Add(m.cfg.PublishDelay))
+	if err != nil {
+		return jeton.SigningKey{}, err
+	}
+	if err := m.reloadLocked(ctx); err != nil {
+		return next, err
+	}
+	return next, nil
+}
+
+// addLocked generates a key of alg and stores it through the atomic AddSigningKey,
+// which retires the current key of that alg (if any) as of activeAt.
+func (m *Manager) addLocked(ctx context.Context, alg string, now, activeAt time.Time) (jeton.SigningKey, error) {
+	next, err := generate(m.sealer, alg)
+	if err != nil {
+		return jeton.SigningKey{}, err
+	}
+	next.CreatedAt, next.ActiveAt = now, activeAt
+	if err := m.store.AddSigningKey(ctx, next, activeAt.Add(m.cfg.MaxTokenTTL)); err != nil {
+		return jeton.SigningKey{}, fmt.Errorf("keys: store new %s key %s: %w", alg, next.ID, err)
+	}
+	return next, nil
+}
+
+// Prune deletes keys whose UnpublishAt has passed (no token they signed is still
+// valid) and reloads; it returns how many were deleted.
+func (m *Manager) Prune(ctx context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, err := m.store.DeleteSigningKeys(ctx, m.now())
+	if err != nil {
+		return 0, fmt.Errorf("keys: delete unpublished keys: %w", err)
+	}
+	return n, m.reloadLocked(ctx)
+}
+
+// List returns every stored key, oldest first, as the store has it.
+func (m *Manager) List(ctx context.Context) ([]jeton.SigningKey, error) {
+	return m.store.ListSigningKeys(ctx)
+}
+
+// Signer returns the key that signs for alg now: the newest key of alg whose ActiveAt
+// has come. It errors if there is none (alg not configured, or Load not yet run).
+func (m *Manager) Signer(alg string) (Signer, error) {
+	return m.snap.Load().signer(alg, m.cfg.Now())
+}
+
+// JWKS returns the RFC 7517 §5 JWK Set of every key published now, each with kid, alg
+// and use "sig". The JSON is cached until the next instant a key is published or
+// unpublished, so serving it costs a clock read and a comparison. The caller must not
+// modify the returned slice.
+func (m *Manager) JWKS() []byte {
+	return m.snap.Load().publication(m.cfg.Now()).json
+}
+
+// KeySet returns the public keys published now, for verifying jeton's own tokens (for
+// example in introspection).
+func (m *Manager) KeySet() jose.JSONWebKeySet {
+	set := m.snap.Load().publication(m.cfg.Now()).set
+	return jose.JSONWebKeySet{Keys: slices.Clone(set.Keys)}
+}
+
+// now is the clock truncated to whole seconds: stores differ in timestamp precision,
+// whole seconds round-trip exactly through all of them, and JWT times are seconds too.
+func (m *Manager) now() time.Time {
+	return m.cfg.Now().UTC().Truncate(time.Second)
+}
