@@ -214,3 +214,18 @@ type AuditEvent struct {
 	Subject       string            `json:"subject,omitempty"`
 	Details       map[string]string `json:"details,omitempty"`
 }
+
+// AccessToken is an opaque access token's record (RFC 7662 §2.2 fields), kept only
+// under the token's digest; a JWT access token has no row.
+type AccessToken struct {
+	Digest        []byte    `json:"-"`
+	JTI           string    `json:"jti"`
+	ClientID      string    `json:"client_id"`
+	InstitutionID string    `json:"institution_id"`
+	Subject       string    `json:"sub"`
+	Scope         []string  `json:"scope"`
+	Audience      []string  `json:"aud"`
+	FamilyID      string    `json:"family_id,omitempty"`
+	IssuedAt      time.Time `json:"iat"`
+	ExpiresAt     time.Time `json:"exp"`
+}

@@ -36,7 +36,6 @@ const (
 	CodeTemporarilyUnavailable  Code = "temporarily_unavailable"
 	CodeUnsupportedTokenType    Code = "unsupported_token_type"
 	CodeInvalidToken            Code = "invalid_token"
-	CodeRequestTooLarge         Code = "request_too_large"
 	CodeUnsupportedResponseType Code = "unsupported_response_type"
 )
 
@@ -114,7 +113,6 @@ func DefaultStatus(c Code) int {
 		return 401
 	case CodeAccessDenied:
 		return 403
-	case CodeRequestTooLarge:
 		return 413
 	case CodeServerError:
 		return 500

@@ -1,0 +1,106 @@
+// Package clientauth authenticates OAuth clients at the token, introspection and
+// revocation endpoints (RFC 6749 §2.3, RFC 7523 §2.2, OIDC Core §9).
+//
+// A dialect reports what the request presented (Credentials); the Authenticator looks
+// the client up, checks that the presentation matches the client's one registered
+// method, and runs that method. Every failure is the same invalid_client answer, so an
+// error never tells a stranger whether a client id exists; the precise Reason goes to
+// the log only.
+package clientauth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// Presentation is how a request carried its client credentials.
+type Presentation int
+
+// Presentations. Assertion covers both JWT methods: which one applies is decided by
+// the client's registration (RFC 7523 §2.2 does not distinguish them on the wire).
+const (
+	PresentedNothing   Presentation = iota
+	PresentedBasic                  // Authorization: Basic (RFC 6749 §2.3.1)
+	PresentedPost                   // client_id + client_secret in the body (RFC 6749 §2.3.1)
+	PresentedAssertion              // client_assertion (RFC 7521 §4.2)
+	PresentedClientID               // client_id alone: a public client (RFC 6749 §2.1)
+)
+
+// Credentials is what a dialect decoded from a request; nothing in it is verified.
+type Credentials struct {
+	Presented     Presentation
+	ClientID      string
+	Secret        string
+	Assertion     string
+	AssertionType string
+}
+
+// ClientSource finds clients by id; clientcache.Cache implements it over a Store.
+type ClientSource interface {
+	Client(ctx context.Context, id string) (jeton.Client, error)
+}
+
+// Method verifies one registered authentication method's proof.
+type Method interface {
+	Verify(ctx context.Context, c *jeton.Client, cred Credentials) error
+}
+
+// Authenticator runs the client's registered method. Methods absent from the map are
+// not enabled on this server (DESIGN rule 4: deny by default).
+type Authenticator struct {
+	Clients ClientSource
+	Methods map[jeton.AuthMethod]Method
+	Now     func() time.Time
+}
+
+// Authenticate returns the authenticated client or an invalid_client error.
+func (a *Authenticator) Authenticate(ctx context.Context, cred Credentials) (*jeton.Client, error) {
+	if cred.Presented == PresentedNothing || cred.ClientID == "" {
+		return nil, failed(jeton.ReasonClientUnknown, errors.New("no client credentials presented"))
+	}
+	c, err := a.Clients.Client(ctx, cred.ClientID)
+	if errors.Is(err, jeton.ErrNotFound) {
+		// Spend the time a real comparison would, so timing doesn't reveal existence.
+		jeton.DigestEqual(cred.Secret, nil)
+		return nil, failed(jeton.ReasonClientUnknown, err)
+	}
+	if err != nil {
+		return nil, jeton.ServerError(err)
+	}
+	if c.Status != jeton.ClientActive {
+		return nil, failed(jeton.ReasonClientInactive, errors.New("client is "+string(c.Status)))
+	}
+	method, ok := a.Methods[c.AuthMethod]
+	if !ok || !presentationFits(cred.Presented, c.AuthMethod) {
+		return nil, failed(jeton.ReasonWrongAuthMethod, errors.New("client registered for "+string(c.AuthMethod)))
+	}
+	if err := method.Verify(ctx, &c, cred); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// presentationFits enforces "each client has exactly one registered method; a request
+// that uses another is refused" (RFC 7591 §2 token_endpoint_auth_method).
+func presentationFits(p Presentation, m jeton.AuthMethod) bool {
+	switch m {
+	case jeton.AuthSecretBasic:
+		return p == PresentedBasic
+	case jeton.AuthSecretPost:
+		return p == PresentedPost
+	case jeton.AuthSecretJWT, jeton.AuthPrivateKey:
+		return p == PresentedAssertion
+	case jeton.AuthNone:
+		return p == PresentedClientID
+	}
+	return false
+}
+
+// failed is the single invalid_client answer of RFC 6749 §5.2; reason and cause are for
+// the log.
+func failed(reason jeton.Reason, cause error) *jeton.Error {
+	return jeton.Errorf(jeton.CodeInvalidClient, reason, "client authentication failed").WithCause(cause)
+}

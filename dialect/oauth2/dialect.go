@@ -1,0 +1,127 @@
+// Package oauth2 is the standard dialect: RFC 6749 token requests and answers, RFC 8414
+// / OIDC Discovery metadata and the RFC 7517 JWK Set. The vendor dialects are adapters
+// over the same engine; this one is the reference behaviour.
+package oauth2
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/token"
+)
+
+// Config wires the dialect.
+type Config struct {
+	Engine *token.Engine
+	// Issuer is the public base URL (RFC 8414 §2 "issuer"); endpoint URLs derive from it.
+	Issuer string
+	// AuthMethods are the enabled token-endpoint authentication methods.
+	AuthMethods []jeton.AuthMethod
+	// JWKS returns the current JWK Set document.
+	JWKS func() []byte
+	// JWKSMaxAge is how long clients may cache the JWK Set (seconds); keep it well
+	// under the key publish delay so a successor is seen before it signs.
+	JWKSMaxAge int
+}
+
+// Dialect serves the standard endpoints.
+type Dialect struct {
+	cfg       Config
+	discovery []byte
+}
+
+// New builds the dialect; the discovery document is rendered once here.
+func New(cfg Config) (*Dialect, error) {
+	doc, err := json.Marshal(metadata(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return &Dialect{cfg: cfg, discovery: doc}, nil
+}
+
+// Paths of the standard endpoints, relative to the issuer.
+const (
+	TokenPath     = "/oauth2/token"
+	JWKSPath      = "/.well-known/jwks.json"
+	OIDCPath      = "/.well-known/openid-configuration"
+	RFC8414Path   = "/.well-known/oauth-authorization-server"
+	dialectName   = "oauth2"
+	allowedMethod = http.MethodPost
+)
+
+// Mount registers the dialect's routes on mux under prefix ("" for the root).
+func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
+	mux.HandleFunc(prefix+TokenPath, d.token)
+	mux.HandleFunc("GET "+prefix+JWKSPath, d.jwks)
+	mux.HandleFunc("GET "+prefix+OIDCPath, d.metadataDoc)
+	mux.HandleFunc("GET "+prefix+RFC8414Path, d.metadataDoc)
+}
+
+// token is the token endpoint (RFC 6749 §3.2): POST only.
+func (d *Dialect) token(w http.ResponseWriter, r *http.Request) {
+	info := reqlog.From(r.Context())
+	info.Dialect = dialectName
+	if r.Method != allowedMethod {
+		w.Header().Set("Allow", allowedMethod)
+		err := &jeton.Error{Code: jeton.CodeInvalidRequest, Description: "the token endpoint accepts POST only", Status: http.StatusMethodNotAllowed}
+		info.Err = err
+		EncodeToken(w, nil, err)
+		return
+	}
+	req, err := DecodeToken(r)
+	info.Grant, info.ClientID = req.GrantType, req.Credentials.ClientID
+	var res *token.Result
+	if err == nil {
+		res, err = d.cfg.Engine.Token(r.Context(), req)
+	}
+	info.Err = err
+	EncodeToken(w, res, err)
+}
+
+func (d *Dialect) jwks(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(d.cfg.JWKSMaxAge))
+	_, _ = w.Write(d.cfg.JWKS())
+}
+
+func (d *Dialect) metadataDoc(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(d.discovery)
+}
+
+// serverMetadata is RFC 8414 §2 (a subset of OIDC Discovery 1.0 §3). It lists exactly
+// what is enabled: endpoints and values for features not enabled are absent.
+type serverMetadata struct {
+	Issuer                 string   `json:"issuer"`
+	TokenEndpoint          string   `json:"token_endpoint"`
+	JWKSURI                string   `json:"jwks_uri"`
+	ResponseTypesSupported []string `json:"response_types_supported"`
+	GrantTypesSupported    []string `json:"grant_types_supported"`
+	TokenAuthMethods       []string `json:"token_endpoint_auth_methods_supported"`
+	TokenAuthSigningAlgs   []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+}
+
+func metadata(cfg Config) serverMetadata {
+	grants := cfg.Engine.GrantTypes()
+	slices.Sort(grants)
+	methods := make([]string, 0, len(cfg.AuthMethods))
+	for _, m := range cfg.AuthMethods {
+		methods = append(methods, string(m))
+	}
+	slices.Sort(methods)
+	return serverMetadata{
+		Issuer:        cfg.Issuer,
+		TokenEndpoint: cfg.Issuer + TokenPath,
+		JWKSURI:       cfg.Issuer + JWKSPath,
+		// RFC 8414 §2 makes this member REQUIRED; no authorization endpoint is enabled
+		// yet, so no response type is supported.
+		ResponseTypesSupported: []string{},
+		GrantTypesSupported:    grants,
+		TokenAuthMethods:       methods,
+	}
+}

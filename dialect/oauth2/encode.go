@@ -1,0 +1,73 @@
+package oauth2
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/token"
+)
+
+// tokenResponse is RFC 6749 §5.1.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+}
+
+// errorResponse is RFC 6749 §5.2.
+type errorResponse struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// EncodeToken writes a token answer: §5.1 on success, §5.2 on error. Both carry
+// Cache-Control: no-store and Pragma: no-cache (§5.1).
+func EncodeToken(w http.ResponseWriter, res *token.Result, err error) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if err != nil {
+		writeError(w, jeton.AsError(err))
+		return
+	}
+	// The scope is always returned: §5.1 requires it when it differs from the request,
+	// and clients that sent none learn the default set.
+	writeJSON(w, http.StatusOK, tokenResponse{
+		AccessToken:  res.AccessToken,
+		TokenType:    res.TokenType,
+		ExpiresIn:    int64(res.ExpiresIn.Seconds()),
+		Scope:        strings.Join(res.Scope, " "),
+		RefreshToken: res.RefreshToken,
+		IDToken:      res.IDToken,
+	})
+}
+
+// writeError writes e as §5.2 JSON. invalid_client is 401 with a WWW-Authenticate
+// challenge (§5.2; RFC 7235 §3.1 requires the header on every 401), naming Basic, the
+// scheme this server accepts in the header.
+func writeError(w http.ResponseWriter, e *jeton.Error) {
+	status := e.Status
+	if status == 0 {
+		status = jeton.DefaultStatus(e.Code)
+	}
+	if e.Code == jeton.CodeInvalidClient {
+		status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Basic realm="jeton", charset="UTF-8"`)
+	}
+	writeJSON(w, status, errorResponse{Error: string(e.Code), Description: e.Description})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

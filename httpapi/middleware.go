@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
+)
+
+// Middleware gives every request an id (a sane incoming X-Request-Id is kept, so a
+// caller can trace across systems), recovers panics as 500, records metrics, and
+// writes one access-log line. Only reqlog.Info fields are logged: never a header,
+// body, secret or token.
+func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &reqlog.Info{ID: requestID(r.Header.Get("X-Request-Id"))}
+		w.Header().Set("X-Request-Id", info.ID)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(reqlog.With(r.Context(), info))
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				info.Err = jeton.ServerError(errors.New("panic in handler"))
+				logger.Error("panic", "request_id", info.ID, "panic", p)
+				if sw.status == 0 {
+					http.Error(sw, "internal error", http.StatusInternalServerError)
+				}
+			}
+			elapsed := time.Since(start)
+			m.observe(r.Pattern, sw.status, info, elapsed)
+			logRequest(logger, r, sw.status, info, elapsed)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func logRequest(logger *slog.Logger, r *http.Request, status int, info *reqlog.Info, elapsed time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("request_id", info.ID),
+		slog.String("method", r.Method),
+		slog.String("path", clip(r.URL.Path, 256)),
+		slog.Int("status", status),
+		slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+	}
+	if info.Dialect != "" {
+		attrs = append(attrs, slog.String("dialect", info.Dialect), slog.String("grant", clip(info.Grant, 64)), slog.String("client_id", clip(info.ClientID, 64)))
+	}
+	level := slog.LevelInfo
+	if info.Err != nil {
+		e := jeton.AsError(info.Err)
+		attrs = append(attrs, slog.String("error", string(e.Code)), slog.String("reason", string(e.Reason)))
+		if e.Cause != nil {
+			attrs = append(attrs, slog.String("cause", e.Cause.Error()))
+		}
+		if e.Code == jeton.CodeServerError {
+			level = slog.LevelError
+		}
+	}
+	logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// requestID keeps a caller's id when it is short and plain, else makes one.
+func requestID(in string) string {
+	if in == "" || len(in) > 64 {
+		return jeton.NewID()
+	}
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return jeton.NewID()
+		}
+	}
+	return in
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

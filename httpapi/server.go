@@ -1,0 +1,84 @@
+// Package httpapi is the public HTTP server: it mounts the enabled dialects by prefix
+// and wraps every request in the same middleware (request id, access log, metrics,
+// panic recovery). Dialects return values; only their Encode writes answers.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Mounter is a dialect: it registers its routes under a prefix.
+type Mounter interface {
+	Mount(mux *http.ServeMux, prefix string)
+}
+
+// Mount is one dialect at one prefix ("" is the root).
+type Mount struct {
+	Prefix  string
+	Dialect Mounter
+}
+
+// Config wires the public handler.
+type Config struct {
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// Ready reports whether the server can answer token requests (store reachable,
+	// keys loaded); /readyz answers 503 with the error otherwise.
+	Ready  func(ctx context.Context) error
+	Mounts []Mount
+}
+
+// New returns the public handler.
+func New(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	for _, m := range cfg.Mounts {
+		m.Dialect.Mount(mux, m.Prefix)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writePlain(w, http.StatusOK, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.Ready(ctx); err != nil {
+			cfg.Logger.Warn("not ready", "err", err)
+			writePlain(w, http.StatusServiceUnavailable, "not ready\n")
+			return
+		}
+		writePlain(w, http.StatusOK, "ready\n")
+	})
+	return Middleware(cfg.Logger, cfg.Metrics, mux)
+}
+
+func writePlain(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// Timeouts and sizes of the public listener (DESIGN rule 4: every size is bounded).
+const (
+	MaxHeaderBytes    = 16 << 10
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 15 * time.Second
+	WriteTimeout      = 30 * time.Second
+	IdleTimeout       = 120 * time.Second
+)
+
+// NewHTTPServer returns an http.Server with jeton's bounds for h.
+func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}

@@ -1,0 +1,142 @@
+package token
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// Signer signs a JWS; keys.Manager's signers satisfy it, and a KMS/HSM-backed one can
+// (DESIGN rule 7).
+type Signer interface {
+	KeyID() string
+	Alg() string
+	Sign(payload []byte, typ string) (string, error)
+}
+
+// AccessTokenStore persists opaque access tokens (digest and claims only).
+type AccessTokenStore interface {
+	CreateAccessToken(ctx context.Context, t jeton.AccessToken) error
+}
+
+// Issuer mints access tokens: step 5 of the pipeline.
+type Issuer struct {
+	// Issuer is the "iss" of every token: the server's public URL (RFC 8414 §2).
+	Issuer string
+	// Audience is the "aud" of access tokens (RFC 9068 §2.2): the resource servers.
+	Audience []string
+	// Signer returns the current signing key for a JWS alg.
+	Signer       func(alg string) (Signer, error)
+	AccessTokens AccessTokenStore
+}
+
+// accessClaims is the RFC 9068 §2.2 JWT access-token claim set, plus jeton's
+// institution_id and, for tokens of a refresh family, fid (so introspection can check
+// the family against revocations).
+type accessClaims struct {
+	Issuer        string   `json:"iss"`
+	Subject       string   `json:"sub"`
+	Audience      audience `json:"aud"`
+	ExpiresAt     int64    `json:"exp"`
+	IssuedAt      int64    `json:"iat"`
+	JTI           string   `json:"jti"`
+	ClientID      string   `json:"client_id"`
+	Scope         string   `json:"scope,omitempty"`
+	AuthTime      int64    `json:"auth_time,omitempty"`
+	InstitutionID string   `json:"institution_id"`
+	FamilyID      string   `json:"fid,omitempty"`
+}
+
+// audience marshals as a string when single, an array otherwise (RFC 7519 §4.1.3).
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+// Issue mints the access token for authz in the client's format.
+func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorization) (*Result, error) {
+	now := cr.Now.Truncate(time.Second)
+	ttl := cr.Client.AccessTokenTTL
+	res := &Result{
+		TokenType:     "Bearer",
+		ExpiresIn:     ttl,
+		Scope:         authz.Scope,
+		ClientID:      cr.Client.ID,
+		InstitutionID: authz.InstitutionID,
+		Subject:       authz.Subject,
+		IssuedAt:      now,
+		JTI:           jeton.NewID(),
+	}
+	var err error
+	if cr.Client.TokenFormat == jeton.FormatOpaque {
+		res.AccessToken, err = i.opaque(ctx, cr, authz, res)
+	} else {
+		res.AccessToken, err = i.jwt(cr, authz, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// jwt signs an RFC 9068 access token (typ "at+jwt", §2.1). Nothing is written: the
+// token is self-contained, and revocation checks use its jti and fid.
+func (i *Issuer) jwt(cr *ClientRequest, authz *Authorization, res *Result) (string, error) {
+	claims := accessClaims{
+		Issuer:        i.Issuer,
+		Subject:       authz.Subject,
+		Audience:      i.Audience,
+		ExpiresAt:     res.IssuedAt.Add(res.ExpiresIn).Unix(),
+		IssuedAt:      res.IssuedAt.Unix(),
+		JTI:           res.JTI,
+		ClientID:      cr.Client.ID,
+		Scope:         strings.Join(authz.Scope, " "),
+		InstitutionID: authz.InstitutionID,
+		FamilyID:      authz.FamilyID,
+	}
+	if !authz.AuthTime.IsZero() {
+		claims.AuthTime = authz.AuthTime.Unix()
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", jeton.ServerError(err)
+	}
+	signer, err := i.Signer(cr.Client.SigningAlg)
+	if err != nil {
+		return "", jeton.ServerError(err)
+	}
+	tok, err := signer.Sign(payload, "at+jwt")
+	if err != nil {
+		return "", jeton.ServerError(err)
+	}
+	return tok, nil
+}
+
+// opaque stores a random 256-bit handle's digest with its claims; only introspection
+// (RFC 7662) can read it.
+func (i *Issuer) opaque(ctx context.Context, cr *ClientRequest, authz *Authorization, res *Result) (string, error) {
+	tok := jeton.NewSecret()
+	err := i.AccessTokens.CreateAccessToken(ctx, jeton.AccessToken{
+		Digest:        jeton.Digest(tok),
+		JTI:           res.JTI,
+		ClientID:      cr.Client.ID,
+		InstitutionID: authz.InstitutionID,
+		Subject:       authz.Subject,
+		Scope:         authz.Scope,
+		Audience:      i.Audience,
+		FamilyID:      authz.FamilyID,
+		IssuedAt:      res.IssuedAt,
+		ExpiresAt:     res.IssuedAt.Add(res.ExpiresIn),
+	})
+	if err != nil {
+		return "", jeton.ServerError(err)
+	}
+	return tok, nil
+}

@@ -1,0 +1,80 @@
+// Package token is jeton's engine: one fixed pipeline for every token request, whatever
+// dialect decoded it (DESIGN "The shape"):
+//
+//  1. authenticate the client
+//  2. check the client may use the grant
+//  3. policy: institution, scopes, and any extra policies (working hours, limits)
+//  4. the grant's handler (one file per grant)
+//  5. issue and persist the tokens
+//
+// The engine owns that order; a dialect or a grant cannot skip a step.
+package token
+
+import (
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
+)
+
+// Request is a token request as a dialect decoded it: typed and parsed once, nothing
+// verified yet.
+type Request struct {
+	GrantType   string
+	Credentials clientauth.Credentials
+	// Scope is the requested scope (RFC 6749 §3.3); nil when the request named none.
+	Scope []string
+	// InstitutionID names the institution the token is for; "" means the client's own.
+	InstitutionID string
+
+	// Grant-specific parameters; each grant reads only its own.
+	Username     string // password (RFC 6749 §4.3.2)
+	Password     string
+	Code         string // authorization_code (RFC 6749 §4.1.3)
+	RedirectURI  string
+	CodeVerifier string // RFC 7636 §4.5
+	RefreshToken string // RFC 6749 §6
+}
+
+// ClientRequest is a Request whose client has been authenticated and whose policy
+// checks passed. Only the engine makes one, so a grant handler that takes a
+// *ClientRequest cannot run for an unauthenticated client.
+type ClientRequest struct {
+	Request
+	Client *jeton.Client
+	// Institution is the resolved institution the token is for.
+	Institution string
+	// Scope is the effective scope: the requested one (already checked against the
+	// client's allowed scopes) or the client's default set.
+	Scope []string
+	// ScopeRequested tells a grant whether Scope came from the request (a refresh may
+	// then narrow) or from the defaults.
+	ScopeRequested bool
+	Now            time.Time
+}
+
+// Authorization is what a grant handler decided: who the token is for and with what
+// scope. The issuer turns it into tokens.
+type Authorization struct {
+	Subject       string // the client id, or the customer id for customer tokens
+	InstitutionID string
+	Scope         []string
+	AuthTime      time.Time // when the customer authenticated; zero for client tokens
+	FamilyID      string    // the refresh family the tokens belong to, if any
+}
+
+// Result is a successful token response, before a dialect encodes it.
+type Result struct {
+	AccessToken   string
+	TokenType     string // "Bearer" (RFC 6750)
+	ExpiresIn     time.Duration
+	Scope         []string
+	RefreshToken  string
+	RefreshTTL    time.Duration
+	IDToken       string
+	ClientID      string
+	InstitutionID string
+	Subject       string
+	IssuedAt      time.Time
+	JTI           string
+}
