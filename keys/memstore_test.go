@@ -1,0 +1,94 @@
+package keys
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// memKeyStore is a test double for jeton.KeyStore, used because the SQLite store is
+// being written alongside this package. It keeps the contract the Manager relies on:
+// AddSigningKey retires every current key of next.Alg (RetiredAt = next.ActiveAt,
+// UnpublishAt = unpublishAt) and inserts next in one step under a lock, duplicate kids
+// are ErrConflict, and rows are returned oldest first as copies, so a test that edits
+// what it got back cannot reach into the "database".
+type memKeyStore struct {
+	mu   sync.Mutex
+	rows []jeton.SigningKey
+}
+
+func (s *memKeyStore) ListSigningKeys(context.Context) ([]jeton.SigningKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]jeton.SigningKey, len(s.rows))
+	for i, k := range s.rows {
+		out[i] = cloneKey(k)
+	}
+	return out, nil
+}
+
+func (s *memKeyStore) AddSigningKey(_ context.Context, next jeton.SigningKey, unpublishAt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if slices.ContainsFunc(s.rows, func(k jeton.SigningKey) bool { return k.ID == next.ID }) {
+		return fmt.Errorf("signing key %s: %w", next.ID, jeton.ErrConflict)
+	}
+	for i := range s.rows {
+		if s.rows[i].Alg == next.Alg && s.rows[i].RetiredAt.IsZero() {
+			s.rows[i].RetiredAt, s.rows[i].UnpublishAt = next.ActiveAt, unpublishAt
+		}
+	}
+	s.rows = append(s.rows, cloneKey(next))
+	return nil
+}
+
+func (s *memKeyStore) DeleteSigningKeys(_ context.Context, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := len(s.rows)
+	s.rows = slices.DeleteFunc(s.rows, func(k jeton.SigningKey) bool {
+		return !k.UnpublishAt.IsZero() && k.UnpublishAt.Before(now)
+	})
+	return before - len(s.rows), nil
+}
+
+// edit changes the stored row kid in place, as a tamperer with database access would.
+func (s *memKeyStore) edit(kid string, f func(*jeton.SigningKey)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.rows {
+		if s.rows[i].ID == kid {
+			f(&s.rows[i])
+		}
+	}
+}
+
+func cloneKey(k jeton.SigningKey) jeton.SigningKey {
+	k.PublicDER, k.PrivateSealed = bytes.Clone(k.PublicDER), bytes.Clone(k.PrivateSealed)
+	return k
+}
+
+// clock is an injectable clock tests move by hand (DESIGN rule 6).
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
