@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/jeton/jeton"
+)
+
+const clientColumns = `id, institution_id, name, status, auth_method, secret_digest,
+	previous_secret_digest, previous_secret_expires_at, public_keys, institutions, grants,
+	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
+	refresh_token_ttl_ns, signing_alg, created_at, updated_at`
+
+// CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
+// whatever the institution.
+func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
+	j, err := clientJSON(c)
+	if err != nil {
+		return mapErr("create client", err)
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest),
+		blob(c.PreviousSecretDigest), micros(c.PreviousSecretExpiresAt),
+		j[0], j[1], j[2], j[3], j[4], j[5],
+		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
+		micros(c.CreatedAt), micros(c.UpdatedAt))
+	return mapErr("create client", err)
+}
+
+// GetClient returns a client by its global id.
+func (s *Store) GetClient(ctx context.Context, clientID string) (jeton.Client, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, clientID)
+	c, err := scanClient(row)
+	return c, mapErr("get client", err)
+}
+
+// ListClients returns institutionID's clients ("" for all), by CreatedAt then ID.
+func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.Client, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients
+		WHERE ?1 = '' OR institution_id = ?1 ORDER BY created_at, id`, institutionID)
+	if err != nil {
+		return nil, mapErr("list clients", err)
+	}
+	out, err := collect(rows, scanClient)
+	return out, mapErr("list clients", err)
+}
+
+// UpdateClient replaces every mutable field of c.ID (not InstitutionID or CreatedAt).
+func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
+	j, err := clientJSON(c)
+	if err != nil {
+		return mapErr("update client", err)
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE clients SET name = ?, status = ?,
+		auth_method = ?, secret_digest = ?, previous_secret_digest = ?,
+		previous_secret_expires_at = ?, public_keys = ?, institutions = ?, grants = ?,
+		scopes = ?, default_scopes = ?, redirect_uris = ?, token_format = ?,
+		access_token_ttl_ns = ?, refresh_token_ttl_ns = ?, signing_alg = ?, updated_at = ?
+		WHERE id = ?`,
+		c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest), blob(c.PreviousSecretDigest),
+		micros(c.PreviousSecretExpiresAt), j[0], j[1], j[2], j[3], j[4], j[5],
+		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
+		micros(c.UpdatedAt), c.ID)
+	if err == nil {
+		err = mustAffect(res)
+	}
+	return mapErr("update client", err)
+}
+
+// clientJSON encodes the JSON columns in clientColumns order: public_keys,
+// institutions, grants, scopes, default_scopes, redirect_uris.
+func clientJSON(c jeton.Client) ([6]string, error) {
+	var out [6]string
+	for i, v := range []any{c.PublicKeys, c.Institutions, c.Grants, c.Scopes, c.DefaultScopes, c.RedirectURIs} {
+		var err error
+		if out[i], err = jsonText(v); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func scanClient(r scanner) (jeton.Client, error) {
+	var c jeton.Client
+	err := r.Scan(&c.ID, &c.InstitutionID, &c.Name, &c.Status, &c.AuthMethod,
+		&c.SecretDigest, &c.PreviousSecretDigest, timeCol{&c.PreviousSecretExpiresAt},
+		jsonCol[[]jeton.ClientKey]{&c.PublicKeys}, jsonCol[[]string]{&c.Institutions},
+		jsonCol[[]string]{&c.Grants}, jsonCol[[]string]{&c.Scopes},
+		jsonCol[[]string]{&c.DefaultScopes}, jsonCol[[]string]{&c.RedirectURIs},
+		&c.TokenFormat, durCol(&c.AccessTokenTTL), durCol(&c.RefreshTokenTTL), &c.SigningAlg,
+		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+	return c, err
+}

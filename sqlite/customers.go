@@ -1,0 +1,79 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/jeton/jeton"
+)
+
+const customerColumns = `id, institution_id, username, password_hash, claims, status,
+	failed_attempts, locked_until, created_at, updated_at`
+
+// CreateCustomer inserts an end user; a duplicate id, or a username already taken in
+// the same institution, is ErrConflict.
+func (s *Store) CreateCustomer(ctx context.Context, c jeton.Customer) error {
+	claims, err := jsonText(c.Claims)
+	if err != nil {
+		return mapErr("create customer", err)
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO customers (`+customerColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.InstitutionID, c.Username, c.PasswordHash, claims, c.Status,
+		c.FailedAttempts, micros(c.LockedUntil), micros(c.CreatedAt), micros(c.UpdatedAt))
+	return mapErr("create customer", err)
+}
+
+// GetCustomer returns customer id of institutionID; another tenant's row is
+// ErrNotFound.
+func (s *Store) GetCustomer(ctx context.Context, institutionID, id string) (jeton.Customer, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers
+		WHERE institution_id = ? AND id = ?`, institutionID, id)
+	c, err := scanCustomer(row)
+	return c, mapErr("get customer", err)
+}
+
+// GetCustomerByUsername returns the customer with username in institutionID.
+func (s *Store) GetCustomerByUsername(ctx context.Context, institutionID, username string) (jeton.Customer, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers
+		WHERE institution_id = ? AND username = ?`, institutionID, username)
+	c, err := scanCustomer(row)
+	return c, mapErr("get customer by username", err)
+}
+
+// ListCustomers returns institutionID's customers by CreatedAt, then ID.
+func (s *Store) ListCustomers(ctx context.Context, institutionID string) ([]jeton.Customer, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers
+		WHERE institution_id = ? ORDER BY created_at, id`, institutionID)
+	if err != nil {
+		return nil, mapErr("list customers", err)
+	}
+	out, err := collect(rows, scanCustomer)
+	return out, mapErr("list customers", err)
+}
+
+// UpdateCustomer replaces the mutable fields of c.ID, scoped to c.InstitutionID: with
+// the wrong institution nothing matches and the result is ErrNotFound.
+func (s *Store) UpdateCustomer(ctx context.Context, c jeton.Customer) error {
+	claims, err := jsonText(c.Claims)
+	if err != nil {
+		return mapErr("update customer", err)
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE customers SET username = ?,
+		password_hash = ?, claims = ?, status = ?, failed_attempts = ?, locked_until = ?,
+		updated_at = ?
+		WHERE institution_id = ? AND id = ?`,
+		c.Username, c.PasswordHash, claims, c.Status, c.FailedAttempts,
+		micros(c.LockedUntil), micros(c.UpdatedAt), c.InstitutionID, c.ID)
+	if err == nil {
+		err = mustAffect(res)
+	}
+	return mapErr("update customer", err)
+}
+
+func scanCustomer(r scanner) (jeton.Customer, error) {
+	var c jeton.Customer
+	err := r.Scan(&c.ID, &c.InstitutionID, &c.Username, &c.PasswordHash,
+		jsonCol[map[string]any]{&c.Claims}, &c.Status, &c.FailedAttempts,
+		timeCol{&c.LockedUntil}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+	return c, err
+}

@@ -1,0 +1,60 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+const keyColumns = `id, alg, public_der, private_sealed, created_at, active_at, retired_at, unpublish_at`
+
+// ListSigningKeys returns every stored key, oldest (CreatedAt, then ID) first.
+func (s *Store) ListSigningKeys(ctx context.Context) ([]jeton.SigningKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, mapErr("list signing keys", err)
+	}
+	out, err := collect(rows, scanKey)
+	return out, mapErr("list signing keys", err)
+}
+
+// AddSigningKey retires the current key of next.Alg and inserts next in one IMMEDIATE
+// transaction (DESIGN rule 1): the write lock is held from the retiring UPDATE on, so
+// concurrent rotations of one alg run one after the other and leave exactly one
+// current key. The partial unique index signing_keys_one_current backs that up.
+func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, unpublish_at = ?
+			WHERE alg = ? AND retired_at IS NULL`,
+			micros(next.ActiveAt), micros(unpublishAt), next.Alg)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			next.ID, next.Alg, next.PublicDER, next.PrivateSealed, micros(next.CreatedAt),
+			micros(next.ActiveAt), micros(next.RetiredAt), micros(next.UnpublishAt))
+		return err
+	})
+	return mapErr("add signing key", err)
+}
+
+// DeleteSigningKeys removes keys whose UnpublishAt is set and before now.
+func (s *Store) DeleteSigningKeys(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx,
+		`DELETE FROM signing_keys WHERE unpublish_at IS NOT NULL AND unpublish_at < ?`, now.UnixMicro())
+	if err != nil {
+		return 0, mapErr("delete signing keys", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("delete signing keys", err)
+}
+
+func scanKey(r scanner) (jeton.SigningKey, error) {
+	var k jeton.SigningKey
+	err := r.Scan(&k.ID, &k.Alg, &k.PublicDER, &k.PrivateSealed, timeCol{&k.CreatedAt},
+		timeCol{&k.ActiveAt}, timeCol{&k.RetiredAt}, timeCol{&k.UnpublishAt})
+	return k, err
+}

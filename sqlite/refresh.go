@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// CreateRefreshFamily inserts a family and its first token in one transaction: a
+// conflict on either leaves neither.
+func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, first jeton.RefreshToken) error {
+	scope, err := jsonText(f.Scope)
+	if err != nil {
+		return mapErr("create refresh family", err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO refresh_families (id, client_id,
+			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			f.ID, f.ClientID, f.InstitutionID, f.Subject, scope, micros(f.AuthTime),
+			micros(f.CreatedAt), micros(f.ExpiresAt), micros(f.RevokedAt))
+		if err != nil {
+			return err
+		}
+		return insertToken(ctx, tx, first)
+	})
+	return mapErr("create refresh family", err)
+}
+
+func insertToken(ctx context.Context, tx *sql.Tx, t jeton.RefreshToken) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (digest, family_id,
+		created_at, expires_at, used_at, successor_digest) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.Digest, t.FamilyID, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.UsedAt),
+		blob(t.SuccessorDigest))
+	return err
+}
+
+// GetRefreshToken returns the token with digest and its family.
+func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
+	var t jeton.RefreshToken
+	var f jeton.RefreshFamily
+	err := s.read.QueryRowContext(ctx, `SELECT t.digest, t.family_id, t.created_at,
+		t.expires_at, t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id,
+		f.subject, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+		WHERE t.digest = ?`, digest).Scan(
+		&t.Digest, &t.FamilyID, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
+		timeCol{&t.UsedAt}, &t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID,
+		&f.Subject, jsonCol[[]string]{&f.Scope}, timeCol{&f.AuthTime},
+		timeCol{&f.CreatedAt}, timeCol{&f.ExpiresAt}, timeCol{&f.RevokedAt})
+	return t, f, mapErr("get refresh token", err)
+}
+
+// RotateRefreshToken is ATOMIC (DESIGN rule 1). In one IMMEDIATE transaction the
+// conditional UPDATE ... WHERE used_at IS NULL claims oldDigest; only the caller whose
+// UPDATE changed a row inserts next. A loser's transaction changes nothing and reports
+// ErrAlreadyUsed, or ErrNotFound when no such token exists.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next jeton.RefreshToken, now time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ?,
+			successor_digest = ? WHERE digest = ? AND used_at IS NULL`,
+			now.UnixMicro(), next.Digest, oldDigest)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res); err != nil {
+			return whyNotRotated(ctx, tx, oldDigest)
+		}
+		return insertToken(ctx, tx, next)
+	})
+	return mapErr("rotate refresh token", err)
+}
+
+// whyNotRotated tells a used token (ErrAlreadyUsed) from a missing one (no rows).
+func whyNotRotated(ctx context.Context, tx *sql.Tx, digest []byte) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE digest = ?`, digest).Scan(&one)
+	if err != nil {
+		return err
+	}
+	return jeton.ErrAlreadyUsed
+}
+
+// RevokeRefreshFamily sets RevokedAt on the family unless already set (the first
+// revocation time is kept); an unknown family is ErrNotFound.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE refresh_families
+		SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, now.UnixMicro(), familyID)
+	if err == nil {
+		err = mustAffect(res)
+	}
+	return mapErr("revoke refresh family", err)
+}

@@ -1,0 +1,128 @@
+// Package sqlite is jeton's Store on embedded SQLite (modernc.org/sqlite, no cgo): the
+// default single-node engine. It keeps its own native SQL and migrations (DESIGN rule 2)
+// and passes storetest.Run.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+
+	"github.com/jeton/jeton"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// busyTimeoutMS bounds how long a connection waits for a lock held by another process
+// (for example `jeton migrate` run beside a live server) before SQLITE_BUSY.
+const busyTimeoutMS = 10000
+
+// Store is a jeton.Store on one SQLite database file in WAL mode.
+//
+// It keeps two pools on the same file. Writes go through a pool of exactly one
+// connection, so writers in this process queue in Go instead of spinning in SQLite's
+// busy handler, and every write transaction starts with BEGIN IMMEDIATE (_txlock), so
+// it holds the write lock from its first statement. Reads use a separate, read-only
+// pool of several connections: WAL lets them run concurrently with each other and with
+// the writer, which matters on the token hot path.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ jeton.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path. It does not migrate; call
+// Migrate. path must name a file: an in-memory database would give each pool its own
+// empty database.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("sqlite: open: path %q must be a plain file path", path)
+	}
+	write, err := openPool(ctx, path, 1, url.Values{
+		"_txlock": {"immediate"},
+		"_pragma": {"journal_mode(WAL)"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	readers := max(4, 2*runtime.GOMAXPROCS(0))
+	read, err := openPool(ctx, path, readers, url.Values{"_pragma": {"query_only(1)"}})
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	return &Store{write: write, read: read}, nil
+}
+
+// openPool opens a database/sql pool of at most conns connections, each configured
+// with the common pragmas plus extra DSN parameters, and checks that it connects.
+func openPool(ctx context.Context, path string, conns int, extra url.Values) (*sql.DB, error) {
+	q := url.Values{"_pragma": {
+		fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS),
+		"foreign_keys(1)",
+		// NORMAL is durable across application crashes in WAL mode; only an OS crash or
+		// power loss may roll back the last transactions.
+		"synchronous(NORMAL)",
+	}}
+	for k, vs := range extra {
+		q[k] = append(q[k], vs...)
+	}
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// DB returns the write pool (one connection, reads and writes allowed), for tests and
+// maintenance. Do not hold a transaction on it while calling Store methods: they would
+// wait for the same connection.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// Ping reports whether both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// inTx runs fn in one write transaction (BEGIN IMMEDIATE, see Store) and commits if fn
+// returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return tx.Commit()
+}
+
+// ignoreDone drops sql.ErrTxDone, which Rollback returns when the driver already
+// rolled back (for example after the context was cancelled).
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,97 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+var clientTests = []subtest{
+	{"Client/RoundTripEveryField", func(t *testing.T, s jeton.Store) {
+		seed(t, s, "inst-a", "")
+		want := newClient("client-a", "inst-a")
+		ok(t, "create", s.CreateClient(t.Context(), want))
+		got, err := s.GetClient(t.Context(), "client-a")
+		ok(t, "get", err)
+		same(t, "client", got, want)
+	}},
+	{"Client/NilSlicesReadAsEmpty", func(t *testing.T, s jeton.Store) {
+		seed(t, s, "inst-a", "")
+		ok(t, "create", s.CreateClient(t.Context(), newBareClient("bare", "inst-a")))
+		got, err := s.GetClient(t.Context(), "bare")
+		ok(t, "get", err)
+		want := newBareClient("bare", "inst-a")
+		want.PublicKeys = []jeton.ClientKey{}
+		want.Institutions, want.Grants, want.Scopes = []string{}, []string{}, []string{}
+		want.DefaultScopes, want.RedirectURIs = []string{}, []string{}
+		same(t, "bare client", got, want)
+	}},
+	{"Client/Update", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		seed(t, s, "inst-b", "")
+		orig := newClient("client-a", "inst-a")
+		upd := newBareClient("client-a", "inst-a")
+		upd.Name, upd.Status = "renamed", jeton.ClientDeleted
+		upd.SecretDigest = jeton.Digest("rotated")
+		upd.Grants = []string{jeton.GrantPassword}
+		upd.AccessTokenTTL = time.Hour
+		upd.UpdatedAt = at(time.Hour)
+		// ID, InstitutionID and CreatedAt are immutable; the store must ignore them.
+		sent := upd
+		sent.InstitutionID, sent.CreatedAt = "inst-b", at(99*time.Hour)
+		ok(t, "update", s.UpdateClient(ctx, sent))
+		got, err := s.GetClient(ctx, "client-a")
+		ok(t, "get", err)
+		want := upd
+		want.CreatedAt = orig.CreatedAt
+		want.PublicKeys = []jeton.ClientKey{}
+		want.Institutions, want.Scopes, want.DefaultScopes, want.RedirectURIs = []string{}, []string{}, []string{}, []string{}
+		same(t, "updated client", got, want)
+	}},
+	{"Client/NotFoundAndConflict", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		_, err := s.GetClient(ctx, "missing")
+		is(t, "get missing", err, jeton.ErrNotFound)
+		is(t, "update missing", s.UpdateClient(ctx, newClient("missing", "inst-a")), jeton.ErrNotFound)
+		// Client ids are global: a duplicate in another institution still conflicts.
+		seed(t, s, "inst-b", "")
+		is(t, "duplicate id", s.CreateClient(ctx, newClient("client-a", "inst-b")), jeton.ErrConflict)
+		// A client of an institution that does not exist names a missing row.
+		is(t, "unknown institution", s.CreateClient(ctx, newClient("client-x", "nowhere")), jeton.ErrNotFound)
+	}},
+	{"Client/ListScopedAndOrdered", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "")
+		seed(t, s, "inst-b", "")
+		// Created out of order; ListClients orders by CreatedAt, then ID.
+		a2 := newClient("a-2", "inst-a")
+		a1 := newClient("a-1", "inst-a")
+		a3 := newBareClient("a-3", "inst-a")
+		a3.CreatedAt = a1.CreatedAt.Add(-time.Hour)
+		b1 := newClient("b-1", "inst-b")
+		b1.CreatedAt = a3.CreatedAt.Add(-time.Hour)
+		for _, c := range []jeton.Client{a2, b1, a1, a3} {
+			ok(t, "create "+c.ID, s.CreateClient(ctx, c))
+		}
+		a3.PublicKeys, a3.Institutions, a3.Grants = []jeton.ClientKey{}, []string{}, []string{}
+		a3.Scopes, a3.DefaultScopes, a3.RedirectURIs = []string{}, []string{}, []string{}
+
+		got, err := s.ListClients(ctx, "inst-a")
+		ok(t, "list a", err)
+		same(t, "clients of inst-a", got, []jeton.Client{a3, a1, a2})
+		got, err = s.ListClients(ctx, "inst-b")
+		ok(t, "list b", err)
+		same(t, "clients of inst-b", got, []jeton.Client{b1})
+		got, err = s.ListClients(ctx, "")
+		ok(t, "list all", err)
+		same(t, "all clients", got, []jeton.Client{b1, a3, a1, a2})
+		got, err = s.ListClients(ctx, "inst-none")
+		ok(t, "list none", err)
+		if got == nil || len(got) != 0 {
+			t.Errorf("clients of unknown institution = %#v, want empty non-nil", got)
+		}
+	}},
+}
