@@ -1,0 +1,165 @@
+package adminapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// Client defaults and bounds.
+const (
+	defaultAccessTTL  = time.Hour
+	defaultRefreshTTL = 30 * 24 * time.Hour
+	minTTL            = time.Minute
+	maxAccessTTL      = 24 * time.Hour
+	maxRefreshTTL     = 365 * 24 * time.Hour
+	maxGrace          = 30 * 24 * time.Hour
+	defaultSigningAlg = "ES256"
+)
+
+var (
+	knownGrants = []string{jeton.GrantClientCredentials, jeton.GrantPassword,
+		jeton.GrantAuthorizationCode, jeton.GrantRefreshToken}
+	// signingAlgs are the JWS algorithms jeton signs access tokens with (RFC 7518 §3.1,
+	// RFC 8037 §3.1).
+	signingAlgs = []string{"ES256", "RS256", "PS256", "EdDSA"}
+)
+
+// usesSecret reports whether m authenticates with a client secret, i.e. whether the
+// client needs one issued.
+func usesSecret(m jeton.AuthMethod) bool {
+	return m == jeton.AuthSecretBasic || m == jeton.AuthSecretPost || m == jeton.AuthSecretJWT
+}
+
+// seconds converts an API duration, checking the range before multiplying so that a
+// huge number cannot overflow into an accepted value.
+func seconds(field string, v int64, lo, hi time.Duration) (time.Duration, error) {
+	if v < int64(lo/time.Second) || v > int64(hi/time.Second) {
+		return 0, fieldError(field, "must be %d..%d seconds, got %d", int64(lo/time.Second), int64(hi/time.Second), v)
+	}
+	return time.Duration(v) * time.Second, nil
+}
+
+// checkClient validates a client as a whole, after defaults (creation) or a merge
+// (update), so that both paths enforce the same rules, including those across fields.
+// It also adds the owner to c.Institutions.
+func (s *server) checkClient(ctx context.Context, c *jeton.Client) error {
+	if err := checkText("name", c.Name, maxNameLen); err != nil {
+		return err
+	}
+	if !c.AuthMethod.Valid() {
+		return fieldError("auth_method", "unknown auth method %q; use client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none", c.AuthMethod)
+	}
+	if err := checkGrants(c.Grants); err != nil {
+		return err
+	}
+	if err := checkScopes("scopes", c.Scopes); err != nil {
+		return err
+	}
+	if err := checkScopes("default_scopes", c.DefaultScopes); err != nil {
+		return err
+	}
+	for i, sc := range c.DefaultScopes {
+		if !slices.Contains(c.Scopes, sc) {
+			return fieldError(fmt.Sprintf("default_scopes[%d]", i), "default scope %q is not among the client's scopes", sc)
+		}
+	}
+	if err := checkRedirectURIs("redirect_uris", c.RedirectURIs); err != nil {
+		return err
+	}
+	if c.AllowsGrant(jeton.GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
+		// RFC 6749 §3.1.2.2 and OIDC Core §3.1.2.1: redirect URIs must be registered.
+		return fieldError("redirect_uris", "the authorization_code grant needs at least one redirect URI")
+	}
+	if c.TokenFormat != jeton.FormatJWT && c.TokenFormat != jeton.FormatOpaque {
+		return fieldError("token_format", "unknown token format %q; use jwt or opaque", c.TokenFormat)
+	}
+	if !slices.Contains(signingAlgs, c.SigningAlg) {
+		return fieldError("signing_alg", "unsupported signing algorithm %q; use ES256, RS256, PS256 or EdDSA", c.SigningAlg)
+	}
+	if err := checkPublicKeys("public_keys", c.PublicKeys); err != nil {
+		return err
+	}
+	if c.AuthMethod == jeton.AuthPrivateKey && len(c.PublicKeys) == 0 {
+		return fieldError("public_keys", "private_key_jwt needs at least one public key")
+	}
+	if c.AuthMethod == jeton.AuthNone {
+		// A public client cannot keep a credential, so it may only use the
+		// authorization code flow (with PKCE) and refresh; RFC 6749 §4.4 limits
+		// client_credentials to confidential clients.
+		for i, g := range c.Grants {
+			if g != jeton.GrantAuthorizationCode && g != jeton.GrantRefreshToken {
+				return fieldError(fmt.Sprintf("grants[%d]", i), "auth_method none allows only authorization_code and refresh_token")
+			}
+		}
+		if !c.AllowsGrant(jeton.GrantAuthorizationCode) {
+			return fieldError("auth_method", "auth_method none is only allowed with the authorization_code grant")
+		}
+	}
+	return s.checkInstitutions(ctx, c)
+}
+
+func checkGrants(grants []string) error {
+	if len(grants) == 0 {
+		return fieldError("grants", "at least one grant type is required")
+	}
+	for i, g := range grants {
+		f := fmt.Sprintf("grants[%d]", i)
+		if !slices.Contains(knownGrants, g) {
+			return fieldError(f, "unknown grant type %q", g)
+		}
+		if slices.Index(grants, g) != i {
+			return fieldError(f, "duplicate grant type %q", g)
+		}
+	}
+	if slices.Contains(grants, jeton.GrantRefreshToken) &&
+		!slices.Contains(grants, jeton.GrantPassword) && !slices.Contains(grants, jeton.GrantAuthorizationCode) {
+		// Only these two grants issue refresh tokens here (RFC 6749 §4.4.3 forbids one
+		// for client_credentials), so refresh_token alone could never be used.
+		return fieldError("grants", "refresh_token needs password or authorization_code")
+	}
+	return nil
+}
+
+// checkInstitutions requires every institution the client acts for to exist, and puts
+// the owner first when it is missing (a client always acts for its owner).
+func (s *server) checkInstitutions(ctx context.Context, c *jeton.Client) error {
+	if len(c.Institutions) > maxInstitutions {
+		return fieldError("institutions", "at most %d institutions", maxInstitutions)
+	}
+	for i, id := range c.Institutions {
+		f := fmt.Sprintf("institutions[%d]", i)
+		if slices.Index(c.Institutions, id) != i {
+			return fieldError(f, "duplicate institution %q", id)
+		}
+		if id == c.InstitutionID {
+			continue // checked by the caller
+		}
+		if err := s.institutionExists(ctx, f, id); err != nil {
+			return err
+		}
+	}
+	if !slices.Contains(c.Institutions, c.InstitutionID) {
+		c.Institutions = append([]string{c.InstitutionID}, c.Institutions...)
+	}
+	return nil
+}
+
+// institutionExists is a 400 naming field when id is not an institution: the id came
+// in a body, so the request is wrong, not the URL.
+func (s *server) institutionExists(ctx context.Context, field, id string) error {
+	if id == "" {
+		return fieldError(field, "required")
+	}
+	if _, err := s.cfg.Store.GetInstitution(ctx, id); err != nil {
+		if errors.Is(err, jeton.ErrNotFound) {
+			return fieldError(field, "no institution %q", id)
+		}
+		return err
+	}
+	return nil
+}

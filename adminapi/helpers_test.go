@@ -1,0 +1,180 @@
+package adminapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/sqlite"
+)
+
+const testToken = "test-admin-token-0123456789"
+
+// cheapArgon keeps customer tests fast; password's own tests cover DefaultParams.
+var cheapArgon = password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1}
+
+// env is an admin API on a real SQLite store behind a real HTTP server.
+type env struct {
+	t     *testing.T
+	srv   *httptest.Server
+	c     *adminapi.Client
+	store *sqlite.Store
+	keys  *keys.Manager
+
+	mu          sync.Mutex
+	now         time.Time
+	invalidated []string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: st, now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	kek := make([]byte, 32)
+	for i := range kek {
+		kek[i] = byte(i)
+	}
+	e.keys = keys.NewManager(st, kek, keys.Config{Now: e.clock, Algs: []string{"ES256"}})
+	if err := e.keys.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := adminapi.New(adminapi.Config{
+		Store: st, Keys: e.keys, Token: testToken, Now: e.clock,
+		Invalidate: func(id string) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.invalidated = append(e.invalidated, id)
+		},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Password: cheapArgon,
+	})
+	e.srv = httptest.NewServer(h)
+	t.Cleanup(e.srv.Close)
+	e.c = adminapi.NewClient(e.srv.URL, testToken, e.srv.Client())
+	return e
+}
+
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.now = e.now.Add(d)
+}
+
+// invalidations returns and forgets the client ids passed to Invalidate so far.
+func (e *env) invalidations() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := e.invalidated
+	e.invalidated = nil
+	return out
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+	err    adminapi.ErrorBody
+}
+
+// raw sends a hand-made request with the right token, for input the typed client
+// cannot produce.
+func (e *env) raw(method, path, body string) answer {
+	return e.rawAuth(method, path, body, "Bearer "+testToken)
+}
+
+func (e *env) rawAuth(method, path, body, authz string) answer {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	a := answer{status: resp.StatusCode, header: resp.Header}
+	a.body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode >= 400 {
+		if err := json.Unmarshal(a.body, &a.err); err != nil {
+			e.t.Fatalf("%s %s: error body is not JSON: %q", method, path, a.body)
+		}
+	}
+	return a
+}
+
+// wantError checks an answer's status, code and field.
+func (a answer) wantError(t *testing.T, status int, code, field string) {
+	t.Helper()
+	if a.status != status || a.err.Error != code || a.err.Field != field {
+		t.Fatalf("got %d %+v; want %d error=%q field=%q", a.status, a.err, status, code, field)
+	}
+	if a.err.Message == "" {
+		t.Fatalf("error answer without a message: %s", a.body)
+	}
+}
+
+func mustInstitution(t *testing.T, e *env, name string) jeton.Institution {
+	t.Helper()
+	inst, err := e.c.CreateInstitution(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inst
+}
+
+// asAPIError unwraps err to the server's answer, failing if it is something else.
+func asAPIError(t *testing.T, err error) *adminapi.APIError {
+	t.Helper()
+	var ae *adminapi.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v; want *adminapi.APIError", err)
+	}
+	return ae
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,66 @@
+package adminapi
+
+import (
+	"net/http"
+
+	"github.com/jeton/jeton"
+)
+
+func (s *server) createInstitution(w http.ResponseWriter, r *http.Request) error {
+	var in InstitutionInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := checkText("name", in.Name, maxNameLen); err != nil {
+		return err
+	}
+	now := s.now()
+	inst := jeton.Institution{ID: jeton.NewID(), Name: in.Name, CreatedAt: now, UpdatedAt: now}
+	ctx := r.Context()
+	if err := s.cfg.Store.CreateInstitution(ctx, inst); err != nil {
+		return storeError(err, "institution")
+	}
+	s.audit(ctx, inst.ID, "institution.create", inst.ID, nil)
+	writeJSON(w, http.StatusCreated, inst)
+	return nil
+}
+
+func (s *server) listInstitutions(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.cfg.Store.ListInstitutions(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, List[jeton.Institution]{Items: nonNil(list)})
+	return nil
+}
+
+func (s *server) getInstitution(w http.ResponseWriter, r *http.Request) error {
+	inst, err := s.cfg.Store.GetInstitution(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return storeError(err, "institution")
+	}
+	writeJSON(w, http.StatusOK, inst)
+	return nil
+}
+
+func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error {
+	var in InstitutionInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := checkText("name", in.Name, maxNameLen); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	inst, err := s.cfg.Store.GetInstitution(ctx, r.PathValue("id"))
+	if err != nil {
+		return storeError(err, "institution")
+	}
+	inst.Name, inst.UpdatedAt = in.Name, s.now()
+	if err := s.cfg.Store.UpdateInstitution(ctx, inst); err != nil {
+		return storeError(err, "institution")
+	}
+	s.audit(ctx, inst.ID, "institution.update", inst.ID, map[string]string{"fields": "name"})
+	writeJSON(w, http.StatusOK, inst)
+	return nil
+}

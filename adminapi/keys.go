@@ -1,0 +1,48 @@
+package adminapi
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/jeton/jeton"
+)
+
+// errNoKeys answers the key routes of a server wired without a key manager.
+var errNoKeys = &APIError{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "key management is not configured"}
+
+// listKeys shows key metadata only; jeton.SigningKey never serialises key material.
+func (s *server) listKeys(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Keys == nil {
+		return errNoKeys
+	}
+	ks, err := s.cfg.Keys.List(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, List[jeton.SigningKey]{Items: nonNil(ks)})
+	return nil
+}
+
+// rotateKey adds a new signing key of an algorithm; the key manager publishes it before
+// it signs, so relying parties see it in the JWKS first.
+func (s *server) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	var in RotateKeyInput
+	if err := decodeOptionalJSON(w, r, &in); err != nil {
+		return err
+	}
+	alg := or(in.Alg, defaultSigningAlg)
+	if !slices.Contains(signingAlgs, alg) {
+		return fieldError("alg", "unsupported signing algorithm %q; use ES256, RS256, PS256 or EdDSA", alg)
+	}
+	if s.cfg.Keys == nil {
+		return errNoKeys
+	}
+	ctx := r.Context()
+	k, err := s.cfg.Keys.Rotate(ctx, alg)
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, "", "key.rotate", k.ID, map[string]string{"alg": k.Alg})
+	writeJSON(w, http.StatusCreated, k)
+	return nil
+}

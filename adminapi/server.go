@@ -1,0 +1,148 @@
+// Package adminapi is jeton's admin REST API (served on its own listener, never on the
+// public one) and the Go client that the CLI uses to talk to it.
+//
+// Every route sits under /admin/v1/, speaks JSON and requires the admin bearer token
+// (RFC 6750 §2.1). Inputs are validated strictly — unknown fields are errors (DESIGN
+// rule 4) — and every error names the offending field. Every change is written to the
+// audit log; no secret is ever logged or audited.
+package adminapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/password"
+)
+
+// KeyManager is the part of keys.Manager the admin API needs.
+type KeyManager interface {
+	List(ctx context.Context) ([]jeton.SigningKey, error)
+	Rotate(ctx context.Context, alg string) (jeton.SigningKey, error)
+}
+
+// Config wires the admin API.
+type Config struct {
+	Store jeton.Store
+	Keys  KeyManager // nil: the key routes answer 503
+	// Token is the admin bearer token. Empty refuses every request.
+	Token string
+	Now   func() time.Time // default time.Now
+	// Invalidate is called with a client id after every change to that client, so
+	// that the token endpoint's client cache drops it. May be nil.
+	Invalidate func(clientID string)
+	Logger     *slog.Logger    // default slog.Default()
+	Password   password.Params // argon2id cost for customer passwords; zero: DefaultParams
+}
+
+// maxBody bounds every request body (DESIGN rule 4).
+const maxBody = 64 << 10
+
+// actor is the audit actor of every admin change; there is one admin token, so there
+// is no finer identity to record.
+const actor = "admin"
+
+type server struct {
+	cfg         Config
+	tokenDigest [32]byte
+}
+
+// New returns the admin API handler. Mount it at the root of the admin listener; it
+// answers /admin/v1/... and a JSON 404 elsewhere.
+func New(cfg Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Password == (password.Params{}) {
+		cfg.Password = password.DefaultParams
+	}
+	s := &server{cfg: cfg, tokenDigest: sha256.Sum256([]byte(cfg.Token))}
+	return s.commonHeaders(s.requireToken(s.routes()))
+}
+
+func (s *server) routes() http.Handler {
+	r := router{mux: http.NewServeMux(), s: s}
+	r.route("/admin/v1/institutions", methods{"GET": s.listInstitutions, "POST": s.createInstitution})
+	r.route("/admin/v1/institutions/{id}", methods{"GET": s.getInstitution, "PATCH": s.updateInstitution})
+	r.route("/admin/v1/clients", methods{"GET": s.listClients, "POST": s.createClient})
+	r.route("/admin/v1/clients/{id}", methods{"GET": s.getClient, "PATCH": s.updateClient, "DELETE": s.deleteClient})
+	r.route("/admin/v1/clients/{id}/secret", methods{"POST": s.rotateSecret})
+	r.route("/admin/v1/institutions/{id}/customers", methods{"GET": s.listCustomers, "POST": s.createCustomer})
+	r.route("/admin/v1/institutions/{id}/customers/{cid}", methods{"GET": s.getCustomer})
+	r.route("/admin/v1/institutions/{id}/customers/{cid}/password", methods{"PUT": s.setPassword})
+	r.route("/admin/v1/keys", methods{"GET": s.listKeys})
+	r.route("/admin/v1/keys/rotate", methods{"POST": s.rotateKey})
+	r.route("/admin/v1/audit", methods{"GET": s.listAudit})
+	r.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, notFound("route"))
+	})
+	return r.mux
+}
+
+// commonHeaders sets what every answer carries, errors included: admin answers hold
+// secrets and must not be cached (RFC 9111 §5.2.2.5), and they are never to be sniffed
+// as anything but JSON.
+func (s *server) commonHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireToken checks the bearer token (RFC 6750 §2.1) before routing, so that an
+// unauthenticated caller learns nothing, not even which routes exist. Digests of equal
+// length are compared in constant time, so neither the token nor its length leaks.
+func (s *server) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			// RFC 6750 §3.1: no error code when the request had no credentials.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="jeton-admin"`)
+			s.writeError(w, r, &APIError{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "missing bearer token"})
+			return
+		}
+		d := sha256.Sum256([]byte(tok))
+		if s.cfg.Token == "" || subtle.ConstantTimeCompare(d[:], s.tokenDigest[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="jeton-admin", error="invalid_token"`)
+			s.writeError(w, r, &APIError{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid bearer token"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) now() time.Time {
+	// Microseconds: the finest precision both SQLite and PostgreSQL keep, so that what
+	// a create answers equals what a later read returns.
+	return s.cfg.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *server) invalidate(clientID string) {
+	if s.cfg.Invalidate != nil {
+		s.cfg.Invalidate(clientID)
+	}
+}
+
+// audit appends an event. The change it records has already been made (the Store has
+// no transaction spanning both), so a failure is logged loudly rather than turned into
+// an error answer that would invite the caller to repeat a change that happened.
+func (s *server) audit(ctx context.Context, institutionID, action, subject string, details map[string]string) {
+	e := jeton.AuditEvent{
+		ID: jeton.NewID(), At: s.now(), InstitutionID: institutionID,
+		Actor: actor, Action: action, Subject: subject, Details: details,
+	}
+	if err := s.cfg.Store.AppendAudit(ctx, e); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "admin audit append failed",
+			"action", action, "subject", subject, "institution_id", institutionID, "err", err)
+	}
+}
