@@ -16,16 +16,23 @@ import (
 
 var testKEK = bytes.Repeat([]byte{0x42}, KEKSize)
 
-// newTestManager loads a Manager on a fresh store with only the given algs, so that
-// most tests avoid RSA key generation.
+// newTestManager loads a Manager on a fresh in-memory store with only the given algs,
+// so that most tests avoid RSA key generation.
 func newTestManager(t *testing.T, algs ...string) (*Manager, *memKeyStore, *clock) {
 	t.Helper()
-	store, clk := &memKeyStore{}, newClock()
+	store := &memKeyStore{}
+	m, clk := newTestManagerOn(t, store, algs...)
+	return m, store, clk
+}
+
+func newTestManagerOn(t *testing.T, store jeton.KeyStore, algs ...string) (*Manager, *clock) {
+	t.Helper()
+	clk := newClock()
 	m := NewManager(store, testKEK, Config{Now: clk.Now, Algs: algs})
 	if err := m.Load(t.Context()); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	return m, store, clk
+	return m, clk
 }
 
 // jwks parses the Manager's JWK Set as a relying party would.
@@ -80,8 +87,10 @@ func sign(t *testing.T, m *Manager, alg, typ string) (string, string) {
 	return tok, s.KeyID()
 }
 
-func TestFirstLoadGeneratesDefaultAlgs(t *testing.T) {
-	store, clk := &memKeyStore{}, newClock()
+func TestFirstLoadGeneratesDefaultAlgs(t *testing.T) { forEachStore(t, testFirstLoad) }
+
+func testFirstLoad(t *testing.T, store jeton.KeyStore) {
+	clk := newClock()
 	m := NewManager(store, testKEK, Config{Now: clk.Now}) // default algs: ES256, RS256
 	if err := m.Load(t.Context()); err != nil {
 		t.Fatalf("Load: %v", err)
@@ -90,7 +99,11 @@ func TestFirstLoadGeneratesDefaultAlgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Alg != "ES256" || rows[1].Alg != "RS256" {
+	byAlg := make(map[string]jeton.SigningKey)
+	for _, k := range rows {
+		byAlg[k.Alg] = k
+	}
+	if len(rows) != 2 || len(byAlg) != 2 || byAlg["ES256"].ID == "" || byAlg["RS256"].ID == "" {
 		t.Fatalf("stored keys = %v, want one ES256 and one RS256", rows)
 	}
 	set := jwks(t, m)
@@ -98,7 +111,7 @@ func TestFirstLoadGeneratesDefaultAlgs(t *testing.T) {
 		t.Fatalf("JWKS has %d keys, want 2", len(set.Keys))
 	}
 	for i, k := range set.Keys {
-		row := rows[i]
+		row := byAlg[k.Algorithm]
 		if k.KeyID != row.ID || k.Algorithm != row.Alg || k.Use != "sig" || !k.IsPublic() {
 			t.Errorf("JWK %d = kid %q alg %q use %q public %v, want kid %q alg %q use sig public",
 				i, k.KeyID, k.Algorithm, k.Use, k.IsPublic(), row.ID, row.Alg)
@@ -159,8 +172,10 @@ func TestSignRoundTripEveryAlg(t *testing.T) {
 	}
 }
 
-func TestWrongKEKFailsLoad(t *testing.T) {
-	_, store, clk := newTestManager(t, "ES256")
+func TestWrongKEKFailsLoad(t *testing.T) { forEachStore(t, testWrongKEK) }
+
+func testWrongKEK(t *testing.T, store jeton.KeyStore) {
+	_, clk := newTestManagerOn(t, store, "ES256")
 	rows, _ := store.ListSigningKeys(t.Context())
 	other := bytes.Repeat([]byte{0x43}, KEKSize)
 	err := NewManager(store, other, Config{Now: clk.Now, Algs: []string{"ES256"}}).Load(t.Context())
@@ -223,9 +238,11 @@ func TestTamperedOrSwappedKeysFailLoad(t *testing.T) {
 	}
 }
 
-func TestRotationPublishesFirstSignsLater(t *testing.T) {
+func TestRotationPublishesFirstSignsLater(t *testing.T) { forEachStore(t, testRotation) }
+
+func testRotation(t *testing.T, store jeton.KeyStore) {
 	ctx := t.Context()
-	m, store, clk := newTestManager(t, "ES256")
+	m, clk := newTestManagerOn(t, store, "ES256")
 	oldTok, oldKid := sign(t, m, "ES256", "at+jwt")
 
 	clk.Advance(time.Minute)
@@ -239,7 +256,10 @@ func TestRotationPublishesFirstSignsLater(t *testing.T) {
 	if got := kids(jwks(t, m)); !slices.Equal(got, sortedPair(oldKid, next.ID)) {
 		t.Fatalf("JWKS right after rotation = %v, want both keys", got)
 	}
-	rows, _ := store.ListSigningKeys(ctx)
+	rows, err := store.ListSigningKeys(ctx)
+	if err != nil || len(rows) != 2 || rows[0].ID != oldKid {
+		t.Fatalf("stored keys = %v, %v; want predecessor then successor", rows, err)
+	}
 	unpublishAt := next.ActiveAt.Add(24 * time.Hour)
 	if !rows[0].RetiredAt.Equal(next.ActiveAt) || !rows[0].UnpublishAt.Equal(unpublishAt) {
 		t.Fatalf("predecessor retired %v unpublish %v, want %v and %v", rows[0].RetiredAt, rows[0].UnpublishAt, next.ActiveAt, unpublishAt)
@@ -313,9 +333,11 @@ func TestJWKSIsCachedUntilNextTransition(t *testing.T) {
 	}
 }
 
-func TestReloadPicksUpOtherReplicasRotation(t *testing.T) {
+func TestReloadPicksUpOtherReplicasRotation(t *testing.T) { forEachStore(t, testReload) }
+
+func testReload(t *testing.T, store jeton.KeyStore) {
 	ctx := t.Context()
-	a, store, clk := newTestManager(t, "ES256")
+	a, clk := newTestManagerOn(t, store, "ES256")
 	b := NewManager(store, testKEK, Config{Now: clk.Now, Algs: []string{"ES256"}})
 	if err := b.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -354,8 +376,10 @@ func TestUnknownAlgs(t *testing.T) {
 	}
 }
 
-func TestConcurrentSignDuringRotation(t *testing.T) {
-	m, _, clk := newTestManager(t, "ES256", "EdDSA")
+func TestConcurrentSignDuringRotation(t *testing.T) { forEachStore(t, testConcurrent) }
+
+func testConcurrent(t *testing.T, store jeton.KeyStore) {
+	m, clk := newTestManagerOn(t, store, "ES256", "EdDSA")
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -91,4 +92,22 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// testStore names a KeyStore constructor that forEachStore runs scenarios against.
+type testStore struct {
+	name string
+	open func(t *testing.T) jeton.KeyStore
+}
+
+// testStores always holds the in-memory double; sqlite_test.go adds the real SQLite
+// store, so rotation is also checked through real time and blob round-trips.
+var testStores = []testStore{
+	{"memory", func(*testing.T) jeton.KeyStore { return &memKeyStore{} }},
+}
+
+func forEachStore(t *testing.T, f func(t *testing.T, store jeton.KeyStore)) {
+	for _, s := range testStores {
+		t.Run(s.name, func(t *testing.T) { f(t, s.open(t)) })
+	}
 }
