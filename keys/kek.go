@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -77,12 +78,12 @@ func readKEKFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("keys: KEK file %s has mode %04o, which group or others can access; run chmod 600 on it", path, perm)
 	}
 	// A KEK file is 45 bytes; anything much larger is not one, so don't read it all.
-	text := make([]byte, 256)
-	n, err := f.Read(text)
-	if err != nil && n == 0 {
+	text, err := io.ReadAll(io.LimitReader(f, 256))
+	if err != nil {
 		return nil, fmt.Errorf("keys: KEK file %s: cannot read: %w", path, err)
 	}
-	kek, err := decodeKEK(text[:n])
+	kek, err := decodeKEK(text)
+	clear(text)
 	if err != nil {
 		return nil, fmt.Errorf("keys: KEK file %s: %w", path, err)
 	}

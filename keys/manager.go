@@ -101,7 +101,8 @@ func (m *Manager) Load(ctx context.Context) error {
 
 // Reload re-reads the keys from the store, picking up rotations made by other replicas.
 // Keys whose stored bytes are unchanged are not decrypted again, which keeps it cheap
-// enough to run every 30 seconds.
+// enough to run every 30 seconds. On error the previous snapshot stays in use, so a
+// bad row written by a misconfigured replica does not stop this one from signing.
 func (m *Manager) Reload(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

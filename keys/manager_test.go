@@ -433,3 +433,19 @@ func BenchmarkSignES256(b *testing.B) {
 		}
 	})
 }
+
+func TestFailedReloadKeepsServing(t *testing.T) {
+	m, store, _ := newTestManager(t, "ES256")
+	before := m.JWKS()
+	s, _ := m.Signer("ES256")
+	store.edit(s.KeyID(), func(k *jeton.SigningKey) { k.PrivateSealed[0] ^= 1 })
+	if err := m.Reload(t.Context()); err == nil {
+		t.Fatal("Reload accepted a tampered key")
+	}
+	if after, err := m.Signer("ES256"); err != nil || after.KeyID() != s.KeyID() {
+		t.Errorf("after a failed Reload, Signer = %v, %v; want the previous key", after, err)
+	}
+	if !bytes.Equal(m.JWKS(), before) {
+		t.Error("a failed Reload changed the JWKS")
+	}
+}
