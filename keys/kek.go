@@ -64,7 +64,7 @@ func decodeKEK(text []byte) ([]byte, error) {
 func readKEKFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err // fs.ErrNotExist is handled by the caller
+		return nil, fmt.Errorf("keys: KEK file: %w", err) // the caller tests fs.ErrNotExist
 	}
 	defer f.Close()
 	info, err := f.Stat()
