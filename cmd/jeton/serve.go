@@ -1,15 +1,108 @@
 package main
 
 import (
-	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
+// serveConfig is every setting of `jeton serve` (see docs/configuration.md).
+type serveConfig struct {
+	Addr            string
+	AdminAddr       string
+	DataDir         string
+	Database        string
+	Issuer          string
+	Audience        []string
+	KEKFile         string
+	Migrate         bool
+	LogFormat       string
+	LogLevel        string
+	PublishDelay    time.Duration
+	MaxTokenTTL     time.Duration
+	KeyReload       time.Duration
+	ClientCacheTTL  time.Duration
+	ShutdownTimeout time.Duration
+}
+
 func newServeCmd() *cobra.Command {
-	return &cobra.Command{Use: "serve", RunE: func(*cobra.Command, []string) error { return errors.New("not yet") }}
+	var cfg serveConfig
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the authorization server (embedded SQLite by default, zero configuration)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applySettings(cmd.Flags(), configPath); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			logger, err := newLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+			if err != nil {
+				return err
+			}
+			a, err := startApp(ctx, cfg, logger)
+			if err != nil {
+				return err
+			}
+			return a.run(ctx)
+		},
+	}
+	bindServeFlags(cmd.Flags(), &cfg, &configPath)
+	cmd.SetUsageTemplate(cmd.UsageTemplate() + "\n" + settingsHelp(cmd.Flags()))
+	return cmd
+}
+
+// bindServeFlags declares every serve setting with its default.
+func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
+	f.StringVar(configPath, "config", os.Getenv("JETON_CONFIG"), "YAML config file (keys are flag names) [JETON_CONFIG]")
+	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "public listener (token endpoint, discovery, JWKS)")
+	f.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:8081", "admin API listener; keep it off the public network")
+	f.StringVar(&cfg.DataDir, "data-dir", defaultDataDir, "directory for the SQLite database, the key-encryption key and the admin token")
+	f.StringVar(&cfg.Database, "database", "", "database: empty for SQLite in the data dir, a file path for SQLite elsewhere, or postgres://... for PostgreSQL")
+	f.StringVar(&cfg.Issuer, "issuer", "", "public base URL, the tokens' iss (default http://<addr>)")
+	f.StringSliceVar(&cfg.Audience, "audience", nil, "aud of access tokens, comma-separated (default the issuer)")
+	f.StringVar(&cfg.KEKFile, "kek-file", "", "key-encryption key file, created 0600 if missing (default <data-dir>/kek); JETON_KEK overrides it")
+	f.BoolVar(&cfg.Migrate, "migrate", false, "apply PostgreSQL migrations at start (SQLite is always migrated at start)")
+	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&cfg.PublishDelay, "key-publish-delay", 10*time.Minute, "how long a rotated key is published before it signs")
+	f.DurationVar(&cfg.MaxTokenTTL, "max-token-ttl", 24*time.Hour, "longest access-token lifetime; a retired key stays published this long")
+	f.DurationVar(&cfg.KeyReload, "key-reload-interval", 30*time.Second, "how often keys are re-read from the database (rotations by other replicas)")
+	f.DurationVar(&cfg.ClientCacheTTL, "client-cache-ttl", time.Second, "how long a client is cached; bounds how stale another replica's view may be")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")
 }
 
 func newMigrateCmd() *cobra.Command {
-	return &cobra.Command{Use: "migrate", RunE: func(*cobra.Command, []string) error { return errors.New("not yet") }}
+	var dataDir, database, configPath string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations (SQLite or PostgreSQL) and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applySettings(cmd.Flags(), configPath); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			store, kind, err := openStore(ctx, dataDir, database)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if err := store.Migrate(ctx); err != nil {
+				return err
+			}
+			cmd.Printf("migrated %s database\n", kind)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", os.Getenv("JETON_CONFIG"), "YAML config file [JETON_CONFIG]")
+	cmd.Flags().StringVar(&dataDir, "data-dir", defaultDataDir, "data directory (SQLite default location)")
+	cmd.Flags().StringVar(&database, "database", "", "database: empty for SQLite in the data dir, a file path, or postgres://...")
+	return cmd
 }
