@@ -50,7 +50,7 @@ func TestDecodeTokenErrors(t *testing.T) {
 		{"scope with quote", formRequest("grant_type=client_credentials&scope=a%22"), jeton.CodeInvalidScope, jeton.ReasonInvalidCharacters, "scope", 400},
 		{"basic and body secret", formRequest("grant_type=client_credentials&client_secret=x", "Authorization", basic("c", "s")), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
 		{"basic and assertion", formRequest("grant_type=client_credentials&client_assertion=x&client_assertion_type="+JWTBearerAssertion, "Authorization", basic("c", "s")), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
-		{"secret and assertion", formRequest("grant_type=client_credentials&client_id=c&client_secret=s&client_assertion=x&client_assertion_type="+JWTBearerAssertion), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
+		{"secret and assertion", formRequest("grant_type=client_credentials&client_id=c&client_secret=s&client_assertion=x&client_assertion_type=" + JWTBearerAssertion), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
 		{"basic id disagrees with body", formRequest("grant_type=client_credentials&client_id=other", "Authorization", basic("c", "s")), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "client_id", 400},
 		{"basic not base64", formRequest("grant_type=client_credentials", "Authorization", "Basic !!!"), jeton.CodeInvalidClient, jeton.ReasonMalformedBody, "", 401},
 		{"basic without colon", formRequest("grant_type=client_credentials", "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("nocolon"))), jeton.CodeInvalidClient, jeton.ReasonMalformedBody, "", 401},
