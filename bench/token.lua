@@ -1,0 +1,14 @@
+-- wrk script for the client_credentials benchmark: every request is the same
+-- RFC 6749 §4.4 token request, authenticated with HTTP Basic (§2.3.1).
+-- BENCH_BASIC holds base64(urlencode(client_id) ":" urlencode(client_secret)).
+local basic = os.getenv("BENCH_BASIC")
+if basic == nil or basic == "" then
+  error("token.lua: BENCH_BASIC is not set")
+end
+
+wrk.method = "POST"
+wrk.path = os.getenv("BENCH_PATH") or "/oauth2/token"
+wrk.body = "grant_type=client_credentials&scope=accounts%3Aread"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic " .. basic
+wrk.headers["Accept"] = "application/json"
