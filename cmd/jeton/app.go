@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/postgres"
+	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/token"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// app is a running jeton: the store, the keys, and the two listeners.
+type app struct {
+	cfg      serveConfig
+	logger   *slog.Logger
+	store    jeton.Store
+	keys     *keys.Manager
+	public   *http.Server
+	admin    *http.Server
+	publicLn net.Listener
+	adminLn  net.Listener
+	// Issuer is the resolved public base URL.
+	Issuer string
+}
+
+// startApp opens and checks everything before it binds a port, so a bad database or a
+// wrong key-encryption key fails the start with a clear message, never a request.
+func startApp(ctx context.Context, cfg serveConfig, logger *slog.Logger) (a *app, err error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	a = &app{cfg: cfg, logger: logger}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	var kind string
+	if a.store, kind, err = openStore(ctx, cfg.DataDir, cfg.Database); err != nil {
+		return nil, err
+	}
+	if kind == "sqlite" || cfg.Migrate {
+		if err := a.store.Migrate(ctx); err != nil {
+			return nil, fmt.Errorf("migrate %s: %w", kind, err)
+		}
+	}
+	if err := a.loadKeys(ctx); err != nil {
+		return nil, err
+	}
+	adminToken, err := a.adminToken()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.listen(); err != nil {
+		return nil, err
+	}
+	a.buildServers(adminToken)
+	logger.Info("jeton started", "version", buildVersion(), "database", kind, "issuer", a.Issuer,
+		"public", a.publicLn.Addr().String(), "admin", a.adminLn.Addr().String())
+	return a, nil
+}
+
+// openStore picks the backend from the --database value.
+func openStore(ctx context.Context, dataDir, database string) (jeton.Store, string, error) {
+	if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
+		s, err := postgres.Open(ctx, database)
+		return s, "postgres", err
+	}
+	path := database
+	if path == "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, "", fmt.Errorf("data dir: %w", err)
+		}
+		path = filepath.Join(dataDir, "jeton.db")
+	}
+	s, err := sqlite.Open(ctx, path)
+	return s, "sqlite", err
+}
+
+func (a *app) loadKeys(ctx context.Context) error {
+	kekFile := a.cfg.KEKFile
+	if kekFile == "" {
+		kekFile = filepath.Join(a.cfg.DataDir, "kek")
+	}
+	kek, err := keys.LoadKEK(kekFile, os.Getenv("JETON_KEK"))
+	if err != nil {
+		return err
+	}
+	a.keys = keys.NewManager(a.store, kek, keys.Config{PublishDelay: a.cfg.PublishDelay, MaxTokenTTL: a.cfg.MaxTokenTTL})
+	return a.keys.Load(ctx)
+}
+
+// adminToken reads <data-dir>/admin-token, creating it (0600, 256 random bits) at first
+// start. The log says where it is, never what it is.
+func (a *app) adminToken() (string, error) {
+	path := filepath.Join(a.cfg.DataDir, adminTokenFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		tok := strings.TrimSpace(string(b))
+		if len(tok) < 32 {
+			return "", fmt.Errorf("admin token %s is too short (need at least 32 characters)", path)
+		}
+		return tok, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	tok := jeton.NewSecret()
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	a.logger.Info("created admin API token", "file", path)
+	return tok, nil
+}
+
+func (a *app) listen() (err error) {
+	if a.publicLn, err = net.Listen("tcp", a.cfg.Addr); err != nil {
+		return fmt.Errorf("public listener: %w", err)
+	}
+	if a.adminLn, err = net.Listen("tcp", a.cfg.AdminAddr); err != nil {
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	a.Issuer = strings.TrimSuffix(a.cfg.Issuer, "/")
+	if a.Issuer == "" {
+		a.Issuer = "http://" + displayAddr(a.publicLn.Addr())
+	}
+	adminURL := "http://" + displayAddr(a.adminLn.Addr())
+	return os.WriteFile(filepath.Join(a.cfg.DataDir, adminURLFile), []byte(adminURL+"\n"), 0o600)
+}
+
+// displayAddr turns a bound address into one a client can dial (0.0.0.0 → localhost).
+func displayAddr(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// buildServers wires the engine and both handlers (DESIGN rule 6: wiring only here).
+func (a *app) buildServers(adminToken string) {
+	cache := clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
+	secret := clientauth.Secret{Now: time.Now}
+	methods := map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: secret, jeton.AuthSecretPost: secret}
+	audience := a.cfg.Audience
+	if len(audience) == 0 {
+		audience = []string{a.Issuer}
+	}
+	engine := token.NewEngine(token.EngineConfig{
+		Auth:   &clientauth.Authenticator{Clients: cache, Methods: methods, Now: time.Now},
+		Grants: []token.Grant{token.ClientCredentials{}},
+		Issuer: &token.Issuer{
+			Issuer:       a.Issuer,
+			Audience:     audience,
+			Signer:       func(alg string) (token.Signer, error) { return a.keys.Signer(alg) },
+			AccessTokens: a.store,
+		},
+	})
+	std, err := oauth2.New(oauth2.Config{
+		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS,
+		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost},
+		JWKSMaxAge:  int(min(a.cfg.PublishDelay/2, 5*time.Minute).Seconds()),
+	})
+	if err != nil {
+		panic(err) // the discovery document is static data; failing to marshal it is a bug
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	publicHandler := httpapi.New(httpapi.Config{
+		Logger: a.logger, Metrics: httpapi.NewMetrics(reg), Ready: a.ready,
+		Mounts: []httpapi.Mount{{Prefix: "", Dialect: std}},
+	})
+	adminMux := http.NewServeMux()
+	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
+		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now,
+		Invalidate: cache.Invalidate, Logger: a.logger, Password: password.DefaultParams,
+	}))
+	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
+	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, adminMux), a.logger)
+}
+
+// ready is /readyz: the store answers and a signing key is loaded.
+func (a *app) ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	_, err := a.keys.Signer("ES256")
+	return err
+}
+
+// run serves until ctx ends (SIGTERM), then drains in-flight requests and closes the
+// store.
+func (a *app) run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- a.public.Serve(a.publicLn) }()
+	go func() { errc <- a.admin.Serve(a.adminLn) }()
+	go a.reloadKeys(ctx)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	a.logger.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err = errors.Join(err, a.public.Shutdown(sctx), a.admin.Shutdown(sctx))
+	a.close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// reloadKeys picks up rotations made by other replicas and deletes keys whose last
+// token has expired (Prune reloads too).
+func (a *app) reloadKeys(ctx context.Context) {
+	t := time.NewTicker(a.cfg.KeyReload)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := a.keys.Prune(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Error("key reload failed", "err", err)
+			}
+		}
+	}
+}
+
+func (a *app) close() {
+	for _, ln := range []net.Listener{a.publicLn, a.adminLn} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+}
