@@ -11,6 +11,9 @@
 #   CONNS=16  THREADS=2  DURATION=20s  ROUNDS=3  WARMUP=5s  SETTLE=5
 #   ONLY=baseline   measure the baseline alone (while jeton does not build)
 #   KEEP=1          keep the temp dir (logs, wrk output) instead of removing it
+#   PROFILE=1       after the report, profile jeton with perf (if present) during one
+#                   more wrk run and print the hottest symbols (jeton has no pprof
+#                   endpoint; Go binaries keep frame pointers, so perf call graphs work)
 set -euo pipefail
 
 CONNS=${CONNS:-16}
@@ -21,6 +24,7 @@ WARMUP=${WARMUP:-5s}
 SETTLE=${SETTLE:-5}
 ONLY=${ONLY:-}
 KEEP=${KEEP:-}
+PROFILE=${PROFILE:-}
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
 [[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 
@@ -288,4 +292,27 @@ fi
 if [[ $broken == 1 ]]; then
 	KEEP=1
 	die "some requests failed (non-2xx or socket errors); the figures above are not valid"
+fi
+
+# ---- optional CPU profile of jeton ----------------------------------------------------
+if [[ -n $PROFILE && $ONLY != baseline ]]; then
+	command -v perf >/dev/null || die "PROFILE=1 needs perf (Debian: apt-get install linux-perf)"
+	echo
+	echo "profiling jeton with perf during one more $DURATION run ..."
+	run_wrk jeton "${url[jeton]}" "$DURATION" "$tmp/wrk-profile.txt" &
+	wrk_pid=$!
+	sleep 1
+	secs=$(( ${DURATION%s} > 3 ? ${DURATION%s} - 2 : 1 ))
+	perf record -q -F 499 -g -p "${pid[jeton]}" -o "$tmp/jeton.perf" -- sleep "$secs" >"$tmp/perf.log" 2>&1 ||
+		die "perf record failed: $(cat "$tmp/perf.log")"
+	wait "$wrk_pid"
+	echo "self time, top symbols:"
+	perf report -i "$tmp/jeton.perf" --no-children --sort symbol --stdio -g none 2>/dev/null |
+		grep '%' | head -n 25
+	echo
+	echo "inclusive time, top jeton/Go call sites:"
+	perf report -i "$tmp/jeton.perf" --children --sort symbol --stdio -g none 2>/dev/null |
+		grep '%' | grep -v '\[k\]' | head -n 45
+	echo "(perf data kept in $tmp/jeton.perf)"
+	KEEP=1
 fi
