@@ -90,3 +90,10 @@ func (c *Cache) Invalidate(id string) {
 	delete(c.entries, id)
 	c.mu.Unlock()
 }
+
+// Len is the number of cached entries (for tests and metrics).
+func (c *Cache) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
