@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
+)
+
+const clientColumns = `id, institution_id, name, status, auth_method, secret_digest,
+	previous_secret_digest, previous_secret_expires_at, public_keys, institutions, grants,
+	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
+	refresh_token_ttl_ns, signing_alg, created_at, updated_at`
+
+// CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
+// whatever the institution.
+func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
+	keys, err := jsonb(c.PublicKeys, "[]")
+	if err != nil {
+		return mapErr("create client", err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, c.SecretDigest,
+		c.PreviousSecretDigest, ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions),
+		texts(c.Grants), texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs),
+		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
+		ts(c.CreatedAt), ts(c.UpdatedAt))
+	return mapErr("create client", err)
+}
+
+// GetClient returns a client by its global id.
+func (s *Store) GetClient(ctx context.Context, clientID string) (jeton.Client, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, clientID)
+	c, err := scanClient(row)
+	return c, mapErr("get client", err)
+}
+
+// ListClients returns institutionID's clients ("" for all), by CreatedAt then ID.
+func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.Client, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients
+		WHERE $1 = '' OR institution_id = $1 ORDER BY created_at, id`, institutionID)
+	if err != nil {
+		return nil, mapErr("list clients", err)
+	}
+	out, err := pgx.CollectRows(rows, rowTo(scanClient))
+	return out, mapErr("list clients", err)
+}
+
+// UpdateClient replaces every mutable field of c.ID (not InstitutionID or CreatedAt).
+func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
+	keys, err := jsonb(c.PublicKeys, "[]")
+	if err != nil {
+		return mapErr("update client", err)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE clients SET name = $1, status = $2,
+		auth_method = $3, secret_digest = $4, previous_secret_digest = $5,
+		previous_secret_expires_at = $6, public_keys = $7, institutions = $8, grants = $9,
+		scopes = $10, default_scopes = $11, redirect_uris = $12, token_format = $13,
+		access_token_ttl_ns = $14, refresh_token_ttl_ns = $15, signing_alg = $16,
+		updated_at = $17
+		WHERE id = $18`,
+		c.Name, c.Status, c.AuthMethod, c.SecretDigest, c.PreviousSecretDigest,
+		ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions), texts(c.Grants),
+		texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs), c.TokenFormat,
+		int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
+		ts(c.UpdatedAt), c.ID)
+	if err == nil {
+		err = mustAffect(tag)
+	}
+	return mapErr("update client", err)
+}
+
+func scanClient(r pgx.Row) (jeton.Client, error) {
+	var c jeton.Client
+	err := r.Scan(&c.ID, &c.InstitutionID, &c.Name, &c.Status, &c.AuthMethod,
+		&c.SecretDigest, &c.PreviousSecretDigest, tsCol{&c.PreviousSecretExpiresAt},
+		&c.PublicKeys, &c.Institutions, &c.Grants, &c.Scopes, &c.DefaultScopes,
+		&c.RedirectURIs, &c.TokenFormat, durCol(&c.AccessTokenTTL),
+		durCol(&c.RefreshTokenTTL), &c.SigningAlg, tsCol{&c.CreatedAt}, tsCol{&c.UpdatedAt})
+	c.PublicKeys, c.Institutions, c.Grants = nonNil(c.PublicKeys), nonNil(c.Institutions), nonNil(c.Grants)
+	c.Scopes, c.DefaultScopes, c.RedirectURIs = nonNil(c.Scopes), nonNil(c.DefaultScopes), nonNil(c.RedirectURIs)
+	return c, err
+}

@@ -1,0 +1,57 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
+)
+
+// CreateInstitution inserts a tenant; a duplicate id is ErrConflict.
+func (s *Store) CreateInstitution(ctx context.Context, in jeton.Institution) error {
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO institutions (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
+		in.ID, in.Name, ts(in.CreatedAt), ts(in.UpdatedAt))
+	return mapErr("create institution", err)
+}
+
+// GetInstitution returns one tenant by id.
+func (s *Store) GetInstitution(ctx context.Context, id string) (jeton.Institution, error) {
+	row := s.pool.QueryRow(ctx,
+		`SELECT id, name, created_at, updated_at FROM institutions WHERE id = $1`, id)
+	in, err := scanInstitution(row)
+	return in, mapErr("get institution", err)
+}
+
+// ListInstitutions returns every tenant, ordered by creation time, then id.
+func (s *Store) ListInstitutions(ctx context.Context) ([]jeton.Institution, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT id, name, created_at, updated_at FROM institutions ORDER BY created_at, id`)
+	if err != nil {
+		return nil, mapErr("list institutions", err)
+	}
+	out, err := pgx.CollectRows(rows, rowTo(scanInstitution))
+	return out, mapErr("list institutions", err)
+}
+
+// UpdateInstitution replaces the name and update time of in.ID.
+func (s *Store) UpdateInstitution(ctx context.Context, in jeton.Institution) error {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE institutions SET name = $1, updated_at = $2 WHERE id = $3`,
+		in.Name, ts(in.UpdatedAt), in.ID)
+	if err == nil {
+		err = mustAffect(tag)
+	}
+	return mapErr("update institution", err)
+}
+
+func scanInstitution(r pgx.Row) (jeton.Institution, error) {
+	var in jeton.Institution
+	err := r.Scan(&in.ID, &in.Name, tsCol{&in.CreatedAt}, tsCol{&in.UpdatedAt})
+	return in, err
+}
+
+// rowTo adapts a scan function for pgx.CollectRows.
+func rowTo[T any](scan func(pgx.Row) (T, error)) pgx.RowToFunc[T] {
+	return func(r pgx.CollectableRow) (T, error) { return scan(r) }
+}

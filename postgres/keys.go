@@ -1,0 +1,65 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
+)
+
+const keyColumns = `id, alg, public_der, private_sealed, created_at, active_at, retired_at, unpublish_at`
+
+// ListSigningKeys returns every stored key, oldest (CreatedAt, then ID) first.
+func (s *Store) ListSigningKeys(ctx context.Context) ([]jeton.SigningKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, mapErr("list signing keys", err)
+	}
+	out, err := pgx.CollectRows(rows, rowTo(scanKey))
+	return out, mapErr("list signing keys", err)
+}
+
+// AddSigningKey is ATOMIC (DESIGN rule 1): one transaction retires the current key of
+// next.Alg and inserts next. A row lock on the current key would not serialise two
+// rotations when no key exists yet (there is no row to lock), so the transaction first
+// takes a SHARE ROW EXCLUSIVE table lock: it conflicts with itself, so rotations on
+// every replica run one after the other, but not with readers (JWKS, signing), which
+// keep going. Rotations are rare; the partial unique index signing_keys_one_current
+// backs up the one-current-key invariant.
+func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE signing_keys SET retired_at = $1, unpublish_at = $2
+			WHERE alg = $3 AND retired_at IS NULL`,
+			ts(next.ActiveAt), ts(unpublishAt), next.Alg)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			next.ID, next.Alg, next.PublicDER, next.PrivateSealed, ts(next.CreatedAt),
+			ts(next.ActiveAt), ts(next.RetiredAt), ts(next.UnpublishAt))
+		return err
+	})
+	return mapErr("add signing key", err)
+}
+
+// DeleteSigningKeys removes keys whose UnpublishAt is set and before now.
+func (s *Store) DeleteSigningKeys(ctx context.Context, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx,
+		`DELETE FROM signing_keys WHERE unpublish_at IS NOT NULL AND unpublish_at < $1`, now)
+	if err != nil {
+		return 0, mapErr("delete signing keys", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func scanKey(r pgx.Row) (jeton.SigningKey, error) {
+	var k jeton.SigningKey
+	err := r.Scan(&k.ID, &k.Alg, &k.PublicDER, &k.PrivateSealed, tsCol{&k.CreatedAt},
+		tsCol{&k.ActiveAt}, tsCol{&k.RetiredAt}, tsCol{&k.UnpublishAt})
+	return k, err
+}

@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
+)
+
+// CreateRefreshFamily inserts a family and its first token in one transaction: a
+// conflict on either leaves neither.
+func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, first jeton.RefreshToken) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO refresh_families (id, client_id, institution_id,
+			subject, scope, auth_time, created_at, expires_at, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
+			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt))
+		if err != nil {
+			return err
+		}
+		return insertToken(ctx, tx, first)
+	})
+	return mapErr("create refresh family", err)
+}
+
+func insertToken(ctx context.Context, tx pgx.Tx, t jeton.RefreshToken) error {
+	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (digest, family_id, created_at,
+		expires_at, used_at, successor_digest) VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.Digest, t.FamilyID, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt), t.SuccessorDigest)
+	return err
+}
+
+// GetRefreshToken returns the token with digest and its family.
+func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
+	var t jeton.RefreshToken
+	var f jeton.RefreshFamily
+	err := s.pool.QueryRow(ctx, `SELECT t.digest, t.family_id, t.created_at, t.expires_at,
+		t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id, f.subject,
+		f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+		WHERE t.digest = $1`, digest).Scan(
+		&t.Digest, &t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, tsCol{&t.UsedAt},
+		&t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID, &f.Subject, &f.Scope,
+		tsCol{&f.AuthTime}, tsCol{&f.CreatedAt}, tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt})
+	f.Scope = nonNil(f.Scope)
+	return t, f, mapErr("get refresh token", err)
+}
+
+// RotateRefreshToken is ATOMIC (DESIGN rule 1). In one transaction the conditional
+// UPDATE ... WHERE used_at IS NULL claims oldDigest and row-locks it; a concurrent
+// caller's UPDATE waits for that lock and, once the winner commits, re-checks the
+// condition (READ COMMITTED) and matches nothing. Only the caller whose UPDATE matched
+// inserts next; a loser changes nothing and gets ErrAlreadyUsed, or ErrNotFound when
+// no such token exists.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next jeton.RefreshToken, now time.Time) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1,
+			successor_digest = $2 WHERE digest = $3 AND used_at IS NULL`,
+			now, next.Digest, oldDigest)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return whyNotRotated(ctx, tx, oldDigest)
+		}
+		return insertToken(ctx, tx, next)
+	})
+	return mapErr("rotate refresh token", err)
+}
+
+// whyNotRotated tells a used token (ErrAlreadyUsed) from a missing one (no rows).
+func whyNotRotated(ctx context.Context, tx pgx.Tx, digest []byte) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM refresh_tokens WHERE digest = $1`, digest).Scan(&one)
+	if err != nil {
+		return err
+	}
+	return jeton.ErrAlreadyUsed
+}
+
+// RevokeRefreshFamily sets RevokedAt on the family unless already set (the first
+// revocation time is kept); an unknown family is ErrNotFound.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE refresh_families
+		SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, now, familyID)
+	if err == nil {
+		err = mustAffect(tag)
+	}
+	return mapErr("revoke refresh family", err)
+}
