@@ -12,6 +12,20 @@ import (
 
 // Run runs every conformance subtest against stores made by newStore.
 //
+// Beyond the jeton.Store doc comments, the suite pins these choices so that both
+// backends behave alike:
+//   - Times round-trip at microsecond precision (compared as instants, any zone); the
+//     zero time round-trips as zero.
+//   - Slices and maps read back are never nil (nil is stored as empty); byte slices
+//     compare by content, so nil and empty are the same value.
+//   - Creating a row that refers to a missing institution or client is ErrNotFound.
+//   - RevokeRefreshFamily of an unknown family is ErrNotFound; revoking twice keeps
+//     the first RevokedAt. Revoke twice keeps the first record.
+//   - DeleteSigningKeys deletes only keys whose UnpublishAt is strictly before now.
+//   - ListAudit breaks ties in At by append order (last appended first); a Limit of
+//     zero or less means the default 100.
+//   - A cancelled context fails the call with an error wrapping context.Canceled.
+//
 // newStore is called once per subtest and must return a fresh, migrated, empty store
 // that nothing else uses; it registers its own cleanup (Close, dropping the database)
 // with t.Cleanup.
