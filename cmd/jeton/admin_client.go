@@ -1,0 +1,393 @@
+package main
+
+import (
+	"bytes"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
+)
+
+// clientFlags are the registration settings shared by `client create` and
+// `client update`. List flags repeat; --scope, --default-scope and --grant also split
+// on spaces, so --scope "a b" works as the space-separated scope strings of RFC 6749.
+type clientFlags struct {
+	name, authMethod, tokenFormat, signingAlg   string
+	grants, scopes, defaultScopes, redirectURIs []string
+	publicKeyFiles, actFor                      []string
+	accessTTL, refreshTTL                       time.Duration
+}
+
+func (cf *clientFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&cf.name, "name", "", "display name")
+	f.StringVar(&cf.authMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, client_secret_jwt, private_key_jwt or none")
+	f.StringArrayVar(&cf.grants, "grant", nil, "grant type, repeatable: client_credentials (default), password, authorization_code, refresh_token")
+	f.StringArrayVar(&cf.scopes, "scope", nil, "allowed scope, repeatable")
+	f.StringArrayVar(&cf.defaultScopes, "default-scope", nil, "scope granted when a request names none, repeatable")
+	f.StringArrayVar(&cf.redirectURIs, "redirect-uri", nil, "redirect URI, repeatable")
+	f.StringVar(&cf.tokenFormat, "token-format", "", "access-token format: jwt (default) or opaque")
+	f.DurationVar(&cf.accessTTL, "access-ttl", 0, "access-token lifetime, 1m..24h (default 1h)")
+	f.DurationVar(&cf.refreshTTL, "refresh-ttl", 0, "refresh-token lifetime, 1m..8760h (default 720h)")
+	f.StringVar(&cf.signingAlg, "signing-alg", "", "access-token signing algorithm: ES256 (default), RS256, PS256 or EdDSA")
+	f.StringArrayVar(&cf.publicKeyFiles, "public-key-file", nil, "public key for private_key_jwt (PEM public key, PEM certificate or JWK Set), repeatable")
+	f.StringArrayVar(&cf.actFor, "act-for", nil, "another institution id the client may act for, repeatable")
+}
+
+// splitWords splits every value on whitespace and drops empty words.
+func splitWords(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		out = append(out, strings.Fields(v)...)
+	}
+	return out
+}
+
+// wholeSeconds converts a flag duration to the API's integer seconds.
+func wholeSeconds(flag string, d time.Duration) (*int64, error) {
+	if d%time.Second != 0 {
+		return nil, fmt.Errorf("--%s %v: must be a whole number of seconds", flag, d)
+	}
+	s := int64(d / time.Second)
+	return &s, nil
+}
+
+func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.ClientInput, error) {
+	in := adminapi.ClientInput{
+		InstitutionID: institution, Name: cf.name, AuthMethod: jeton.AuthMethod(cf.authMethod),
+		Grants: splitWords(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
+		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
+		Institutions: cf.actFor,
+	}
+	var err error
+	if f.Changed("access-ttl") {
+		if in.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
+			return in, err
+		}
+	}
+	if f.Changed("refresh-ttl") {
+		if in.RefreshTokenTTL, err = wholeSeconds("refresh-ttl", cf.refreshTTL); err != nil {
+			return in, err
+		}
+	}
+	in.PublicKeys, err = readPublicKeys(cf.publicKeyFiles)
+	return in, err
+}
+
+// update builds a ClientUpdate from the flags actually given, so that an omitted flag
+// leaves the setting alone.
+func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
+	var up adminapi.ClientUpdate
+	set := func(name string) bool { return f.Changed(name) }
+	if set("name") {
+		up.Name = &cf.name
+	}
+	if set("auth-method") {
+		up.AuthMethod = adminapi.Ptr(jeton.AuthMethod(cf.authMethod))
+	}
+	if set("grant") {
+		up.Grants = adminapi.Ptr(splitWords(cf.grants))
+	}
+	if set("scope") {
+		up.Scopes = adminapi.Ptr(splitWords(cf.scopes))
+	}
+	if set("default-scope") {
+		up.DefaultScopes = adminapi.Ptr(splitWords(cf.defaultScopes))
+	}
+	if set("redirect-uri") {
+		up.RedirectURIs = &cf.redirectURIs
+	}
+	if set("token-format") {
+		up.TokenFormat = adminapi.Ptr(jeton.TokenFormat(cf.tokenFormat))
+	}
+	if set("signing-alg") {
+		up.SigningAlg = &cf.signingAlg
+	}
+	if set("act-for") {
+		up.Institutions = &cf.actFor
+	}
+	var err error
+	if set("access-ttl") {
+		if up.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
+			return up, err
+		}
+	}
+	if set("refresh-ttl") {
+		if up.RefreshTokenTTL, err = wholeSeconds("refresh-ttl", cf.refreshTTL); err != nil {
+			return up, err
+		}
+	}
+	if set("public-key-file") {
+		keys, err := readPublicKeys(cf.publicKeyFiles)
+		if err != nil {
+			return up, err
+		}
+		up.PublicKeys = &keys
+	}
+	return up, nil
+}
+
+// maxKeyFile bounds a public-key file; the server refuses bodies over 64 KiB anyway.
+const maxKeyFile = 64 << 10
+
+// readPublicKeys reads key files, telling the format from the content: a JSON object
+// is a JWK Set, a PEM CERTIFICATE an X.509 certificate, any other PEM a public key
+// (the server checks the details).
+func readPublicKeys(paths []string) ([]jeton.ClientKey, error) {
+	var keys []jeton.ClientKey
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if len(data) > maxKeyFile {
+			return nil, fmt.Errorf("%s: larger than %d bytes", p, maxKeyFile)
+		}
+		k, err := detectKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func detectKey(data []byte) (jeton.ClientKey, error) {
+	trimmed := bytes.TrimSpace(data)
+	if bytes.HasPrefix(trimmed, []byte("{")) {
+		return jeton.ClientKey{Format: jeton.KeyJWKS, Data: string(trimmed)}, nil
+	}
+	block, _ := pem.Decode(trimmed)
+	switch {
+	case block == nil:
+		return jeton.ClientKey{}, fmt.Errorf("neither PEM nor a JWK Set")
+	case block.Type == "CERTIFICATE":
+		return jeton.ClientKey{Format: jeton.KeyX509, Data: string(trimmed)}, nil
+	}
+	return jeton.ClientKey{Format: jeton.KeyPEM, Data: string(trimmed)}, nil
+}
+
+func newClientCmd() *cobra.Command {
+	group := &cobra.Command{Use: "client", Short: "Manage OAuth clients"}
+	conn := addAdminFlags(group)
+	group.AddCommand(clientCreateCmd(conn), clientListCmd(conn), clientShowCmd(conn), clientUpdateCmd(conn),
+		clientStatusCmd(conn, "disable", "Stop a client from getting tokens (reversible)"),
+		clientStatusCmd(conn, "enable", "Let a disabled client get tokens again"),
+		clientDeleteCmd(conn), clientRotateCmd(conn))
+	return group
+}
+
+func clientCreateCmd(conn *adminConn) *cobra.Command {
+	var cf clientFlags
+	var institution string
+	cmd := &cobra.Command{
+		Use:   "create --institution ID --name NAME [flags]",
+		Short: "Register a client; its secret is printed once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := cf.input(cmd.Flags(), institution)
+			if err != nil {
+				return err
+			}
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.CreateClient(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			return printCreatedClient(cmd, conn, out)
+		},
+	}
+	cmd.Flags().StringVar(&institution, "institution", "", "owning institution id")
+	cf.register(cmd.Flags())
+	_ = cmd.MarkFlagRequired("institution")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func clientListCmd(conn *adminConn) *cobra.Command {
+	var institution string
+	cmd := &cobra.Command{
+		Use:   "list [--institution ID]",
+		Short: "List clients",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			items, err := c.ListClients(cmd.Context(), institution)
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, 0, len(items))
+			for _, v := range items {
+				rows = append(rows, []string{v.ClientID, v.Name, string(v.Status), string(v.AuthMethod), cellList(v.Grants), v.InstitutionID})
+			}
+			return conn.printList(cmd.OutOrStdout(), items, []string{"CLIENT_ID", "NAME", "STATUS", "AUTH_METHOD", "GRANTS", "INSTITUTION"}, rows)
+		},
+	}
+	cmd.Flags().StringVar(&institution, "institution", "", "only clients of this institution")
+	return cmd
+}
+
+func clientShowCmd(conn *adminConn) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show CLIENT_ID",
+		Short: "Show a client",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			v, err := c.GetClient(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return conn.printOne(cmd.OutOrStdout(), v, clientRows(v))
+		},
+	}
+}
+
+func clientUpdateCmd(conn *adminConn) *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "update CLIENT_ID [flags]",
+		Short: "Change a client's settings; only the flags given change",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			up, err := cf.update(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.UpdateClient(cmd.Context(), args[0], up)
+			if err != nil {
+				return err
+			}
+			return printCreatedClient(cmd, conn, out)
+		},
+	}
+	cf.register(cmd.Flags())
+	return cmd
+}
+
+func clientStatusCmd(conn *adminConn, verb, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + " CLIENT_ID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			var v adminapi.ClientView
+			if verb == "disable" {
+				v, err = c.DisableClient(cmd.Context(), args[0])
+			} else {
+				v, err = c.EnableClient(cmd.Context(), args[0])
+			}
+			if err != nil {
+				return err
+			}
+			return conn.printOne(cmd.OutOrStdout(), v, clientRows(v))
+		},
+	}
+}
+
+func clientDeleteCmd(conn *adminConn) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete CLIENT_ID",
+		Short: "Delete a client for good (it stays listed as deleted)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteClient(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if conn.output == "json" {
+				return writeJSONTo(cmd.OutOrStdout(), map[string]string{"client_id": args[0], "status": string(jeton.ClientDeleted)})
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "deleted", args[0])
+			return nil
+		},
+	}
+}
+
+func clientRotateCmd(conn *adminConn) *cobra.Command {
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "rotate-secret CLIENT_ID [--grace 1h]",
+		Short: "Issue a new client secret; the old one works for --grace more",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.RotateSecret(cmd.Context(), args[0], grace)
+			if err != nil {
+				return err
+			}
+			return printCreatedClient(cmd, conn, out)
+		},
+	}
+	cmd.Flags().DurationVar(&grace, "grace", 0, "how long the old secret keeps working, up to 720h (0: it stops at once)")
+	return cmd
+}
+
+// printCreatedClient prints a client with its secret when one was just issued; in
+// table form a note on stderr says it will not be shown again.
+func printCreatedClient(cmd *cobra.Command, conn *adminConn, out adminapi.CreatedClient) error {
+	rows := clientRows(out.ClientView)
+	if out.ClientSecret != "" {
+		rows = append(rows[:1:1], append([][2]string{{"client_secret", out.ClientSecret}}, rows[1:]...)...)
+	}
+	if err := conn.printOne(cmd.OutOrStdout(), out, rows); err != nil {
+		return err
+	}
+	if out.ClientSecret != "" && conn.output == "table" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "Store the client_secret now: it cannot be shown again.")
+	}
+	return nil
+}
+
+func clientRows(v adminapi.ClientView) [][2]string {
+	rows := [][2]string{
+		{"client_id", v.ClientID}, {"name", v.Name}, {"institution_id", v.InstitutionID}, {"status", string(v.Status)},
+		{"auth_method", string(v.AuthMethod)}, {"grants", cellList(v.Grants)}, {"scopes", cellList(v.Scopes)},
+		{"default_scopes", cellList(v.DefaultScopes)}, {"redirect_uris", cellList(v.RedirectURIs)},
+		{"token_format", string(v.TokenFormat)},
+		{"access_token_ttl", (time.Duration(v.AccessTokenTTL) * time.Second).String()},
+		{"refresh_token_ttl", (time.Duration(v.RefreshTokenTTL) * time.Second).String()},
+		{"signing_alg", v.SigningAlg}, {"public_keys", strconv.Itoa(len(v.PublicKeys))},
+		{"institutions", cellList(v.Institutions)},
+	}
+	if v.PreviousSecretExpiresAt != nil {
+		rows = append(rows, [2]string{"previous_secret_expires_at", cellTime(*v.PreviousSecretExpiresAt)})
+	}
+	return append(rows, [2]string{"created_at", cellTime(v.CreatedAt)}, [2]string{"updated_at", cellTime(v.UpdatedAt)})
+}
