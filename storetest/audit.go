@@ -48,6 +48,18 @@ var auditTests = []subtest{
 			same(t, "audit "+tc.name, got, tc.want)
 		}
 	}},
+	{"Audit/TiesLastAppendedFirst", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		var want []jeton.AuditEvent
+		for _, id := range []string{"b", "c", "a"} { // ids out of order: ties are not by id
+			e := auditEvent(id, 1, "inst-a", "login")
+			ok(t, "append "+id, s.AppendAudit(ctx, e))
+			want = append([]jeton.AuditEvent{e}, want...)
+		}
+		got, err := s.ListAudit(ctx, jeton.AuditFilter{})
+		ok(t, "list", err)
+		same(t, "events with equal At", got, want)
+	}},
 	{"Audit/DefaultLimit100", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		for i := range 105 {

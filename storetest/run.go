@@ -20,7 +20,7 @@ import (
 //     compare by content, so nil and empty are the same value.
 //   - Creating a row that refers to a missing institution or client is ErrNotFound.
 //   - RevokeRefreshFamily of an unknown family is ErrNotFound; revoking twice keeps
-//     the first RevokedAt. Revoke twice keeps the first record.
+//     the first RevokedAt.
 //   - DeleteSigningKeys deletes only keys whose UnpublishAt is strictly before now.
 //   - ListAudit breaks ties in At by append order (last appended first); a Limit of
 //     zero or less means the default 100.
