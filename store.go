@@ -24,6 +24,7 @@ type Store interface {
 	CustomerStore
 	KeyStore
 	RefreshStore
+	AccessTokenStore
 	AssertionStore
 	RevocationStore
 	AuditStore
@@ -93,6 +94,16 @@ type RefreshStore interface {
 	RotateRefreshToken(ctx context.Context, oldDigest []byte, next RefreshToken, now time.Time) error
 	// RevokeRefreshFamily sets RevokedAt (if not yet set) on the family.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+}
+
+// AccessTokenStore keeps opaque access tokens, only under their digests (a JWT
+// access token has no row: nothing is written per JWT).
+type AccessTokenStore interface {
+	// CreateAccessToken records t; its client and institution must exist.
+	CreateAccessToken(ctx context.Context, t AccessToken) error
+	// GetAccessToken returns the token with digest (expired ones too: the caller
+	// decides validity with its clock).
+	GetAccessToken(ctx context.Context, digest []byte) (AccessToken, error)
 }
 
 // AssertionStore remembers client-assertion ids (RFC 7523 §3 item 7: a jti may be
