@@ -113,7 +113,6 @@ func DefaultStatus(c Code) int {
 		return 401
 	case CodeAccessDenied:
 		return 403
-		return 413
 	case CodeServerError:
 		return 500
 	case CodeTemporarilyUnavailable:

@@ -44,46 +44,53 @@ type app struct {
 
 // startApp opens and checks everything before it binds a port, so a bad database or a
 // wrong key-encryption key fails the start with a clear message, never a request.
-func startApp(ctx context.Context, cfg serveConfig, logger *slog.Logger) (a *app, err error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+func startApp(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, logger: logger}
+	if err := a.start(ctx); err != nil {
+		a.close()
+		return nil, err
 	}
-	a = &app{cfg: cfg, logger: logger}
-	defer func() {
-		if err != nil {
-			a.close()
-		}
-	}()
+	return a, nil
+}
+
+func (a *app) start(ctx context.Context) (err error) {
+	cfg := a.cfg
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
 	var kind string
 	if a.store, kind, err = openStore(ctx, cfg.DataDir, cfg.Database); err != nil {
-		return nil, err
+		return err
 	}
 	if kind == "sqlite" || cfg.Migrate {
 		if err := a.store.Migrate(ctx); err != nil {
-			return nil, fmt.Errorf("migrate %s: %w", kind, err)
+			return fmt.Errorf("migrate %s: %w", kind, err)
 		}
 	}
 	if err := a.loadKeys(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	adminToken, err := a.adminToken()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := a.listen(); err != nil {
-		return nil, err
+		return err
 	}
 	a.buildServers(adminToken)
-	logger.Info("jeton started", "version", buildVersion(), "database", kind, "issuer", a.Issuer,
+	a.logger.Info("jeton started", "version", buildVersion(), "database", kind, "issuer", a.Issuer,
 		"public", a.publicLn.Addr().String(), "admin", a.adminLn.Addr().String())
-	return a, nil
+	return nil
 }
 
 // openStore picks the backend from the --database value.
 func openStore(ctx context.Context, dataDir, database string) (jeton.Store, string, error) {
 	if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
 		s, err := postgres.Open(ctx, database)
-		return s, "postgres", err
+		if err != nil {
+			return nil, "", err
+		}
+		return s, "postgres", nil
 	}
 	path := database
 	if path == "" {
@@ -93,7 +100,10 @@ func openStore(ctx context.Context, dataDir, database string) (jeton.Store, stri
 		path = filepath.Join(dataDir, "jeton.db")
 	}
 	s, err := sqlite.Open(ctx, path)
-	return s, "sqlite", err
+	if err != nil {
+		return nil, "", err
+	}
+	return s, "sqlite", nil
 }
 
 func (a *app) loadKeys(ctx context.Context) error {
