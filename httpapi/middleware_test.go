@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// fakeDialect records a token outcome the way a real dialect does.
+type fakeDialect struct{}
+
+func (fakeDialect) Mount(mux *http.ServeMux, prefix string) {
+	mux.HandleFunc("POST "+prefix+"/token", func(w http.ResponseWriter, r *http.Request) {
+		info := reqlog.From(r.Context())
+		info.Dialect, info.Grant, info.ClientID = "test", r.URL.Query().Get("grant"), "client-1"
+		if r.URL.Query().Get("fail") != "" {
+			info.Err = jeton.ServerError(errors.New("database on fire"))
+			w.WriteHeader(500)
+			return
+		}
+		w.WriteHeader(200)
+	})
+	mux.HandleFunc("GET "+prefix+"/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+}
+
+type testServer struct {
+	*httptest.Server
+	logs    *bytes.Buffer
+	reg     *prometheus.Registry
+	metrics *Metrics
+}
+
+func newTestServer(t *testing.T, ready error) *testServer {
+	t.Helper()
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	h := New(Config{
+		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
+		Metrics: m,
+		Ready:   func(context.Context) error { return ready },
+		Mounts:  []Mount{{Prefix: "/x", Dialect: fakeDialect{}}},
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, logs: &logs, reg: reg, metrics: m}
+}
+
+func TestRequestID(t *testing.T) {
+	srv := newTestServer(t, nil)
+	tests := []struct {
+		in   string
+		keep bool
+	}{
+		{"trace-123_abc.DEF", true},
+		{"", false},
+		{strings.Repeat("a", 65), false},
+		{"has space", false},
+		{"semi;colon", false},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/healthz", nil)
+		req.Header.Set("X-Request-Id", tt.in)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("X-Request-Id")
+		if tt.keep && got != tt.in || !tt.keep && (got == tt.in || len(got) != 32) {
+			t.Errorf("incoming %q: answered id %q", tt.in, got)
+		}
+	}
+}
+
+func TestPanicIsA500AndLogged(t *testing.T) {
+	srv := newTestServer(t, nil)
+	logs := srv.logs
+	resp, err := http.Get(srv.URL + "/x/panic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	if !strings.Contains(logs.String(), `"msg":"panic"`) || !strings.Contains(logs.String(), `"error":"server_error"`) {
+		t.Errorf("logs:\n%s", logs)
+	}
+}
+
+func TestCauseLoggedWithRequestID(t *testing.T) {
+	srv := newTestServer(t, nil)
+	logs := srv.logs
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/x/token?fail=1&grant=client_credentials", nil)
+	req.Header.Set("X-Request-Id", "req-42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	line := logs.String()
+	for _, want := range []string{`"request_id":"req-42"`, `"cause":"database on fire"`, `"level":"ERROR"`, `"client_id":"client-1"`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %s:\n%s", want, line)
+		}
+	}
+}
+
+func TestMetricLabelsAreBounded(t *testing.T) {
+	srv := newTestServer(t, nil)
+	reg := srv.reg
+	for _, g := range []string{"client_credentials", "urn:evil:" + strings.Repeat("x", 50), "another-made-up-grant"} {
+		resp, err := http.Post(srv.URL+"/x/token?grant="+g, "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, _ := http.Get(srv.URL + "/no/such/" + strings.Repeat("y", 40))
+	resp.Body.Close()
+	m := srv.metrics
+	if got := testutil.ToFloat64(m.tokens.WithLabelValues("test", "other", "ok")); got != 2 {
+		t.Errorf("made-up grants counted under %q: %v, want 2", "other", got)
+	}
+	if got := testutil.ToFloat64(m.tokens.WithLabelValues("test", "client_credentials", "ok")); got != 1 {
+		t.Errorf("client_credentials: %v", got)
+	}
+	if n := testutil.CollectAndCount(reg, "jeton_http_request_duration_seconds"); n != 2 {
+		t.Errorf("%d route series, want 2 (the token route and unmatched)", n)
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	for _, tt := range []struct {
+		ready error
+		want  int
+	}{{nil, 200}, {errors.New("store down"), 503}} {
+		srv := newTestServer(t, tt.ready)
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("ready=%v: %d, want %d", tt.ready, resp.StatusCode, tt.want)
+		}
+	}
+}
