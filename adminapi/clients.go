@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +34,14 @@ func (s *server) createClient(w http.ResponseWriter, r *http.Request) error {
 		c.Grants = []string{jeton.GrantClientCredentials}
 	}
 	if in.DefaultScopes == nil {
-		c.DefaultScopes = []string{}
+		// RFC 6749 §3.3 lets the server process a request without scope "using a
+		// pre-defined default value": unless the registration names one, the default
+		// is every allowed scope, which is what a client registered for a set of scopes
+		// expects. An explicit empty list means "no scope unless requested".
+		c.DefaultScopes = slices.Clone(in.Scopes)
+		if c.DefaultScopes == nil {
+			c.DefaultScopes = []string{}
+		}
 	}
 	var err error
 	if in.AccessTokenTTL != nil {

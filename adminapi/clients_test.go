@@ -14,6 +14,19 @@ import (
 	"github.com/jeton/jeton/adminapi"
 )
 
+// TestExplicitEmptyDefaultScopes: omitted default_scopes means every allowed scope;
+// an explicit empty list means none.
+func TestExplicitEmptyDefaultScopes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := mustInstitution(t, e, "Bank")
+	none, err := e.c.CreateClient(ctx, adminapi.ClientInput{InstitutionID: inst.ID, Name: "No defaults",
+		Scopes: []string{"accounts:read"}, DefaultScopes: []string{}})
+	if err != nil || len(none.DefaultScopes) != 0 {
+		t.Fatalf("an explicit empty default_scopes must stay empty: %v %v", err, none.DefaultScopes)
+	}
+}
+
 func TestCreateClientDefaults(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -25,7 +38,7 @@ func TestCreateClientDefaults(t *testing.T) {
 	}
 	v := cc.ClientView
 	if len(v.ClientID) != 32 || v.Status != jeton.ClientActive || v.AuthMethod != jeton.AuthSecretBasic ||
-		!slices.Equal(v.Grants, []string{"client_credentials"}) || len(v.DefaultScopes) != 0 ||
+		!slices.Equal(v.Grants, []string{"client_credentials"}) || !slices.Equal(v.DefaultScopes, []string{"accounts:read"}) ||
 		v.TokenFormat != jeton.FormatJWT || v.AccessTokenTTL != 3600 || v.RefreshTokenTTL != 30*86400 ||
 		v.SigningAlg != "ES256" || !slices.Equal(v.Institutions, []string{inst.ID}) {
 		t.Fatalf("defaults not applied: %+v", v)

@@ -26,12 +26,14 @@ type InstitutionInput struct {
 // access_token_ttl 3600, refresh_token_ttl 30 days, signing_alg ES256. The TTLs are
 // pointers so that an explicit 0 is rejected rather than silently defaulted.
 type ClientInput struct {
-	InstitutionID   string            `json:"institution_id"`
-	Name            string            `json:"name"`
-	AuthMethod      jeton.AuthMethod  `json:"auth_method,omitempty"`
-	Grants          []string          `json:"grants,omitempty"`
-	Scopes          []string          `json:"scopes,omitempty"`
-	DefaultScopes   []string          `json:"default_scopes,omitempty"`
+	InstitutionID string           `json:"institution_id"`
+	Name          string           `json:"name"`
+	AuthMethod    jeton.AuthMethod `json:"auth_method,omitempty"`
+	Grants        []string         `json:"grants,omitempty"`
+	Scopes        []string         `json:"scopes,omitempty"`
+	// DefaultScopes apply when a token request names no scope; omitted (nil) means
+	// every scope in Scopes, an empty list means none.
+	DefaultScopes   []string          `json:"default_scopes"`
 	RedirectURIs    []string          `json:"redirect_uris,omitempty"`
 	TokenFormat     jeton.TokenFormat `json:"token_format,omitempty"`
 	AccessTokenTTL  *int64            `json:"access_token_ttl,omitempty"`
