@@ -150,6 +150,25 @@ func TestEngineOrder(t *testing.T) {
 	}
 }
 
+func TestIssuerCapsLifetime(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	capped := token.NewEngine(token.EngineConfig{
+		Auth: &clientauth.Authenticator{Clients: clientcache.New(f.store, 0, nil), Now: time.Now,
+			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: clientauth.Secret{Now: time.Now}}},
+		Grants: []token.Grant{token.ClientCredentials{}},
+		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"x"}, MaxTTL: time.Minute,
+			Signer: func(alg string) (token.Signer, error) { return f.keys.Signer(alg) }},
+	})
+	res, err := capped.Token(ctx, ccRequest(nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExpiresIn != time.Minute {
+		t.Errorf("expires_in %v, want the 1m cap below the client's 10m", res.ExpiresIn)
+	}
+}
+
 func TestEngineUnauthorizedGrant(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

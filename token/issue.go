@@ -31,6 +31,9 @@ type Issuer struct {
 	// Signer returns the current signing key for a JWS alg.
 	Signer       func(alg string) (Signer, error)
 	AccessTokens AccessTokenStore
+	// MaxTTL caps every access token's lifetime (0: no cap). A retired signing key
+	// stays published for this long, so no token may outlive it.
+	MaxTTL time.Duration
 }
 
 // accessClaims is the RFC 9068 §2.2 JWT access-token claim set, plus jeton's
@@ -64,6 +67,9 @@ func (a audience) MarshalJSON() ([]byte, error) {
 func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorization) (*Result, error) {
 	now := cr.Now.Truncate(time.Second)
 	ttl := cr.Client.AccessTokenTTL
+	if i.MaxTTL > 0 && ttl > i.MaxTTL {
+		ttl = i.MaxTTL
+	}
 	res := &Result{
 		TokenType:     "Bearer",
 		ExpiresIn:     ttl,

@@ -183,6 +183,7 @@ func (a *app) buildServers(adminToken string) {
 			Audience:     audience,
 			Signer:       func(alg string) (token.Signer, error) { return a.keys.Signer(alg) },
 			AccessTokens: a.store,
+			MaxTTL:       a.cfg.MaxTokenTTL,
 		},
 	})
 	std, err := oauth2.New(oauth2.Config{
