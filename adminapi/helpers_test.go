@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
 const testToken = "test-admin-token-0123456789"
@@ -42,14 +42,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	e := &env{t: t, store: st, now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	kek := make([]byte, 32)
 	for i := range kek {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
 type clock struct{ t time.Time }
@@ -20,14 +20,7 @@ func (c *clock) now() time.Time { return c.t }
 func setup(t *testing.T) (*sqlite.Store, jeton.Client) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := sqlitetest.New(t)
 	now := time.Now()
 	if err := s.CreateInstitution(ctx, jeton.Institution{ID: "i", Name: "I", CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)

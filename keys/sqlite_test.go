@@ -1,11 +1,10 @@
 package keys
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
 func init() {
@@ -14,13 +13,5 @@ func init() {
 
 func openSQLite(t *testing.T) jeton.KeyStore {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "jeton.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("sqlite Migrate: %v", err)
-	}
-	return s
+	return sqlitetest.New(t)
 }

@@ -3,7 +3,6 @@ package token_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 )
 
@@ -30,14 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T, policies ...token.Policy) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := sqlitetest.New(t)
 	km := keys.NewManager(s, make([]byte, 32), keys.Config{Algs: []string{"ES256"}})
 	if err := km.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -57,7 +50,7 @@ func newFixture(t *testing.T, policies ...token.Policy) *fixture {
 			t.Fatal(err)
 		}
 	}
-	err = s.CreateClient(ctx, jeton.Client{
+	err := s.CreateClient(ctx, jeton.Client{
 		ID: "partner", InstitutionID: "bank-a", Name: "partner", Status: jeton.ClientActive, AuthMethod: jeton.AuthSecretBasic,
 		SecretDigest: jeton.Digest("pw"), Institutions: []string{"bank-a", "bank-b"}, Grants: []string{jeton.GrantClientCredentials},
 		Scopes: []string{"a", "b", "c"}, DefaultScopes: []string{"a"}, TokenFormat: jeton.FormatJWT,

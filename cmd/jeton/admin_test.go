@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,7 +15,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/password"
-	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
 func TestAdminConnResolve(t *testing.T) {
@@ -70,15 +69,7 @@ func TestAdminConnResolve(t *testing.T) {
 // adminServer is a real admin API on SQLite for the CLI to talk to.
 func adminServer(t *testing.T) (url string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	srv := httptest.NewServer(adminapi.New(adminapi.Config{
 		Store: st, Token: "cli-token", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Password: password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1},

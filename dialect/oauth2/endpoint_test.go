@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"log/slog"
+
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
@@ -24,8 +26,8 @@ import (
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
-	"log/slog"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the answers")
@@ -43,14 +45,7 @@ const secret = "s3cret-for-tests-only"
 func newEndpoint(t *testing.T) *endpoint {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store := sqlitetest.New(t)
 	km := keys.NewManager(store, make([]byte, 32), keys.Config{Algs: []string{"ES256"}})
 	if err := km.Load(ctx); err != nil {
 		t.Fatal(err)
