@@ -96,10 +96,15 @@ func TestCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	s, _ := setup(t)
 	cache := clientcache.New(s, time.Hour, nil)
-	for i := range clientcache.DefaultMaxEntries + 10 {
+	const bound = 50
+	clientcache.SetMaxEntries(cache, bound)
+	for i := range 3 * bound {
 		_, _ = cache.Client(ctx, fmt.Sprintf("random-%d", i))
+		if n := cache.Len(); n > bound {
+			t.Fatalf("cache holds %d entries, bound is %d", n, bound)
+		}
 	}
-	if n := cache.Len(); n > clientcache.DefaultMaxEntries {
-		t.Errorf("cache holds %d entries, bound is %d", n, clientcache.DefaultMaxEntries)
+	if _, err := cache.Client(ctx, "c"); err != nil {
+		t.Errorf("a real client is still found after the flood: %v", err)
 	}
 }
