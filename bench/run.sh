@@ -11,6 +11,9 @@
 #   CONNS=16  THREADS=2  DURATION=20s  ROUNDS=3  WARMUP=5s  SETTLE=5
 #   ONLY=baseline   measure the baseline alone (while jeton does not build)
 #   KEEP=1          keep the temp dir (logs, wrk output) instead of removing it
+#   PIN=1           pin the servers to CPU 0 and wrk to CPU 1 (taskset), so the load
+#                   generator and the server do not share a core; shows how much of the
+#                   tail latency is CPU contention on a small machine
 #   PROFILE=1       after the report, profile jeton with perf (if present) during one
 #                   more wrk run and print the hottest symbols (jeton has no pprof
 #                   endpoint; Go binaries keep frame pointers, so perf call graphs work)
@@ -25,6 +28,7 @@ SETTLE=${SETTLE:-5}
 ONLY=${ONLY:-}
 KEEP=${KEEP:-}
 PROFILE=${PROFILE:-}
+PIN=${PIN:-}
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
 [[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 
@@ -121,7 +125,7 @@ PY
 
 # run_wrk NAME URL DURATION OUTFILE
 run_wrk() {
-	BENCH_BASIC=$basic wrk --latency -c "$CONNS" -t "$THREADS" -d "$3" \
+	BENCH_BASIC=$basic "${wrk_pin[@]}" wrk --latency -c "$CONNS" -t "$THREADS" -d "$3" \
 		-s "$root/bench/token.lua" "$2" >"$4" 2>&1 || die "$1: wrk failed: $(cat "$4")"
 }
 
@@ -154,6 +158,14 @@ median() {
 	}'
 }
 
+srv_pin=() wrk_pin=()
+if [[ -n $PIN ]]; then
+	command -v taskset >/dev/null || die "PIN=1 needs taskset (util-linux)"
+	[[ $(nproc) -ge 2 ]] || die "PIN=1 needs at least 2 CPUs"
+	srv_pin=(taskset -c 0)
+	wrk_pin=(taskset -c 1)
+fi
+
 # ---- load generator -------------------------------------------------------------
 if ! command -v wrk >/dev/null; then
 	echo "bench: wrk not found; installing it from Debian (apt-get install -y wrk)"
@@ -185,7 +197,7 @@ if [[ $ONLY != baseline ]]; then
 	jport=$(free_port)
 	aport=$(free_port)
 	mkdir -p "$tmp/data"
-	"$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
+	"${srv_pin[@]}" "$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
 		--data-dir "$tmp/data" --log-level warn >"$tmp/jeton.log" 2>&1 &
 	pid[jeton]=$!
 	pids+=("${pid[jeton]}")
@@ -213,7 +225,7 @@ basic=$(python3 -c 'import base64, sys, urllib.parse as u; print(base64.b64encod
 
 # ---- start the baseline ------------------------------------------------------------
 bport=$(free_port)
-"$tmp/baseline" -addr "127.0.0.1:$bport" -client-id "$client_id" -client-secret "$client_secret" \
+"${srv_pin[@]}" "$tmp/baseline" -addr "127.0.0.1:$bport" -client-id "$client_id" -client-secret "$client_secret" \
 	>"$tmp/baseline.log" 2>&1 &
 pid[baseline]=$!
 pids+=("${pid[baseline]}")
@@ -263,6 +275,7 @@ done
 
 echo
 echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"
+[[ -n $PIN ]] && echo "PIN=1: servers on CPU 0, wrk on CPU 1"
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION)"
 printf '%-9s | %10s | %9s | %9s\n' target "req/s" "p50 ms" "p99 ms"
 printf '%-9s-+-%10s-+-%9s-+-%9s\n' --------- ---------- --------- ---------
@@ -297,22 +310,26 @@ fi
 # ---- optional CPU profile of jeton ----------------------------------------------------
 if [[ -n $PROFILE && $ONLY != baseline ]]; then
 	command -v perf >/dev/null || die "PROFILE=1 needs perf (Debian: apt-get install linux-perf)"
+	KEEP=1
 	echo
 	echo "profiling jeton with perf during one more $DURATION run ..."
 	run_wrk jeton "${url[jeton]}" "$DURATION" "$tmp/wrk-profile.txt" &
 	wrk_pid=$!
 	sleep 1
-	secs=$(( ${DURATION%s} > 3 ? ${DURATION%s} - 2 : 1 ))
+	secs=${DURATION%s}
+	secs=$((secs > 3 ? secs - 2 : 1))
 	perf record -q -F 499 -g -p "${pid[jeton]}" -o "$tmp/jeton.perf" -- sleep "$secs" >"$tmp/perf.log" 2>&1 ||
 		die "perf record failed: $(cat "$tmp/perf.log")"
 	wait "$wrk_pid"
-	echo "self time, top symbols:"
+	# perf pads its lines; head closes the pipe early, which is fine here.
+	set +o pipefail
+	echo "self time, top symbols ([k] = kernel):"
 	perf report -i "$tmp/jeton.perf" --no-children --sort symbol --stdio -g none 2>/dev/null |
-		grep '%' | head -n 25
+		grep '%' | sed 's/[[:space:]-]*$//' | head -n 25
 	echo
-	echo "inclusive time, top jeton/Go call sites:"
+	echo "inclusive time, top user-space symbols:"
 	perf report -i "$tmp/jeton.perf" --children --sort symbol --stdio -g none 2>/dev/null |
-		grep '%' | grep -v '\[k\]' | head -n 45
-	echo "(perf data kept in $tmp/jeton.perf)"
-	KEEP=1
+		grep '%' | grep -v '\[k\]' | sed 's/[[:space:]-]*$//' | head -n 60
+	set -o pipefail
+	echo "(perf data: $tmp/jeton.perf; perf report -i $tmp/jeton.perf --children)"
 fi
