@@ -97,3 +97,21 @@ func (c *Cache) Len() int {
 	defer c.mu.RUnlock()
 	return len(c.entries)
 }
+
+// InvalidateAll drops every entry: after a gap in change notifications, any cached
+// client may be stale.
+func (c *Cache) InvalidateAll() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
+// Changed is the callback for store change notifications: a client id drops that
+// client, "" (a notification gap) drops everything.
+func (c *Cache) Changed(clientID string) {
+	if clientID == "" {
+		c.InvalidateAll()
+		return
+	}
+	c.Invalidate(clientID)
+}

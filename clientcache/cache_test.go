@@ -108,3 +108,27 @@ func TestCacheIsBounded(t *testing.T) {
 		t.Errorf("a real client is still found after the flood: %v", err)
 	}
 }
+
+func TestChangedDropsOneOrAll(t *testing.T) {
+	ctx := context.Background()
+	s, c := setup(t)
+	cache := clientcache.New(s, time.Hour, nil)
+	_, _ = cache.Client(ctx, "c")
+	_, _ = cache.Client(ctx, "unknown-1")
+	_, _ = cache.Client(ctx, "unknown-2")
+	cache.Changed("unknown-1")
+	if cache.Len() != 2 {
+		t.Errorf("Changed(id) left %d entries, want 2", cache.Len())
+	}
+	c.Name = "renamed"
+	if err := s.UpdateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	cache.Changed("") // a notification gap
+	if cache.Len() != 0 {
+		t.Errorf("Changed(\"\") left %d entries", cache.Len())
+	}
+	if got, _ := cache.Client(ctx, "c"); got.Name != "renamed" {
+		t.Errorf("after a gap the store is read again, got %q", got.Name)
+	}
+}

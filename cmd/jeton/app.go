@@ -34,6 +34,7 @@ type app struct {
 	logger   *slog.Logger
 	store    jeton.Store
 	keys     *keys.Manager
+	cache    *clientcache.Cache
 	public   *http.Server
 	admin    *http.Server
 	publicLn net.Listener
@@ -168,7 +169,7 @@ func displayAddr(addr net.Addr) string {
 
 // buildServers wires the engine and both handlers (DESIGN rule 6: wiring only here).
 func (a *app) buildServers(adminToken string) {
-	cache := clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
+	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
 	secret := clientauth.Secret{Now: time.Now}
 	methods := map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: secret, jeton.AuthSecretPost: secret}
 	audience := a.cfg.Audience
@@ -176,7 +177,7 @@ func (a *app) buildServers(adminToken string) {
 		audience = []string{a.Issuer}
 	}
 	engine := token.NewEngine(token.EngineConfig{
-		Auth:   &clientauth.Authenticator{Clients: cache, Methods: methods, Now: time.Now},
+		Auth:   &clientauth.Authenticator{Clients: a.cache, Methods: methods, Now: time.Now},
 		Grants: []token.Grant{token.ClientCredentials{}},
 		Issuer: &token.Issuer{
 			Issuer:       a.Issuer,
@@ -203,7 +204,7 @@ func (a *app) buildServers(adminToken string) {
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
 		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now,
-		Invalidate: cache.Invalidate, Logger: a.logger, Password: password.DefaultParams,
+		Invalidate: a.cache.Invalidate, Logger: a.logger, Password: password.DefaultParams,
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
@@ -226,6 +227,9 @@ func (a *app) run(ctx context.Context) error {
 	go func() { errc <- a.public.Serve(a.publicLn) }()
 	go func() { errc <- a.admin.Serve(a.adminLn) }()
 	go a.reloadKeys(ctx)
+	if l, ok := a.store.(clientChangeListener); ok {
+		go a.listenClientChanges(ctx, l)
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -255,6 +259,30 @@ func (a *app) reloadKeys(ctx context.Context) {
 			if _, err := a.keys.Prune(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Error("key reload failed", "err", err)
 			}
+		}
+	}
+}
+
+// clientChangeListener is a store that reports client changes made by any replica
+// (postgres.Store, through LISTEN/NOTIFY).
+type clientChangeListener interface {
+	ListenClientChanges(ctx context.Context, changed func(clientID string)) error
+}
+
+// listenClientChanges keeps this replica's client cache in step with changes made
+// through any replica, reconnecting after a broken connection; the cache TTL bounds
+// staleness while it is down (DESIGN "Scale-out").
+func (a *app) listenClientChanges(ctx context.Context, l clientChangeListener) {
+	for {
+		err := l.ListenClientChanges(ctx, a.cache.Changed)
+		if ctx.Err() != nil {
+			return
+		}
+		a.logger.Warn("client change notifications interrupted; reconnecting", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -123,5 +124,34 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	if _, err := http.Get(s.public + "/healthz"); err == nil {
 		t.Error("server still answers after shutdown")
+	}
+}
+
+// TestReplicasSeeClientChangesAtOnce: two replicas on one PostgreSQL database, each
+// caching clients for an hour; disabling the client through one replica's admin API
+// stops the other replica from issuing tokens within a second (LISTEN/NOTIFY).
+func TestReplicasSeeClientChangesAtOnce(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	// Replicas share the database and so must share the key-encryption key.
+	t.Setenv("JETON_KEK", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
+	a := startServer(t, "--database", dsn, "--migrate", "--client-cache-ttl", "1h")
+	b := startServer(t, "--database", dsn, "--client-cache-ttl", "1h")
+	c := a.newClient(t, adminapi.ClientInput{Scopes: []string{"accounts:read"}})
+	token := func(s *liveServer) int {
+		st, _ := postForm(t, s.public+"/oauth2/token", "grant_type=client_credentials", c.ClientID, c.ClientSecret)
+		return st
+	}
+	if token(b) != 200 { // b now caches the active client
+		t.Fatal("replica b: no token for a fresh client")
+	}
+	if _, err := a.admin.DisableClient(context.Background(), c.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for token(b) != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("replica b still issues tokens for a client disabled through replica a")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
