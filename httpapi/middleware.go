@@ -41,6 +41,13 @@ func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler
 }
 
 func logRequest(logger *slog.Logger, r *http.Request, status int, info *reqlog.Info, elapsed time.Duration) {
+	level := slog.LevelInfo
+	if info.Err != nil && jeton.AsError(info.Err).Code == jeton.CodeServerError {
+		level = slog.LevelError
+	}
+	if !logger.Enabled(r.Context(), level) {
+		return // build nothing on the hot path when the line would be dropped
+	}
 	attrs := []slog.Attr{
 		slog.String("request_id", info.ID),
 		slog.String("method", r.Method),
@@ -51,15 +58,11 @@ func logRequest(logger *slog.Logger, r *http.Request, status int, info *reqlog.I
 	if info.Dialect != "" {
 		attrs = append(attrs, slog.String("dialect", info.Dialect), slog.String("grant", clip(info.Grant, 64)), slog.String("client_id", clip(info.ClientID, 64)))
 	}
-	level := slog.LevelInfo
 	if info.Err != nil {
 		e := jeton.AsError(info.Err)
 		attrs = append(attrs, slog.String("error", string(e.Code)), slog.String("reason", string(e.Reason)))
 		if e.Cause != nil {
 			attrs = append(attrs, slog.String("cause", e.Cause.Error()))
-		}
-		if e.Code == jeton.CodeServerError {
-			level = slog.LevelError
 		}
 	}
 	logger.LogAttrs(r.Context(), level, "request", attrs...)
