@@ -8,7 +8,7 @@
 # targets pass or fail, and non-zero only when something broke.
 #
 # Environment overrides:
-#   CONNS=16  THREADS=2  DURATION=20s  ROUNDS=3  WARMUP=5s  SETTLE=5
+#   CONNS=16  THREADS=1  DURATION=20s  ROUNDS=3  WARMUP=5s  SETTLE=5
 #   ONLY=baseline   measure the baseline alone (while jeton does not build)
 #   KEEP=1          keep the temp dir (logs, wrk output) instead of removing it
 #   PIN=1           pin the servers to CPU 0 and wrk to CPU 1 (taskset), so the load
@@ -20,7 +20,7 @@
 set -euo pipefail
 
 CONNS=${CONNS:-16}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 DURATION=${DURATION:-20s}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-5s}
