@@ -135,11 +135,25 @@ type Customer struct {
 	Claims         map[string]any `json:"claims,omitempty"`
 	Status         CustomerStatus `json:"status"`
 	FailedAttempts int            `json:"failed_attempts"`
+	// FailureWindowStart is when the current run of failed sign-ins began; zero when
+	// FailedAttempts is 0.
+	FailureWindowStart time.Time `json:"-"`
 	// LockedUntil is set by the lockout policy; zero when not locked.
 	LockedUntil time.Time `json:"locked_until,omitzero"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
+
+// LockoutPolicy is when repeated failed sign-ins lock a customer: MaxFailures failures
+// within Window lock the customer for Cooldown.
+type LockoutPolicy struct {
+	MaxFailures int
+	Window      time.Duration
+	Cooldown    time.Duration
+}
+
+// Locked reports whether the customer is locked at now.
+func (c *Customer) Locked(now time.Time) bool { return now.Before(c.LockedUntil) }
 
 // SigningKey is one of jeton's own token-signing keys. The private part is stored only
 // encrypted (AES-256-GCM under the key-encryption key, DESIGN rule 5).

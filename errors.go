@@ -3,6 +3,7 @@ package jeton
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Store errors. Backends wrap them (fmt.Errorf("...: %w", ErrNotFound)) so callers test
@@ -59,6 +60,16 @@ const (
 	ReasonClientInactive    Reason = "client_inactive"
 	ReasonWrongAuthMethod   Reason = "wrong_auth_method"
 	ReasonInstitution       Reason = "institution_not_allowed"
+	ReasonBadAssertion      Reason = "bad_assertion"     // a client assertion failed a check
+	ReasonReplay            Reason = "replay"            // a single-use item was used again
+	ReasonExpired           Reason = "expired"           // a token, code or assertion expired
+	ReasonRevoked           Reason = "revoked"           // a token or family was revoked
+	ReasonLocked            Reason = "locked"            // the customer is locked out
+	ReasonBadCredentials    Reason = "bad_credentials"   // unknown customer or wrong password
+	ReasonOverloaded        Reason = "overloaded"        // a bounded queue is full
+	ReasonScopeWidened      Reason = "scope_widened"     // a refresh asked for more than granted
+	ReasonWrongClient       Reason = "wrong_client"      // a token issued to another client
+	ReasonCustomerInactive  Reason = "customer_inactive" // customer disabled
 )
 
 // Error is a protocol error: what the client is told (Code, Description, Param) on one
@@ -72,7 +83,10 @@ type Error struct {
 	Description string
 	Param       string // the offending parameter, when there is one
 	Status      int
-	Cause       error // for logs only; never sent to the client
+	// RetryAfter, when set, is sent as the Retry-After header (RFC 9110 §10.2.3) with
+	// a 503 from a full queue.
+	RetryAfter time.Duration
+	Cause      error // for logs only; never sent to the client
 }
 
 func (e *Error) Error() string {

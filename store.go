@@ -29,6 +29,13 @@ type Store interface {
 	RevocationStore
 	AuditStore
 
+	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
+	// revocations and opaque access tokens past their expiry, refresh tokens past their
+	// idle expiry, refresh families past their absolute expiry (with their tokens) — at
+	// most batch rows per table per call, so one call never holds a lock for long. It
+	// returns how many rows it removed; the janitor calls it until it returns 0.
+	DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error)
+
 	// Migrate applies the embedded migrations (goose) up to the latest version.
 	Migrate(ctx context.Context) error
 	// Ping reports whether the database answers (for /readyz).
@@ -65,8 +72,18 @@ type CustomerStore interface {
 	GetCustomerByUsername(ctx context.Context, institutionID, username string) (Customer, error)
 	ListCustomers(ctx context.Context, institutionID string) ([]Customer, error)
 	// UpdateCustomer replaces the mutable fields of the customer c.ID in c.InstitutionID
-	// (Username, PasswordHash, Claims, Status, FailedAttempts, LockedUntil, UpdatedAt).
+	// (Username, PasswordHash, Claims, Status, FailedAttempts, FailureWindowStart,
+	// LockedUntil, UpdatedAt).
 	UpdateCustomer(ctx context.Context, c Customer) error
+	// RecordLoginFailure is ATOMIC (one conditional UPDATE ... RETURNING): it counts a
+	// failed sign-in at now. A run of failures older than p.Window starts over (count 1,
+	// window start now); the p.MaxFailures-th failure within the window sets LockedUntil
+	// = now + p.Cooldown and resets the count. It returns the updated customer. N
+	// concurrent failures count N.
+	RecordLoginFailure(ctx context.Context, institutionID, id string, now time.Time, p LockoutPolicy) (Customer, error)
+	// ClearLoginFailures resets FailedAttempts, FailureWindowStart and LockedUntil
+	// (a successful sign-in, or an admin unlock).
+	ClearLoginFailures(ctx context.Context, institutionID, id string) error
 }
 
 // KeyStore keeps jeton's signing keys.
@@ -94,6 +111,10 @@ type RefreshStore interface {
 	RotateRefreshToken(ctx context.Context, oldDigest []byte, next RefreshToken, now time.Time) error
 	// RevokeRefreshFamily sets RevokedAt (if not yet set) on the family.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+	// ExtendRefreshToken sets the idle ExpiresAt of an unused token (clients without
+	// rotation keep one token whose idle lifetime restarts at each use); ErrNotFound if
+	// no unused token has that digest.
+	ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error
 }
 
 // AccessTokenStore keeps opaque access tokens, only under their digests (a JWT

@@ -61,6 +61,14 @@ type Authorization struct {
 	Scope         []string
 	AuthTime      time.Time // when the customer authenticated; zero for client tokens
 	FamilyID      string    // the refresh family the tokens belong to, if any
+	// Refresh asks the issuer to start a new refresh family (password and
+	// authorization_code grants, when the client may use refresh_token).
+	Refresh bool
+	// RefreshToken is a refresh token the grant already holds (the refresh grant's
+	// successor, or the unrotated token); the issuer returns it as is.
+	RefreshToken string
+	// RefreshExpiresAt is RefreshToken's idle expiry, for refresh_token_expires_in.
+	RefreshExpiresAt time.Time
 }
 
 // Result is a successful token response, before a dialect encodes it.

@@ -2,7 +2,9 @@ package oauth2
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/jeton/jeton"
@@ -54,6 +56,9 @@ func writeError(w http.ResponseWriter, e *jeton.Error) {
 	status := e.Status
 	if status == 0 {
 		status = jeton.DefaultStatus(e.Code)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	if e.Code == jeton.CodeInvalidClient {
 		status = http.StatusUnauthorized
