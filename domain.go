@@ -91,9 +91,20 @@ type Client struct {
 	// SecretDigest is SHA-256 of the server-generated 256-bit secret (DESIGN rule 5).
 	SecretDigest []byte `json:"-"`
 	// PreviousSecretDigest keeps working until PreviousSecretExpiresAt after a rotation.
-	PreviousSecretDigest    []byte      `json:"-"`
-	PreviousSecretExpiresAt time.Time   `json:"-"`
-	PublicKeys              []ClientKey `json:"public_keys,omitempty"`
+	PreviousSecretDigest    []byte    `json:"-"`
+	PreviousSecretExpiresAt time.Time `json:"-"`
+	// SecretSealed and PreviousSecretSealed hold the secret itself, AES-256-GCM sealed
+	// under the KEK, for client_secret_jwt only: HS256 (RFC 7518 §3.2) needs the key to
+	// verify, so a digest is not enough. Empty for every other method.
+	SecretSealed         []byte      `json:"-"`
+	PreviousSecretSealed []byte      `json:"-"`
+	PublicKeys           []ClientKey `json:"public_keys,omitempty"`
+	// JWKSURI is where the client publishes its key set (RFC 7591 §2 jwks_uri), for
+	// private_key_jwt as an alternative to PublicKeys.
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// RefreshRotationOff keeps a refresh token valid across uses; by default (false)
+	// every refresh rotates it (RFC 9700 §4.14.2).
+	RefreshRotationOff bool `json:"refresh_rotation_off,omitempty"`
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`
