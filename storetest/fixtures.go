@@ -30,6 +30,10 @@ func newClient(id, institutionID string) jeton.Client {
 		SecretDigest:            jeton.Digest("secret-" + id),
 		PreviousSecretDigest:    jeton.Digest("old-secret-" + id),
 		PreviousSecretExpiresAt: at(time.Hour),
+		SecretSealed:            []byte("sealed-secret-" + id),
+		PreviousSecretSealed:    []byte("sealed-old-secret-" + id),
+		JWKSURI:                 "https://" + id + ".example/jwks.json",
+		RefreshRotationOff:      true,
 		PublicKeys: []jeton.ClientKey{
 			{Format: jeton.KeyPEM, Data: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
 			{Format: jeton.KeyJWKS, Data: `{"keys":[{"kty":"EC","crv":"P-256"}]}`},
@@ -72,11 +76,12 @@ func newCustomer(id, institutionID, username string) jeton.Customer {
 			"address":        map[string]any{"country": "FR", "zip": "75001"},
 			"tier":           float64(3),
 		},
-		Status:         jeton.CustomerActive,
-		FailedAttempts: 2,
-		LockedUntil:    at(15 * time.Minute),
-		CreatedAt:      at(5 * time.Second),
-		UpdatedAt:      at(6 * time.Second),
+		Status:             jeton.CustomerActive,
+		FailedAttempts:     2,
+		FailureWindowStart: at(-time.Minute),
+		LockedUntil:        at(15 * time.Minute),
+		CreatedAt:          at(5 * time.Second),
+		UpdatedAt:          at(6 * time.Second),
 	}
 }
 

@@ -1,0 +1,50 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+)
+
+// ExtendRefreshToken restarts the idle lifetime of an unused token.
+func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE refresh_tokens SET expires_at = ?
+		WHERE digest = ? AND used_at IS NULL`, micros(expiresAt), digest)
+	if err == nil {
+		err = mustAffect(res)
+	}
+	return mapErr("extend refresh token", err)
+}
+
+// expiredDeletes are the janitor's statements: each removes at most ?2 rows whose
+// expiry is at or before ?1, picking them by key through an index on expires_at.
+// Deleting a family deletes its tokens (ON DELETE CASCADE).
+var expiredDeletes = []string{
+	`DELETE FROM assertion_ids WHERE (client_id, jti) IN
+		(SELECT client_id, jti FROM assertion_ids WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM revocations WHERE (kind, id) IN
+		(SELECT kind, id FROM revocations WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM access_tokens WHERE digest IN
+		(SELECT digest FROM access_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM refresh_tokens WHERE digest IN
+		(SELECT digest FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM refresh_families WHERE id IN
+		(SELECT id FROM refresh_families WHERE expires_at <= ?1 LIMIT ?2)`,
+}
+
+// DeleteExpired removes at most batch expired rows per table, each table in its own
+// short write transaction.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
+	total := 0
+	for _, q := range expiredDeletes {
+		res, err := s.write.ExecContext(ctx, q, now.UnixMicro(), batch)
+		if err != nil {
+			return total, mapErr("delete expired", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, mapErr("delete expired", err)
+		}
+		total += int(n)
+	}
+	return total, nil
+}
