@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -27,6 +28,26 @@ type serveConfig struct {
 	KeyReload       time.Duration
 	ClientCacheTTL  time.Duration
 	ShutdownTimeout time.Duration
+
+	// Client assertions (RFC 7523).
+	AssertionAudience    []string
+	AssertionMaxLifetime time.Duration
+	ClockSkew            time.Duration
+	// Password grant.
+	Argon2MemoryKiB uint32
+	Argon2Passes    uint32
+	Argon2Lanes     uint8
+	PasswordWorkers int
+	PasswordQueue   int
+	LockoutFailures int
+	LockoutWindow   time.Duration
+	LockoutCooldown time.Duration
+	// Refresh tokens.
+	RefreshIdleTTL time.Duration
+	RefreshGrace   time.Duration
+	// Janitor.
+	JanitorInterval time.Duration
+	JanitorBatch    int
 }
 
 func newServeCmd() *cobra.Command {
@@ -76,6 +97,21 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.KeyReload, "key-reload-interval", 30*time.Second, "how often keys are re-read from the database (rotations by other replicas)")
 	f.DurationVar(&cfg.ClientCacheTTL, "client-cache-ttl", time.Second, "how long a client is cached; bounds how stale another replica's view may be")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")
+	f.StringSliceVar(&cfg.AssertionAudience, "assertion-audience", nil, "accepted aud of client assertions, comma-separated (default the issuer and the token endpoint URL)")
+	f.DurationVar(&cfg.AssertionMaxLifetime, "assertion-max-lifetime", time.Hour, "longest client assertion lifetime (exp - iat)")
+	f.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "tolerated clock difference for assertion iat/nbf/exp")
+	f.Uint32Var(&cfg.Argon2MemoryKiB, "argon2-memory", 19456, "argon2id memory for new customer password hashes, KiB (OWASP minimum 19 MiB)")
+	f.Uint32Var(&cfg.Argon2Passes, "argon2-passes", 2, "argon2id passes for new customer password hashes")
+	f.Uint8Var(&cfg.Argon2Lanes, "argon2-lanes", 1, "argon2id lanes for new customer password hashes")
+	f.IntVar(&cfg.PasswordWorkers, "password-workers", runtime.GOMAXPROCS(0), "concurrent password checks (each holds the argon2id memory)")
+	f.IntVar(&cfg.PasswordQueue, "password-queue", 4*runtime.GOMAXPROCS(0), "password checks that may wait; beyond it requests get 503 + Retry-After")
+	f.IntVar(&cfg.LockoutFailures, "lockout-failures", 5, "failed sign-ins within --lockout-window that lock a customer")
+	f.DurationVar(&cfg.LockoutWindow, "lockout-window", 15*time.Minute, "window in which failed sign-ins are counted")
+	f.DurationVar(&cfg.LockoutCooldown, "lockout-cooldown", 15*time.Minute, "how long a locked customer stays locked")
+	f.DurationVar(&cfg.RefreshIdleTTL, "refresh-idle-ttl", 7*24*time.Hour, "a refresh token unused this long expires (the family's absolute lifetime is the client's refresh_token_ttl)")
+	f.DurationVar(&cfg.RefreshGrace, "refresh-grace", 30*time.Second, "a retry with the previous refresh token within this grace gets the same successor")
+	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
+	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
 }
 
 func newMigrateCmd() *cobra.Command {
