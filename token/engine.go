@@ -109,3 +109,14 @@ func (e *Engine) authorize(ctx context.Context, req Request) (*ClientRequest, er
 	}
 	return cr, nil
 }
+
+// Authenticate is step 1 alone, for the endpoints that authenticate a client like the
+// token endpoint but issue nothing: introspection (RFC 7662 §2.1) and revocation
+// (RFC 7009 §2.1). The error is always a *jeton.Error (invalid_client).
+func (e *Engine) Authenticate(ctx context.Context, cred clientauth.Credentials) (*jeton.Client, error) {
+	c, err := e.auth.Authenticate(ctx, cred)
+	if err != nil {
+		return nil, jeton.AsError(err)
+	}
+	return c, nil
+}

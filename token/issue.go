@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -22,7 +23,12 @@ type AccessTokenStore interface {
 	CreateAccessToken(ctx context.Context, t jeton.AccessToken) error
 }
 
-// Issuer mints access tokens: step 5 of the pipeline.
+// RefreshFamilyStore starts refresh-token families (jeton.Store implements it).
+type RefreshFamilyStore interface {
+	CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, first jeton.RefreshToken) error
+}
+
+// Issuer mints access tokens, and starts refresh families: step 5 of the pipeline.
 type Issuer struct {
 	// Issuer is the "iss" of every token: the server's public URL (RFC 8414 §2).
 	Issuer string
@@ -34,6 +40,12 @@ type Issuer struct {
 	// MaxTTL caps every access token's lifetime (0: no cap). A retired signing key
 	// stays published for this long, so no token may outlive it.
 	MaxTTL time.Duration
+	// RefreshFamilies stores new refresh families; needed only when a grant asks for
+	// a refresh token (Authorization.Refresh).
+	RefreshFamilies RefreshFamilyStore
+	// RefreshIdleTTL is a refresh token's idle lifetime (default
+	// DefaultRefreshIdleTTL); keep it equal to RefreshGrant.IdleTTL.
+	RefreshIdleTTL time.Duration
 }
 
 // accessClaims is the RFC 9068 §2.2 JWT access-token claim set, plus jeton's
@@ -79,6 +91,9 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 		Subject:       authz.Subject,
 		IssuedAt:      now,
 		JTI:           jeton.NewID(),
+	}
+	if err := i.refresh(ctx, cr, authz, res); err != nil {
+		return nil, err
 	}
 	var err error
 	if cr.Client.TokenFormat == jeton.FormatOpaque {
@@ -145,4 +160,56 @@ func (i *Issuer) opaque(ctx context.Context, cr *ClientRequest, authz *Authoriza
 		return "", jeton.ServerError(err)
 	}
 	return tok, nil
+}
+
+// refresh fills in the Result's refresh token. A grant that holds one (the refresh
+// grant) has it returned as is; a grant that asks for one (Authorization.Refresh)
+// starts a family (RFC 9700 §4.14.2): a random 256-bit first token stored only as its
+// digest, valid for the idle lifetime but never past the family's absolute lifetime
+// (the client's RefreshTokenTTL). The access token then carries the family id (fid),
+// so revoking the family revokes it too.
+func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authorization, res *Result) error {
+	now := res.IssuedAt
+	if authz.RefreshToken != "" {
+		res.RefreshToken = authz.RefreshToken
+		res.RefreshTTL = max(authz.RefreshExpiresAt.Sub(now), 0)
+		return nil
+	}
+	if !authz.Refresh {
+		return nil
+	}
+	if i.RefreshFamilies == nil {
+		return jeton.ServerError(errors.New("token: issuer has no refresh family store"))
+	}
+	absolute := cr.Client.RefreshTokenTTL
+	if absolute <= 0 {
+		absolute = DefaultRefreshAbsoluteTTL
+	}
+	idle := i.RefreshIdleTTL
+	if idle <= 0 {
+		idle = DefaultRefreshIdleTTL
+	}
+	fam := jeton.RefreshFamily{
+		ID:            jeton.NewID(),
+		ClientID:      cr.Client.ID,
+		InstitutionID: authz.InstitutionID,
+		Subject:       authz.Subject,
+		Scope:         authz.Scope,
+		AuthTime:      authz.AuthTime.Truncate(time.Second),
+		CreatedAt:     now,
+		ExpiresAt:     now.Add(absolute),
+	}
+	tok := jeton.NewSecret()
+	first := jeton.RefreshToken{
+		Digest:    jeton.Digest(tok),
+		FamilyID:  fam.ID,
+		CreatedAt: now,
+		ExpiresAt: minTime(now.Add(idle), fam.ExpiresAt),
+	}
+	if err := i.RefreshFamilies.CreateRefreshFamily(ctx, fam, first); err != nil {
+		return jeton.ServerError(err)
+	}
+	authz.FamilyID = fam.ID
+	res.RefreshToken, res.RefreshTTL = tok, first.ExpiresAt.Sub(now)
+	return nil
 }
