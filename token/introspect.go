@@ -34,10 +34,10 @@ type TokenKind int
 
 // Token kinds.
 const (
-	KindUnknown       TokenKind = iota
-	KindJWTAccess               // an RFC 9068 JWT access token
-	KindOpaqueAccess            // an opaque access token (a stored digest)
-	KindRefresh                 // a refresh token (a stored digest)
+	KindUnknown      TokenKind = iota
+	KindJWTAccess              // an RFC 9068 JWT access token
+	KindOpaqueAccess           // an opaque access token (a stored digest)
+	KindRefresh                // a refresh token (a stored digest)
 )
 
 // Introspection is a token's state as RFC 7662 §2.2 reports it. When Active is false
