@@ -1,0 +1,68 @@
+package clientauth
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func TestPeekClientID(t *testing.T) {
+	hdr := b64(`{"alg":"RS256"}`)
+	tests := []struct {
+		name, in, want string
+	}{
+		{"sub", hdr + "." + b64(`{"sub":"c1","iss":"c1"}`) + ".c2ln", "c1"},
+		{"empty signature still parses structurally", hdr + "." + b64(`{"sub":"c1"}`) + ".", "c1"},
+		{"no sub", hdr + "." + b64(`{"iss":"c1"}`) + ".c2ln", ""},
+		{"empty sub", hdr + "." + b64(`{"sub":""}`) + ".c2ln", ""},
+		{"sub not a string", hdr + "." + b64(`{"sub":7}`) + ".c2ln", ""},
+		{"sub too long", hdr + "." + b64(`{"sub":"`+strings.Repeat("a", 257)+`"}`) + ".c2ln", ""},
+		{"two parts", hdr + "." + b64(`{"sub":"c1"}`), ""},
+		{"four parts", hdr + "." + b64(`{"sub":"c1"}`) + ".c2ln.c2ln", ""},
+		{"padding", hdr + "." + b64(`{"sub":"c1"}`) + "=.c2ln", ""},
+		{"standard alphabet", hdr + "." + b64(`{"sub":"c1"}`) + ".a+b/", ""},
+		{"header not JSON", b64("alg") + "." + b64(`{"sub":"c1"}`) + ".c2ln", ""},
+		{"header without alg", b64(`{"kid":"k"}`) + "." + b64(`{"sub":"c1"}`) + ".c2ln", ""},
+		{"claims an array", hdr + "." + b64(`["c1"]`) + ".c2ln", ""},
+		{"JSON serialization", `{"payload":"x","signatures":[]}`, ""},
+		{"empty", "", ""},
+		{"over the bound", hdr + "." + b64(`{"sub":"c1","x":"`+strings.Repeat("x", MaxAssertionSize)+`"}`) + ".c2ln", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := PeekClientID(tt.in)
+			if got != tt.want || (err == nil) != (tt.want != "") {
+				t.Fatalf("PeekClientID = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzPeekClientID: the pre-parser sees untrusted input before any verification. It
+// must never panic, never accept more than the size bound, and only return a sub that
+// is non-empty and bounded, from input with exactly two dots.
+func FuzzPeekClientID(f *testing.F) {
+	f.Add(b64(`{"alg":"RS256","kid":"k"}`) + "." + b64(`{"sub":"c1"}`) + ".c2ln")
+	f.Add(b64(`{"alg":"none"}`) + "." + b64(`{"sub":"c1"}`) + ".")
+	f.Add(b64(`{"alg":"HS256","crit":["b64"]}`) + "." + b64(`{"sub":null}`) + ".AA")
+	f.Add("a.b.c")
+	f.Add("..")
+	f.Add(`{"payload":"e30","signatures":[{"protected":"e30","signature":""}]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		sub, err := PeekClientID(in)
+		if err != nil {
+			if sub != "" {
+				t.Fatalf("error %v with sub %q", err, sub)
+			}
+			return
+		}
+		if len(in) > MaxAssertionSize || strings.Count(in, ".") != 2 {
+			t.Fatalf("accepted %d bytes with %d dots", len(in), strings.Count(in, "."))
+		}
+		if sub == "" || len(sub) > maxClientIDLen {
+			t.Fatalf("accepted sub of %d bytes", len(sub))
+		}
+	})
+}
