@@ -112,7 +112,7 @@ type fixture struct {
 	jwksURL string
 }
 
-func (f *fixture) clock() time.Time { return *f.now.Load() }
+func (f *fixture) clock() time.Time   { return *f.now.Load() }
 func (f *fixture) setNow(t time.Time) { f.now.Store(&t) }
 
 func newFixture(t *testing.T) *fixture {
