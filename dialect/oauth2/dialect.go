@@ -26,6 +26,10 @@ type Config struct {
 	// JWKSMaxAge is how long clients may cache the JWK Set (seconds); keep it well
 	// under the key publish delay so a successor is seen before it signs.
 	JWKSMaxAge int
+	// Introspector, when set, enables the introspection endpoint (RFC 7662).
+	Introspector *token.Introspector
+	// Revoker, when set, enables the revocation endpoint (RFC 7009).
+	Revoker *token.Revoker
 }
 
 // Dialect serves the standard endpoints.
@@ -45,17 +49,25 @@ func New(cfg Config) (*Dialect, error) {
 
 // Paths of the standard endpoints, relative to the issuer.
 const (
-	TokenPath     = "/oauth2/token"
-	JWKSPath      = "/.well-known/jwks.json"
-	OIDCPath      = "/.well-known/openid-configuration"
-	RFC8414Path   = "/.well-known/oauth-authorization-server"
-	dialectName   = "oauth2"
-	allowedMethod = http.MethodPost
+	TokenPath      = "/oauth2/token"
+	IntrospectPath = "/oauth2/introspect"
+	RevokePath     = "/oauth2/revoke"
+	JWKSPath       = "/.well-known/jwks.json"
+	OIDCPath       = "/.well-known/openid-configuration"
+	RFC8414Path    = "/.well-known/oauth-authorization-server"
+	dialectName    = "oauth2"
+	allowedMethod  = http.MethodPost
 )
 
 // Mount registers the dialect's routes on mux under prefix ("" for the root).
 func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc(prefix+TokenPath, d.token)
+	if d.cfg.Introspector != nil {
+		mux.HandleFunc(prefix+IntrospectPath, d.introspect)
+	}
+	if d.cfg.Revoker != nil {
+		mux.HandleFunc(prefix+RevokePath, d.revoke)
+	}
 	mux.HandleFunc("GET "+prefix+JWKSPath, d.jwks)
 	mux.HandleFunc("GET "+prefix+OIDCPath, d.metadataDoc)
 	mux.HandleFunc("GET "+prefix+RFC8414Path, d.metadataDoc)
@@ -66,8 +78,7 @@ func (d *Dialect) token(w http.ResponseWriter, r *http.Request) {
 	info := reqlog.From(r.Context())
 	info.Dialect = dialectName
 	if r.Method != allowedMethod {
-		w.Header().Set("Allow", allowedMethod)
-		err := &jeton.Error{Code: jeton.CodeInvalidRequest, Description: "the token endpoint accepts POST only", Status: http.StatusMethodNotAllowed}
+		err := postOnly(w, "token")
 		info.Err = err
 		EncodeToken(w, nil, err)
 		return
@@ -80,6 +91,12 @@ func (d *Dialect) token(w http.ResponseWriter, r *http.Request) {
 	}
 	info.Err = err
 	EncodeToken(w, res, err)
+}
+
+// postOnly sets Allow and returns the 405 answer of an endpoint that takes POST only.
+func postOnly(w http.ResponseWriter, endpoint string) *jeton.Error {
+	w.Header().Set("Allow", allowedMethod)
+	return &jeton.Error{Code: jeton.CodeInvalidRequest, Description: "the " + endpoint + " endpoint accepts POST only", Status: http.StatusMethodNotAllowed}
 }
 
 func (d *Dialect) jwks(w http.ResponseWriter, _ *http.Request) {
@@ -104,6 +121,12 @@ type serverMetadata struct {
 	GrantTypesSupported    []string `json:"grant_types_supported"`
 	TokenAuthMethods       []string `json:"token_endpoint_auth_methods_supported"`
 	TokenAuthSigningAlgs   []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// RFC 8414 §2: present only when the endpoint is enabled; both authenticate
+	// clients exactly like the token endpoint.
+	IntrospectionEndpoint    string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpoint       string   `json:"revocation_endpoint,omitempty"`
+	RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 }
 
 func metadata(cfg Config) serverMetadata {
@@ -114,7 +137,7 @@ func metadata(cfg Config) serverMetadata {
 		methods = append(methods, string(m))
 	}
 	slices.Sort(methods)
-	return serverMetadata{
+	md := serverMetadata{
 		Issuer:        cfg.Issuer,
 		TokenEndpoint: cfg.Issuer + TokenPath,
 		JWKSURI:       cfg.Issuer + JWKSPath,
@@ -124,4 +147,11 @@ func metadata(cfg Config) serverMetadata {
 		GrantTypesSupported:    grants,
 		TokenAuthMethods:       methods,
 	}
+	if cfg.Introspector != nil {
+		md.IntrospectionEndpoint, md.IntrospectionAuthMethods = cfg.Issuer+IntrospectPath, methods
+	}
+	if cfg.Revoker != nil {
+		md.RevocationEndpoint, md.RevocationAuthMethods = cfg.Issuer+RevokePath, methods
+	}
+	return md
 }

@@ -76,3 +76,72 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// introspectionResponse is RFC 7662 §2.2. An inactive token is {"active":false} and
+// nothing else: every other member is omitted.
+type introspectionResponse struct {
+	Active        bool     `json:"active"`
+	Scope         string   `json:"scope,omitempty"`
+	ClientID      string   `json:"client_id,omitempty"`
+	Subject       string   `json:"sub,omitempty"`
+	Audience      audience `json:"aud,omitempty"`
+	Issuer        string   `json:"iss,omitempty"`
+	ExpiresAt     int64    `json:"exp,omitempty"`
+	IssuedAt      int64    `json:"iat,omitempty"`
+	JTI           string   `json:"jti,omitempty"`
+	TokenType     string   `json:"token_type,omitempty"`
+	InstitutionID string   `json:"institution_id,omitempty"`
+}
+
+// audience is "aud" as RFC 7662 §2.2 and RFC 7519 §4.1.3 allow: a string when single.
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+// EncodeIntrospection writes an introspection answer (RFC 7662 §2.2) or its error
+// (§2.3: RFC 6749 §5.2 JSON, 401 for invalid_client). Both carry Cache-Control:
+// no-store, since the answer describes a live credential.
+func EncodeIntrospection(w http.ResponseWriter, res *token.Introspection, err error) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if err != nil {
+		writeError(w, jeton.AsError(err))
+		return
+	}
+	if !res.Active {
+		writeJSON(w, http.StatusOK, introspectionResponse{})
+		return
+	}
+	writeJSON(w, http.StatusOK, introspectionResponse{
+		Active:        true,
+		Scope:         strings.Join(res.Scope, " "),
+		ClientID:      res.ClientID,
+		Subject:       res.Subject,
+		Audience:      res.Audience,
+		Issuer:        res.Issuer,
+		ExpiresAt:     res.ExpiresAt.Unix(),
+		IssuedAt:      res.IssuedAt.Unix(),
+		JTI:           res.JTI,
+		TokenType:     res.TokenType,
+		InstitutionID: res.InstitutionID,
+	})
+}
+
+// EncodeRevocation writes a revocation answer: 200 with an empty body (RFC 7009 §2.2),
+// or the RFC 6749 §5.2 error (§2.2.1).
+func EncodeRevocation(w http.ResponseWriter, err error) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if err != nil {
+		writeError(w, jeton.AsError(err))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
