@@ -71,6 +71,17 @@ func decodeCredentials(r *http.Request, form map[string]string) (clientauth.Cred
 		if cred.AssertionType != JWTBearerAssertion {
 			return cred, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonNone, "client_assertion_type is not supported").WithParam("client_assertion_type")
 		}
+		// RFC 7521 §4.2 makes client_id optional beside an assertion, and RFC 7523 §3
+		// item 2 has sub name the client: look the client up by the unverified sub.
+		// The method verifies everything, including that a client_id sent with the
+		// assertion equals iss and sub.
+		if cred.ClientID == "" {
+			id, err := clientauth.PeekClientID(cred.Assertion)
+			if err != nil {
+				return cred, jeton.Errorf(jeton.CodeInvalidClient, jeton.ReasonBadAssertion, "client authentication failed").WithCause(err)
+			}
+			cred.ClientID = id
+		}
 	case hasSecret:
 		cred.Presented, cred.Secret = clientauth.PresentedPost, form["client_secret"]
 		if cred.ClientID == "" {
