@@ -73,13 +73,16 @@ const (
 	rtSecret   = "client-secret"
 )
 
-func newRTWorld(t *testing.T, store jeton.Store) *rtWorld {
+func newRTWorld(t *testing.T, store jeton.Store, algs ...string) *rtWorld {
 	t.Helper()
 	ctx := context.Background()
 	w := &rtWorld{store: store, clock: newRTClock()}
 	kek := make([]byte, 32)
+	if len(algs) == 0 {
+		algs = []string{"ES256"}
+	}
 	w.refreshKey = token.DeriveRefreshKey(kek)
-	w.keys = keys.NewManager(store, kek, keys.Config{Algs: []string{"ES256"}, Now: w.clock.Now})
+	w.keys = keys.NewManager(store, kek, keys.Config{Algs: algs, Now: w.clock.Now})
 	if err := w.keys.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
