@@ -58,8 +58,10 @@ func newEndpoint(t *testing.T) *endpoint {
 		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"},
 			Signer: func(alg string) (token.Signer, error) { return km.Signer(alg) }},
 	})
+	intro := &token.Introspector{Issuer: "https://as.example", KeySet: km.KeySet, Store: store, Clients: clientcache.New(store, 0, nil), Now: time.Now}
 	d, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: "https://as.example", JWKS: km.JWKS, JWKSMaxAge: 300,
-		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost}})
+		AuthMethods:  []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost},
+		Introspector: intro, Revoker: &token.Revoker{Tokens: intro, Store: store}})
 	if err != nil {
 		t.Fatal(err)
 	}
