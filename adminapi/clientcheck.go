@@ -29,6 +29,23 @@ var (
 	signingAlgs = []string{"ES256", "RS256", "PS256", "EdDSA"}
 )
 
+// Values of refresh_rotation.
+const (
+	rotationOn  = "on"
+	rotationOff = "off"
+)
+
+// parseRotation maps refresh_rotation to jeton.Client.RefreshRotationOff.
+func parseRotation(v string) (off bool, err error) {
+	switch v {
+	case rotationOn:
+		return false, nil
+	case rotationOff:
+		return true, nil
+	}
+	return false, fieldError("refresh_rotation", "must be on or off, got %q", v)
+}
+
 // usesSecret reports whether m authenticates with a client secret, i.e. whether the
 // client needs one issued.
 func usesSecret(m jeton.AuthMethod) bool {
@@ -84,8 +101,17 @@ func (s *server) checkClient(ctx context.Context, c *jeton.Client) error {
 	if err := checkPublicKeys("public_keys", c.PublicKeys); err != nil {
 		return err
 	}
-	if c.AuthMethod == jeton.AuthPrivateKey && len(c.PublicKeys) == 0 {
-		return fieldError("public_keys", "private_key_jwt needs at least one public key")
+	if c.JWKSURI != "" {
+		if err := checkJWKSURI("jwks_uri", c.JWKSURI); err != nil {
+			return err
+		}
+		if len(c.PublicKeys) > 0 {
+			// RFC 7591 §2: jwks_uri and jwks "MUST NOT both be present".
+			return fieldError("jwks_uri", "give either public_keys or jwks_uri, not both")
+		}
+	}
+	if c.AuthMethod == jeton.AuthPrivateKey && len(c.PublicKeys) == 0 && c.JWKSURI == "" {
+		return fieldError("public_keys", "private_key_jwt needs at least one public key or a jwks_uri")
 	}
 	if c.AuthMethod == jeton.AuthNone {
 		// A public client cannot keep a credential, so it may only use the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/keys"
 )
 
 func (s *server) createClient(w http.ResponseWriter, r *http.Request) error {
@@ -25,7 +26,7 @@ func (s *server) createClient(w http.ResponseWriter, r *http.Request) error {
 		ID: jeton.NewID(), InstitutionID: in.InstitutionID, Name: in.Name, Status: jeton.ClientActive,
 		AuthMethod: or(in.AuthMethod, jeton.AuthSecretBasic),
 		Grants:     in.Grants, Scopes: in.Scopes, DefaultScopes: in.DefaultScopes,
-		RedirectURIs: in.RedirectURIs, PublicKeys: in.PublicKeys, Institutions: in.Institutions,
+		RedirectURIs: in.RedirectURIs, PublicKeys: in.PublicKeys, JWKSURI: in.JWKSURI, Institutions: in.Institutions,
 		TokenFormat: or(in.TokenFormat, jeton.FormatJWT), SigningAlg: or(in.SigningAlg, defaultSigningAlg),
 		AccessTokenTTL: defaultAccessTTL, RefreshTokenTTL: defaultRefreshTTL,
 		CreatedAt: now, UpdatedAt: now,
@@ -54,13 +55,19 @@ func (s *server) createClient(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if in.RefreshRotation != "" {
+		if c.RefreshRotationOff, err = parseRotation(in.RefreshRotation); err != nil {
+			return err
+		}
+	}
 	if err := s.checkClient(ctx, &c); err != nil {
 		return err
 	}
 	var secret string
 	if usesSecret(c.AuthMethod) {
-		secret = jeton.NewSecret()
-		c.SecretDigest = jeton.Digest(secret)
+		if secret, err = s.newSecret(&c); err != nil {
+			return err
+		}
 	}
 	if err := s.cfg.Store.CreateClient(ctx, c); err != nil {
 		return storeError(err, "client")
@@ -142,14 +149,22 @@ func (s *server) updateClient(w http.ResponseWriter, r *http.Request) error {
 	now := s.now()
 	var secret string
 	switch {
-	case usesSecret(c.AuthMethod) && len(c.SecretDigest) == 0:
-		// Switched to a secret method from one without a secret: issue one now, or
-		// the client could never authenticate.
-		secret = jeton.NewSecret()
-		c.SecretDigest = jeton.Digest(secret)
+	case usesSecret(c.AuthMethod) && len(c.SecretDigest) == 0,
+		c.AuthMethod == jeton.AuthSecretJWT && len(c.SecretSealed) == 0:
+		// Switched to a secret method from one without a secret, or to
+		// client_secret_jwt from a method that kept only a digest (which cannot key
+		// HS256): issue a new secret now, or the client could never authenticate.
+		clearSecrets(&c)
+		if secret, err = s.newSecret(&c); err != nil {
+			return err
+		}
 	case !usesSecret(c.AuthMethod):
 		// A secret the method no longer uses must not linger as a credential.
-		c.SecretDigest, c.PreviousSecretDigest, c.PreviousSecretExpiresAt = nil, nil, time.Time{}
+		clearSecrets(&c)
+	case c.AuthMethod != jeton.AuthSecretJWT:
+		// Only client_secret_jwt keeps the secret decryptable (HS256 needs it); any
+		// other method keeps the digest alone.
+		c.SecretSealed, c.PreviousSecretSealed = nil, nil
 	}
 	c.UpdatedAt = now
 	if err := s.cfg.Store.UpdateClient(ctx, c); err != nil {
@@ -183,6 +198,7 @@ func applyUpdate(c *jeton.Client, in ClientUpdate) ([]string, error) {
 	set("token_format", in.TokenFormat != nil, func() { c.TokenFormat = *in.TokenFormat })
 	set("signing_alg", in.SigningAlg != nil, func() { c.SigningAlg = *in.SigningAlg })
 	set("public_keys", in.PublicKeys != nil, func() { c.PublicKeys = *in.PublicKeys })
+	set("jwks_uri", in.JWKSURI != nil, func() { c.JWKSURI = *in.JWKSURI })
 	set("institutions", in.Institutions != nil, func() { c.Institutions = *in.Institutions })
 	if in.Status != nil {
 		if *in.Status != jeton.ClientActive && *in.Status != jeton.ClientDisabled {
@@ -192,6 +208,12 @@ func applyUpdate(c *jeton.Client, in ClientUpdate) ([]string, error) {
 		changed = append(changed, "status")
 	}
 	var err error
+	if in.RefreshRotation != nil {
+		if c.RefreshRotationOff, err = parseRotation(*in.RefreshRotation); err != nil {
+			return nil, err
+		}
+		changed = append(changed, "refresh_rotation")
+	}
 	if in.AccessTokenTTL != nil {
 		if c.AccessTokenTTL, err = seconds("access_token_ttl", *in.AccessTokenTTL, minTTL, maxAccessTTL); err != nil {
 			return nil, err
@@ -219,7 +241,7 @@ func (s *server) deleteClient(w http.ResponseWriter, r *http.Request) error {
 	}
 	if c.Status != jeton.ClientDeleted {
 		c.Status = jeton.ClientDeleted
-		c.SecretDigest, c.PreviousSecretDigest, c.PreviousSecretExpiresAt = nil, nil, time.Time{}
+		clearSecrets(&c)
 		c.UpdatedAt = s.now()
 		if err := s.cfg.Store.UpdateClient(ctx, c); err != nil {
 			return storeError(err, "client")
@@ -251,12 +273,15 @@ func (s *server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		return conflict("client %s uses %s and has no secret", c.ID, c.AuthMethod)
 	}
 	now := s.now()
-	c.PreviousSecretDigest, c.PreviousSecretExpiresAt = nil, time.Time{}
+	prevDigest, prevSealed := c.SecretDigest, c.SecretSealed
+	clearSecrets(&c)
 	if grace > 0 {
-		c.PreviousSecretDigest, c.PreviousSecretExpiresAt = c.SecretDigest, now.Add(grace)
+		c.PreviousSecretDigest, c.PreviousSecretSealed, c.PreviousSecretExpiresAt = prevDigest, prevSealed, now.Add(grace)
 	}
-	secret := jeton.NewSecret()
-	c.SecretDigest = jeton.Digest(secret)
+	secret, err := s.newSecret(&c)
+	if err != nil {
+		return err
+	}
 	c.UpdatedAt = now
 	ctx := r.Context()
 	if err := s.cfg.Store.UpdateClient(ctx, c); err != nil {
@@ -267,4 +292,30 @@ func (s *server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		map[string]string{"grace_seconds": strconv.FormatInt(in.GraceSeconds, 10)})
 	writeJSON(w, http.StatusOK, CreatedClient{ClientView: viewOf(c, now), ClientSecret: secret})
 	return nil
+}
+
+// newSecret issues a 256-bit client secret (DESIGN rule 5) into c: its SHA-256 digest
+// always, and for client_secret_jwt also the secret sealed under the KEK, because an
+// HS256 assertion (RFC 7518 §3.2, OIDC Core §9) can only be verified with the secret
+// itself. It returns the secret, to be shown once.
+func (s *server) newSecret(c *jeton.Client) (string, error) {
+	secret := jeton.NewSecret()
+	c.SecretDigest = jeton.Digest(secret)
+	if c.AuthMethod == jeton.AuthSecretJWT {
+		if len(s.cfg.KEK) == 0 {
+			return "", fieldError("auth_method", "client_secret_jwt is not available: the admin API has no key-encryption key")
+		}
+		sealed, err := keys.SealSecret(s.cfg.KEK, c.ID, secret)
+		if err != nil {
+			return "", err
+		}
+		c.SecretSealed = sealed
+	}
+	return secret, nil
+}
+
+// clearSecrets drops every stored form of the current and previous secret.
+func clearSecrets(c *jeton.Client) {
+	c.SecretDigest, c.SecretSealed = nil, nil
+	c.PreviousSecretDigest, c.PreviousSecretSealed, c.PreviousSecretExpiresAt = nil, nil, time.Time{}
 }

@@ -61,6 +61,7 @@ func newEnv(t *testing.T) *env {
 		},
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Password: cheapArgon,
+		KEK:      kek,
 	})
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

@@ -38,6 +38,9 @@ type Config struct {
 	Invalidate func(clientID string)
 	Logger     *slog.Logger    // default slog.Default()
 	Password   password.Params // argon2id cost for customer passwords; zero: DefaultParams
+	// KEK is the key-encryption key (keys.LoadKEK) under which client_secret_jwt
+	// secrets are sealed; without it such clients cannot be registered.
+	KEK []byte
 }
 
 // maxBody bounds every request body (DESIGN rule 4).

@@ -40,6 +40,12 @@ type ClientInput struct {
 	RefreshTokenTTL *int64            `json:"refresh_token_ttl,omitempty"`
 	SigningAlg      string            `json:"signing_alg,omitempty"`
 	PublicKeys      []jeton.ClientKey `json:"public_keys,omitempty"`
+	// JWKSURI is where a private_key_jwt client publishes its JWK Set (RFC 7591 §2),
+	// instead of PublicKeys.
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// RefreshRotation is "on" (the default: every refresh issues a new refresh token,
+	// RFC 9700 §4.14.2) or "off" (the refresh token stays the same).
+	RefreshRotation string `json:"refresh_rotation,omitempty"`
 	// Institutions are extra institutions the client may act for; the owner is always
 	// added.
 	Institutions []string `json:"institutions,omitempty"`
@@ -60,7 +66,10 @@ type ClientUpdate struct {
 	RefreshTokenTTL *int64              `json:"refresh_token_ttl,omitempty"`
 	SigningAlg      *string             `json:"signing_alg,omitempty"`
 	PublicKeys      *[]jeton.ClientKey  `json:"public_keys,omitempty"`
-	Institutions    *[]string           `json:"institutions,omitempty"`
+	// JWKSURI set to "" removes it.
+	JWKSURI         *string   `json:"jwks_uri,omitempty"`
+	RefreshRotation *string   `json:"refresh_rotation,omitempty"`
+	Institutions    *[]string `json:"institutions,omitempty"`
 }
 
 // Ptr returns a pointer to v, for filling ClientInput and ClientUpdate.
@@ -82,6 +91,8 @@ type ClientView struct {
 	RefreshTokenTTL int64              `json:"refresh_token_ttl"`
 	SigningAlg      string             `json:"signing_alg"`
 	PublicKeys      []jeton.ClientKey  `json:"public_keys"`
+	JWKSURI         string             `json:"jwks_uri,omitempty"`
+	RefreshRotation string             `json:"refresh_rotation"` // "on" or "off"
 	Institutions    []string           `json:"institutions"`
 	// PreviousSecretExpiresAt is when the secret replaced by the last rotation stops
 	// working; absent when no previous secret is valid.
@@ -151,9 +162,14 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		RefreshTokenTTL: int64(c.RefreshTokenTTL / time.Second),
 		SigningAlg:      c.SigningAlg,
 		PublicKeys:      nonNil(c.PublicKeys),
+		JWKSURI:         c.JWKSURI,
+		RefreshRotation: rotationOn,
 		Institutions:    nonNil(c.Institutions),
 		CreatedAt:       c.CreatedAt,
 		UpdatedAt:       c.UpdatedAt,
+	}
+	if c.RefreshRotationOff {
+		v.RefreshRotation = rotationOff
 	}
 	if len(c.PreviousSecretDigest) > 0 && c.PreviousSecretExpiresAt.After(now) {
 		t := c.PreviousSecretExpiresAt
