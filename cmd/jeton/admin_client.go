@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -22,15 +23,17 @@ import (
 // on spaces, so --scope "a b" works as the space-separated scope strings of RFC 6749.
 type clientFlags struct {
 	name, authMethod, tokenFormat, signingAlg   string
+	jwksURI, refreshRotation                    string
 	grants, scopes, defaultScopes, redirectURIs []string
-	publicKeyFiles, actFor                      []string
+	publicKeyFiles, publicKeys, jwksFiles       []string
+	actFor                                      []string
 	accessTTL, refreshTTL                       time.Duration
 }
 
 func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cf.name, "name", "", "display name")
 	f.StringVar(&cf.authMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, client_secret_jwt, private_key_jwt or none")
-	f.StringArrayVar(&cf.grants, "grant", nil, "grant type, repeatable: client_credentials (default), password, authorization_code, refresh_token")
+	f.StringArrayVar(&cf.grants, "grant", nil, "grant type, repeatable or comma-separated: client_credentials (default), password, authorization_code, refresh_token")
 	f.StringArrayVar(&cf.scopes, "scope", nil, "allowed scope, repeatable")
 	f.StringArrayVar(&cf.defaultScopes, "default-scope", nil, "scope granted when a request names none, repeatable")
 	f.StringArrayVar(&cf.redirectURIs, "redirect-uri", nil, "redirect URI, repeatable")
@@ -38,8 +41,22 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&cf.accessTTL, "access-ttl", 0, "access-token lifetime, 1m..24h (default 1h)")
 	f.DurationVar(&cf.refreshTTL, "refresh-ttl", 0, "refresh-token lifetime, 1m..8760h (default 720h)")
 	f.StringVar(&cf.signingAlg, "signing-alg", "", "access-token signing algorithm: ES256 (default), RS256, PS256 or EdDSA")
+	f.StringArrayVar(&cf.publicKeys, "public-key", nil, "PEM public key or PEM certificate file for private_key_jwt, repeatable")
+	f.StringArrayVar(&cf.jwksFiles, "jwks", nil, "JWK Set file (JSON) for private_key_jwt, repeatable")
+	f.StringVar(&cf.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set for private_key_jwt (instead of keys)")
 	f.StringArrayVar(&cf.publicKeyFiles, "public-key-file", nil, "public key for private_key_jwt (PEM public key, PEM certificate or JWK Set), repeatable")
+	f.StringVar(&cf.refreshRotation, "refresh-rotation", "", "rotate refresh tokens on every use: on (default) or off")
 	f.StringArrayVar(&cf.actFor, "act-for", nil, "another institution id the client may act for, repeatable")
+}
+
+// splitGrants splits every value on whitespace and commas (grant types contain
+// neither), so --grant password,refresh_token works.
+func splitGrants(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		out = append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
+	}
+	return out
 }
 
 // splitWords splits every value on whitespace and drops empty words.
@@ -63,9 +80,9 @@ func wholeSeconds(flag string, d time.Duration) (*int64, error) {
 func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.ClientInput, error) {
 	in := adminapi.ClientInput{
 		InstitutionID: institution, Name: cf.name, AuthMethod: jeton.AuthMethod(cf.authMethod),
-		Grants: splitWords(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
+		Grants: splitGrants(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
 		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
-		Institutions: cf.actFor,
+		Institutions: cf.actFor, JWKSURI: cf.jwksURI, RefreshRotation: cf.refreshRotation,
 	}
 	var err error
 	if f.Changed("access-ttl") {
@@ -78,8 +95,34 @@ func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.Cli
 			return in, err
 		}
 	}
-	in.PublicKeys, err = readPublicKeys(cf.publicKeyFiles)
+	in.PublicKeys, err = cf.keys()
 	return in, err
+}
+
+// keys reads every key file given with --public-key, --jwks and --public-key-file.
+func (cf *clientFlags) keys() ([]jeton.ClientKey, error) {
+	var all []jeton.ClientKey
+	for _, group := range []struct {
+		paths []string
+		want  func(jeton.KeyFormat) bool
+		what  string
+	}{
+		{cf.publicKeys, func(f jeton.KeyFormat) bool { return f != jeton.KeyJWKS }, "--public-key wants a PEM public key or certificate"},
+		{cf.jwksFiles, func(f jeton.KeyFormat) bool { return f == jeton.KeyJWKS }, "--jwks wants a JWK Set (JSON)"},
+		{cf.publicKeyFiles, func(jeton.KeyFormat) bool { return true }, ""},
+	} {
+		keys, err := readPublicKeys(group.paths)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range keys {
+			if !group.want(k.Format) {
+				return nil, fmt.Errorf("%s: %s", group.paths[i], group.what)
+			}
+		}
+		all = append(all, keys...)
+	}
+	return all, nil
 }
 
 // update builds a ClientUpdate from the flags actually given, so that an omitted flag
@@ -94,7 +137,10 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 		up.AuthMethod = adminapi.Ptr(jeton.AuthMethod(cf.authMethod))
 	}
 	if set("grant") {
-		up.Grants = adminapi.Ptr(splitWords(cf.grants))
+		up.Grants = adminapi.Ptr(splitGrants(cf.grants))
+	}
+	if set("refresh-rotation") {
+		up.RefreshRotation = &cf.refreshRotation
 	}
 	if set("scope") {
 		up.Scopes = adminapi.Ptr(splitWords(cf.scopes))
@@ -125,12 +171,23 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 			return up, err
 		}
 	}
-	if set("public-key-file") {
-		keys, err := readPublicKeys(cf.publicKeyFiles)
+	keysGiven := set("public-key-file") || set("public-key") || set("jwks")
+	if keysGiven {
+		keys, err := cf.keys()
 		if err != nil {
 			return up, err
 		}
 		up.PublicKeys = &keys
+	}
+	// Keys and a jwks_uri exclude each other (RFC 7591 §2), so giving one replaces
+	// the other.
+	if set("jwks-uri") {
+		up.JWKSURI = &cf.jwksURI
+		if !keysGiven && cf.jwksURI != "" {
+			up.PublicKeys = &[]jeton.ClientKey{}
+		}
+	} else if keysGiven {
+		up.JWKSURI = adminapi.Ptr("")
 	}
 	return up, nil
 }
@@ -384,6 +441,7 @@ func clientRows(v adminapi.ClientView) [][2]string {
 		{"access_token_ttl", (time.Duration(v.AccessTokenTTL) * time.Second).String()},
 		{"refresh_token_ttl", (time.Duration(v.RefreshTokenTTL) * time.Second).String()},
 		{"signing_alg", v.SigningAlg}, {"public_keys", strconv.Itoa(len(v.PublicKeys))},
+		{"jwks_uri", v.JWKSURI}, {"refresh_rotation", v.RefreshRotation},
 		{"institutions", cellList(v.Institutions)},
 	}
 	if v.PreviousSecretExpiresAt != nil {
