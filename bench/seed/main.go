@@ -8,11 +8,13 @@
 //	    N RS256 client assertions (RFC 7523 §2.2, §3): iss = sub = ID, aud = URL, a
 //	    fresh jti each, iat now, exp now + 1 h; one compact JWS per line, signed in
 //	    parallel on every core.
-//	seed refresh    -db PATH -n N -tokens FILE -out FILE
-//	    in jeton's SQLite database (before jeton serve starts): an institution, a
+//	seed refresh    -db PATH -n N -tokens FILE -out FILE [-reuse]
+//	    in jeton's SQLite database (while jeton serve is stopped): an institution, a
 //	    customer, a password + refresh_token client (client_secret_basic, server-style
 //	    secret stored as its digest) and N refresh families, each with one live token.
-//	    Writes the plaintext tokens one per line and the ids and secret as JSON.
+//	    Writes the plaintext tokens one per line and the ids and secret as JSON. With
+//	    -reuse it reads that JSON back and adds N more families to the same client,
+//	    appending their tokens.
 //	seed argon2     -n N [-m KiB -t passes -p lanes]
 //	    times one argon2id verification (password.Verify) at the server's parameters,
 //	    on one goroutine, and prints JSON with the median and the fastest.
@@ -248,6 +250,7 @@ func refresh(args []string) error {
 	tokensPath := fs.String("tokens", "", "output: the plaintext refresh tokens, one per line")
 	out := fs.String("out", "", "output: JSON with institution_id, customer_id, client_id, client_secret")
 	scope := fs.String("scope", "accounts:read", "the families' (and the client's) scope")
+	reuse := fs.Bool("reuse", false, "add families to the client named in -out (appending to -tokens)")
 	_ = fs.Parse(args)
 	if *dbPath == "" || *tokensPath == "" || *out == "" || *n <= 0 {
 		return errors.New("-db, -tokens, -out and a positive -n are required")
@@ -262,6 +265,17 @@ func refresh(args []string) error {
 		return err
 	}
 	now := time.Now().Truncate(time.Second)
+	var prev seeded
+	if *reuse {
+		b, err := os.ReadFile(*out)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &prev); err != nil {
+			return fmt.Errorf("%s: %w", *out, err)
+		}
+		return addFamilies(ctx, st, prev, []string{*scope}, *n, *tokensPath, *out, now, true)
+	}
 	inst := jeton.Institution{ID: jeton.NewID(), Name: "Bench", CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateInstitution(ctx, inst); err != nil {
 		return fmt.Errorf("institution: %w", err)
@@ -294,8 +308,18 @@ func refresh(args []string) error {
 	if err := st.CreateClient(ctx, cl); err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
+	prev = seeded{InstitutionID: inst.ID, CustomerID: cust.ID, ClientID: cl.ID, ClientSecret: secret}
+	return addFamilies(ctx, st, prev, scopes, *n, *tokensPath, *out, now, false)
+}
 
-	f, err := os.OpenFile(*tokensPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+// addFamilies creates n families of the seeded client and customer, writes their
+// tokens to tokensPath (appending if add) and the updated summary to out.
+func addFamilies(ctx context.Context, st *sqlite.Store, sd seeded, scopes []string, n int, tokensPath, out string, now time.Time, add bool) error {
+	mode := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if add {
+		mode = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(tokensPath, mode, 0o600)
 	if err != nil {
 		return err
 	}
@@ -310,10 +334,10 @@ func refresh(args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(*n) {
+			for next.Add(1) <= int64(n) {
 				tok := jeton.NewSecret()
 				fam := jeton.RefreshFamily{
-					ID: jeton.NewID(), ClientID: cl.ID, InstitutionID: inst.ID, Subject: cust.ID,
+					ID: jeton.NewID(), ClientID: sd.ClientID, InstitutionID: sd.InstitutionID, Subject: sd.CustomerID,
 					Scope: scopes, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
 				}
 				first := jeton.RefreshToken{
@@ -346,14 +370,13 @@ func refresh(args []string) error {
 		return err
 	}
 	el := time.Since(start)
-	fmt.Fprintf(os.Stderr, "seed: %d refresh families in %.1f s (%.0f/s)\n", *n, el.Seconds(), float64(*n)/el.Seconds())
-	b, err := json.MarshalIndent(seeded{
-		InstitutionID: inst.ID, CustomerID: cust.ID, ClientID: cl.ID, ClientSecret: secret, Families: *n,
-	}, "", "  ")
+	fmt.Fprintf(os.Stderr, "seed: %d refresh families in %.1f s (%.0f/s)\n", n, el.Seconds(), float64(n)/el.Seconds())
+	sd.Families += n
+	b, err := json.MarshalIndent(sd, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(*out, append(b, '\n'), 0o600)
+	return os.WriteFile(out, append(b, '\n'), 0o600)
 }
 
 // ---- argon2id timing -----------------------------------------------------------------
