@@ -140,6 +140,13 @@ func (c *Client) SetPassword(ctx context.Context, institutionID, customerID, pas
 	return c.do(ctx, "PUT", p, PasswordInput{Password: password}, nil)
 }
 
+// UnlockCustomer clears an end user's lockout and failed sign-ins, and returns the
+// customer as it now is.
+func (c *Client) UnlockCustomer(ctx context.Context, institutionID, customerID string) (jeton.Customer, error) {
+	var out jeton.Customer
+	return out, c.do(ctx, "POST", customersPath(institutionID)+"/"+url.PathEscape(customerID)+"/unlock", nil, &out)
+}
+
 // ListKeys lists jeton's signing keys (metadata only).
 func (c *Client) ListKeys(ctx context.Context) ([]jeton.SigningKey, error) {
 	var out List[jeton.SigningKey]

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -95,6 +96,7 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c.FailedAttempts = 0
+	c.FailureWindowStart = time.Time{}
 	c.LockedUntil = time.Time{}
 	c.UpdatedAt = s.now()
 	if err := s.cfg.Store.UpdateCustomer(ctx, c); err != nil {
@@ -102,5 +104,27 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(ctx, c.InstitutionID, "customer.password_set", c.ID, nil)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// unlockCustomer lets a locked-out customer sign in again before the cooldown ends: it
+// clears the lock and the run of failed sign-ins (the password stays as it is). The
+// audit event records what was cleared.
+func (s *server) unlockCustomer(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c, err := s.cfg.Store.GetCustomer(ctx, r.PathValue("id"), r.PathValue("cid"))
+	if err != nil {
+		return storeError(err, "customer")
+	}
+	if err := s.cfg.Store.ClearLoginFailures(ctx, c.InstitutionID, c.ID); err != nil {
+		return storeError(err, "customer")
+	}
+	details := map[string]string{"failed_attempts": strconv.Itoa(c.FailedAttempts)}
+	if !c.LockedUntil.IsZero() {
+		details["locked_until"] = c.LockedUntil.UTC().Format(time.RFC3339)
+	}
+	s.audit(ctx, c.InstitutionID, "customer.unlock", c.ID, details)
+	c.FailedAttempts, c.FailureWindowStart, c.LockedUntil = 0, time.Time{}, time.Time{}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }

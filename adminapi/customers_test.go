@@ -95,7 +95,7 @@ func TestSetPassword(t *testing.T) {
 	cu, _ := e.c.CreateCustomer(ctx, inst.ID, adminapi.CustomerInput{Username: "alice", Password: "first password"})
 	// Simulate a lockout, which an admin reset must clear.
 	locked, _ := e.store.GetCustomer(ctx, inst.ID, cu.ID)
-	locked.FailedAttempts, locked.LockedUntil = 5, e.clock().Add(time.Hour)
+	locked.FailedAttempts, locked.FailureWindowStart, locked.LockedUntil = 5, e.clock(), e.clock().Add(time.Hour)
 	if err := e.store.UpdateCustomer(ctx, locked); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSetPassword(t *testing.T) {
 	if ok, _ := password.Verify("first password", stored.PasswordHash); ok {
 		t.Fatal("old password still verifies")
 	}
-	if stored.FailedAttempts != 0 || !stored.LockedUntil.IsZero() {
+	if stored.FailedAttempts != 0 || !stored.LockedUntil.IsZero() || !stored.FailureWindowStart.IsZero() {
 		t.Fatalf("lockout not cleared: %+v", stored)
 	}
 	p := "/admin/v1/institutions/" + inst.ID + "/customers/" + cu.ID + "/password"
@@ -117,4 +117,65 @@ func TestSetPassword(t *testing.T) {
 	e.raw("PUT", p, `{"password":"long enough","old":"x"}`).wantError(t, 400, "invalid_field", "old")
 	e.raw("POST", p, `{"password":"long enough"}`).wantError(t, 405, "method_not_allowed", "")
 	e.raw("PUT", "/admin/v1/institutions/"+inst.ID+"/customers/nope/password", `{"password":"long enough"}`).wantError(t, 404, "not_found", "")
+}
+
+func TestUnlockCustomer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := mustInstitution(t, e, "Bank")
+	other := mustInstitution(t, e, "Other")
+	cu, err := e.c.CreateCustomer(ctx, inst.ID, adminapi.CustomerInput{Username: "alice", Password: "first password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lock her the way the password grant does: failures counted by the store.
+	policy := jeton.LockoutPolicy{MaxFailures: 2, Window: time.Hour, Cooldown: time.Hour}
+	for range 2 {
+		if _, err := e.store.RecordLoginFailure(ctx, inst.ID, cu.ID, e.clock(), policy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.store.RecordLoginFailure(ctx, inst.ID, cu.ID, e.clock(), policy); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.store.GetCustomer(ctx, inst.ID, cu.ID)
+	if !before.Locked(e.clock()) || before.FailedAttempts != 1 {
+		t.Fatalf("setup: %+v; want locked with one further failure", before)
+	}
+
+	got, err := e.c.UnlockCustomer(ctx, inst.ID, cu.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := e.store.GetCustomer(ctx, inst.ID, cu.ID)
+	if stored.Locked(e.clock()) || stored.FailedAttempts != 0 || !stored.FailureWindowStart.IsZero() || !stored.LockedUntil.IsZero() {
+		t.Fatalf("stored after unlock: %+v", stored)
+	}
+	if mustJSON(t, got) != mustJSON(t, stored) {
+		t.Fatalf("answer %s differs from the stored customer %s", mustJSON(t, got), mustJSON(t, stored))
+	}
+	if stored.PasswordHash != before.PasswordHash {
+		t.Fatal("unlock changed the password")
+	}
+	ev, err := e.c.ListAudit(ctx, adminapi.AuditQuery{Action: "customer.unlock"})
+	if err != nil || len(ev) != 1 {
+		t.Fatalf("audit %+v, %v", ev, err)
+	}
+	if ev[0].Actor != "admin" || ev[0].Subject != cu.ID || ev[0].InstitutionID != inst.ID ||
+		ev[0].Details["failed_attempts"] != "1" || ev[0].Details["locked_until"] != before.LockedUntil.UTC().Format(time.RFC3339) {
+		t.Fatalf("audit event %+v", ev[0])
+	}
+
+	// Unlocking an unlocked customer is harmless.
+	if _, err := e.c.UnlockCustomer(ctx, inst.ID, cu.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Scoped to the institution: another institution's customer is not found.
+	if _, err := e.c.UnlockCustomer(ctx, other.ID, cu.ID); asAPIError(t, err).Status != 404 {
+		t.Fatalf("cross-institution unlock: %v", err)
+	}
+	p := "/admin/v1/institutions/" + inst.ID + "/customers/"
+	e.raw("POST", p+"nope/unlock", "").wantError(t, 404, "not_found", "")
+	e.raw("POST", "/admin/v1/institutions/nope/customers/"+cu.ID+"/unlock", "").wantError(t, 404, "not_found", "")
+	e.raw("GET", p+cu.ID+"/unlock", "").wantError(t, 405, "method_not_allowed", "")
 }

@@ -81,6 +81,7 @@ func (s *server) routes() http.Handler {
 	r.route("/admin/v1/institutions/{id}/customers", methods{"GET": s.listCustomers, "POST": s.createCustomer})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}", methods{"GET": s.getCustomer})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}/password", methods{"PUT": s.setPassword})
+	r.route("/admin/v1/institutions/{id}/customers/{cid}/unlock", methods{"POST": s.unlockCustomer})
 	r.route("/admin/v1/keys", methods{"GET": s.listKeys})
 	r.route("/admin/v1/keys/rotate", methods{"POST": s.rotateKey})
 	r.route("/admin/v1/audit", methods{"GET": s.listAudit})
