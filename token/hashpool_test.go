@@ -112,6 +112,19 @@ func blockPool(t *testing.T, p *token.HashPool) *blocker {
 	return b
 }
 
+// recv waits for a value on ch. The bound only turns a bug (a request that never gets
+// there) into a failure instead of a hung test; it never decides a passing run.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatalf("no %s after a minute", what)
+		panic("unreachable")
+	}
+}
+
 func wantOverloaded(t *testing.T, err error) *jeton.Error {
 	t.Helper()
 	var pe *jeton.Error
@@ -134,10 +147,10 @@ func TestHashPoolBounds(t *testing.T) {
 	}
 	first, second := make(chan result, 1), make(chan result, 1)
 	go func() { ok, err := p.Verify(ctx, "right password", h); first <- result{ok, err} }()
-	<-b.admitted
-	<-b.started // the first holds the worker
+	recv(t, b.admitted, "admission")
+	recv(t, b.started, "verification") // the first holds the worker
 	go func() { ok, err := p.Verify(ctx, "right password", h); second <- result{ok, err} }()
-	<-b.admitted // the second waits in the queue
+	recv(t, b.admitted, "admission") // the second waits in the queue
 
 	// Worker and queue are full: refused at once, without a verification.
 	_, err := p.Verify(ctx, "right password", h)
@@ -151,7 +164,7 @@ func TestHashPoolBounds(t *testing.T) {
 
 	close(b.release)
 	for _, ch := range []chan result{first, second} {
-		if r := <-ch; !r.ok || r.err != nil {
+		if r := recv(t, ch, "answer"); !r.ok || r.err != nil {
 			t.Fatalf("admitted request: %v, %v", r.ok, r.err)
 		}
 	}
@@ -168,15 +181,15 @@ func TestHashPoolCancelWhileWaiting(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() { _, err := p.Verify(context.Background(), "right password", h); done <- err }()
-	<-b.admitted
-	<-b.started
+	recv(t, b.admitted, "admission")
+	recv(t, b.started, "verification")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	waiting := make(chan error, 1)
 	go func() { _, err := p.Verify(ctx, "right password", h); waiting <- err }()
-	<-b.admitted
+	recv(t, b.admitted, "admission")
 	cancel()
-	err := <-waiting
+	err := recv(t, waiting, "answer")
 	if wantOverloaded(t, err); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cause = %v; want context.Canceled", err)
 	}
@@ -184,12 +197,12 @@ func TestHashPoolCancelWhileWaiting(t *testing.T) {
 	// The cancelled request gave its place back: another can queue.
 	third := make(chan error, 1)
 	go func() { _, err := p.Verify(context.Background(), "right password", h); third <- err }()
-	<-b.admitted
+	recv(t, b.admitted, "admission")
 	close(b.release)
-	if err := <-done; err != nil {
+	if err := recv(t, done, "answer"); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-third; err != nil {
+	if err := recv(t, third, "answer"); err != nil {
 		t.Fatalf("request queued after the cancellation: %v", err)
 	}
 	if n := b.verifies.Load(); n != 2 {
