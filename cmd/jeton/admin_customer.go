@@ -23,7 +23,7 @@ func newCustomerCmd() *cobra.Command {
 	group.PersistentFlags().StringVar(&institution, "institution", "", "institution id (required)")
 	_ = group.MarkPersistentFlagRequired("institution")
 	group.AddCommand(customerCreateCmd(conn, &institution), customerListCmd(conn, &institution),
-		customerShowCmd(conn, &institution), customerPasswordCmd(conn, &institution))
+		customerShowCmd(conn, &institution), customerPasswordCmd(conn, &institution), customerUnlockCmd(conn, &institution))
 	return group
 }
 
@@ -143,6 +143,25 @@ func customerPasswordCmd(conn *adminConn, institution *string) *cobra.Command {
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "password set for", args[0])
 			return nil
+		},
+	}
+}
+
+func customerUnlockCmd(conn *adminConn, institution *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlock --institution ID CUSTOMER_ID",
+		Short: "Let a locked-out customer sign in again now (clears the lockout and failed sign-ins)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.client()
+			if err != nil {
+				return err
+			}
+			cu, err := c.UnlockCustomer(cmd.Context(), *institution, args[0])
+			if err != nil {
+				return err
+			}
+			return printCustomer(cmd, conn, cu)
 		},
 	}
 }
