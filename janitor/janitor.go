@@ -1,0 +1,107 @@
+// Package janitor deletes rows that can no longer matter — expired refresh tokens and
+// families, used assertion ids, opaque access tokens and revocations past their expiry
+// — so that tables do not grow without bound (issue 3, "Cleanup"). The store does the
+// deciding (jeton.Store.DeleteExpired); the janitor only calls it in bounded batches,
+// so no single call holds a lock for long.
+package janitor
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Defaults.
+const (
+	DefaultInterval = 10 * time.Minute
+	DefaultBatch    = 1000
+)
+
+// Store is what the janitor needs (jeton.Store implements it).
+type Store interface {
+	DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error)
+}
+
+// Config sets the schedule. Zero fields take the defaults.
+type Config struct {
+	// Interval between passes (default DefaultInterval).
+	Interval time.Duration
+	// Batch is the most rows a single DeleteExpired call removes per table (default
+	// DefaultBatch).
+	Batch int
+	// Now is the clock that decides what has expired (DESIGN rule 6; default time.Now).
+	Now func() time.Time
+	// Logger receives one line per pass that removed rows, and errors (default: none).
+	Logger *slog.Logger
+	// Ticks, when set, triggers the passes instead of a ticker of Interval (tests, or
+	// a caller with its own scheduler).
+	Ticks <-chan time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.Interval <= 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Batch <= 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// RunOnce is one pass: it calls DeleteExpired with one instant until a call removes
+// nothing, and returns how many rows were removed in all. It stops early, with the
+// context's error, when ctx ends between batches.
+func RunOnce(ctx context.Context, s Store, cfg Config) (int, error) {
+	cfg = cfg.withDefaults()
+	now := cfg.Now()
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, err := s.DeleteExpired(ctx, now, cfg.Batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
+
+// Run makes a pass at once and then on every tick until ctx ends; it returns nil
+// then. A failed pass is logged and retried at the next tick: the rows it left are
+// harmless, only space.
+func Run(ctx context.Context, s Store, cfg Config) error {
+	cfg = cfg.withDefaults()
+	ticks := cfg.Ticks
+	if ticks == nil {
+		t := time.NewTicker(cfg.Interval)
+		defer t.Stop()
+		ticks = t.C
+	}
+	for {
+		start := time.Now()
+		n, err := RunOnce(ctx, s, cfg)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			cfg.Logger.Error("janitor pass failed", "removed", n, "err", err)
+		case n > 0:
+			cfg.Logger.Info("janitor removed expired rows", "removed", n, "ms", time.Since(start).Milliseconds())
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticks:
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package janitor_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/janitor"
+	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// seed fills a real store with n expired rows of every kind the janitor removes and
+// one live row of each; it returns the live refresh token's digest.
+func seed(t *testing.T, s *sqlite.Store, n int) []byte {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateInstitution(ctx, jeton.Institution{ID: "bank", Name: "bank", CreatedAt: t0, UpdatedAt: t0}))
+	must(s.CreateClient(ctx, jeton.Client{ID: "app", InstitutionID: "bank", Name: "app", Status: jeton.ClientActive,
+		AuthMethod: jeton.AuthSecretBasic, Institutions: []string{"bank"}, TokenFormat: jeton.FormatOpaque,
+		AccessTokenTTL: time.Hour, SigningAlg: "ES256", CreatedAt: t0, UpdatedAt: t0}))
+	for i := range n + 1 {
+		exp := t0.Add(time.Minute) // expired at t0 + 1 h
+		if i == n {
+			exp = t0.Add(48 * time.Hour) // the live one
+		}
+		id := jeton.NewID()
+		must(s.UseAssertionID(ctx, "app", id, exp, t0))
+		must(s.Revoke(ctx, jeton.Revocation{Kind: jeton.RevokeJTI, ID: id, InstitutionID: "bank", RevokedAt: t0, ExpiresAt: exp}))
+		must(s.CreateAccessToken(ctx, jeton.AccessToken{Digest: jeton.Digest(id), JTI: id, ClientID: "app", InstitutionID: "bank",
+			Subject: "app", IssuedAt: t0, ExpiresAt: exp}))
+		// A family that outlives its first token: the token goes, the family stays
+		// until its own (absolute) expiry.
+		must(s.CreateRefreshFamily(ctx, jeton.RefreshFamily{ID: id, ClientID: "app", InstitutionID: "bank", Subject: "c",
+			CreatedAt: t0, ExpiresAt: exp.Add(time.Hour)},
+			jeton.RefreshToken{Digest: jeton.Digest("rt" + id), FamilyID: id, CreatedAt: t0, ExpiresAt: exp}))
+		if i == n {
+			return jeton.Digest("rt" + id)
+		}
+	}
+	return nil
+}
+
+func TestRunOnceRemovesEverythingExpiredInBatches(t *testing.T) {
+	s := sqlitetest.New(t)
+	live := seed(t, s, 25)
+	calls := 0
+	counting := storeFunc(func(ctx context.Context, now time.Time, batch int) (int, error) {
+		calls++
+		return s.DeleteExpired(ctx, now, batch)
+	})
+	// An hour later: assertion ids, revocations, access and refresh tokens have
+	// expired, the families (an hour longer) not yet.
+	n, err := janitor.RunOnce(context.Background(), counting, janitor.Config{Batch: 4, Now: func() time.Time { return t0.Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4*25 {
+		t.Fatalf("removed %d rows, want %d", n, 4*25)
+	}
+	if calls != 25/4+2 { // 7 full-or-partial batches, then one that finds nothing
+		t.Errorf("%d DeleteExpired calls", calls)
+	}
+	// Nothing live was touched.
+	if _, _, err := s.GetRefreshToken(context.Background(), live); err != nil {
+		t.Fatalf("live refresh token: %v", err)
+	}
+	// A second pass at the same instant finds nothing.
+	if n, err := janitor.RunOnce(context.Background(), s, janitor.Config{Now: func() time.Time { return t0.Add(time.Hour) }}); err != nil || n != 0 {
+		t.Fatalf("second pass removed %d, %v", n, err)
+	}
+	// Two hours later the families' absolute lifetime is over too.
+	n, err = janitor.RunOnce(context.Background(), s, janitor.Config{Batch: 10, Now: func() time.Time { return t0.Add(2 * time.Hour) }})
+	if err != nil || n != 25 {
+		t.Fatalf("removed %d families, want 25 (%v)", n, err)
+	}
+}
+
+type storeFunc func(ctx context.Context, now time.Time, batch int) (int, error)
+
+func (f storeFunc) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
+	return f(ctx, now, batch)
+}
+
+func TestRunOnceStopsOnError(t *testing.T) {
+	boom := errors.New("disk full")
+	calls := 0
+	n, err := janitor.RunOnce(context.Background(), storeFunc(func(context.Context, time.Time, int) (int, error) {
+		calls++
+		if calls == 3 {
+			return 1, boom
+		}
+		return 5, nil
+	}), janitor.Config{})
+	if !errors.Is(err, boom) || n != 11 || calls != 3 {
+		t.Fatalf("n %d, calls %d, err %v", n, calls, err)
+	}
+}
+
+// TestRunPassesOnEveryTick drives Run with an injected tick channel and clock: one pass
+// at start, one per tick, each seeing the clock of its moment, until ctx ends.
+func TestRunPassesOnEveryTick(t *testing.T) {
+	ticks := make(chan time.Time)
+	passes := make(chan time.Time)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	store := storeFunc(func(_ context.Context, at time.Time, batch int) (int, error) {
+		if batch != janitor.DefaultBatch {
+			t.Errorf("batch %d", batch)
+		}
+		passes <- at
+		return 0, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- janitor.Run(ctx, store, janitor.Config{Now: clock, Ticks: ticks}) }()
+	if at := <-passes; !at.Equal(t0) {
+		t.Fatalf("first pass at %v", at)
+	}
+	for i := 1; i <= 3; i++ {
+		mu.Lock()
+		now = now.Add(10 * time.Minute)
+		mu.Unlock()
+		ticks <- time.Time{}
+		if at := <-passes; !at.Equal(t0.Add(time.Duration(i) * 10 * time.Minute)) {
+			t.Fatalf("pass %d at %v", i, at)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+}
