@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/sqlite"
+)
+
+func TestJanitorOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "jeton.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(-time.Minute), now.Add(time.Hour)} {
+		r := jeton.Revocation{Kind: jeton.RevokeJTI, ID: jeton.NewID(), InstitutionID: "bank", RevokedAt: now.Add(-2 * time.Hour), ExpiresAt: exp}
+		if err := s.Revoke(ctx, r); err != nil {
+			t.Fatalf("revocation %d: %v", i, err)
+		}
+	}
+	s.Close()
+
+	run := func() string {
+		t.Helper()
+		var out bytes.Buffer
+		cmd := newJanitorCmd()
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"--once", "--database", path, "--janitor-batch", "1"})
+		if err := cmd.ExecuteContext(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	if got := run(); got != "removed 2 expired rows\n" {
+		t.Fatalf("first pass printed %q", got)
+	}
+	if got := run(); got != "removed 0 expired rows\n" {
+		t.Fatalf("second pass printed %q", got)
+	}
+}
