@@ -252,3 +252,22 @@ func (a *Assertion) verifyWithSecrets(c *jeton.Client, tok *jwt.JSONWebToken, cl
 	}
 	return failed(jeton.ReasonBadSecret, errors.New("HS256 MAC does not verify with the client secret"))
 }
+
+// SigningAlgs lists the JWS algs accepted for the enabled assertion methods, for the
+// *_auth_signing_alg_values_supported discovery members (RFC 8414 §2).
+func SigningAlgs(methods []jeton.AuthMethod) []string {
+	var out []string
+	for _, m := range methods {
+		var algs []jose.SignatureAlgorithm
+		switch m {
+		case jeton.AuthPrivateKey:
+			algs = privateKeyAlgs
+		case jeton.AuthSecretJWT:
+			algs = secretAlgs
+		}
+		for _, a := range algs {
+			out = append(out, string(a))
+		}
+	}
+	return out
+}

@@ -13,19 +13,11 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/adminapi"
-	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
-	"github.com/jeton/jeton/dialect/oauth2"
-	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
-	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/sqlite"
-	"github.com/jeton/jeton/token"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // app is a running jeton: the store, the keys, and the two listeners.
@@ -34,6 +26,7 @@ type app struct {
 	logger   *slog.Logger
 	store    jeton.Store
 	keys     *keys.Manager
+	kek      []byte
 	cache    *clientcache.Cache
 	public   *http.Server
 	admin    *http.Server
@@ -78,7 +71,9 @@ func (a *app) start(ctx context.Context) (err error) {
 	if err := a.listen(); err != nil {
 		return err
 	}
-	a.buildServers(adminToken)
+	if err := a.buildServers(adminToken); err != nil {
+		return err
+	}
 	a.logger.Info("jeton started", "version", buildVersion(), "database", kind, "issuer", a.Issuer,
 		"public", a.publicLn.Addr().String(), "admin", a.adminLn.Addr().String())
 	return nil
@@ -112,11 +107,11 @@ func (a *app) loadKeys(ctx context.Context) error {
 	if kekFile == "" {
 		kekFile = filepath.Join(a.cfg.DataDir, "kek")
 	}
-	kek, err := keys.LoadKEK(kekFile, os.Getenv("JETON_KEK"))
-	if err != nil {
+	var err error
+	if a.kek, err = keys.LoadKEK(kekFile, os.Getenv("JETON_KEK")); err != nil {
 		return err
 	}
-	a.keys = keys.NewManager(a.store, kek, keys.Config{PublishDelay: a.cfg.PublishDelay, MaxTokenTTL: a.cfg.MaxTokenTTL})
+	a.keys = keys.NewManager(a.store, a.kek, keys.Config{PublishDelay: a.cfg.PublishDelay, MaxTokenTTL: a.cfg.MaxTokenTTL})
 	return a.keys.Load(ctx)
 }
 
@@ -167,50 +162,6 @@ func displayAddr(addr net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// buildServers wires the engine and both handlers (DESIGN rule 6: wiring only here).
-func (a *app) buildServers(adminToken string) {
-	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
-	secret := clientauth.Secret{Now: time.Now}
-	methods := map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: secret, jeton.AuthSecretPost: secret}
-	audience := a.cfg.Audience
-	if len(audience) == 0 {
-		audience = []string{a.Issuer}
-	}
-	engine := token.NewEngine(token.EngineConfig{
-		Auth:   &clientauth.Authenticator{Clients: a.cache, Methods: methods, Now: time.Now},
-		Grants: []token.Grant{token.ClientCredentials{}},
-		Issuer: &token.Issuer{
-			Issuer:       a.Issuer,
-			Audience:     audience,
-			Signer:       func(alg string) (token.Signer, error) { return a.keys.Signer(alg) },
-			AccessTokens: a.store,
-			MaxTTL:       a.cfg.MaxTokenTTL,
-		},
-	})
-	std, err := oauth2.New(oauth2.Config{
-		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS,
-		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost},
-		JWKSMaxAge:  int(min(a.cfg.PublishDelay/2, 5*time.Minute).Seconds()),
-	})
-	if err != nil {
-		panic(err) // the discovery document is static data; failing to marshal it is a bug
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	publicHandler := httpapi.New(httpapi.Config{
-		Logger: a.logger, Metrics: httpapi.NewMetrics(reg), Ready: a.ready,
-		Mounts: []httpapi.Mount{{Prefix: "", Dialect: std}},
-	})
-	adminMux := http.NewServeMux()
-	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
-		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now,
-		Invalidate: a.cache.Invalidate, Logger: a.logger, Password: password.DefaultParams,
-	}))
-	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
-	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, adminMux), a.logger)
-}
-
 // ready is /readyz: the store answers and a signing key is loaded.
 func (a *app) ready(ctx context.Context) error {
 	if err := a.store.Ping(ctx); err != nil {
@@ -227,6 +178,7 @@ func (a *app) run(ctx context.Context) error {
 	go func() { errc <- a.public.Serve(a.publicLn) }()
 	go func() { errc <- a.admin.Serve(a.adminLn) }()
 	go a.reloadKeys(ctx)
+	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
 	if l, ok := a.store.(clientChangeListener); ok {
 		go a.listenClientChanges(ctx, l)
 	}

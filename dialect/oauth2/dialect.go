@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
@@ -146,6 +147,7 @@ func metadata(cfg Config) serverMetadata {
 		ResponseTypesSupported: []string{},
 		GrantTypesSupported:    grants,
 		TokenAuthMethods:       methods,
+		TokenAuthSigningAlgs:   clientauth.SigningAlgs(cfg.AuthMethods),
 	}
 	if cfg.Introspector != nil {
 		md.IntrospectionEndpoint, md.IntrospectionAuthMethods = cfg.Issuer+IntrospectPath, methods

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/token"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// buildServers wires the engine, the standard dialect and both handlers (DESIGN rule 6:
+// wiring only here).
+func (a *app) buildServers(adminToken string) error {
+	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
+	auth, methods, err := a.buildAuth()
+	if err != nil {
+		return err
+	}
+	pool, err := token.NewHashPool(token.HashPoolConfig{Workers: a.cfg.PasswordWorkers, Queue: a.cfg.PasswordQueue,
+		Params: password.Params{MemoryKiB: a.cfg.Argon2MemoryKiB, Passes: a.cfg.Argon2Passes, Lanes: a.cfg.Argon2Lanes}})
+	if err != nil {
+		return err
+	}
+	grants, err := a.buildGrants(pool)
+	if err != nil {
+		return err
+	}
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: a.buildIssuer()})
+	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
+	std, err := oauth2.New(oauth2.Config{
+		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
+		JWKSMaxAge:   int(min(a.cfg.PublishDelay/2, 5*time.Minute).Seconds()),
+		Introspector: intro,
+		Revoker:      &token.Revoker{Tokens: intro, Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL},
+	})
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	publicHandler := httpapi.New(httpapi.Config{
+		Logger: a.logger, Metrics: httpapi.NewMetrics(reg), Ready: a.ready,
+		Mounts: []httpapi.Mount{{Prefix: "", Dialect: std}},
+	})
+	adminMux := http.NewServeMux()
+	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
+		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now, KEK: a.kek,
+		Invalidate: a.cache.Invalidate, Logger: a.logger, Password: pool.Params(),
+	}))
+	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
+	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, adminMux), a.logger)
+	return nil
+}
+
+// buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and
+// JWT assertions (RFC 7523 §2.2). It returns the methods for discovery.
+func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error) {
+	sealer, err := keys.NewSecretSealer(a.kek)
+	if err != nil {
+		return nil, nil, err
+	}
+	audiences := a.cfg.AssertionAudience
+	if len(audiences) == 0 {
+		audiences = []string{a.Issuer, a.Issuer + oauth2.TokenPath}
+	}
+	assertion, err := clientauth.NewAssertion(clientauth.AssertionConfig{
+		Audiences: audiences, MaxLifetime: a.cfg.AssertionMaxLifetime, Skew: a.cfg.ClockSkew,
+		Replay: a.store, Now: time.Now, Keys: clientauth.NewKeys(clientauth.KeysConfig{Now: time.Now}),
+		OpenSecret: sealer.Open,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	secret := clientauth.Secret{Now: time.Now}
+	byMethod := map[jeton.AuthMethod]clientauth.Method{
+		jeton.AuthSecretBasic: secret, jeton.AuthSecretPost: secret,
+		jeton.AuthPrivateKey: assertion, jeton.AuthSecretJWT: assertion,
+	}
+	methods := []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost, jeton.AuthPrivateKey, jeton.AuthSecretJWT}
+	return &clientauth.Authenticator{Clients: a.cache, Methods: byMethod, Now: time.Now}, methods, nil
+}
+
+// buildGrants enables client_credentials, password (per client) and refresh_token.
+func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, error) {
+	pw, err := token.NewPassword(token.PasswordConfig{Customers: a.store, Audit: a.store, Hasher: pool,
+		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}})
+	if err != nil {
+		return nil, err
+	}
+	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek), IdleTTL: a.cfg.RefreshIdleTTL,
+		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL}
+	return []token.Grant{token.ClientCredentials{}, pw, refresh}, nil
+}
+
+func (a *app) buildIssuer() *token.Issuer {
+	audience := a.cfg.Audience
+	if len(audience) == 0 {
+		audience = []string{a.Issuer}
+	}
+	return &token.Issuer{
+		Issuer:          a.Issuer,
+		Audience:        audience,
+		Signer:          func(alg string) (token.Signer, error) { return a.keys.Signer(alg) },
+		AccessTokens:    a.store,
+		RefreshFamilies: a.store,
+		RefreshIdleTTL:  a.cfg.RefreshIdleTTL,
+		MaxTTL:          a.cfg.MaxTokenTTL,
+	}
+}
