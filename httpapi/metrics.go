@@ -27,7 +27,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"route", "status"}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jeton_token_requests_total",
-			Help: "Token requests by dialect, grant type and outcome (ok or the error code).",
+			Help: "Token, introspection and revocation requests by dialect, grant type (or the operation) and outcome (ok or the error code).",
 		}, []string{"dialect", "grant", "outcome"}),
 	}
 	reg.MustRegister(m.requests, m.tokens)
@@ -54,7 +54,8 @@ func (m *Metrics) observe(pattern string, status int, info *reqlog.Info, elapsed
 
 func knownGrant(g string) string {
 	switch g {
-	case jeton.GrantClientCredentials, jeton.GrantPassword, jeton.GrantAuthorizationCode, jeton.GrantRefreshToken:
+	case jeton.GrantClientCredentials, jeton.GrantPassword, jeton.GrantAuthorizationCode, jeton.GrantRefreshToken,
+		reqlog.OpIntrospection, reqlog.OpRevocation:
 		return g
 	}
 	return "other"

@@ -16,6 +16,13 @@ type Info struct {
 	Err      error  // a *jeton.Error; its Cause goes to the log only
 }
 
+// Operations other than a grant that a dialect records in Info.Grant, so metrics and
+// logs tell them apart from token requests.
+const (
+	OpIntrospection = "introspection"
+	OpRevocation    = "revocation"
+)
+
 type key struct{}
 
 // With returns ctx carrying info.

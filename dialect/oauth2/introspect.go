@@ -37,6 +37,7 @@ func decodeTokenRequest(r *http.Request) (tokenRequest, error) {
 func (d *Dialect) introspect(w http.ResponseWriter, r *http.Request) {
 	info := reqlog.From(r.Context())
 	info.Dialect = dialectName
+	info.Grant = reqlog.OpIntrospection // the metrics label the endpoint in place of a grant
 	if r.Method != allowedMethod {
 		err := postOnly(w, "introspection")
 		info.Err = err

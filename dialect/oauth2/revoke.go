@@ -14,6 +14,7 @@ import (
 func (d *Dialect) revoke(w http.ResponseWriter, r *http.Request) {
 	info := reqlog.From(r.Context())
 	info.Dialect = dialectName
+	info.Grant = reqlog.OpRevocation // the metrics label the endpoint in place of a grant
 	if r.Method != allowedMethod {
 		err := postOnly(w, "revocation")
 		info.Err = err
