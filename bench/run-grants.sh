@@ -29,7 +29,7 @@
 #   PW_CONNS=4 PW_DURATION=$DURATION     password grant throughput
 #   FLOOD_CONNS=32 FLOOD_DURATION=15s    password flood
 #   PROBE_CONNS=2 PROBE_DELAY_MS=20      client_credentials probe during the flood
-#   SIZE_FACTOR=1.3 credentials made = calibrated rate x seconds x SIZE_FACTOR
+#   SIZE_FACTOR=1.6 credentials made = calibrated rate x seconds x SIZE_FACTOR
 #   ONLY=pk,refresh,introspect,password  run a subset (the baseline always runs)
 #   KEEP=1  keep the temp dir      PIN=1  servers on CPU 0, wrk on CPU 1
 #   PROFILE=pk|refresh|introspect|password  after the report, one more run of that
@@ -49,7 +49,7 @@ FLOOD_CONNS=${FLOOD_CONNS:-32}
 FLOOD_DURATION=${FLOOD_DURATION:-15s}
 PROBE_CONNS=${PROBE_CONNS:-2}
 PROBE_DELAY_MS=${PROBE_DELAY_MS:-20}
-SIZE_FACTOR=${SIZE_FACTOR:-1.3}
+SIZE_FACTOR=${SIZE_FACTOR:-1.6}
 ONLY=${ONLY:-pk,refresh,introspect,password}
 KEEP=${KEEP:-}
 PIN=${PIN:-}
