@@ -16,7 +16,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, t jeton.AccessToken) erro
 	if err != nil {
 		return mapErr("create access token", err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO access_tokens (digest, jti, client_id,
+	_, err = s.exec(ctx, `INSERT INTO access_tokens (digest, jti, client_id,
 		institution_id, subject, scope, audience, family_id, issued_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Digest, t.JTI, t.ClientID, t.InstitutionID, t.Subject, scope, aud, t.FamilyID,
@@ -27,7 +27,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, t jeton.AccessToken) erro
 // GetAccessToken returns the opaque access token with digest.
 func (s *Store) GetAccessToken(ctx context.Context, digest []byte) (jeton.AccessToken, error) {
 	var t jeton.AccessToken
-	err := s.read.QueryRowContext(ctx, `SELECT digest, jti, client_id, institution_id,
+	err := s.queryRow(ctx, `SELECT digest, jti, client_id, institution_id,
 		subject, scope, audience, family_id, issued_at, expires_at
 		FROM access_tokens WHERE digest = ?`, digest).Scan(
 		&t.Digest, &t.JTI, &t.ClientID, &t.InstitutionID, &t.Subject,

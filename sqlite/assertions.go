@@ -12,7 +12,7 @@ import (
 // the pair is recorded and still live, so the assertion is a replay (RFC 7523 §3
 // item 7) and the result is ErrAlreadyUsed.
 func (s *Store) UseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) error {
-	res, err := s.write.ExecContext(ctx, `INSERT INTO assertion_ids (client_id, jti, expires_at)
+	res, err := s.exec(ctx, `INSERT INTO assertion_ids (client_id, jti, expires_at)
 		VALUES (?, ?, ?)
 		ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
 		WHERE assertion_ids.expires_at <= ?`,

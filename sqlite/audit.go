@@ -15,7 +15,7 @@ func (s *Store) AppendAudit(ctx context.Context, e jeton.AuditEvent) error {
 	if err != nil {
 		return mapErr("append audit", err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO audit_events (id, at, institution_id,
+	_, err = s.exec(ctx, `INSERT INTO audit_events (id, at, institution_id,
 		actor, action, subject, details) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, micros(e.At), e.InstitutionID, e.Actor, e.Action, e.Subject, details)
 	return mapErr("append audit", err)

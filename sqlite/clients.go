@@ -19,7 +19,7 @@ func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
 	if err != nil {
 		return mapErr("create client", err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
+	_, err = s.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest),
 		blob(c.PreviousSecretDigest), micros(c.PreviousSecretExpiresAt),
@@ -32,7 +32,7 @@ func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
 
 // GetClient returns a client by its global id.
 func (s *Store) GetClient(ctx context.Context, clientID string) (jeton.Client, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, clientID)
+	row := s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, clientID)
 	c, err := scanClient(row)
 	return c, mapErr("get client", err)
 }
@@ -54,7 +54,7 @@ func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
 	if err != nil {
 		return mapErr("update client", err)
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE clients SET name = ?, status = ?,
+	res, err := s.exec(ctx, `UPDATE clients SET name = ?, status = ?,
 		auth_method = ?, secret_digest = ?, previous_secret_digest = ?,
 		previous_secret_expires_at = ?, public_keys = ?, institutions = ?, grants = ?,
 		scopes = ?, default_scopes = ?, redirect_uris = ?, token_format = ?,

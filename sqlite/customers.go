@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -17,7 +18,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c jeton.Customer) error {
 	if err != nil {
 		return mapErr("create customer", err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO customers (`+customerColumns+`)
+	_, err = s.exec(ctx, `INSERT INTO customers (`+customerColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.InstitutionID, c.Username, c.PasswordHash, claims, c.Status,
 		c.FailedAttempts, micros(c.LockedUntil), micros(c.CreatedAt), micros(c.UpdatedAt),
@@ -28,7 +29,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c jeton.Customer) error {
 // GetCustomer returns customer id of institutionID; another tenant's row is
 // ErrNotFound.
 func (s *Store) GetCustomer(ctx context.Context, institutionID, id string) (jeton.Customer, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers
+	row := s.queryRow(ctx, `SELECT `+customerColumns+` FROM customers
 		WHERE institution_id = ? AND id = ?`, institutionID, id)
 	c, err := scanCustomer(row)
 	return c, mapErr("get customer", err)
@@ -36,7 +37,7 @@ func (s *Store) GetCustomer(ctx context.Context, institutionID, id string) (jeto
 
 // GetCustomerByUsername returns the customer with username in institutionID.
 func (s *Store) GetCustomerByUsername(ctx context.Context, institutionID, username string) (jeton.Customer, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers
+	row := s.queryRow(ctx, `SELECT `+customerColumns+` FROM customers
 		WHERE institution_id = ? AND username = ?`, institutionID, username)
 	c, err := scanCustomer(row)
 	return c, mapErr("get customer by username", err)
@@ -60,7 +61,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, c jeton.Customer) error {
 	if err != nil {
 		return mapErr("update customer", err)
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE customers SET username = ?,
+	res, err := s.exec(ctx, `UPDATE customers SET username = ?,
 		password_hash = ?, claims = ?, status = ?, failed_attempts = ?, locked_until = ?,
 		updated_at = ?, failure_window_start = ?
 		WHERE institution_id = ? AND id = ?`,
@@ -89,22 +90,26 @@ func scanCustomer(r scanner) (jeton.Customer, error) {
 func (s *Store) RecordLoginFailure(ctx context.Context, institutionID, id string, now time.Time, p jeton.LockoutPolicy) (jeton.Customer, error) {
 	const fresh = `(failure_window_start IS NOT NULL AND failure_window_start > ?1)`
 	const count = `(CASE WHEN ` + fresh + ` THEN failed_attempts + 1 ELSE 1 END)`
-	row := s.write.QueryRowContext(ctx, `UPDATE customers SET
+	var c jeton.Customer
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanCustomer(s.queryRowTx(ctx, tx, `UPDATE customers SET
 		locked_until = CASE WHEN `+count+` >= ?2 THEN ?3 ELSE locked_until END,
 		failure_window_start = CASE WHEN `+count+` >= ?2 THEN NULL
 			WHEN `+fresh+` THEN failure_window_start ELSE ?4 END,
 		failed_attempts = CASE WHEN `+count+` >= ?2 THEN 0 ELSE `+count+` END
 		WHERE institution_id = ?5 AND id = ?6
 		RETURNING `+customerColumns,
-		now.Add(-p.Window).UnixMicro(), p.MaxFailures, now.Add(p.Cooldown).UnixMicro(),
-		now.UnixMicro(), institutionID, id)
-	c, err := scanCustomer(row)
+			now.Add(-p.Window).UnixMicro(), p.MaxFailures, now.Add(p.Cooldown).UnixMicro(),
+			now.UnixMicro(), institutionID, id))
+		return err
+	})
 	return c, mapErr("record login failure", err)
 }
 
 // ClearLoginFailures resets the failure run and any lock.
 func (s *Store) ClearLoginFailures(ctx context.Context, institutionID, id string) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE customers SET failed_attempts = 0,
+	res, err := s.exec(ctx, `UPDATE customers SET failed_attempts = 0,
 		failure_window_start = NULL, locked_until = NULL
 		WHERE institution_id = ? AND id = ?`, institutionID, id)
 	if err == nil {

@@ -7,7 +7,7 @@ import (
 
 // ExtendRefreshToken restarts the idle lifetime of an unused token.
 func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE refresh_tokens SET expires_at = ?
+	res, err := s.exec(ctx, `UPDATE refresh_tokens SET expires_at = ?
 		WHERE digest = ? AND used_at IS NULL`, micros(expiresAt), digest)
 	if err == nil {
 		err = mustAffect(res)
@@ -36,7 +36,7 @@ var expiredDeletes = []string{
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
 	total := 0
 	for _, q := range expiredDeletes {
-		res, err := s.write.ExecContext(ctx, q, now.UnixMicro(), batch)
+		res, err := s.exec(ctx, q, now.UnixMicro(), batch)
 		if err != nil {
 			return total, mapErr("delete expired", err)
 		}

@@ -9,7 +9,7 @@ import (
 
 // CreateInstitution inserts a tenant; a duplicate id is ErrConflict.
 func (s *Store) CreateInstitution(ctx context.Context, in jeton.Institution) error {
-	_, err := s.write.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO institutions (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)`,
 		in.ID, in.Name, micros(in.CreatedAt), micros(in.UpdatedAt))
 	return mapErr("create institution", err)
@@ -17,7 +17,7 @@ func (s *Store) CreateInstitution(ctx context.Context, in jeton.Institution) err
 
 // GetInstitution returns one tenant by id.
 func (s *Store) GetInstitution(ctx context.Context, id string) (jeton.Institution, error) {
-	row := s.read.QueryRowContext(ctx,
+	row := s.queryRow(ctx,
 		`SELECT id, name, created_at, updated_at FROM institutions WHERE id = ?`, id)
 	in, err := scanInstitution(row)
 	return in, mapErr("get institution", err)
@@ -36,7 +36,7 @@ func (s *Store) ListInstitutions(ctx context.Context) ([]jeton.Institution, erro
 
 // UpdateInstitution replaces the name and update time of in.ID.
 func (s *Store) UpdateInstitution(ctx context.Context, in jeton.Institution) error {
-	res, err := s.write.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		`UPDATE institutions SET name = ?, updated_at = ? WHERE id = ?`,
 		in.Name, micros(in.UpdatedAt), in.ID)
 	if err == nil {

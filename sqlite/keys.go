@@ -26,13 +26,13 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]jeton.SigningKey, error)
 // current key. The partial unique index signing_keys_one_current backs that up.
 func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, unpublish_at = ?
+		_, err := s.execTx(ctx, tx, `UPDATE signing_keys SET retired_at = ?, unpublish_at = ?
 			WHERE alg = ? AND retired_at IS NULL`,
 			micros(next.ActiveAt), micros(unpublishAt), next.Alg)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
+		_, err = s.execTx(ctx, tx, `INSERT INTO signing_keys (`+keyColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			next.ID, next.Alg, next.PublicDER, next.PrivateSealed, micros(next.CreatedAt),
 			micros(next.ActiveAt), micros(next.RetiredAt), micros(next.UnpublishAt))
@@ -43,7 +43,7 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 
 // DeleteSigningKeys removes keys whose UnpublishAt is set and before now.
 func (s *Store) DeleteSigningKeys(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		`DELETE FROM signing_keys WHERE unpublish_at IS NOT NULL AND unpublish_at < ?`, now.UnixMicro())
 	if err != nil {
 		return 0, mapErr("delete signing keys", err)

@@ -16,7 +16,7 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 		return mapErr("create refresh family", err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO refresh_families (id, client_id,
+		_, err := s.execTx(ctx, tx, `INSERT INTO refresh_families (id, client_id,
 			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			f.ID, f.ClientID, f.InstitutionID, f.Subject, scope, micros(f.AuthTime),
@@ -24,13 +24,13 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 		if err != nil {
 			return err
 		}
-		return insertToken(ctx, tx, first)
+		return s.insertToken(ctx, tx, first)
 	})
 	return mapErr("create refresh family", err)
 }
 
-func insertToken(ctx context.Context, tx *sql.Tx, t jeton.RefreshToken) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (digest, family_id,
+func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, t jeton.RefreshToken) error {
+	_, err := s.execTx(ctx, tx, `INSERT INTO refresh_tokens (digest, family_id,
 		created_at, expires_at, used_at, successor_digest) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.Digest, t.FamilyID, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.UsedAt),
 		blob(t.SuccessorDigest))
@@ -41,7 +41,7 @@ func insertToken(ctx context.Context, tx *sql.Tx, t jeton.RefreshToken) error {
 func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
 	var t jeton.RefreshToken
 	var f jeton.RefreshFamily
-	err := s.read.QueryRowContext(ctx, `SELECT t.digest, t.family_id, t.created_at,
+	err := s.queryRow(ctx, `SELECT t.digest, t.family_id, t.created_at,
 		t.expires_at, t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id,
 		f.subject, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
@@ -59,24 +59,24 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 // ErrAlreadyUsed, or ErrNotFound when no such token exists.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next jeton.RefreshToken, now time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ?,
+		res, err := s.execTx(ctx, tx, `UPDATE refresh_tokens SET used_at = ?,
 			successor_digest = ? WHERE digest = ? AND used_at IS NULL`,
 			now.UnixMicro(), next.Digest, oldDigest)
 		if err != nil {
 			return err
 		}
 		if err := mustAffect(res); err != nil {
-			return whyNotRotated(ctx, tx, oldDigest)
+			return s.whyNotRotated(ctx, tx, oldDigest)
 		}
-		return insertToken(ctx, tx, next)
+		return s.insertToken(ctx, tx, next)
 	})
 	return mapErr("rotate refresh token", err)
 }
 
 // whyNotRotated tells a used token (ErrAlreadyUsed) from a missing one (no rows).
-func whyNotRotated(ctx context.Context, tx *sql.Tx, digest []byte) error {
+func (s *Store) whyNotRotated(ctx context.Context, tx *sql.Tx, digest []byte) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE digest = ?`, digest).Scan(&one)
+	err := s.queryRowTx(ctx, tx, `SELECT 1 FROM refresh_tokens WHERE digest = ?`, digest).Scan(&one)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func whyNotRotated(ctx context.Context, tx *sql.Tx, digest []byte) error {
 // RevokeRefreshFamily sets RevokedAt on the family unless already set (the first
 // revocation time is kept); an unknown family is ErrNotFound.
 func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE refresh_families
+	res, err := s.exec(ctx, `UPDATE refresh_families
 		SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, now.UnixMicro(), familyID)
 	if err == nil {
 		err = mustAffect(res)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/jeton/jeton"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -22,15 +23,23 @@ const busyTimeoutMS = 10000
 
 // Store is a jeton.Store on one SQLite database file in WAL mode.
 //
-// It keeps two pools on the same file. Writes go through a pool of exactly one
-// connection, so writers in this process queue in Go instead of spinning in SQLite's
-// busy handler, and every write transaction starts with BEGIN IMMEDIATE (_txlock), so
-// it holds the write lock from its first statement. Reads use a separate, read-only
+// It keeps two pools on the same file. Every write goes through one goroutine, the
+// group committer (batch.go), so writers in this process queue in Go instead of
+// spinning in SQLite's busy handler, and every write transaction starts with BEGIN
+// IMMEDIATE (_txlock), so it holds the write lock from its first statement. Reads use a separate, read-only
 // pool of several connections: WAL lets them run concurrently with each other and with
 // the writer, which matters on the token hot path.
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
+	write  *sql.DB
+	read   *sql.DB
+	wstmts *stmtCache
+	rstmts *stmtCache
+	// ops feeds the group commit (batch.go); quit stops it, stopped says it has.
+	ops       chan *writeOp
+	quit      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ jeton.Store = (*Store)(nil)
@@ -42,7 +51,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: open: path %q must be a plain file path", path)
 	}
-	write, err := openPool(ctx, path, 1, url.Values{
+	// Two write connections: the committer's transaction holds one, and statements are
+	// prepared on the other (a prepare cannot wait for the connection the transaction
+	// holds). Only the committer goroutine ever writes, so there is still one writer.
+	write, err := openPool(ctx, path, 2, url.Values{
 		"_txlock": {"immediate"},
 		"_pragma": {"journal_mode(WAL)"},
 	})
@@ -55,7 +67,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
-	return &Store{write: write, read: read}, nil
+	s := &Store{write: write, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
+		ops: make(chan *writeOp), quit: make(chan struct{}), stopped: make(chan struct{})}
+	go s.commitLoop()
+	return s, nil
 }
 
 // openPool opens a database/sql pool of at most conns connections, each configured
@@ -84,9 +99,9 @@ func openPool(ctx context.Context, path string, conns int, extra url.Values) (*s
 	return db, nil
 }
 
-// DB returns the write pool (one connection, reads and writes allowed), for tests and
-// maintenance. Do not hold a transaction on it while calling Store methods: they would
-// wait for the same connection.
+// DB returns the write pool (reads and writes allowed), for tests and maintenance. Do
+// not hold a write transaction on it while calling Store write methods: they would wait
+// for SQLite's write lock.
 func (s *Store) DB() *sql.DB { return s.write }
 
 // Ping reports whether both pools answer.
@@ -100,22 +115,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the writer, then closes the statements and both pools. Closing twice is
+// harmless.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
-}
-
-// inTx runs fn in one write transaction (BEGIN IMMEDIATE, see Store) and commits if fn
-// returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		s.wstmts.close()
+		s.rstmts.close()
+		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
+	})
+	return s.closeErr
 }
 
 // ignoreDone drops sql.ErrTxDone, which Rollback returns when the driver already
