@@ -35,11 +35,12 @@ type Store struct {
 	wstmts *stmtCache
 	rstmts *stmtCache
 	// ops feeds the group commit (batch.go); quit stops it, stopped says it has.
-	ops       chan *writeOp
-	quit      chan struct{}
-	stopped   chan struct{}
-	closeOnce sync.Once
-	closeErr  error
+	ops         chan *writeOp
+	quit        chan struct{}
+	stopped     chan struct{}
+	checkpoints sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 var _ jeton.Store = (*Store)(nil)
@@ -56,7 +57,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// holds). Only the committer goroutine ever writes, so there is still one writer.
 	write, err := openPool(ctx, path, 2, url.Values{
 		"_txlock": {"immediate"},
-		"_pragma": {"journal_mode(WAL)"},
+		"_pragma": {"journal_mode(WAL)", "wal_autocheckpoint(0)"}, // see checkpoint.go
 	})
 	if err != nil {
 		return nil, err
@@ -70,6 +71,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{write: write, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
 		ops: make(chan *writeOp), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go s.commitLoop()
+	s.checkpoints.Add(1)
+	go func() { defer s.checkpoints.Done(); s.checkpointLoop() }()
 	return s, nil
 }
 
@@ -121,6 +124,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.stopped
+		s.checkpoints.Wait()
 		s.wstmts.close()
 		s.rstmts.close()
 		s.closeErr = errors.Join(s.read.Close(), s.write.Close())

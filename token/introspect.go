@@ -89,6 +89,8 @@ type Introspector struct {
 	Store   IntrospectionStore
 	Clients clientauth.ClientSource
 	Now     func() time.Time
+
+	verified verifiedJWTs
 }
 
 func (i *Introspector) now() time.Time {
@@ -134,7 +136,7 @@ func (i *Introspector) find(ctx context.Context, tok, hint string) (*Introspecti
 		return inactive(jeton.ReasonNone), nil
 	}
 	if strings.Count(tok, ".") == 2 {
-		return i.findJWT(tok), nil
+		return i.findJWT(tok, i.now()), nil
 	}
 	// Opaque access and refresh tokens are both a digest lookup; the hint says
 	// which table to try first.
@@ -169,7 +171,13 @@ type jwtClaims struct {
 // findJWT verifies an RFC 9068 access token: one signature by a published key whose
 // alg matches the header, typ "at+jwt" (RFC 9068 §4), our iss, and the claims jeton
 // always sets. Anything else is not an access token of this server.
-func (i *Introspector) findJWT(tok string) *Introspection {
+func (i *Introspector) findJWT(tok string, now time.Time) *Introspection {
+	if hit, ok := i.verified.get(tok, now); ok {
+		if set := i.KeySet(); len(set.Key(hit.kid)) > 0 {
+			info := *hit.info // callers may adjust their copy
+			return &info
+		}
+	}
 	jws, err := jose.ParseSignedCompact(tok, accessTokenAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return inactive(jeton.ReasonNone)
@@ -198,13 +206,16 @@ func (i *Introspector) findJWT(tok string) *Introspection {
 		c.JTI == "" || c.ClientID == "" || c.Subject == "" || c.InstitutionID == "" {
 		return inactive(jeton.ReasonNone)
 	}
-	return &Introspection{
+	info := &Introspection{
 		Active: true, Kind: KindJWTAccess, TokenType: TokenTypeBearer,
 		Scope: strings.Fields(c.Scope), ClientID: c.ClientID, Subject: c.Subject,
 		Audience: c.Audience, Issuer: c.Issuer, ExpiresAt: time.Unix(*c.ExpiresAt, 0),
 		IssuedAt: time.Unix(c.IssuedAt, 0), JTI: c.JTI, InstitutionID: c.InstitutionID,
 		FamilyID: c.FamilyID,
 	}
+	cached := *info
+	i.verified.put(tok, verifiedJWT{info: &cached, kid: h.KeyID}, now)
+	return info
 }
 
 // findOpaque looks an opaque access token up by digest; nil when there is none.

@@ -347,3 +347,32 @@ func TestRevoke(t *testing.T) {
 		}
 	})
 }
+
+// TestIntrospectCacheNeverSkipsChecks: the second introspection of a JWT comes from the
+// verified-signature cache, yet a revocation, a disabled client or another institution
+// made after the first call still make it inactive.
+func TestIntrospectCacheNeverSkipsChecks(t *testing.T) {
+	w := newRTWorld(t, sqlitetest.New(t))
+	first := w.clientCredentials(t, "app")
+	second := w.clientCredentials(t, "app")
+	for _, tok := range []string{first.AccessToken, second.AccessToken} {
+		if !w.introspectAs(t, "app", tok, "").Active {
+			t.Fatal("fresh token inactive")
+		}
+	}
+	if w.introspectAs(t, "b-app", first.AccessToken, "").Active {
+		t.Error("a cached token is active for another institution's client")
+	}
+	w.revoke(t, "app", first.AccessToken, "")
+	if w.introspectAs(t, "app", first.AccessToken, "").Active {
+		t.Error("a revoked token is active from the cache")
+	}
+	w.editClient(t, "app", func(c *jeton.Client) { c.Status = jeton.ClientDisabled })
+	if w.introspectAs(t, "other-app", second.AccessToken, "").Active {
+		t.Error("a disabled client's cached token is active")
+	}
+	tampered := second.AccessToken[:len(second.AccessToken)-2] + "AA"
+	if w.introspectAs(t, "app", tampered, "").Active {
+		t.Error("a tampered token is active")
+	}
+}

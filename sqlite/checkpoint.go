@@ -1,0 +1,32 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+)
+
+// checkpointEvery is how often the WAL is copied back into the database file.
+const checkpointEvery = time.Second
+
+// checkpointLoop moves WAL checkpoints off the commit path. SQLite's automatic
+// checkpoint runs inside whichever commit crosses the WAL size threshold, copying and
+// fsyncing thousands of pages while every queued writer waits: under a refresh load
+// that was the whole p99 (docs/benchmarks.md). The write connections therefore run with
+// wal_autocheckpoint(0), and this goroutine runs a PASSIVE checkpoint every second on
+// the spare write connection; PASSIVE never blocks writers or readers (it copies what
+// no reader still needs and leaves the rest for next time).
+func (s *Store) checkpointLoop() {
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			// A failure (e.g. the database is busy) is retried on the next tick.
+			_, _ = s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+			cancel()
+		}
+	}
+}
