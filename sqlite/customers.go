@@ -91,7 +91,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, institutionID, id string
 	const fresh = `(failure_window_start IS NOT NULL AND failure_window_start > ?1)`
 	const count = `(CASE WHEN ` + fresh + ` THEN failed_attempts + 1 ELSE 1 END)`
 	var c jeton.Customer
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		c, err = scanCustomer(s.queryRowTx(ctx, tx, `UPDATE customers SET
 		locked_until = CASE WHEN `+count+` >= ?2 THEN ?3 ELSE locked_until END,

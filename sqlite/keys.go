@@ -25,7 +25,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]jeton.SigningKey, error)
 // concurrent rotations of one alg run one after the other and leave exactly one
 // current key. The partial unique index signing_keys_one_current backs that up.
 func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.execTx(ctx, tx, `UPDATE signing_keys SET retired_at = ?, unpublish_at = ?
 			WHERE alg = ? AND retired_at IS NULL`,
 			micros(next.ActiveAt), micros(unpublishAt), next.Alg)

@@ -15,7 +15,7 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 	if err != nil {
 		return mapErr("create refresh family", err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.execTx(ctx, tx, `INSERT INTO refresh_families (id, client_id,
 			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -58,7 +58,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 // UPDATE changed a row inserts next. A loser's transaction changes nothing and reports
 // ErrAlreadyUsed, or ErrNotFound when no such token exists.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next jeton.RefreshToken, now time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.execTx(ctx, tx, `UPDATE refresh_tokens SET used_at = ?,
 			successor_digest = ? WHERE digest = ? AND used_at IS NULL`,
 			now.UnixMicro(), next.Digest, oldDigest)
