@@ -5,14 +5,17 @@ import (
 	"time"
 )
 
-// checkpointEvery is how often the WAL is copied back into the database file.
-const checkpointEvery = time.Second
+// checkpointEvery is how often the WAL is copied back into the database file. Under a
+// refresh load the WAL grows by thousands of pages a second; checkpointing every
+// 250 ms keeps each pass small (1 s made bursts that showed in the p99, 100 ms cost
+// throughput; docs/benchmarks.md).
+const checkpointEvery = 250 * time.Millisecond
 
 // checkpointLoop moves WAL checkpoints off the commit path. SQLite's automatic
 // checkpoint runs inside whichever commit crosses the WAL size threshold, copying and
 // fsyncing thousands of pages while every queued writer waits: under a refresh load
 // that was the whole p99 (docs/benchmarks.md). The write connections therefore run with
-// wal_autocheckpoint(0), and this goroutine runs a PASSIVE checkpoint every second on
+// wal_autocheckpoint(0), and this goroutine runs a PASSIVE checkpoint every checkpointEvery on
 // the spare write connection; PASSIVE never blocks writers or readers (it copies what
 // no reader still needs and leaves the rest for next time).
 func (s *Store) checkpointLoop() {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -67,6 +68,7 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			a, err := startApp(ctx, cfg, logger)
 			if err != nil {
 				return err
@@ -141,4 +143,14 @@ func newMigrateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dataDir, "data-dir", defaultDataDir, "data directory (SQLite default location)")
 	cmd.Flags().StringVar(&database, "database", "", "database: empty for SQLite in the data dir, a file path, or postgres://...")
 	return cmd
+}
+
+// tuneGC raises the GC target unless the operator set GOGC. jeton's live heap is a few
+// MiB, so the default (collect when the heap doubles) runs the collector every few
+// hundred token requests; collecting at 4x the live heap costs a few MiB more under load
+// and measurably less CPU (docs/benchmarks.md). Idle memory is unchanged.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 }
