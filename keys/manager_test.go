@@ -12,20 +12,21 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/testclock"
 )
 
 var testKEK = bytes.Repeat([]byte{0x42}, KEKSize)
 
 // newTestManager loads a Manager on a fresh in-memory store with only the given algs,
 // so that most tests avoid RSA key generation.
-func newTestManager(t *testing.T, algs ...string) (*Manager, *memKeyStore, *clock) {
+func newTestManager(t *testing.T, algs ...string) (*Manager, *memKeyStore, *testclock.Clock) {
 	t.Helper()
 	store := &memKeyStore{}
 	m, clk := newTestManagerOn(t, store, algs...)
 	return m, store, clk
 }
 
-func newTestManagerOn(t *testing.T, store jeton.KeyStore, algs ...string) (*Manager, *clock) {
+func newTestManagerOn(t *testing.T, store jeton.KeyStore, algs ...string) (*Manager, *testclock.Clock) {
 	t.Helper()
 	clk := newClock()
 	m := NewManager(store, testKEK, Config{Now: clk.Now, Algs: algs})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/testclock"
 )
 
 // memKeyStore is a test double for jeton.KeyStore, used because the SQLite store is
@@ -74,24 +75,9 @@ func cloneKey(k jeton.SigningKey) jeton.SigningKey {
 	return k
 }
 
-// clock is an injectable clock tests move by hand (DESIGN rule 6).
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock returns the tests' injected clock (DESIGN rule 6).
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // testStore names a KeyStore constructor that forEachStore runs scenarios against.

@@ -12,6 +12,7 @@ import (
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
+	"github.com/jeton/jeton/token/tokentest"
 )
 
 func (w *rtWorld) introspectAs(t *testing.T, caller, tok, hint string) *token.Introspection {
@@ -203,7 +204,7 @@ func TestIntrospectInactive(t *testing.T) {
 			return tk.opaque.AccessToken
 		}, jeton.ReasonCustomerInactive},
 		{"customer missing", "app", func(t *testing.T, w *rtWorld, _ tokens) string {
-			res, err := w.engine.Token(context.Background(), token.Request{GrantType: grantSeed, Credentials: rtCreds("app"), Username: "nobody"})
+			res, err := w.engine.Token(context.Background(), token.Request{GrantType: tokentest.GrantSeed, Credentials: rtCreds("app"), Username: "nobody"})
 			if err != nil {
 				t.Fatal(err)
 			}

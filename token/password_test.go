@@ -19,30 +19,13 @@ import (
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 )
-
-// clock is the injected time every part of a password fixture reads.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const (
 	appSecret     = "app-secret"
@@ -58,7 +41,7 @@ type pwFixture struct {
 	store    *sqlite.Store
 	engine   *token.Engine
 	pool     *token.HashPool
-	clock    *clock
+	clock    *testclock.Clock
 	keys     *keys.Manager
 	verifies atomic.Int32
 	alice    jeton.Customer
@@ -75,7 +58,7 @@ type pwOptions struct {
 func newPasswordFixture(t *testing.T, opt pwOptions) *pwFixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &pwFixture{store: sqlitetest.New(t), clock: &clock{now: time.Now().UTC().Truncate(time.Second)}}
+	f := &pwFixture{store: sqlitetest.New(t), clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	f.keys = keys.NewManager(f.store, make([]byte, 32), keys.Config{Algs: []string{"ES256"}})
 	if err := f.keys.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -364,7 +347,7 @@ func TestPasswordLockout(t *testing.T) {
 		_, err := f.engine.Token(ctx, wrong)
 		wantRefusal(t, err, jeton.ReasonBadCredentials)
 	}
-	f.clock.advance(policy.Window + time.Second)
+	f.clock.Advance(policy.Window + time.Second)
 	for range policy.MaxFailures - 1 {
 		_, err := f.engine.Token(ctx, wrong)
 		wantRefusal(t, err, jeton.ReasonBadCredentials)
@@ -393,7 +376,7 @@ func TestPasswordLockout(t *testing.T) {
 	}
 
 	// Locked: even the right password is refused, and tries do not extend the lock.
-	f.clock.advance(policy.Cooldown - time.Second)
+	f.clock.Advance(policy.Cooldown - time.Second)
 	for _, r := range []token.Request{right, wrong, wrong, wrong} {
 		_, err := f.engine.Token(ctx, r)
 		wantRefusal(t, err, jeton.ReasonLocked)
@@ -403,7 +386,7 @@ func TestPasswordLockout(t *testing.T) {
 	}
 
 	// After the cooldown the right password works and the expired lock is cleared.
-	f.clock.advance(time.Second)
+	f.clock.Advance(time.Second)
 	if _, err := f.engine.Token(ctx, right); err != nil {
 		t.Fatalf("after the cooldown: %v", err)
 	}

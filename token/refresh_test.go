@@ -12,53 +12,20 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/postgres/pgtest"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
+	"github.com/jeton/jeton/token/tokentest"
 )
-
-// rtClock is the injected clock of every refresh test: time only moves when a test
-// says so.
-type rtClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newRTClock() *rtClock { return &rtClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
-
-func (c *rtClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *rtClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// seedGrant stands in for the password and authorization_code grants: it authorizes
-// the customer named in "username" and asks the issuer for a refresh family, as those
-// grants do. It lives only in tests.
-type seedGrant struct{}
-
-const grantSeed = "urn:jeton:test:seed"
-
-func (seedGrant) Type() string { return grantSeed }
-
-func (seedGrant) Handle(_ context.Context, req *token.ClientRequest) (*token.Authorization, error) {
-	return &token.Authorization{Subject: req.Username, InstitutionID: req.Institution, Scope: req.Scope,
-		AuthTime: req.Now, Refresh: true}, nil
-}
 
 // rtWorld is a real engine, introspector and revoker over a real store and real keys,
 // with one injected clock.
 type rtWorld struct {
 	store      jeton.Store
-	clock      *rtClock
+	clock      *testclock.Clock
 	keys       *keys.Manager
 	engine     *token.Engine
 	intro      *token.Introspector
@@ -76,7 +43,7 @@ const (
 func newRTWorld(t *testing.T, store jeton.Store, algs ...string) *rtWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &rtWorld{store: store, clock: newRTClock()}
+	w := &rtWorld{store: store, clock: testclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
 	kek := make([]byte, 32)
 	if len(algs) == 0 {
 		algs = []string{"ES256"}
@@ -91,7 +58,7 @@ func newRTWorld(t *testing.T, store jeton.Store, algs ...string) *rtWorld {
 	w.engine = token.NewEngine(token.EngineConfig{
 		Auth: &clientauth.Authenticator{Clients: clients, Now: w.clock.Now,
 			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: sec, jeton.AuthSecretPost: sec}},
-		Grants: []token.Grant{seedGrant{}, token.ClientCredentials{},
+		Grants: []token.Grant{tokentest.SeedGrant{}, token.ClientCredentials{},
 			&token.RefreshGrant{Store: store, Key: w.refreshKey, MaxTokenTTL: 24 * time.Hour}},
 		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"},
 			Signer:       func(alg string) (token.Signer, error) { return w.keys.Signer(alg) },
@@ -122,7 +89,7 @@ func (w *rtWorld) addClient(t *testing.T, id, inst string, edit func(*jeton.Clie
 	c := jeton.Client{
 		ID: id, InstitutionID: inst, Name: id, Status: jeton.ClientActive, AuthMethod: jeton.AuthSecretBasic,
 		SecretDigest: jeton.Digest(rtSecret), Institutions: []string{inst},
-		Grants: []string{grantSeed, jeton.GrantRefreshToken, jeton.GrantClientCredentials},
+		Grants: []string{tokentest.GrantSeed, jeton.GrantRefreshToken, jeton.GrantClientCredentials},
 		Scopes: []string{"accounts:read", "accounts:write", "payments"}, DefaultScopes: []string{"accounts:read"},
 		TokenFormat: jeton.FormatJWT, AccessTokenTTL: time.Hour, SigningAlg: "ES256", CreatedAt: now, UpdatedAt: now,
 	}
@@ -151,7 +118,7 @@ func rtCreds(client string) clientauth.Credentials {
 // seed starts a family for the customer at client with scope (nil: the default).
 func (w *rtWorld) seed(t *testing.T, client string, scope ...string) *token.Result {
 	t.Helper()
-	res, err := w.engine.Token(context.Background(), token.Request{GrantType: grantSeed, Credentials: rtCreds(client),
+	res, err := w.engine.Token(context.Background(), token.Request{GrantType: tokentest.GrantSeed, Credentials: rtCreds(client),
 		Username: rtCustomer, Scope: scope})
 	if err != nil {
 		t.Fatal(err)

@@ -18,41 +18,13 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
+	"github.com/jeton/jeton/token/tokentest"
 )
-
-// testClock is the injected clock: time moves only when a test says so.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// seedGrant stands in for the password and authorization_code grants in these tests:
-// it authorizes the customer named in "username" and asks for a refresh family.
-type seedGrant struct{}
-
-const grantSeed = "urn:jeton:test:seed"
-
-func (seedGrant) Type() string { return grantSeed }
-
-func (seedGrant) Handle(_ context.Context, req *token.ClientRequest) (*token.Authorization, error) {
-	return &token.Authorization{Subject: req.Username, InstitutionID: req.Institution, Scope: req.Scope, AuthTime: req.Now, Refresh: true}, nil
-}
 
 // tokenServer is the standard dialect with refresh, introspection and revocation over
 // the real engine, a real SQLite store and real keys, behind the public middleware,
@@ -60,7 +32,7 @@ func (seedGrant) Handle(_ context.Context, req *token.ClientRequest) (*token.Aut
 type tokenServer struct {
 	srv   *httptest.Server
 	store *sqlite.Store
-	clock *testClock
+	clock *testclock.Clock
 	logMu sync.Mutex
 	logs  bytes.Buffer
 }
@@ -86,7 +58,7 @@ const (
 func newTokenServer(t *testing.T) *tokenServer {
 	t.Helper()
 	ctx := context.Background()
-	s := &tokenServer{store: sqlitetest.New(t), clock: &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}}
+	s := &tokenServer{store: sqlitetest.New(t), clock: testclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
 	kek := make([]byte, 32)
 	km := keys.NewManager(s.store, kek, keys.Config{Algs: []string{"ES256"}, Now: s.clock.Now})
 	if err := km.Load(ctx); err != nil {
@@ -98,7 +70,7 @@ func newTokenServer(t *testing.T) *tokenServer {
 	engine := token.NewEngine(token.EngineConfig{
 		Auth: &clientauth.Authenticator{Clients: clients, Now: s.clock.Now,
 			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: sec, jeton.AuthSecretPost: sec}},
-		Grants: []token.Grant{seedGrant{}, &token.RefreshGrant{Store: s.store, Key: token.DeriveRefreshKey(kek)}},
+		Grants: []token.Grant{tokentest.SeedGrant{}, &token.RefreshGrant{Store: s.store, Key: token.DeriveRefreshKey(kek)}},
 		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"},
 			Signer:       func(alg string) (token.Signer, error) { return km.Signer(alg) },
 			AccessTokens: s.store, RefreshFamilies: s.store},
@@ -137,7 +109,7 @@ func (s *tokenServer) addClient(t *testing.T, id, inst string, m jeton.AuthMetho
 	now := s.clock.Now()
 	err := s.store.CreateClient(context.Background(), jeton.Client{
 		ID: id, InstitutionID: inst, Name: id, Status: jeton.ClientActive, AuthMethod: m, SecretDigest: jeton.Digest(secret),
-		Institutions: []string{inst}, Grants: []string{grantSeed, jeton.GrantRefreshToken},
+		Institutions: []string{inst}, Grants: []string{tokentest.GrantSeed, jeton.GrantRefreshToken},
 		Scopes: []string{"accounts:read", "payments"}, DefaultScopes: []string{"accounts:read"}, TokenFormat: f,
 		AccessTokenTTL: time.Hour, SigningAlg: "ES256", CreatedAt: now, UpdatedAt: now,
 	})
@@ -170,7 +142,7 @@ type tokenAnswer struct {
 // seed gets a first access and refresh token for the customer (Basic clients only).
 func (s *tokenServer) seed(t *testing.T, client string) tokenAnswer {
 	t.Helper()
-	form := url.Values{"grant_type": {grantSeed}, "username": {tsCustomer}}
+	form := url.Values{"grant_type": {tokentest.GrantSeed}, "username": {tsCustomer}}
 	var resp *http.Response
 	if client == "post-app" {
 		form.Set("client_id", client)

@@ -1,0 +1,25 @@
+// Package tokentest holds engine pieces that exist only for tests.
+package tokentest
+
+import (
+	"context"
+
+	"github.com/jeton/jeton/token"
+)
+
+// GrantSeed is SeedGrant's grant_type.
+const GrantSeed = "urn:jeton:test:seed"
+
+// SeedGrant stands in for the password and authorization_code grants in tests that
+// need a customer's refresh family: it authorizes the customer named in "username" and
+// asks the issuer for a family, as those grants do.
+type SeedGrant struct{}
+
+// Type implements token.Grant.
+func (SeedGrant) Type() string { return GrantSeed }
+
+// Handle implements token.Grant.
+func (SeedGrant) Handle(_ context.Context, req *token.ClientRequest) (*token.Authorization, error) {
+	return &token.Authorization{Subject: req.Username, InstitutionID: req.Institution, Scope: req.Scope,
+		AuthTime: req.Now, Refresh: true}, nil
+}
