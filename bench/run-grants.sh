@@ -74,6 +74,8 @@ MAX_LINES=${MAX_LINES:-600000} # cap on either credential file
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jeton-grants.XXXXXX")
 pids=()
 t_start=$SECONDS
@@ -95,10 +97,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
 
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
 for t in ${ONLY//,/ }; do
@@ -109,9 +107,6 @@ case $PROFILE in "" | pk | refresh | introspect | password) ;; *) die "PROFILE m
 
 secs() { echo "${1%s}"; }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 # json_field FILE KEY prints a top-level field of a JSON object.
 json_field() {
@@ -123,25 +118,7 @@ basic_of() {
 	python3 -c 'import base64, sys, urllib.parse as u; print(base64.b64encode((u.quote_plus(sys.argv[1]) + ":" + u.quote_plus(sys.argv[2])).encode()).decode())' "$1" "$2"
 }
 
-wait_http() {
-	local url=$1 pid=$2 i
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
-wait_port() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # parse_wrk FILE prints "rps p50_ms p99_ms non2xx". A lines.lua run that ran out of
 # lines reports its own rate (LINES ... rate=); wrk's Requests/sec would count the idle
@@ -175,12 +152,6 @@ lines_field() {
 	awk -v k="$2" '/^LINES / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"
 }
 
-median() {
-	sort -g | awk '{v[NR] = $1} END {
-		if (NR == 0) { print "nan"; exit }
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2
-	}'
-}
 
 srv_pin=() wrk_pin=()
 if [[ -n $PIN ]]; then

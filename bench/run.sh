@@ -39,6 +39,8 @@ MAX_IDLE_RSS_MIB=40
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jeton-bench.XXXXXX")
 pids=()
 
@@ -59,14 +61,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 # json_field FILE KEY prints a top-level string field of a JSON object.
 json_field() {
@@ -77,27 +72,7 @@ json_field() {
 	fi
 }
 
-# wait_http URL PID waits up to 30 s for URL to answer 2xx while PID lives.
-wait_http() {
-	local url=$1 pid=$2 i
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
-# wait_port PORT PID waits up to 30 s for a listener on 127.0.0.1:PORT.
-wait_port() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
@@ -150,13 +125,6 @@ parse_wrk() {
 	' "$1"
 }
 
-# median of the numbers on stdin (mean of the middle two for an even count).
-median() {
-	sort -g | awk '{v[NR] = $1} END {
-		if (NR == 0) { print "nan"; exit }
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2
-	}'
-}
 
 srv_pin=() wrk_pin=()
 if [[ -n $PIN ]]; then

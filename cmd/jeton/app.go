@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -74,6 +75,10 @@ func (a *app) start(ctx context.Context) (err error) {
 	if err := a.buildServers(adminToken); err != nil {
 		return err
 	}
+	// Start-up is the memory peak of an idle server: key generation and the password
+	// pool's dummy argon2id hash (19 MiB by default) are garbage now. Hand that memory
+	// back to the OS at once rather than when the scavenger gets to it.
+	debug.FreeOSMemory()
 	a.logger.Info("jeton started", "version", buildVersion(), "database", kind, "issuer", a.Issuer,
 		"public", a.publicLn.Addr().String(), "admin", a.adminLn.Addr().String())
 	return nil
