@@ -30,11 +30,7 @@ type errorResponse struct {
 // EncodeToken writes a token answer: §5.1 on success, §5.2 on error. Both carry
 // Cache-Control: no-store and Pragma: no-cache (§5.1).
 func EncodeToken(w http.ResponseWriter, res *token.Result, err error) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	if err != nil {
-		writeError(w, jeton.AsError(err))
+	if answeredError(w, err) {
 		return
 	}
 	// The scope is always returned: §5.1 requires it when it differs from the request,
@@ -107,11 +103,7 @@ func (a audience) MarshalJSON() ([]byte, error) {
 // (§2.3: RFC 6749 §5.2 JSON, 401 for invalid_client). Both carry Cache-Control:
 // no-store, since the answer describes a live credential.
 func EncodeIntrospection(w http.ResponseWriter, res *token.Introspection, err error) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	if err != nil {
-		writeError(w, jeton.AsError(err))
+	if answeredError(w, err) {
 		return
 	}
 	if !res.Active {
@@ -136,12 +128,22 @@ func EncodeIntrospection(w http.ResponseWriter, res *token.Introspection, err er
 // EncodeRevocation writes a revocation answer: 200 with an empty body (RFC 7009 §2.2),
 // or the RFC 6749 §5.2 error (§2.2.1).
 func EncodeRevocation(w http.ResponseWriter, err error) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	if err != nil {
-		writeError(w, jeton.AsError(err))
+	if answeredError(w, err) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// answeredError sets the headers every token-endpoint family answer carries
+// (Cache-Control: no-store and Pragma: no-cache, RFC 6749 §5.1; RFC 7662 §2.2) and, when
+// err is set, writes it as RFC 6749 §5.2 JSON and reports true.
+func answeredError(w http.ResponseWriter, err error) bool {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if err == nil {
+		return false
+	}
+	writeError(w, jeton.AsError(err))
+	return true
 }
