@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -103,16 +104,23 @@ func customerListCmd(conn *adminConn, institution *string) *cobra.Command {
 }
 
 func customerShowCmd(conn *adminConn, institution *string) *cobra.Command {
+	return customerCmd(conn, institution, "show", "Show a customer", (*adminapi.Client).GetCustomer)
+}
+
+// customerCmd is a command that takes one customer id, makes one admin API call and
+// prints the customer it answers with.
+func customerCmd(conn *adminConn, institution *string, name, short string,
+	call func(*adminapi.Client, context.Context, string, string) (jeton.Customer, error)) *cobra.Command {
 	return &cobra.Command{
-		Use:   "show --institution ID CUSTOMER_ID",
-		Short: "Show a customer",
+		Use:   name + " --institution ID CUSTOMER_ID",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := conn.client()
 			if err != nil {
 				return err
 			}
-			cu, err := c.GetCustomer(cmd.Context(), *institution, args[0])
+			cu, err := call(c, cmd.Context(), *institution, args[0])
 			if err != nil {
 				return err
 			}
@@ -148,22 +156,9 @@ func customerPasswordCmd(conn *adminConn, institution *string) *cobra.Command {
 }
 
 func customerUnlockCmd(conn *adminConn, institution *string) *cobra.Command {
-	return &cobra.Command{
-		Use:   "unlock --institution ID CUSTOMER_ID",
-		Short: "Let a locked-out customer sign in again now (clears the lockout and failed sign-ins)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
-			if err != nil {
-				return err
-			}
-			cu, err := c.UnlockCustomer(cmd.Context(), *institution, args[0])
-			if err != nil {
-				return err
-			}
-			return printCustomer(cmd, conn, cu)
-		},
-	}
+	return customerCmd(conn, institution, "unlock",
+		"Let a locked-out customer sign in again now (clears the lockout and failed sign-ins)",
+		(*adminapi.Client).UnlockCustomer)
 }
 
 func printCustomer(cmd *cobra.Command, conn *adminConn, cu jeton.Customer) error {
