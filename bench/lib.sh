@@ -38,3 +38,30 @@ median() {
 		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2
 	}'
 }
+
+# parse_wrk FILE prints "rps p50_ms p99_ms non2xx". A lines.lua run that ran out of
+# lines reports its own rate (LINES ... rate=); wrk's Requests/sec would count the idle
+# rest of the run.
+parse_wrk() {
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+		if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+		if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
+		if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+		return v + 0
+	}
+	$1 == "50%" { p50 = ms($2) }
+	$1 == "99%" { p99 = ms($2) }
+	/^Requests\/sec:/ { rps = $2 }
+	/Non-2xx or 3xx responses:/ { bad += $NF }
+	/Socket errors:/ {
+		for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { v = $i; sub(/,/, "", v); bad += v }
+	}
+	/^LINES / {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); L[kv[1]] = kv[2] }
+		if (L["exhausted"] == 1) rps = L["rate"]
+	}
+	END { printf "%s %.3f %.3f %d\n", rps, p50, p99, bad }
+	' "$1"
+}

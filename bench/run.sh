@@ -104,26 +104,6 @@ run_wrk() {
 		-s "$root/bench/token.lua" "$2" >"$4" 2>&1 || die "$1: wrk failed: $(cat "$4")"
 }
 
-# parse_wrk FILE prints "rps p50_ms p99_ms bad" (bad = non-2xx + socket errors).
-parse_wrk() {
-	awk '
-	function ms(v) {
-		if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-		if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-		if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
-		if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
-		return v + 0
-	}
-	$1 == "50%" { p50 = ms($2) }
-	$1 == "99%" { p99 = ms($2) }
-	/^Requests\/sec:/ { rps = $2 }
-	/Non-2xx or 3xx responses:/ { bad += $NF }
-	/Socket errors:/ {
-		for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { v = $i; sub(/,/, "", v); bad += v }
-	}
-	END { printf "%s %.3f %.3f %d\n", rps, p50, p99, bad }
-	' "$1"
-}
 
 
 srv_pin=() wrk_pin=()
