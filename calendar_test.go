@@ -169,8 +169,11 @@ func TestNewCalendarRejects(t *testing.T) {
 		"unknown zone": func() error { _, err := jeton.NewCalendar("i", "Mars/Olympus", w, nil); return err },
 		"no windows":   func() error { _, err := jeton.NewCalendar("i", "UTC", nil, nil); return err },
 		"feb 30":       func() error { _, err := jeton.NewCalendar("i", "UTC", w, []jeton.Date{{2026, 2, 30}}); return err },
-		"bad weekday":  func() error { _, err := jeton.NewCalendar("i", "UTC", []jeton.Window{{Day: 7, Start: 0, End: 60}}, nil); return err },
-		"bad date":     func() error { _, err := jeton.ParseDate("2026-13-01"); return err },
+		"bad weekday": func() error {
+			_, err := jeton.NewCalendar("i", "UTC", []jeton.Window{{Day: 7, Start: 0, End: 60}}, nil)
+			return err
+		},
+		"bad date": func() error { _, err := jeton.ParseDate("2026-13-01"); return err },
 	}
 	for name, f := range cases {
 		if err := f(); !errors.Is(err, jeton.ErrInvalidCalendar) {
