@@ -260,3 +260,29 @@ func parseDays(s string) ([]time.Weekday, error) {
 	}
 	return out, nil
 }
+
+// MarshalText renders w as "Mon 07:00-19:00" (JSON and database form).
+func (w Window) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
+
+// UnmarshalText parses a single-day window as MarshalText renders it.
+func (w *Window) UnmarshalText(b []byte) error {
+	ws, err := ParseWindows(string(b))
+	if err != nil {
+		return err
+	}
+	if len(ws) != 1 {
+		return fmt.Errorf("%w: window %q names more than one day", ErrInvalidCalendar, b)
+	}
+	*w = ws[0]
+	return nil
+}
+
+// MarshalText renders d as YYYY-MM-DD.
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses YYYY-MM-DD.
+func (d *Date) UnmarshalText(b []byte) error {
+	v, err := ParseDate(string(b))
+	*d = v
+	return err
+}
