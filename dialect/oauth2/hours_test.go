@@ -102,4 +102,3 @@ func renderRetry(t *testing.T, resp *http.Response) string {
 	}
 	return out
 }
-
