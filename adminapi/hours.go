@@ -41,8 +41,12 @@ func hoursView(c *jeton.Calendar, now time.Time) HoursView {
 	return v
 }
 
-// parseHours validates in into a calendar for institutionID.
+// parseHours validates in into a calendar for institutionID, naming the field at
+// fault.
 func parseHours(institutionID string, in HoursInput) (*jeton.Calendar, error) {
+	if _, err := time.LoadLocation(in.TimeZone); in.TimeZone == "" || err != nil {
+		return nil, fieldError("time_zone", "must be an IANA time zone such as Europe/London, got %q", in.TimeZone)
+	}
 	var windows []jeton.Window
 	for _, s := range in.Windows {
 		ws, err := jeton.ParseWindows(s)
@@ -62,13 +66,16 @@ func parseHours(institutionID string, in HoursInput) (*jeton.Calendar, error) {
 	c, err := jeton.NewCalendar(institutionID, in.TimeZone, windows, dates)
 	if errors.Is(err, jeton.ErrInvalidCalendar) {
 		field := "windows"
-		if in.TimeZone == "" || len(windows) > 0 {
-			field = "time_zone"
+		if len(windows) > 0 && len(windows) <= maxCalendarItems {
+			field = "closed"
 		}
 		return nil, fieldError(field, "%v", err)
 	}
 	return c, err
 }
+
+// maxCalendarItems is jeton.NewCalendar's bound on windows and on closed dates.
+const maxCalendarItems = 1000
 
 // putHours is PUT /admin/v1/institutions/{id}/hours: create or replace.
 func (s *server) putHours(w http.ResponseWriter, r *http.Request) error {
