@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,7 +35,13 @@ type Calendar struct {
 	loc    *time.Location
 	byDay  [7][]Window
 	closed map[Date]struct{}
+	// shut memoizes the last closed span NextOpening found: every instant in
+	// [from, next) is closed and opens at next. Requests refused outside hours then
+	// cost a comparison, not a search over the days ahead.
+	shut atomic.Pointer[closedSpan]
 }
+
+type closedSpan struct{ from, next time.Time }
 
 // Window is one weekly opening: from Start on Day until End (the next day's End when
 // End <= Start). Start and End are minutes after local midnight, 0..1440.
@@ -133,6 +140,18 @@ func (c *Calendar) NextOpening(t time.Time) time.Time {
 	if c.Open(t) {
 		return t
 	}
+	if s := c.shut.Load(); s != nil && !t.Before(s.from) && t.Before(s.next) {
+		return s.next
+	}
+	next := c.search(t)
+	if !next.IsZero() {
+		c.shut.Store(&closedSpan{from: t, next: next})
+	}
+	return next
+}
+
+// search finds the first opening after t (closed at t), day by day.
+func (c *Calendar) search(t time.Time) time.Time {
 	l := t.In(c.loc)
 	y, m, d := l.Date()
 	for i := range searchDays {
