@@ -155,7 +155,7 @@ func TestParseWindows(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "Mon", "Mon 07:00", "Xyz 07:00-08:00", "Mon 25:00-26:00", "Mon 07:00-07:00",
-		"Mon 7:00-8:00", "Mon 24:30-01:00", "Mon 07:60-08:00", "Mon- 07:00-08:00"} {
+		"Mon 7:00-8:00", "Mon +1:00-02:00", "Mon 01:00-0x:00", "Mon 24:30-01:00", "Mon 07:60-08:00", "Mon- 07:00-08:00"} {
 		if _, err := jeton.ParseWindows(bad); !errors.Is(err, jeton.ErrInvalidCalendar) {
 			t.Errorf("ParseWindows(%q) = %v, want ErrInvalidCalendar", bad, err)
 		}
