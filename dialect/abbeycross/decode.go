@@ -63,9 +63,11 @@ func decode(r *http.Request) (token.Request, json.RawMessage, error) {
 	if err != nil {
 		return req, nil, err
 	}
-	return req, fields["scope"], credentials(fields, &req)
+	err = credentials(fields, &req) // before req is returned: operand order is unspecified
+	return req, fields["scope"], err
 }
 
+// credentials reads client_id, client_secret and scope into req.
 func credentials(fields map[string]json.RawMessage, req *token.Request) error {
 	id, err := stringField(fields, "client_id", MaxClientID, true)
 	req.Credentials = clientauth.Credentials{Presented: clientauth.PresentedPost, ClientID: id}
