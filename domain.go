@@ -105,6 +105,9 @@ type Client struct {
 	// RefreshRotationOff keeps a refresh token valid across uses; by default (false)
 	// every refresh rotates it (RFC 9700 §4.14.2).
 	RefreshRotationOff bool `json:"refresh_rotation_off,omitempty"`
+	// MaxActiveTokens caps the client's unexpired, unrevoked access tokens; 0 (the
+	// default) means no cap and no write per token.
+	MaxActiveTokens int `json:"max_active_tokens,omitempty"`
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`

@@ -72,6 +72,15 @@ const (
 	ReasonCustomerInactive  Reason = "customer_inactive" // customer disabled
 )
 
+// Reasons of issue 7 (working hours and the active-token cap).
+const (
+	// ReasonOutsideHours: the institution's calendar is closed (temporarily_unavailable,
+	// 503, with RetryAfter until the next opening).
+	ReasonOutsideHours Reason = "outside_hours"
+	// ReasonTokenLimit: the client already holds its maximum of live access tokens.
+	ReasonTokenLimit Reason = "token_limit"
+)
+
 // Error is a protocol error: what the client is told (Code, Description, Param) on one
 // channel, and the cause that only the log sees on the other (DESIGN rule 3).
 //
@@ -84,7 +93,7 @@ type Error struct {
 	Param       string // the offending parameter, when there is one
 	Status      int
 	// RetryAfter, when set, is sent as the Retry-After header (RFC 9110 §10.2.3) with
-	// a 503 from a full queue.
+	// a 503 from a full queue or outside working hours.
 	RetryAfter time.Duration
 	Cause      error // for logs only; never sent to the client
 }

@@ -28,12 +28,15 @@ type Store interface {
 	AssertionStore
 	RevocationStore
 	AuditStore
+	CalendarStore
+	TokenSlotStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
 	// revocations and opaque access tokens past their expiry, refresh tokens past their
-	// idle expiry, refresh families past their absolute expiry (with their tokens) — at
-	// most batch rows per table per call, so one call never holds a lock for long. It
-	// returns how many rows it removed; the janitor calls it until it returns 0.
+	// idle expiry, refresh families past their absolute expiry (with their tokens),
+	// token slots past their expiry — at most batch rows per table per call, so one
+	// call never holds a lock for long. It returns how many rows it removed; the
+	// janitor calls it until it returns 0.
 	DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error)
 
 	// Migrate applies the embedded migrations (goose) up to the latest version.

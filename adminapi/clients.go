@@ -45,6 +45,9 @@ func (s *server) createClient(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	var err error
+	if c.MaxActiveTokens, err = maxActive(in.MaxActiveTokens); err != nil {
+		return err
+	}
 	if in.AccessTokenTTL != nil {
 		if c.AccessTokenTTL, err = seconds("access_token_ttl", *in.AccessTokenTTL, minTTL, maxAccessTTL); err != nil {
 			return err
@@ -220,6 +223,12 @@ func applyUpdate(c *jeton.Client, in ClientUpdate) ([]string, error) {
 		}
 		changed = append(changed, "access_token_ttl")
 	}
+	if in.MaxActiveTokens != nil {
+		if c.MaxActiveTokens, err = maxActive(*in.MaxActiveTokens); err != nil {
+			return nil, err
+		}
+		changed = append(changed, "max_active_tokens")
+	}
 	if in.RefreshTokenTTL != nil {
 		if c.RefreshTokenTTL, err = seconds("refresh_token_ttl", *in.RefreshTokenTTL, minTTL, maxRefreshTTL); err != nil {
 			return nil, err
@@ -318,4 +327,16 @@ func (s *server) newSecret(c *jeton.Client) (string, error) {
 func clearSecrets(c *jeton.Client) {
 	c.SecretDigest, c.SecretSealed = nil, nil
 	c.PreviousSecretDigest, c.PreviousSecretSealed, c.PreviousSecretExpiresAt = nil, nil, time.Time{}
+}
+
+// maxActiveTokensLimit bounds the cap: counting a client's live tokens reads at most
+// this many rows per token request.
+const maxActiveTokensLimit = 10000
+
+// maxActive validates an active-token cap (0: none).
+func maxActive(n int) (int, error) {
+	if n < 0 || n > maxActiveTokensLimit {
+		return 0, fieldError("max_active_tokens", "must be 0 (no cap) to %d, got %d", maxActiveTokensLimit, n)
+	}
+	return n, nil
 }

@@ -37,6 +37,7 @@ type env struct {
 	mu          sync.Mutex
 	now         time.Time
 	invalidated []string
+	calendars   []string // institution ids passed to InvalidateCalendar
 }
 
 func newEnv(t *testing.T) *env {
@@ -58,6 +59,11 @@ func newEnv(t *testing.T) *env {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.invalidated = append(e.invalidated, id)
+		},
+		InvalidateCalendar: func(id string) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.calendars = append(e.calendars, id)
 		},
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Password: cheapArgon,

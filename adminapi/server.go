@@ -36,8 +36,12 @@ type Config struct {
 	// Invalidate is called with a client id after every change to that client, so
 	// that the token endpoint's client cache drops it. May be nil.
 	Invalidate func(clientID string)
-	Logger     *slog.Logger    // default slog.Default()
-	Password   password.Params // argon2id cost for customer passwords; zero: DefaultParams
+	// InvalidateCalendar is called with an institution id after every change to its
+	// working-hours calendar, so the token endpoint's calendar cache drops it. May be
+	// nil.
+	InvalidateCalendar func(institutionID string)
+	Logger             *slog.Logger    // default slog.Default()
+	Password           password.Params // argon2id cost for customer passwords; zero: DefaultParams
 	// KEK is the key-encryption key (keys.LoadKEK) under which client_secret_jwt
 	// secrets are sealed; without it such clients cannot be registered.
 	KEK []byte
@@ -78,6 +82,7 @@ func (s *server) routes() http.Handler {
 	r.route("/admin/v1/clients", methods{"GET": s.listClients, "POST": s.createClient})
 	r.route("/admin/v1/clients/{id}", methods{"GET": s.getClient, "PATCH": s.updateClient, "DELETE": s.deleteClient})
 	r.route("/admin/v1/clients/{id}/secret", methods{"POST": s.rotateSecret})
+	r.route("/admin/v1/institutions/{id}/hours", methods{"GET": s.getHours, "PUT": s.putHours, "DELETE": s.deleteHours})
 	r.route("/admin/v1/institutions/{id}/customers", methods{"GET": s.listCustomers, "POST": s.createCustomer})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}", methods{"GET": s.getCustomer})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}/password", methods{"PUT": s.setPassword})

@@ -49,6 +49,9 @@ type ClientInput struct {
 	// Institutions are extra institutions the client may act for; the owner is always
 	// added.
 	Institutions []string `json:"institutions,omitempty"`
+	// MaxActiveTokens caps the client's unexpired, unrevoked access tokens (0, the
+	// default: no cap); a request beyond it is refused.
+	MaxActiveTokens int `json:"max_active_tokens,omitempty"`
 }
 
 // ClientUpdate changes a client. Nil fields are left as they are; a non-nil empty list
@@ -70,6 +73,8 @@ type ClientUpdate struct {
 	JWKSURI         *string   `json:"jwks_uri,omitempty"`
 	RefreshRotation *string   `json:"refresh_rotation,omitempty"`
 	Institutions    *[]string `json:"institutions,omitempty"`
+	// MaxActiveTokens caps the client's live access tokens; 0 removes the cap.
+	MaxActiveTokens *int `json:"max_active_tokens,omitempty"`
 }
 
 // Ptr returns a pointer to v, for filling ClientInput and ClientUpdate.
@@ -94,6 +99,7 @@ type ClientView struct {
 	JWKSURI         string             `json:"jwks_uri,omitempty"`
 	RefreshRotation string             `json:"refresh_rotation"` // "on" or "off"
 	Institutions    []string           `json:"institutions"`
+	MaxActiveTokens int                `json:"max_active_tokens"` // 0: no cap
 	// PreviousSecretExpiresAt is when the secret replaced by the last rotation stops
 	// working; absent when no previous secret is valid.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -165,6 +171,7 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		JWKSURI:         c.JWKSURI,
 		RefreshRotation: rotationOn,
 		Institutions:    nonNil(c.Institutions),
+		MaxActiveTokens: c.MaxActiveTokens,
 		CreatedAt:       c.CreatedAt,
 		UpdatedAt:       c.UpdatedAt,
 	}

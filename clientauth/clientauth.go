@@ -70,17 +70,35 @@ func (a *Authenticator) Authenticate(ctx context.Context, cred Credentials) (*je
 	if err != nil {
 		return nil, jeton.ServerError(err)
 	}
-	if c.Status != jeton.ClientActive {
-		return nil, failed(jeton.ReasonClientInactive, errors.New("client is "+string(c.Status)))
-	}
-	method, ok := a.Methods[c.AuthMethod]
-	if !ok || !presentationFits(cred.Presented, c.AuthMethod) {
-		return nil, failed(jeton.ReasonWrongAuthMethod, errors.New("client registered for "+string(c.AuthMethod)))
-	}
-	if err := method.Verify(ctx, &c, cred); err != nil {
+	if err := a.verify(ctx, &c, cred); err != nil {
 		return nil, err
 	}
+	if c.Status != jeton.ClientActive {
+		return nil, inactive(c.Status)
+	}
 	return &c, nil
+}
+
+// verify runs the client's registered method, if the presentation fits it.
+func (a *Authenticator) verify(ctx context.Context, c *jeton.Client, cred Credentials) error {
+	method, ok := a.Methods[c.AuthMethod]
+	if !ok || !presentationFits(cred.Presented, c.AuthMethod) {
+		return failed(jeton.ReasonWrongAuthMethod, errors.New("client registered for "+string(c.AuthMethod)))
+	}
+	return method.Verify(ctx, c, cred)
+}
+
+// inactive is the failure of a client that proved its credentials but may not use
+// them. Only a disabled client gets ReasonClientInactive (a dialect may tell it, as
+// AbbeyCross's 403 CLIENT_DISABLED does, since it proved it holds the secret); a
+// deleted client is reported like an unknown one. Credentials are checked first, so
+// a stranger never learns a client id's status.
+func inactive(st jeton.ClientStatus) *jeton.Error {
+	reason := jeton.ReasonClientInactive
+	if st != jeton.ClientDisabled {
+		reason = jeton.ReasonClientUnknown
+	}
+	return failed(reason, errors.New("client is "+string(st)))
 }
 
 // presentationFits enforces "each client has exactly one registered method; a request

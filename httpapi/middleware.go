@@ -64,6 +64,9 @@ func logRequest(logger *slog.Logger, r *http.Request, status int, info *reqlog.I
 		if e.Cause != nil {
 			attrs = append(attrs, slog.String("cause", e.Cause.Error()))
 		}
+		if info.ErrorID != "" {
+			attrs = append(attrs, slog.String("error_id", info.ErrorID))
+		}
 	}
 	logger.LogAttrs(r.Context(), level, "request", attrs...)
 }

@@ -24,6 +24,7 @@ var expiredDeletes = []string{
 	`DELETE FROM access_tokens WHERE ctid IN (SELECT ctid FROM access_tokens WHERE expires_at <= $1 LIMIT $2)`,
 	`DELETE FROM refresh_tokens WHERE ctid IN (SELECT ctid FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)`,
 	`DELETE FROM refresh_families WHERE ctid IN (SELECT ctid FROM refresh_families WHERE expires_at <= $1 LIMIT $2)`,
+	`DELETE FROM token_slots WHERE ctid IN (SELECT ctid FROM token_slots WHERE expires_at <= $1 LIMIT $2)`,
 }
 
 // DeleteExpired removes at most batch expired rows per table, one statement each.

@@ -8,8 +8,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// clientChannel is the NOTIFY channel of migration 00003's trigger.
-const clientChannel = "jeton_client_changed"
+// NOTIFY channels: client changes (migration 00003's trigger) and working-hours
+// calendar changes (migration 00008's).
+const (
+	clientChannel   = "jeton_client_changed"
+	calendarChannel = "jeton_calendar_changed"
+)
 
 // ListenClientChanges holds one dedicated connection (outside the pool) that LISTENs
 // for client changes made by any replica, and calls changed with each client id.
@@ -20,12 +24,25 @@ const clientChannel = "jeton_client_changed"
 // It returns nil when ctx ends, or the error that broke the connection; the caller
 // reconnects.
 func (s *Store) ListenClientChanges(ctx context.Context, changed func(clientID string)) error {
+	return s.listen(ctx, clientChannel, changed)
+}
+
+// ListenCalendarChanges is ListenClientChanges for working-hours calendars: it calls
+// changed with each institution id whose calendar any replica set or cleared, and with
+// "" right after LISTEN succeeds.
+func (s *Store) ListenCalendarChanges(ctx context.Context, changed func(institutionID string)) error {
+	return s.listen(ctx, calendarChannel, changed)
+}
+
+// listen LISTENs on channel over a dedicated connection and calls changed with each
+// payload ("" once listening, for the notifications missed before).
+func (s *Store) listen(ctx context.Context, channel string, changed func(string)) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("postgres: listen: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+clientChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return fmt.Errorf("postgres: listen: %w", err)
 	}
 	changed("")
@@ -37,7 +54,7 @@ func (s *Store) ListenClientChanges(ctx context.Context, changed func(clientID s
 		if err != nil {
 			return fmt.Errorf("postgres: listen: %w", err)
 		}
-		if n.Channel != clientChannel {
+		if n.Channel != channel {
 			return errors.New("postgres: listen: notification on an unexpected channel")
 		}
 		changed(n.Payload)

@@ -14,6 +14,9 @@ type Info struct {
 	Grant    string
 	ClientID string // as presented; logged for tracing, never a secret
 	Err      error  // a *jeton.Error; its Cause goes to the log only
+	// ErrorID is the id a dialect sent the client with an error (AbbeyCross errorId),
+	// so support can find the log line from what the client saw.
+	ErrorID string
 }
 
 // Operations other than a grant that a dialect records in Info.Grant, so metrics and

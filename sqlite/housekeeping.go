@@ -29,6 +29,8 @@ var expiredDeletes = []string{
 		(SELECT digest FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM refresh_families WHERE id IN
 		(SELECT id FROM refresh_families WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM token_slots WHERE (client_id, jti) IN
+		(SELECT client_id, jti FROM token_slots WHERE expires_at <= ?1 LIMIT ?2)`,
 }
 
 // DeleteExpired removes at most batch expired rows per table, each table in its own

@@ -23,6 +23,12 @@ type AccessTokenStore interface {
 	CreateAccessToken(ctx context.Context, t jeton.AccessToken) error
 }
 
+// TokenSlotStore records capped clients' live access tokens (jeton.Store implements
+// it).
+type TokenSlotStore interface {
+	ClaimTokenSlot(ctx context.Context, s jeton.TokenSlot, max int, now time.Time) error
+}
+
 // RefreshFamilyStore starts refresh-token families (jeton.Store implements it).
 type RefreshFamilyStore interface {
 	CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, first jeton.RefreshToken) error
@@ -46,6 +52,9 @@ type Issuer struct {
 	// RefreshIdleTTL is a refresh token's idle lifetime (default
 	// DefaultRefreshIdleTTL); keep it equal to RefreshGrant.IdleTTL.
 	RefreshIdleTTL time.Duration
+	// Slots counts the live tokens of clients with MaxActiveTokens set; needed only
+	// when a client has a cap.
+	Slots TokenSlotStore
 }
 
 // accessClaims is the RFC 9068 §2.2 JWT access-token claim set, plus jeton's
@@ -93,6 +102,9 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 		JTI:           jeton.NewID(),
 	}
 	if err := i.refresh(ctx, cr, authz, res); err != nil {
+		return nil, err
+	}
+	if err := i.claimSlot(ctx, cr, authz, res); err != nil {
 		return nil, err
 	}
 	var err error
@@ -211,5 +223,30 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 	}
 	authz.FamilyID = fam.ID
 	res.RefreshToken, res.RefreshTTL = tok, first.ExpiresAt.Sub(now)
+	return nil
+}
+
+// claimSlot enforces the client's active-token cap (issue 7) before a token exists:
+// one atomic store call records the new token's jti if the client holds fewer than
+// MaxActiveTokens live ones. Clients without a cap write nothing. A refused request is
+// invalid_request; the AbbeyCross dialect answers it as 409 CONFLICT.
+func (i *Issuer) claimSlot(ctx context.Context, cr *ClientRequest, authz *Authorization, res *Result) error {
+	limit := cr.Client.MaxActiveTokens
+	if limit <= 0 {
+		return nil
+	}
+	if i.Slots == nil {
+		return jeton.ServerError(errors.New("token: issuer has no token slot store for a capped client"))
+	}
+	err := i.Slots.ClaimTokenSlot(ctx, jeton.TokenSlot{
+		ClientID: cr.Client.ID, JTI: res.JTI, FamilyID: authz.FamilyID, ExpiresAt: res.IssuedAt.Add(res.ExpiresIn),
+	}, limit, cr.Now)
+	switch {
+	case errors.Is(err, jeton.ErrLimitReached):
+		return jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonTokenLimit,
+			"the client already holds its maximum of %d active access tokens; revoke one or wait for one to expire", limit)
+	case err != nil:
+		return jeton.ServerError(err)
+	}
 	return nil
 }

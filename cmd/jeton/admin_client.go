@@ -28,6 +28,7 @@ type clientFlags struct {
 	publicKeyFiles, publicKeys, jwksFiles       []string
 	actFor                                      []string
 	accessTTL, refreshTTL                       time.Duration
+	maxActiveTokens                             int
 }
 
 func (cf *clientFlags) register(f *pflag.FlagSet) {
@@ -47,6 +48,7 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&cf.publicKeyFiles, "public-key-file", nil, "public key for private_key_jwt (PEM public key, PEM certificate or JWK Set), repeatable")
 	f.StringVar(&cf.refreshRotation, "refresh-rotation", "", "rotate refresh tokens on every use: on (default) or off")
 	f.StringArrayVar(&cf.actFor, "act-for", nil, "another institution id the client may act for, repeatable")
+	f.IntVar(&cf.maxActiveTokens, "max-active-tokens", 0, "most unexpired, unrevoked access tokens the client may hold at once (0: no cap)")
 }
 
 // splitGrants splits every value on whitespace and commas (grant types contain
@@ -83,6 +85,7 @@ func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.Cli
 		Grants: splitGrants(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
 		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
 		Institutions: cf.actFor, JWKSURI: cf.jwksURI, RefreshRotation: cf.refreshRotation,
+		MaxActiveTokens: cf.maxActiveTokens,
 	}
 	var err error
 	if f.Changed("access-ttl") {
@@ -159,6 +162,9 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 	}
 	if set("act-for") {
 		up.Institutions = &cf.actFor
+	}
+	if set("max-active-tokens") {
+		up.MaxActiveTokens = &cf.maxActiveTokens
 	}
 	var err error
 	if set("access-ttl") {
@@ -442,10 +448,17 @@ func clientRows(v adminapi.ClientView) [][2]string {
 		{"refresh_token_ttl", (time.Duration(v.RefreshTokenTTL) * time.Second).String()},
 		{"signing_alg", v.SigningAlg}, {"public_keys", strconv.Itoa(len(v.PublicKeys))},
 		{"jwks_uri", v.JWKSURI}, {"refresh_rotation", v.RefreshRotation},
-		{"institutions", cellList(v.Institutions)},
+		{"institutions", cellList(v.Institutions)}, {"max_active_tokens", maxActiveCell(v.MaxActiveTokens)},
 	}
 	if v.PreviousSecretExpiresAt != nil {
 		rows = append(rows, [2]string{"previous_secret_expires_at", cellTime(*v.PreviousSecretExpiresAt)})
 	}
 	return append(rows, [2]string{"created_at", cellTime(v.CreatedAt)}, [2]string{"updated_at", cellTime(v.UpdatedAt)})
+}
+
+func maxActiveCell(n int) string {
+	if n == 0 {
+		return "no cap"
+	}
+	return strconv.Itoa(n)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
@@ -23,16 +24,21 @@ import (
 
 // app is a running jeton: the store, the keys, and the two listeners.
 type app struct {
-	cfg      serveConfig
-	logger   *slog.Logger
-	store    jeton.Store
-	keys     *keys.Manager
-	kek      []byte
-	cache    *clientcache.Cache
-	public   *http.Server
-	admin    *http.Server
-	publicLn net.Listener
-	adminLn  net.Listener
+	cfg       serveConfig
+	logger    *slog.Logger
+	store     jeton.Store
+	keys      *keys.Manager
+	kek       []byte
+	cache     *clientcache.Cache
+	calendars *calendarcache.Cache
+	public    *http.Server
+	admin     *http.Server
+	publicLn  net.Listener
+	adminLn   net.Listener
+	// abbey and abbeyLn are the AbbeyCross dialect's own listener (--abbeycross-addr);
+	// nil when it has none.
+	abbey   *http.Server
+	abbeyLn net.Listener
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -144,6 +150,14 @@ func (a *app) adminToken() (string, error) {
 }
 
 func (a *app) listen() (err error) {
+	if err := checkAbbeyCrossPrefix(a.cfg.AbbeyCrossPrefix); err != nil {
+		return err
+	}
+	if a.cfg.AbbeyCrossAddr != "" {
+		if a.abbeyLn, err = net.Listen("tcp", a.cfg.AbbeyCrossAddr); err != nil {
+			return fmt.Errorf("abbeycross listener: %w", err)
+		}
+	}
 	if a.publicLn, err = net.Listen("tcp", a.cfg.Addr); err != nil {
 		return fmt.Errorf("public listener: %w", err)
 	}
@@ -179,13 +193,19 @@ func (a *app) ready(ctx context.Context) error {
 // run serves until ctx ends (SIGTERM), then drains in-flight requests and closes the
 // store.
 func (a *app) run(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- a.public.Serve(a.publicLn) }()
 	go func() { errc <- a.admin.Serve(a.adminLn) }()
+	if a.abbey != nil {
+		go func() { errc <- a.abbey.Serve(a.abbeyLn) }()
+	}
 	go a.reloadKeys(ctx)
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
 	if l, ok := a.store.(clientChangeListener); ok {
 		go a.listenClientChanges(ctx, l)
+	}
+	if l, ok := a.store.(calendarChangeListener); ok {
+		go a.listenCalendarChanges(ctx, l)
 	}
 	var err error
 	select {
@@ -196,6 +216,9 @@ func (a *app) run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err = errors.Join(err, a.public.Shutdown(sctx), a.admin.Shutdown(sctx))
+	if a.abbey != nil {
+		err = errors.Join(err, a.abbey.Shutdown(sctx))
+	}
 	a.close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -244,8 +267,32 @@ func (a *app) listenClientChanges(ctx context.Context, l clientChangeListener) {
 	}
 }
 
+// calendarChangeListener is a store that reports working-hours calendar changes made
+// by any replica (postgres.Store, through LISTEN/NOTIFY).
+type calendarChangeListener interface {
+	ListenCalendarChanges(ctx context.Context, changed func(institutionID string)) error
+}
+
+// listenCalendarChanges keeps this replica's calendar cache in step with changes made
+// through any replica, reconnecting after a broken connection; the cache TTL bounds
+// staleness while it is down.
+func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListener) {
+	for {
+		err := l.ListenCalendarChanges(ctx, a.calendars.Changed)
+		if ctx.Err() != nil {
+			return
+		}
+		a.logger.Warn("calendar change notifications interrupted; reconnecting", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 func (a *app) close() {
-	for _, ln := range []net.Listener{a.publicLn, a.adminLn} {
+	for _, ln := range []net.Listener{a.publicLn, a.adminLn, a.abbeyLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}

@@ -5,6 +5,10 @@ package main
 import (
 	"fmt"
 	"os"
+	// The tz database is embedded (about 450 KB) so that working-hours calendars load
+	// their IANA zones on machines without /usr/share/zoneinfo (scratch and distroless
+	// images); time.LoadLocation still prefers the system copy when there is one.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -49,6 +49,10 @@ type serveConfig struct {
 	// Janitor.
 	JanitorInterval time.Duration
 	JanitorBatch    int
+	// AbbeyCross dialect and working hours (issue 7).
+	AbbeyCrossPrefix string
+	AbbeyCrossAddr   string
+	CalendarCacheTTL time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -114,6 +118,9 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.RefreshGrace, "refresh-grace", 30*time.Second, "a retry with the previous refresh token within this grace gets the same successor")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
+	f.StringVar(&cfg.AbbeyCrossPrefix, "abbeycross-prefix", "/abbeycross", `path prefix of the AbbeyCross dialect on the public listener ("" for the root, "off" to not mount it there)`)
+	f.StringVar(&cfg.AbbeyCrossAddr, "abbeycross-addr", "", "own listener for the AbbeyCross dialect, served at its root (empty: none)")
+	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
 }
 
 func newMigrateCmd() *cobra.Command {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/dialect/abbeycross"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
@@ -22,6 +26,7 @@ import (
 // wiring only here).
 func (a *app) buildServers(adminToken string) error {
 	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
+	a.calendars = calendarcache.New(a.store, a.cfg.CalendarCacheTTL, time.Now)
 	auth, methods, err := a.buildAuth()
 	if err != nil {
 		return err
@@ -35,7 +40,8 @@ func (a *app) buildServers(adminToken string) error {
 	if err != nil {
 		return err
 	}
-	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: a.buildIssuer()})
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: a.buildIssuer(),
+		Policies: []token.Policy{token.Hours{Calendars: a.calendars}}})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	std, err := oauth2.New(oauth2.Config{
 		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
@@ -48,14 +54,23 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	publicHandler := httpapi.New(httpapi.Config{
-		Logger: a.logger, Metrics: httpapi.NewMetrics(reg), Ready: a.ready,
-		Mounts: []httpapi.Mount{{Prefix: "", Dialect: std}},
-	})
+	metrics := httpapi.NewMetrics(reg)
+	ax := abbeycross.New(abbeycross.Config{Engine: engine})
+	mounts := []httpapi.Mount{{Prefix: "", Dialect: std}}
+	if a.cfg.AbbeyCrossPrefix != abbeyCrossOff {
+		mounts = append(mounts, httpapi.Mount{Prefix: a.cfg.AbbeyCrossPrefix, Dialect: ax})
+	}
+	publicHandler := httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts})
+	if a.abbeyLn != nil {
+		h := httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready,
+			Mounts: []httpapi.Mount{{Prefix: "", Dialect: ax}}})
+		a.abbey = httpapi.NewHTTPServer(a.cfg.AbbeyCrossAddr, h, a.logger)
+	}
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
 		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now, KEK: a.kek,
-		Invalidate: a.cache.Invalidate, Logger: a.logger, Password: pool.Params(),
+		Invalidate: a.cache.Invalidate, InvalidateCalendar: a.calendars.Invalidate,
+		Logger: a.logger, Password: pool.Params(),
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
@@ -116,5 +131,21 @@ func (a *app) buildIssuer() *token.Issuer {
 		RefreshFamilies: a.store,
 		RefreshIdleTTL:  a.cfg.RefreshIdleTTL,
 		MaxTTL:          a.cfg.MaxTokenTTL,
+		Slots:           a.store,
 	}
+}
+
+// abbeyCrossOff is the --abbeycross-prefix value that keeps the dialect off the public
+// listener (it may still have its own, --abbeycross-addr).
+const abbeyCrossOff = "off"
+
+// checkAbbeyCrossPrefix accepts "", "off" or a path like /abbeycross.
+func checkAbbeyCrossPrefix(p string) error {
+	if p == "" || p == abbeyCrossOff {
+		return nil
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " {}?#") {
+		return fmt.Errorf("--abbeycross-prefix %q: want a path like /abbeycross, \"\" or off", p)
+	}
+	return nil
 }

@@ -1,0 +1,69 @@
+package abbeycross
+
+import (
+	"net/http"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/token"
+)
+
+// wireError is one row of the error table: the HTTP status, AbbeyCross code and text
+// an engine error is answered with. An empty text sends the engine's description,
+// which never holds internal detail (causes go to the log only, DESIGN rule 3).
+type wireError struct {
+	status int
+	code   string
+	text   string
+	// param says whether parameter_name/parameter_value are sent (input validation).
+	param bool
+}
+
+// reasonMethod is the dialect's own refusal of a non-POST request.
+const reasonMethod jeton.Reason = "abbeycross_method"
+
+// AbbeyCross wire codes (specs/abbeycross.md; the vendor publishes only 409, 500 and
+// 503, so the others are jeton's).
+const (
+	CodeValidation   = "VALIDATION_ERROR"
+	CodeInvalid      = "INVALID_CLIENT"
+	CodeDisabled     = "CLIENT_DISABLED"
+	CodeForbidden    = "UNAUTHORIZED_CLIENT"
+	CodeConflict     = "CONFLICT"
+	CodeMethod       = "METHOD_NOT_ALLOWED"
+	CodeRateLimited  = "RATE_LIMITED"
+	CodeInternal     = "INTERNAL_ERROR"
+	CodeOutsideHours = "OUTSIDE_WORKING_HOURS"
+	CodeUnavailable  = "SERVICE_UNAVAILABLE"
+)
+
+// The error table (DESIGN rule 3): a Reason's row wins over its Code's row; anything
+// else is INTERNAL_ERROR.
+var (
+	byReason = map[jeton.Reason]wireError{
+		jeton.ReasonClientInactive: {http.StatusForbidden, CodeDisabled, "client is disabled", false},
+		jeton.ReasonTokenLimit:     {http.StatusConflict, CodeConflict, "", false},
+		jeton.ReasonOutsideHours:   {http.StatusServiceUnavailable, CodeOutsideHours, token.OutsideHoursText, false},
+		jeton.ReasonOverloaded:     {http.StatusTooManyRequests, CodeRateLimited, "too many requests; retry later", false},
+		reasonMethod:               {http.StatusMethodNotAllowed, CodeMethod, "", false},
+	}
+	byCode = map[jeton.Code]wireError{
+		jeton.CodeInvalidRequest:     {http.StatusBadRequest, CodeValidation, "", true},
+		jeton.CodeInvalidScope:       {http.StatusBadRequest, CodeValidation, "", true},
+		jeton.CodeInvalidClient:      {http.StatusUnauthorized, CodeInvalid, "client authentication failed", false},
+		jeton.CodeUnauthorizedClient: {http.StatusForbidden, CodeForbidden, "client may not obtain tokens this way", false},
+		jeton.CodeTemporarilyUnavailable: {http.StatusServiceUnavailable, CodeUnavailable,
+			"The server is temporarily unavailable. Please try again later.", false},
+	}
+	internal = wireError{http.StatusInternalServerError, CodeInternal, "An internal error occurred.", false}
+)
+
+// lookup is the table's answer for e.
+func lookup(e *jeton.Error) wireError {
+	if w, ok := byReason[e.Reason]; ok {
+		return w
+	}
+	if w, ok := byCode[e.Code]; ok {
+		return w
+	}
+	return internal
+}
