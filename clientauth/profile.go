@@ -49,6 +49,12 @@ func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Cre
 	}
 	var raw json.RawMessage
 	if err := a.verifyWithKeys(ctx, c, tok, alg, kid, &raw); err != nil {
+		// One answer for a wrong key, alg or kid: it tells nothing about the
+		// registered key's type to whoever knows an application's ids.
+		var e *jeton.Error
+		if errors.As(err, &e) && e.Reason == jeton.ReasonBadAssertion {
+			return bad("signature does not verify with the application's registered key")
+		}
 		return err
 	}
 	var lc looseClaims
@@ -66,7 +72,12 @@ func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Cre
 		d := sha256.Sum256([]byte(cred.Assertion))
 		jti = digestJTIPrefix + base64.RawURLEncoding.EncodeToString(d[:])
 	}
-	return a.useOnce(ctx, c, jti, exp, now)
+	err = a.useOnce(ctx, c, jti, exp, now)
+	var e *jeton.Error
+	if errors.As(err, &e) && e.Reason == jeton.ReasonReplay {
+		e.Cause = errors.New("assertion was used before; sign a new one for every request")
+	}
+	return err
 }
 
 // claimsErr keeps a claim-decoding error short and free of input echoes.

@@ -70,7 +70,9 @@ func New(cfg Config) *Dialect {
 
 // Mount registers the routes under prefix ("" for the root of a listener of its own).
 func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
-	mux.HandleFunc(prefix+TokenPath, d.token)
+	// GET is routed only to be answered 405 in the envelope.
+	mux.HandleFunc("POST "+prefix+TokenPath, d.token)
+	mux.HandleFunc("GET "+prefix+TokenPath, d.token)
 	mux.HandleFunc("POST "+prefix+CreatePath, d.create)
 	mux.HandleFunc("PUT "+prefix+AppPath, d.update)
 	mux.HandleFunc("DELETE "+prefix+AppPath, d.remove)
