@@ -1,6 +1,7 @@
 package cardcore
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -109,9 +110,14 @@ func writeError(w http.ResponseWriter, err error) {
 // writeJSON writes v with the headers every answer here carries: no caching of
 // credentials (RFC 6749 §5.1).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // messages show <key> and PEM markers as written
+	b := buf.Bytes()
+	if err := enc.Encode(v); err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"statusCode":500,"message":"internal server error","error":"server_error"}`)
+	} else {
+		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -40,12 +40,9 @@ func registeredKey(publicKey string, minRSA int) (jeton.ClientKey, string, error
 	default:
 		return jeton.ClientKey{}, "", fmt.Errorf("publicKey is a PEM %q block; upload the public key or the certificate, never the private key", block.Type)
 	}
-	parsed, err := clientauth.ParseKeysMinRSA([]jeton.ClientKey{key}, minRSA)
-	var size *clientauth.RSASizeError
-	switch {
-	case errors.As(err, &size):
-		return jeton.ClientKey{}, "", fmt.Errorf("publicKey is a %d-bit RSA key; at least %d bits are required. Make a 2048-bit key and certificate with: %s", size.Bits, size.Min, opensslHelp)
-	case err != nil:
+	// Parse with no RSA minimum so that a small key gets the answer below.
+	parsed, err := clientauth.ParseKeysMinRSA([]jeton.ClientKey{key}, 1)
+	if err != nil {
 		var ke *clientauth.KeyError
 		if errors.As(err, &ke) {
 			return jeton.ClientKey{}, "", errors.New("publicKey: " + ke.Msg)
@@ -54,6 +51,9 @@ func registeredKey(publicKey string, minRSA int) (jeton.ClientKey, string, error
 	}
 	switch k := parsed[0].Key.(type) {
 	case *rsa.PublicKey:
+		if bits := k.N.BitLen(); bits < minRSA {
+			return jeton.ClientKey{}, "", fmt.Errorf("publicKey is a %d-bit RSA key; at least %d bits are required. Make a 2048-bit key and certificate with: %s", bits, minRSA, opensslHelp)
+		}
 	case *ecdsa.PublicKey:
 		if k.Curve.Params().Name != "P-256" {
 			return jeton.ClientKey{}, "", errors.New("publicKey is an EC key on " + k.Curve.Params().Name + "; ES256 needs P-256")

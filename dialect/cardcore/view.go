@@ -43,4 +43,3 @@ func viewOf(c jeton.Client, a jeton.CardCoreApp) appView {
 		ClientID: c.ID, WebsiteURL: a.WebsiteURL, IconURL: a.IconURL,
 	}
 }
-
