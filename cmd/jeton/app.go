@@ -33,6 +33,8 @@ type app struct {
 	admin    *http.Server
 	publicLn net.Listener
 	adminLn  net.Listener
+	// extra are dialects' own listeners (e.g. --cardcore-addr).
+	extra []extraServer
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -179,9 +181,12 @@ func (a *app) ready(ctx context.Context) error {
 // run serves until ctx ends (SIGTERM), then drains in-flight requests and closes the
 // store.
 func (a *app) run(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 2+len(a.extra))
 	go func() { errc <- a.public.Serve(a.publicLn) }()
 	go func() { errc <- a.admin.Serve(a.adminLn) }()
+	for _, x := range a.extra {
+		go func() { errc <- x.srv.Serve(x.ln) }()
+	}
 	go a.reloadKeys(ctx)
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
 	if l, ok := a.store.(clientChangeListener); ok {
@@ -196,6 +201,9 @@ func (a *app) run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err = errors.Join(err, a.public.Shutdown(sctx), a.admin.Shutdown(sctx))
+	for _, x := range a.extra {
+		err = errors.Join(err, x.srv.Shutdown(sctx))
+	}
 	a.close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -249,6 +257,9 @@ func (a *app) close() {
 		if ln != nil {
 			_ = ln.Close()
 		}
+	}
+	for _, x := range a.extra {
+		_ = x.ln.Close()
 	}
 	if a.store != nil {
 		_ = a.store.Close()

@@ -35,7 +35,8 @@ func (a *app) buildServers(adminToken string) error {
 	if err != nil {
 		return err
 	}
-	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: a.buildIssuer()})
+	issuer := a.buildIssuer()
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	std, err := oauth2.New(oauth2.Config{
 		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
@@ -48,9 +49,14 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := httpapi.NewMetrics(reg)
+	cardcoreMounts, err := a.buildCardCore(issuer, grants, metrics)
+	if err != nil {
+		return err
+	}
 	publicHandler := httpapi.New(httpapi.Config{
-		Logger: a.logger, Metrics: httpapi.NewMetrics(reg), Ready: a.ready,
-		Mounts: []httpapi.Mount{{Prefix: "", Dialect: std}},
+		Logger: a.logger, Metrics: metrics, Ready: a.ready,
+		Mounts: append([]httpapi.Mount{{Prefix: "", Dialect: std}}, cardcoreMounts...),
 	})
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{

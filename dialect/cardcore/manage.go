@@ -46,7 +46,6 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 // caller authenticates an institution-scoped admin key (Authorization: Bearer, RFC
 // 6750 §2.1); only its digest is stored, so one lookup by digest is the comparison.
 func (d *Dialect) caller(r *http.Request) (jeton.InstitutionKey, error) {
-	reqlog.From(r.Context()).Dialect = dialectName
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" || len(key) > 256 {
 		return jeton.InstitutionKey{}, &apiError{http.StatusUnauthorized, "an institution key is required: Authorization: Bearer <key>", "unauthorized"}

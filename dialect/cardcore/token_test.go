@@ -223,7 +223,7 @@ func TestSignAssertion(t *testing.T) {
 		t.Errorf("header %s", hdr)
 	}
 	payload, _ := base64Decode(strings.Split(s, ".")[1])
-	if !strings.Contains(payload, `"iat":"`) || !strings.Contains(payload, `"exp":"`) || strings.Contains(payload, "jti") {
+	if !strings.Contains(payload, `"iat":"`) || !strings.Contains(payload, `"exp":"`) || !strings.Contains(payload, `"jti":"`) {
 		t.Errorf("claims %s", payload)
 	}
 	if got := e.call(t, request{body: tokenBody(ccBody(a, s))}); got.status != http.StatusOK {
