@@ -30,6 +30,7 @@ type Store interface {
 	AuditStore
 	CalendarStore
 	TokenSlotStore
+	CardCoreStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
 	// revocations and opaque access tokens past their expiry, refresh tokens past their

@@ -87,6 +87,8 @@ func (s *server) routes() http.Handler {
 	r.route("/admin/v1/institutions/{id}/customers/{cid}", methods{"GET": s.getCustomer})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}/password", methods{"PUT": s.setPassword})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}/unlock", methods{"POST": s.unlockCustomer})
+	r.route("/admin/v1/institutions/{id}/keys", methods{"GET": s.listInstitutionKeys, "POST": s.createInstitutionKey})
+	r.route("/admin/v1/institutions/{id}/keys/{kid}", methods{"DELETE": s.revokeInstitutionKey})
 	r.route("/admin/v1/keys", methods{"GET": s.listKeys})
 	r.route("/admin/v1/keys/rotate", methods{"POST": s.rotateKey})
 	r.route("/admin/v1/audit", methods{"GET": s.listAudit})

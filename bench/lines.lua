@@ -6,6 +6,7 @@
 --   BENCH_SKIP     lines already used by earlier runs; this run starts after them
 --   BENCH_PREFIX   form body before the line, BENCH_SUFFIX after it
 --   BENCH_BASIC    base64 HTTP Basic credentials (optional)
+--   BENCH_CONTENT_TYPE  the body's media type (default application/x-www-form-urlencoded)
 --   BENCH_PATH     request path (default /oauth2/token)
 --   BENCH_THREADS  wrk's -t (default 1)
 --
@@ -36,7 +37,7 @@ local prefix = os.getenv("BENCH_PREFIX") or ""
 local suffix = os.getenv("BENCH_SUFFIX") or ""
 local basic = os.getenv("BENCH_BASIC")
 local headers = {
-  ["Content-Type"] = "application/x-www-form-urlencoded",
+  ["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/x-www-form-urlencoded",
   ["Accept"] = "application/json",
 }
 if basic ~= nil and basic ~= "" then

@@ -47,6 +47,8 @@ type AssertionConfig struct {
 	// PreviousSecretSealed) for clientID, e.g. keys.SecretSealer.Open; nil refuses
 	// that method.
 	OpenSecret func(clientID string, sealed []byte) ([]byte, error)
+	// Profile, when set, replaces RFC 7523's claim rules with a vendor's (profile.go).
+	Profile *Profile
 }
 
 // Assertion verifies JWT client assertions (RFC 7521 §4.2, RFC 7523 §2.2 and §3) for
@@ -85,7 +87,10 @@ func bad(format string, args ...any) *jeton.Error {
 // Verify implements Method. Checks run cheapest first, and the jti is recorded only
 // after the signature and every claim passed, so forged assertions cannot use up a
 // client's jtis.
-func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credentials) error {
+func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credentials) (err error) {
+	if a.cfg.Profile != nil {
+		defer func() { stated(err) }()
+	}
 	// Structure and size before any JSON or crypto (RFC 7515 §7.1).
 	rawHdr, _, err := split(cred.Assertion)
 	if err != nil {
@@ -102,6 +107,9 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 	switch c.AuthMethod {
 	case jeton.AuthPrivateKey:
 		algs = privateKeyAlgs
+		if p := a.cfg.Profile; p != nil && p.Algs != nil {
+			algs = p.Algs
+		}
 	case jeton.AuthSecretJWT:
 		algs = secretAlgs
 	default:
@@ -116,6 +124,9 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 	}
 	alg := jose.SignatureAlgorithm(tok.Headers[0].Algorithm)
 
+	if a.cfg.Profile != nil {
+		return a.verifyProfile(ctx, c, cred, tok, alg, hdr.Kid)
+	}
 	var claims jwt.Claims
 	if c.AuthMethod == jeton.AuthPrivateKey {
 		err = a.verifyWithKeys(ctx, c, tok, alg, hdr.Kid, &claims)
@@ -126,13 +137,17 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 		return err
 	}
 	now := a.cfg.Now()
-	exp, err := a.checkClaims(c, cred, &claims, now)
+	exp, err := a.checkClaims(c, cred, &claims, c.ID, now)
 	if err != nil {
 		return err
 	}
-	// RFC 7523 §3 item 7: the jti is single-use until the assertion expires. It is
-	// remembered until exp + Skew, the last instant the assertion would be accepted.
-	err = a.cfg.Replay.UseAssertionID(ctx, c.ID, claims.ID, exp.Add(a.cfg.Skew), now)
+	return a.useOnce(ctx, c, claims.ID, exp, now)
+}
+
+// useOnce records a jti (RFC 7523 §3 item 7: single-use until the assertion expires).
+// It is remembered until exp + Skew, the last instant the assertion would be accepted.
+func (a *Assertion) useOnce(ctx context.Context, c *jeton.Client, jti string, exp, now time.Time) error {
+	err := a.cfg.Replay.UseAssertionID(ctx, c.ID, jti, exp.Add(a.cfg.Skew), now)
 	switch {
 	case errors.Is(err, jeton.ErrAlreadyUsed):
 		return failed(jeton.ReasonReplay, errors.New("assertion jti was used before"))
@@ -142,12 +157,16 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 	return nil
 }
 
-// checkClaims applies RFC 7523 §3 to verified claims and returns the expiry.
-func (a *Assertion) checkClaims(c *jeton.Client, cred Credentials, cl *jwt.Claims, now time.Time) (time.Time, error) {
+// checkClaims applies RFC 7523 §3 to verified claims and returns the expiry. iss must
+// equal issuer (the client id, or what a Profile says; "" takes any non-empty one).
+func (a *Assertion) checkClaims(c *jeton.Client, cred Credentials, cl *jwt.Claims, issuer string, now time.Time) (time.Time, error) {
 	skew := a.cfg.Skew
 	switch {
-	case cl.Issuer != c.ID:
-		return time.Time{}, bad("iss is not the client id (RFC 7523 §3 item 1)")
+	case cl.Issuer == "" || (issuer != "" && cl.Issuer != issuer):
+		if issuer == c.ID {
+			return time.Time{}, bad("iss is not the client id (RFC 7523 §3 item 1)")
+		}
+		return time.Time{}, bad("iss is not the application's registered website URL (RFC 7523 §3 item 1)")
 	case cl.Subject != c.ID:
 		return time.Time{}, bad("sub is not the client id (RFC 7523 §3 item 2)")
 	case cred.ClientID != "" && cred.ClientID != c.ID:
@@ -156,7 +175,7 @@ func (a *Assertion) checkClaims(c *jeton.Client, cred Credentials, cl *jwt.Claim
 		return time.Time{}, bad("aud names none of this server's identifiers (RFC 7523 §3 item 3)")
 	case cl.Expiry == nil:
 		return time.Time{}, bad("exp is missing (RFC 7523 §3 item 4)")
-	case cl.ID == "":
+	case cl.ID == "" && a.cfg.Profile == nil:
 		return time.Time{}, bad("jti is missing (RFC 7523 §3 item 7)")
 	case len(cl.ID) > maxJTILen:
 		return time.Time{}, bad("jti is over %d bytes", maxJTILen)
@@ -186,7 +205,7 @@ func (a *Assertion) checkClaims(c *jeton.Client, cred Credentials, cl *jwt.Claim
 // verifyWithKeys tries the client's keys that fit alg: the one named by kid, or each
 // one when the header names none. A kid no key has is refused, after one refresh of a
 // jwks_uri set (the client may just have rotated).
-func (a *Assertion) verifyWithKeys(ctx context.Context, c *jeton.Client, tok *jwt.JSONWebToken, alg jose.SignatureAlgorithm, kid string, claims *jwt.Claims) error {
+func (a *Assertion) verifyWithKeys(ctx context.Context, c *jeton.Client, tok *jwt.JSONWebToken, alg jose.SignatureAlgorithm, kid string, claims any) error {
 	if a.cfg.Keys == nil {
 		return failed(jeton.ReasonWrongAuthMethod, errors.New("private_key_jwt is not configured"))
 	}

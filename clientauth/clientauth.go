@@ -36,6 +36,9 @@ type Credentials struct {
 	Secret        string
 	Assertion     string
 	AssertionType string
+	// AppKey is a dialect's key for the application the request claims to be (CardCore's
+	// institutionId); a Profile's Issuer checks it against the client. "" elsewhere.
+	AppKey string
 }
 
 // ClientSource finds clients by id; clientcache.Cache implements it over a Store.

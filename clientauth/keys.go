@@ -43,9 +43,19 @@ func (e *KeyError) Error() string { return fmt.Sprintf("key %d: %s: %s", e.Index
 // PEM keys and certificates carry no key id of their own; each gets its RFC 7638
 // thumbprint (base64url SHA-256) as KeyID, which is the kid an assertion may name.
 func ParseKeys(keys []jeton.ClientKey) ([]jose.JSONWebKey, error) {
+	return ParseKeysMinRSA(keys, MinRSABits)
+}
+
+// ParseKeysMinRSA is ParseKeys with another RSA minimum, for operators who must accept
+// legacy keys (CardCore's guide tells integrators to make 1024-bit ones). Values under
+// MinRSABits weaken RFC 7518 §3.3; a zero minRSA means MinRSABits.
+func ParseKeysMinRSA(keys []jeton.ClientKey, minRSA int) ([]jose.JSONWebKey, error) {
+	if minRSA <= 0 {
+		minRSA = MinRSABits
+	}
 	var out []jose.JSONWebKey
 	for i, k := range keys {
-		parsed, err := parseKey(k)
+		parsed, err := parseKey(k, minRSA)
 		if err != nil {
 			err.Index = i
 			return nil, err
@@ -55,7 +65,7 @@ func ParseKeys(keys []jeton.ClientKey) ([]jose.JSONWebKey, error) {
 	return out, nil
 }
 
-func parseKey(k jeton.ClientKey) ([]jose.JSONWebKey, *KeyError) {
+func parseKey(k jeton.ClientKey, minRSA int) ([]jose.JSONWebKey, *KeyError) {
 	switch k.Format {
 	case jeton.KeyPEM:
 		der, err := onePEM(k.Data, "PUBLIC KEY")
@@ -66,7 +76,7 @@ func parseKey(k jeton.ClientKey) ([]jose.JSONWebKey, *KeyError) {
 		if perr != nil {
 			return nil, &KeyError{Path: "data", Msg: "not a PKIX public key"}
 		}
-		jwk, err := bareKey(pub)
+		jwk, err := bareKey(pub, minRSA)
 		if err != nil {
 			return nil, err
 		}
@@ -80,13 +90,13 @@ func parseKey(k jeton.ClientKey) ([]jose.JSONWebKey, *KeyError) {
 		if perr != nil {
 			return nil, &KeyError{Path: "data", Msg: "not an X.509 certificate"}
 		}
-		jwk, err := bareKey(cert.PublicKey)
+		jwk, err := bareKey(cert.PublicKey, minRSA)
 		if err != nil {
 			return nil, err
 		}
 		return []jose.JSONWebKey{jwk}, nil
 	case jeton.KeyJWKS:
-		set, err := ParseJWKS([]byte(k.Data))
+		set, err := parseJWKS([]byte(k.Data), minRSA)
 		if err != nil {
 			err.Path = "data" + err.Path
 			return nil, err
@@ -115,8 +125,8 @@ func onePEM(data, want string) ([]byte, *KeyError) {
 }
 
 // bareKey wraps a public key from PEM or a certificate, with its thumbprint as kid.
-func bareKey(pub crypto.PublicKey) (jose.JSONWebKey, *KeyError) {
-	if err := checkKeyStrength(pub); err != nil {
+func bareKey(pub crypto.PublicKey, minRSA int) (jose.JSONWebKey, *KeyError) {
+	if err := checkKeyStrength(pub, minRSA); err != nil {
 		return jose.JSONWebKey{}, &KeyError{Path: "data", Msg: err.Error()}
 	}
 	jwk := jose.JSONWebKey{Key: pub, Use: "sig"}
@@ -132,7 +142,9 @@ func bareKey(pub crypto.PublicKey) (jose.JSONWebKey, *KeyError) {
 // only: a private or symmetric key registered here would be a leaked secret, and an
 // encryption key ("use": "enc", RFC 7517 §4.2) must not verify signatures. On error,
 // Path is "" (the set) or ".keys[N]".
-func ParseJWKS(data []byte) ([]jose.JSONWebKey, *KeyError) {
+func ParseJWKS(data []byte) ([]jose.JSONWebKey, *KeyError) { return parseJWKS(data, MinRSABits) }
+
+func parseJWKS(data []byte, minRSA int) ([]jose.JSONWebKey, *KeyError) {
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, &KeyError{Msg: "not a JWK Set"}
@@ -141,14 +153,14 @@ func ParseJWKS(data []byte) ([]jose.JSONWebKey, *KeyError) {
 		return nil, &KeyError{Msg: "JWK Set has no keys"}
 	}
 	for i, k := range set.Keys {
-		if err := checkJWK(k); err != nil {
+		if err := checkJWK(k, minRSA); err != nil {
 			return nil, &KeyError{Path: fmt.Sprintf(".keys[%d]", i), Msg: err.Error()}
 		}
 	}
 	return set.Keys, nil
 }
 
-func checkJWK(k jose.JSONWebKey) error {
+func checkJWK(k jose.JSONWebKey, minRSA int) error {
 	switch {
 	case !k.Valid():
 		return fmt.Errorf("invalid JWK")
@@ -157,17 +169,17 @@ func checkJWK(k jose.JSONWebKey) error {
 	case k.Use != "" && k.Use != "sig":
 		return fmt.Errorf("JWK use is %q; only signature keys verify assertions", k.Use)
 	}
-	return checkKeyStrength(k.Key)
+	return checkKeyStrength(k.Key, minRSA)
 }
 
 // checkKeyStrength accepts the key types of the algorithms jeton verifies (RFC 7518
-// §3.3, §3.4, §3.5, RFC 8037 §3.1): RSA of at least MinRSABits, ECDSA on NIST curves,
+// §3.3, §3.4, §3.5, RFC 8037 §3.1): RSA of at least minRSA bits, ECDSA on NIST curves,
 // Ed25519.
-func checkKeyStrength(pub any) error {
+func checkKeyStrength(pub any, minRSA int) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if k.N.BitLen() < MinRSABits {
-			return fmt.Errorf("RSA key has %d bits; at least %d required", k.N.BitLen(), MinRSABits)
+		if k.N.BitLen() < minRSA {
+			return &RSASizeError{Bits: k.N.BitLen(), Min: minRSA}
 		}
 		return nil
 	case *ecdsa.PublicKey:
@@ -182,12 +194,20 @@ func checkKeyStrength(pub any) error {
 	return fmt.Errorf("unsupported key type %T", pub)
 }
 
+// RSASizeError is an RSA key under the configured minimum.
+type RSASizeError struct{ Bits, Min int }
+
+func (e *RSASizeError) Error() string {
+	return fmt.Sprintf("RSA key has %d bits; at least %d required", e.Bits, e.Min)
+}
+
 // fitsAlg reports whether key can verify a signature of alg (RFC 7518 §3.1, RFC 8037
-// §3.1), so that a key is never tried with an algorithm of another family.
+// §3.1), so that a key is never tried with an algorithm of another family. Key sizes
+// were checked when the keys were parsed (ParseKeysMinRSA).
 func fitsAlg(key any, alg jose.SignatureAlgorithm) bool {
 	switch k := key.(type) {
 	case *rsa.PublicKey:
-		return (alg == jose.RS256 || alg == jose.PS256) && k.N.BitLen() >= MinRSABits
+		return alg == jose.RS256 || alg == jose.PS256
 	case *ecdsa.PublicKey:
 		return alg == jose.ES256 && k.Curve.Params().Name == "P-256"
 	case ed25519.PublicKey:

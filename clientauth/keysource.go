@@ -46,6 +46,8 @@ type KeysConfig struct {
 	Refetch time.Duration
 	// MaxClients bounds each cache (registered keys, fetched sets).
 	MaxClients int
+	// MinRSABits is the smallest registered RSA key accepted (default MinRSABits).
+	MinRSABits int
 }
 
 // Keys is the KeySource over a client's registration: its registered PublicKeys,
@@ -114,7 +116,7 @@ func (k *Keys) registered(c *jeton.Client) ([]jose.JSONWebKey, error) {
 	if ok && p.updatedAt.Equal(c.UpdatedAt) {
 		return p.keys, p.err
 	}
-	keys, kerr := ParseKeys(c.PublicKeys)
+	keys, kerr := ParseKeysMinRSA(c.PublicKeys, k.cfg.MinRSABits)
 	p = parsedKeys{updatedAt: c.UpdatedAt, keys: keys}
 	if kerr != nil {
 		p.err = kerr
@@ -210,7 +212,7 @@ func (k *Keys) fetch(ctx context.Context, uri string) ([]jose.JSONWebKey, error)
 	}
 	var keys []jose.JSONWebKey
 	for _, key := range set.Keys {
-		if checkJWK(key) == nil {
+		if checkJWK(key, MinRSABits) == nil {
 			keys = append(keys, key)
 		}
 	}

@@ -4,8 +4,9 @@
 //
 //	seed keygen     -priv key.pem -pub pub.pem
 //	    an RSA-2048 key pair for a private_key_jwt client (PKCS #8 and PKIX PEM).
-//	seed assertions -key key.pem -client-id ID -aud URL -n N -out FILE [-append]
-//	    N RS256 client assertions (RFC 7523 §2.2, §3): iss = sub = ID, aud = URL, a
+//	seed assertions -key key.pem -client-id ID -aud URL -n N -out FILE [-append] [-iss URL]
+//	    N RS256 client assertions (RFC 7523 §2.2, §3): iss = sub = ID (iss = -iss when
+//	    set: CardCore's registered website URL), aud = URL, a
 //	    fresh jti each, iat now, exp now + 1 h; one compact JWS per line, signed in
 //	    parallel on every core.
 //	seed refresh    -db PATH -n N -tokens FILE -out FILE [-reuse]
@@ -117,6 +118,7 @@ func assertions(args []string) error {
 	fs := flag.NewFlagSet("assertions", flag.ExitOnError)
 	keyPath := fs.String("key", "", "RSA private key (PEM, from keygen)")
 	clientID := fs.String("client-id", "", "iss and sub")
+	iss := fs.String("iss", "", "iss, when not the client id (CardCore: the application's website URL)")
 	aud := fs.String("aud", "", "aud: the token endpoint URL")
 	n := fs.Int("n", 0, "how many assertions")
 	out := fs.String("out", "", "output file, one assertion per line")
@@ -125,6 +127,9 @@ func assertions(args []string) error {
 	_ = fs.Parse(args)
 	if *keyPath == "" || *clientID == "" || *aud == "" || *out == "" || *n <= 0 {
 		return errors.New("-key, -client-id, -aud, -out and a positive -n are required")
+	}
+	if *iss == "" {
+		iss = clientID
 	}
 	key, err := readRSAKey(*keyPath)
 	if err != nil {
@@ -166,7 +171,7 @@ func assertions(args []string) error {
 				for range hi - lo {
 					now := time.Now()
 					payload, err := json.Marshal(assertionClaims{
-						Issuer: *clientID, Subject: *clientID, Audience: *aud, JTI: jeton.NewID(),
+						Issuer: *iss, Subject: *clientID, Audience: *aud, JTI: jeton.NewID(),
 						IssuedAt: now.Unix(), ExpiresAt: now.Add(*lifetime).Unix(),
 					})
 					if err == nil {

@@ -67,7 +67,7 @@ func newInstitutionCmd() *cobra.Command {
 			return printInstitution(cmd, conn, inst)
 		},
 	}
-	group.AddCommand(create, list, show, newHoursCmd(conn))
+	group.AddCommand(create, list, show, newHoursCmd(conn), newInstitutionKeyCmd(conn))
 	return group
 }
 

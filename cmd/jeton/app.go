@@ -35,10 +35,11 @@ type app struct {
 	admin     *http.Server
 	publicLn  net.Listener
 	adminLn   net.Listener
-	// abbey and abbeyLn are the AbbeyCross dialect's own listener (--abbeycross-addr);
-	// nil when it has none.
-	abbey   *http.Server
+	// abbeyLn is the AbbeyCross dialect's own listener (--abbeycross-addr); nil when
+	// it has none. Its server is one of extra.
 	abbeyLn net.Listener
+	// extra are dialects' own listeners (e.g. --cardcore-addr).
+	extra []extraServer
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -193,11 +194,11 @@ func (a *app) ready(ctx context.Context) error {
 // run serves until ctx ends (SIGTERM), then drains in-flight requests and closes the
 // store.
 func (a *app) run(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 2+len(a.extra))
 	go func() { errc <- a.public.Serve(a.publicLn) }()
 	go func() { errc <- a.admin.Serve(a.adminLn) }()
-	if a.abbey != nil {
-		go func() { errc <- a.abbey.Serve(a.abbeyLn) }()
+	for _, x := range a.extra {
+		go func() { errc <- x.srv.Serve(x.ln) }()
 	}
 	go a.reloadKeys(ctx)
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
@@ -216,8 +217,8 @@ func (a *app) run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err = errors.Join(err, a.public.Shutdown(sctx), a.admin.Shutdown(sctx))
-	if a.abbey != nil {
-		err = errors.Join(err, a.abbey.Shutdown(sctx))
+	for _, x := range a.extra {
+		err = errors.Join(err, x.srv.Shutdown(sctx))
 	}
 	a.close()
 	if errors.Is(err, http.ErrServerClosed) {
@@ -292,10 +293,14 @@ func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListene
 }
 
 func (a *app) close() {
+	// abbeyLn is also in extra once the servers are built; closing twice is harmless.
 	for _, ln := range []net.Listener{a.publicLn, a.adminLn, a.abbeyLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}
+	}
+	for _, x := range a.extra {
+		_ = x.ln.Close()
 	}
 	if a.store != nil {
 		_ = a.store.Close()

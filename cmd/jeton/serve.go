@@ -53,6 +53,8 @@ type serveConfig struct {
 	AbbeyCrossPrefix string
 	AbbeyCrossAddr   string
 	CalendarCacheTTL time.Duration
+	// Dialects.
+	CardCore cardcoreConfig
 }
 
 func newServeCmd() *cobra.Command {
@@ -121,6 +123,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.StringVar(&cfg.AbbeyCrossPrefix, "abbeycross-prefix", "/abbeycross", `path prefix of the AbbeyCross dialect on the public listener ("" for the root, "off" to not mount it there)`)
 	f.StringVar(&cfg.AbbeyCrossAddr, "abbeycross-addr", "", "own listener for the AbbeyCross dialect, served at its root (empty: none)")
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
+	bindCardCoreFlags(f, &cfg.CardCore)
 }
 
 func newMigrateCmd() *cobra.Command {

@@ -40,8 +40,9 @@ func (a *app) buildServers(adminToken string) error {
 	if err != nil {
 		return err
 	}
-	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: a.buildIssuer(),
-		Policies: []token.Policy{token.Hours{Calendars: a.calendars}}})
+	issuer := a.buildIssuer()
+	hours := token.Hours{Calendars: a.calendars}
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours}})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	std, err := oauth2.New(oauth2.Config{
 		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
@@ -55,8 +56,12 @@ func (a *app) buildServers(adminToken string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
+	cardcoreMounts, err := a.buildCardCore(issuer, grants, metrics, hours)
+	if err != nil {
+		return err
+	}
 	ax := abbeycross.New(abbeycross.Config{Engine: engine})
-	mounts := []httpapi.Mount{{Prefix: "", Dialect: std}}
+	mounts := append([]httpapi.Mount{{Prefix: "", Dialect: std}}, cardcoreMounts...)
 	if a.cfg.AbbeyCrossPrefix != abbeyCrossOff {
 		mounts = append(mounts, httpapi.Mount{Prefix: a.cfg.AbbeyCrossPrefix, Dialect: ax})
 	}
@@ -64,7 +69,7 @@ func (a *app) buildServers(adminToken string) error {
 	if a.abbeyLn != nil {
 		h := httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready,
 			Mounts: []httpapi.Mount{{Prefix: "", Dialect: ax}}})
-		a.abbey = httpapi.NewHTTPServer(a.cfg.AbbeyCrossAddr, h, a.logger)
+		a.extra = append(a.extra, extraServer{name: "abbeycross", srv: httpapi.NewHTTPServer(a.cfg.AbbeyCrossAddr, h, a.logger), ln: a.abbeyLn})
 	}
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{

@@ -1,0 +1,50 @@
+package cardcore
+
+import (
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/token"
+)
+
+// EngineConfig wires the CardCore engine: the shared issuer and refresh grant, and
+// an authenticator whose only method is private_key_jwt under CardCore's rules.
+type EngineConfig struct {
+	Clients clientauth.ClientSource
+	Apps    *Apps
+	Replay  jeton.AssertionStore
+	// Audiences are the accepted assertion aud values (RFC 7523 §3 item 3): the public
+	// token URL and the configured CardCore environment URLs.
+	Audiences   []string
+	MaxLifetime time.Duration
+	Skew        time.Duration
+	// MinRSABits is the smallest registered RSA key that verifies (default 2048).
+	MinRSABits int
+	Issuer     *token.Issuer
+	Refresh    *token.RefreshGrant
+	Policies   []token.Policy
+	Now        func() time.Time
+}
+
+// NewEngine returns the engine of the token endpoint: client_credentials with a
+// refresh token (CardCore returns one) and refresh_token, the client assertion
+// required on both (RFC 7523 §2.2 under AssertionProfile).
+func NewEngine(cfg EngineConfig) (*token.Engine, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a, err := clientauth.NewAssertion(clientauth.AssertionConfig{
+		Audiences: cfg.Audiences, MaxLifetime: cfg.MaxLifetime, Skew: cfg.Skew, Now: cfg.Now,
+		Replay:  cfg.Replay,
+		Keys:    clientauth.NewKeys(clientauth.KeysConfig{Now: cfg.Now, MinRSABits: cfg.MinRSABits}),
+		Profile: AssertionProfile(cfg.Apps),
+	})
+	if err != nil {
+		return nil, err
+	}
+	auth := &clientauth.Authenticator{Clients: cfg.Clients, Now: cfg.Now,
+		Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthPrivateKey: a}}
+	return token.NewEngine(token.EngineConfig{Auth: auth, Issuer: cfg.Issuer, Policies: cfg.Policies, Now: cfg.Now,
+		Grants: []token.Grant{token.ClientCredentials{WithRefresh: true}, cfg.Refresh}}), nil
+}

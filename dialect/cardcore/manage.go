@@ -1,0 +1,122 @@
+package cardcore
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
+)
+
+// Answers of application management.
+const (
+	CreatedMessage = "Institution OAuth created successfully."
+	UpdatedMessage = "Institution OAuth updated successfully"
+	DeletedMessage = "Oauth Application deleted"
+	notFoundMsg    = "Institution OAuth not found"
+)
+
+// apiError is a management answer other than success: HTTP status, message and a
+// short error code, in the envelope.
+type apiError struct {
+	status int
+	msg    string
+	code   string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badInput(msg string) *apiError { return &apiError{http.StatusBadRequest, msg, "invalid_request"} }
+
+var errNotFound = &apiError{http.StatusNotFound, notFoundMsg, "not_found"}
+
+// writeAPIError answers err; anything but an *apiError is a 500 whose cause goes to
+// the log only.
+func writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		reqlog.From(r.Context()).Err = jeton.ServerError(err)
+		ae = &apiError{http.StatusInternalServerError, "internal server error", "server_error"}
+	}
+	writeJSON(w, ae.status, envelope{StatusCode: ae.status, Message: ae.msg, Error: ae.code})
+}
+
+// caller authenticates an institution-scoped admin key (Authorization: Bearer, RFC
+// 6750 §2.1); only its digest is stored, so one lookup by digest is the comparison.
+func (d *Dialect) caller(r *http.Request) (jeton.InstitutionKey, error) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" || len(key) > 256 {
+		return jeton.InstitutionKey{}, &apiError{http.StatusUnauthorized, "an institution key is required: Authorization: Bearer <key>", "unauthorized"}
+	}
+	k, err := d.cfg.Store.GetInstitutionKey(r.Context(), jeton.Digest(key))
+	switch {
+	case errors.Is(err, jeton.ErrNotFound) || (err == nil && !k.RevokedAt.IsZero()):
+		return k, &apiError{http.StatusUnauthorized, "the institution key is unknown or revoked", "unauthorized"}
+	case err != nil:
+		return k, err
+	}
+	return k, nil
+}
+
+// ownApp finds the caller's live application named by the path's institutionId; any
+// other (another institution's, deleted, malformed) is 404, never 403, so ids do not
+// leak between institutions.
+func (d *Dialect) ownApp(r *http.Request, k jeton.InstitutionKey) (jeton.CardCoreApp, error) {
+	key := strings.ToLower(r.PathValue("institutionId"))
+	if !isHex(key, 32) {
+		return jeton.CardCoreApp{}, errNotFound
+	}
+	app, err := d.cfg.Store.GetCardCoreAppByKey(r.Context(), k.InstitutionID, key)
+	switch {
+	case errors.Is(err, jeton.ErrNotFound) || (err == nil && app.Deleted):
+		return app, errNotFound
+	case err != nil:
+		return app, err
+	}
+	return app, nil
+}
+
+// changed drops an application's cached copies and records the change.
+func (d *Dialect) changed(ctx context.Context, k jeton.InstitutionKey, action, clientID string) error {
+	d.cfg.Invalidate(clientID)
+	d.cfg.Apps.Invalidate(clientID)
+	return d.cfg.Store.AppendAudit(ctx, jeton.AuditEvent{ID: jeton.NewID(), At: d.cfg.Now(),
+		InstitutionID: k.InstitutionID, Actor: "institution-key:" + k.ID, Action: action, Subject: clientID})
+}
+
+// remove is DELETE /institutions/oauth/{institutionId}: a soft delete (isDeleted),
+// after which the application's tokens fail introspection at once (the client is
+// deleted in the same transaction and dropped from the caches).
+func (d *Dialect) remove(w http.ResponseWriter, r *http.Request) {
+	k, err := d.caller(r)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	app, err := d.ownApp(r, k)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	now := d.cfg.Now()
+	clientID, err := d.cfg.Store.DeleteCardCoreApp(r.Context(), k.InstitutionID, app.Key, now)
+	if errors.Is(err, jeton.ErrNotFound) {
+		err = errNotFound // deleted by a concurrent request
+	}
+	if err == nil {
+		err = d.changed(r.Context(), k, "cardcore.app.delete", clientID)
+	}
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	c, err := d.cfg.Store.GetClient(r.Context(), clientID)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	app.Deleted, app.UpdatedAt = true, now
+	writeJSON(w, http.StatusOK, envelope{StatusCode: http.StatusOK, Message: DeletedMessage, Data: viewOf(c, app)})
+}

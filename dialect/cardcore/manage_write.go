@@ -1,0 +1,245 @@
+package cardcore
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/token"
+)
+
+// createBody is POST /institutions/oauth/create. Every field is required (the
+// vendor's contract); unknown ones are errors (DESIGN rule 4, admin input).
+type createBody struct {
+	Name        *string  `json:"name"`
+	Description *string  `json:"description"`
+	PublicKey   *string  `json:"publicKey"`
+	Scopes      []string `json:"scopes"`
+	GrantType   *string  `json:"grantType"`
+	WebsiteURL  *string  `json:"websiteUrl"`
+	IconURL     *string  `json:"iconUrl"`
+	IsOfficial  *bool    `json:"isOfficial"`
+}
+
+// updateBody is PUT /institutions/oauth/{institutionId}: the fields sent are changed.
+type updateBody struct {
+	Name        *string  `json:"name"`
+	Description *string  `json:"description"`
+	WebsiteURL  *string  `json:"websiteUrl"`
+	Scopes      []string `json:"scopes"`
+}
+
+// Field bounds of application management.
+const (
+	maxNameLen = 200
+	maxDescLen = 2000
+	maxURLLen  = 2048
+)
+
+// create is POST /institutions/oauth/create: a private_key_jwt client with CardCore's
+// grants (client_credentials with a refresh token, refresh_token without rotation, so
+// the one refresh token keeps working as CardCore's answers assume) and its
+// application row.
+func (d *Dialect) create(w http.ResponseWriter, r *http.Request) {
+	k, err := d.caller(r)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	var in createBody
+	if err := decodeStrict(r, &in); err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	c, app, err := d.newApp(k, in)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	if err := d.cfg.Store.CreateClient(ctx, c); err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	if err := d.cfg.Store.CreateCardCoreApp(ctx, app); err != nil {
+		// Compensate: a client without its application must not stay usable.
+		c.Status = jeton.ClientDeleted
+		_ = d.cfg.Store.UpdateClient(ctx, c)
+		writeAPIError(w, r, err)
+		return
+	}
+	if app, err = d.cfg.Store.GetCardCoreApp(ctx, c.ID); err == nil { // the stored institution record id
+		err = d.changed(ctx, k, "cardcore.app.create", c.ID)
+	}
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, envelope{StatusCode: http.StatusCreated, Message: CreatedMessage, Data: viewOf(c, app)})
+}
+
+func (d *Dialect) newApp(k jeton.InstitutionKey, in createBody) (jeton.Client, jeton.CardCoreApp, error) {
+	missing := []struct {
+		name   string
+		absent bool
+	}{{"name", in.Name == nil}, {"description", in.Description == nil}, {"publicKey", in.PublicKey == nil},
+		{"scopes", in.Scopes == nil}, {"grantType", in.GrantType == nil}, {"websiteUrl", in.WebsiteURL == nil},
+		{"iconUrl", in.IconURL == nil}, {"isOfficial", in.IsOfficial == nil}}
+	for _, f := range missing {
+		if f.absent {
+			return jeton.Client{}, jeton.CardCoreApp{}, badInput(f.name + " is required")
+		}
+	}
+	if *in.GrantType != jeton.GrantClientCredentials {
+		return jeton.Client{}, jeton.CardCoreApp{}, badInput("grantType must be client_credentials")
+	}
+	if err := checkFields(in.Name, in.Description, in.WebsiteURL, in.Scopes); err != nil {
+		return jeton.Client{}, jeton.CardCoreApp{}, err
+	}
+	if err := checkURL("iconUrl", *in.IconURL); err != nil {
+		return jeton.Client{}, jeton.CardCoreApp{}, err
+	}
+	key, subject, err := registeredKey(*in.PublicKey, d.cfg.MinRSABits)
+	if err != nil {
+		return jeton.Client{}, jeton.CardCoreApp{}, badInput(err.Error())
+	}
+	now := d.cfg.Now().UTC().Truncate(time.Millisecond)
+	c := jeton.Client{
+		ID: jeton.NewID(), InstitutionID: k.InstitutionID, Name: *in.Name, Status: jeton.ClientActive,
+		AuthMethod: jeton.AuthPrivateKey, PublicKeys: []jeton.ClientKey{key},
+		Institutions: []string{k.InstitutionID}, RefreshRotationOff: true,
+		Grants: []string{jeton.GrantClientCredentials, jeton.GrantRefreshToken},
+		Scopes: in.Scopes, DefaultScopes: in.Scopes, TokenFormat: jeton.FormatJWT, SigningAlg: "ES256",
+		AccessTokenTTL: d.cfg.AccessTokenTTL, RefreshTokenTTL: d.cfg.RefreshTokenTTL, CreatedAt: now, UpdatedAt: now,
+	}
+	app := jeton.CardCoreApp{
+		ClientID: c.ID, InstitutionID: k.InstitutionID, Key: jeton.NewID(), RecordID: jeton.NewRecordID(),
+		InstitutionRecordID: jeton.NewRecordID(), CreatedBy: k.UserID, Description: *in.Description,
+		WebsiteURL: *in.WebsiteURL, IconURL: *in.IconURL, Subject: subject, IsOfficial: *in.IsOfficial,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	return c, app, nil
+}
+
+// update is PUT /institutions/oauth/{institutionId}.
+func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
+	k, err := d.caller(r)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	app, err := d.ownApp(r, k)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	var in updateBody
+	if err := decodeStrict(r, &in); err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	if err := checkFields(in.Name, in.Description, in.WebsiteURL, in.Scopes); err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	c, err := d.cfg.Store.GetClient(ctx, app.ClientID)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	now := d.cfg.Now().UTC().Truncate(time.Millisecond)
+	if in.Name != nil {
+		c.Name = *in.Name
+	}
+	if in.Description != nil {
+		app.Description = *in.Description
+	}
+	if in.WebsiteURL != nil {
+		app.WebsiteURL = *in.WebsiteURL
+	}
+	if in.Scopes != nil {
+		c.Scopes, c.DefaultScopes = in.Scopes, in.Scopes
+	}
+	c.UpdatedAt, app.UpdatedAt = now, now
+	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app)
+	if errors.Is(err, jeton.ErrNotFound) {
+		err = errNotFound // deleted meanwhile
+	}
+	if err == nil {
+		err = d.changed(ctx, k, "cardcore.app.update", c.ID)
+	}
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, envelope{StatusCode: http.StatusOK, Message: UpdatedMessage, Data: viewOf(c, app)})
+}
+
+// checkFields validates the fields create and update share; nil ones are absent.
+func checkFields(name, desc, website *string, scopes []string) error {
+	switch {
+	case name != nil && (strings.TrimSpace(*name) == "" || len(*name) > maxNameLen):
+		return badInput("name must be 1 to 200 characters")
+	case desc != nil && len(*desc) > maxDescLen:
+		return badInput("description must be at most 2000 characters")
+	case scopes != nil && (len(scopes) == 0 || len(scopes) > token.MaxScopes):
+		return badInput("scopes must list 1 to 100 scopes")
+	}
+	for _, s := range scopes {
+		if !token.ValidScopeToken(s) {
+			return badInput("scopes: " + jsonQuote(s) + " is not a scope token (RFC 6749 §3.3)")
+		}
+	}
+	if website != nil {
+		return checkURL("websiteUrl", *website)
+	}
+	return nil
+}
+
+// checkURL requires an absolute http(s) URL.
+func checkURL(field, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || len(v) > maxURLLen || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return badInput(field + " must be an absolute http(s) URL")
+	}
+	return nil
+}
+
+func jsonQuote(s string) string {
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// decodeStrict reads one JSON object of at most MaxBodySize bytes into v, refusing
+// unknown fields and wrong types with a message that names the field.
+func decodeStrict(r *http.Request, v any) error {
+	body, err := readJSON(r)
+	if err != nil {
+		return badInput(jeton.AsError(err).Description)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		return badInput(te.Field + " has the wrong type")
+	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
+		return badInput(strings.TrimPrefix(err.Error(), "json: ") + " (not part of the request)")
+	case err != nil:
+		return badInput("request body must be a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badInput("request body must be one JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
+)
+
+const cardcoreAppColumns = `a.client_id, a.institution_id, a.app_key, a.record_id,
+	i.record_id, a.created_by, a.description, a.website_url, a.icon_url, a.subject,
+	a.is_official, a.is_verified, a.deleted, a.created_at, a.updated_at`
+
+const cardcoreAppFrom = ` FROM cardcore_apps a
+	JOIN cardcore_institutions i ON i.institution_id = a.institution_id`
+
+// CreateCardCoreApp inserts the institution's record id if it has none (the stored
+// one wins) and the application, in one transaction.
+func (s *Store) CreateCardCoreApp(ctx context.Context, app jeton.CardCoreApp) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO cardcore_institutions (institution_id, record_id)
+			VALUES ($1, $2) ON CONFLICT (institution_id) DO NOTHING`,
+			app.InstitutionID, app.InstitutionRecordID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO cardcore_apps (client_id, institution_id,
+			app_key, record_id, created_by, description, website_url, icon_url, subject,
+			is_official, is_verified, deleted, created_at, updated_at)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+			WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1 AND institution_id = $2)`,
+			app.ClientID, app.InstitutionID, app.Key, app.RecordID, app.CreatedBy,
+			app.Description, app.WebsiteURL, app.IconURL, app.Subject, app.IsOfficial,
+			app.IsVerified, app.Deleted, ts(app.CreatedAt), ts(app.UpdatedAt))
+		if err == nil {
+			err = mustAffect(tag) // no such client in this institution
+		}
+		return err
+	})
+	return mapErr("create cardcore app", err)
+}
+
+// GetCardCoreApp returns a client's application, deleted ones too.
+func (s *Store) GetCardCoreApp(ctx context.Context, clientID string) (jeton.CardCoreApp, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+cardcoreAppColumns+cardcoreAppFrom+` WHERE a.client_id = $1`, clientID)
+	app, err := scanCardCoreApp(row)
+	return app, mapErr("get cardcore app", err)
+}
+
+// GetCardCoreAppByKey returns institutionID's application with key.
+func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key string) (jeton.CardCoreApp, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+cardcoreAppColumns+cardcoreAppFrom+`
+		WHERE a.institution_id = $1 AND a.app_key = $2`, institutionID, key)
+	app, err := scanCardCoreApp(row)
+	return app, mapErr("get cardcore app by key", err)
+}
+
+// UpdateCardCoreApp updates the application, then its client, in one transaction.
+func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app jeton.CardCoreApp) error {
+	keys, err := jsonb(c.PublicKeys, "[]")
+	if err != nil {
+		return mapErr("update cardcore app", err)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE cardcore_apps SET description = $1, website_url = $2,
+			icon_url = $3, subject = $4, is_official = $5, is_verified = $6, updated_at = $7
+			WHERE client_id = $8 AND institution_id = $9 AND NOT deleted`,
+			app.Description, app.WebsiteURL, app.IconURL, app.Subject, app.IsOfficial,
+			app.IsVerified, ts(app.UpdatedAt), c.ID, app.InstitutionID)
+		if err == nil {
+			err = mustAffect(tag)
+		}
+		if err != nil {
+			return err
+		}
+		tag, err = tx.Exec(ctx, `UPDATE clients SET name = $1, status = $2, auth_method = $3,
+			public_keys = $4, grants = $5, scopes = $6, default_scopes = $7, updated_at = $8
+			WHERE id = $9`,
+			c.Name, c.Status, c.AuthMethod, keys, texts(c.Grants), texts(c.Scopes),
+			texts(c.DefaultScopes), ts(c.UpdatedAt), c.ID)
+		if err == nil {
+			err = mustAffect(tag)
+		}
+		return err
+	})
+	return mapErr("update cardcore app", err)
+}
+
+// DeleteCardCoreApp soft-deletes the application and its client in one transaction
+// (the clients trigger NOTIFYs every replica's cache).
+func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time) (string, error) {
+	var clientID string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE cardcore_apps SET deleted = true, updated_at = $1
+			WHERE institution_id = $2 AND app_key = $3 AND NOT deleted RETURNING client_id`,
+			now, institutionID, key).Scan(&clientID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE clients SET status = $1, updated_at = $2 WHERE id = $3`,
+			jeton.ClientDeleted, now, clientID)
+		return err
+	})
+	return clientID, mapErr("delete cardcore app", err)
+}
+
+func scanCardCoreApp(r pgx.Row) (jeton.CardCoreApp, error) {
+	var a jeton.CardCoreApp
+	err := r.Scan(&a.ClientID, &a.InstitutionID, &a.Key, &a.RecordID, &a.InstitutionRecordID,
+		&a.CreatedBy, &a.Description, &a.WebsiteURL, &a.IconURL, &a.Subject, &a.IsOfficial,
+		&a.IsVerified, &a.Deleted, tsCol{&a.CreatedAt}, tsCol{&a.UpdatedAt})
+	return a, err
+}
+
+const institutionKeyColumns = `id, institution_id, user_id, digest, created_at, revoked_at`
+
+// CreateInstitutionKey records an institution-scoped admin key (digest only).
+func (s *Store) CreateInstitutionKey(ctx context.Context, k jeton.InstitutionKey) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO institution_keys (`+institutionKeyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.InstitutionID, k.UserID, k.Digest, ts(k.CreatedAt), ts(k.RevokedAt))
+	return mapErr("create institution key", err)
+}
+
+// GetInstitutionKey returns the key with digest.
+func (s *Store) GetInstitutionKey(ctx context.Context, digest []byte) (jeton.InstitutionKey, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+institutionKeyColumns+` FROM institution_keys WHERE digest = $1`, digest)
+	k, err := scanInstitutionKey(row)
+	return k, mapErr("get institution key", err)
+}
+
+// ListInstitutionKeys returns institutionID's keys by CreatedAt, then ID.
+func (s *Store) ListInstitutionKeys(ctx context.Context, institutionID string) ([]jeton.InstitutionKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+institutionKeyColumns+` FROM institution_keys
+		WHERE institution_id = $1 ORDER BY created_at, id`, institutionID)
+	if err != nil {
+		return nil, mapErr("list institution keys", err)
+	}
+	out, err := pgx.CollectRows(rows, rowTo(scanInstitutionKey))
+	return nonNil(out), mapErr("list institution keys", err)
+}
+
+// RevokeInstitutionKey sets RevokedAt once; revoking again keeps the first time.
+func (s *Store) RevokeInstitutionKey(ctx context.Context, institutionID, id string, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE institution_keys SET revoked_at = coalesce(revoked_at, $1)
+		WHERE institution_id = $2 AND id = $3`, now, institutionID, id)
+	if err == nil {
+		err = mustAffect(tag)
+	}
+	return mapErr("revoke institution key", err)
+}
+
+func scanInstitutionKey(r pgx.Row) (jeton.InstitutionKey, error) {
+	var k jeton.InstitutionKey
+	err := r.Scan(&k.ID, &k.InstitutionID, &k.UserID, &k.Digest, tsCol{&k.CreatedAt}, tsCol{&k.RevokedAt})
+	return k, err
+}
