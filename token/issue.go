@@ -82,6 +82,9 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 	if i.MaxTTL > 0 && ttl > i.MaxTTL {
 		ttl = i.MaxTTL
 	}
+	if cr.AccessTTL > 0 && ttl > cr.AccessTTL {
+		ttl = cr.AccessTTL
+	}
 	res := &Result{
 		TokenType:     "Bearer",
 		ExpiresIn:     ttl,

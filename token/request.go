@@ -26,6 +26,9 @@ type Request struct {
 	Scope []string
 	// InstitutionID names the institution the token is for; "" means the client's own.
 	InstitutionID string
+	// AccessTTL, when set, caps the access token's lifetime below the client's: a
+	// dialect whose wire contract has a shorter default (Candescent V1: 30 minutes).
+	AccessTTL time.Duration
 
 	// Grant-specific parameters; each grant reads only its own.
 	Username     string // password (RFC 6749 §4.3.2)
