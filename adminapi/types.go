@@ -70,6 +70,10 @@ type ClientUpdate struct {
 	JWKSURI         *string   `json:"jwks_uri,omitempty"`
 	RefreshRotation *string   `json:"refresh_rotation,omitempty"`
 	Institutions    *[]string `json:"institutions,omitempty"`
+	// AddInstitutions and RemoveInstitutions edit the institutions the client acts for
+	// without restating the list (applied after Institutions).
+	AddInstitutions    []string `json:"add_institutions,omitempty"`
+	RemoveInstitutions []string `json:"remove_institutions,omitempty"`
 }
 
 // Ptr returns a pointer to v, for filling ClientInput and ClientUpdate.

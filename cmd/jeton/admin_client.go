@@ -26,7 +26,7 @@ type clientFlags struct {
 	jwksURI, refreshRotation                    string
 	grants, scopes, defaultScopes, redirectURIs []string
 	publicKeyFiles, publicKeys, jwksFiles       []string
-	actFor                                      []string
+	actFor, addInstitutions, removeInstitutions []string
 	accessTTL, refreshTTL                       time.Duration
 }
 
@@ -160,6 +160,7 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 	if set("act-for") {
 		up.Institutions = &cf.actFor
 	}
+	up.AddInstitutions, up.RemoveInstitutions = cf.addInstitutions, cf.removeInstitutions
 	var err error
 	if set("access-ttl") {
 		if up.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
@@ -244,6 +245,7 @@ func newClientCmd() *cobra.Command {
 		clientStatusCmd(conn, "disable", "Stop a client from getting tokens (reversible)"),
 		clientStatusCmd(conn, "enable", "Let a disabled client get tokens again"),
 		clientDeleteCmd(conn), clientRotateCmd(conn))
+	group.AddCommand(clientLinkCmds(conn)...)
 	return group
 }
 
@@ -345,6 +347,8 @@ func clientUpdateCmd(conn *adminConn) *cobra.Command {
 		},
 	}
 	cf.register(cmd.Flags())
+	cmd.Flags().StringArrayVar(&cf.addInstitutions, "add-institution", nil, "an institution id the client may act for from now on, repeatable")
+	cmd.Flags().StringArrayVar(&cf.removeInstitutions, "remove-institution", nil, "an institution id the client no longer acts for, repeatable")
 	return cmd
 }
 

@@ -33,6 +33,9 @@ type app struct {
 	admin    *http.Server
 	publicLn net.Listener
 	adminLn  net.Listener
+	// The Candescent dialect's own listener (--candescent-addr); nil when none.
+	candescent   *http.Server
+	candescentLn net.Listener
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -150,6 +153,9 @@ func (a *app) listen() (err error) {
 	if a.adminLn, err = net.Listen("tcp", a.cfg.AdminAddr); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
+	if err := a.listenCandescent(); err != nil {
+		return err
+	}
 	a.Issuer = strings.TrimSuffix(a.cfg.Issuer, "/")
 	if a.Issuer == "" {
 		a.Issuer = "http://" + displayAddr(a.publicLn.Addr())
@@ -179,9 +185,10 @@ func (a *app) ready(ctx context.Context) error {
 // run serves until ctx ends (SIGTERM), then drains in-flight requests and closes the
 // store.
 func (a *app) run(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- a.public.Serve(a.publicLn) }()
 	go func() { errc <- a.admin.Serve(a.adminLn) }()
+	a.serveCandescent(errc)
 	go a.reloadKeys(ctx)
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
 	if l, ok := a.store.(clientChangeListener); ok {
@@ -195,7 +202,7 @@ func (a *app) run(ctx context.Context) error {
 	a.logger.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	err = errors.Join(err, a.public.Shutdown(sctx), a.admin.Shutdown(sctx))
+	err = errors.Join(err, a.public.Shutdown(sctx), a.admin.Shutdown(sctx), a.shutdownCandescent(sctx))
 	a.close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -245,7 +252,7 @@ func (a *app) listenClientChanges(ctx context.Context, l clientChangeListener) {
 }
 
 func (a *app) close() {
-	for _, ln := range []net.Listener{a.publicLn, a.adminLn} {
+	for _, ln := range []net.Listener{a.publicLn, a.adminLn, a.candescentLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}

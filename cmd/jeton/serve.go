@@ -49,6 +49,8 @@ type serveConfig struct {
 	// Janitor.
 	JanitorInterval time.Duration
 	JanitorBatch    int
+	// Candescent dialect.
+	Candescent candescentConfig
 }
 
 func newServeCmd() *cobra.Command {
@@ -114,6 +116,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.RefreshGrace, "refresh-grace", 30*time.Second, "a retry with the previous refresh token within this grace gets the same successor")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
+	bindCandescentFlags(f, &cfg.Candescent)
 }
 
 func newMigrateCmd() *cobra.Command {

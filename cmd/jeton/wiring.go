@@ -37,12 +37,17 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: a.buildIssuer()})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
+	revoker := &token.Revoker{Tokens: intro, Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
 	std, err := oauth2.New(oauth2.Config{
 		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
 		JWKSMaxAge:   int(min(a.cfg.PublishDelay/2, 5*time.Minute).Seconds()),
 		Introspector: intro,
-		Revoker:      &token.Revoker{Tokens: intro, Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL},
+		Revoker:      revoker,
 	})
+	if err != nil {
+		return err
+	}
+	candescentMounts, err := a.buildCandescent(engine, intro, revoker)
 	if err != nil {
 		return err
 	}
@@ -50,7 +55,7 @@ func (a *app) buildServers(adminToken string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	publicHandler := httpapi.New(httpapi.Config{
 		Logger: a.logger, Metrics: httpapi.NewMetrics(reg), Ready: a.ready,
-		Mounts: []httpapi.Mount{{Prefix: "", Dialect: std}},
+		Mounts: append([]httpapi.Mount{{Prefix: "", Dialect: std}}, candescentMounts...),
 	})
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
