@@ -28,6 +28,7 @@ type Store interface {
 	AssertionStore
 	RevocationStore
 	AuditStore
+	OIDCStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
 	// revocations and opaque access tokens past their expiry, refresh tokens past their
