@@ -105,6 +105,10 @@ type Client struct {
 	// RefreshRotationOff keeps a refresh token valid across uses; by default (false)
 	// every refresh rotates it (RFC 9700 §4.14.2).
 	RefreshRotationOff bool `json:"refresh_rotation_off,omitempty"`
+	// FirstParty skips the consent page (the bank's own apps, OIDC Core §3.1.2.4).
+	FirstParty bool `json:"first_party,omitempty"`
+	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
+	RequirePAR bool `json:"require_par,omitempty"`
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`

@@ -29,6 +29,7 @@ type Store interface {
 	RevocationStore
 	AuditStore
 	CandescentStore
+	OIDCStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
 	// revocations and opaque access tokens past their expiry, refresh tokens past their

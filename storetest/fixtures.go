@@ -34,6 +34,8 @@ func newClient(id, institutionID string) jeton.Client {
 		PreviousSecretSealed:    []byte("sealed-old-secret-" + id),
 		JWKSURI:                 "https://" + id + ".example/jwks.json",
 		RefreshRotationOff:      true,
+		FirstParty:              true,
+		RequirePAR:              true,
 		PublicKeys: []jeton.ClientKey{
 			{Format: jeton.KeyPEM, Data: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
 			{Format: jeton.KeyJWKS, Data: `{"keys":[{"kty":"EC","crv":"P-256"}]}`},

@@ -6,13 +6,11 @@ import (
 	"github.com/jeton/jeton"
 )
 
-// Bearer checks an access token presented to one of jeton's own endpoints as an
-// RFC 6750 §2.1 bearer credential (Candescent's code-minting endpoints take a
-// client_credentials token). It applies every introspection rule (signature, expiry,
-// revocation, client and customer state) but no caller's institution, since the token
-// itself is the caller. Refresh tokens are never bearer credentials (RFC 6749 §1.5).
-// An inactive answer carries the reason for the log; the error is only ever a server
-// error.
+// Bearer validates an access token presented to a protected resource of jeton itself
+// (the userinfo endpoint, OIDC Core §5.3; RFC 6750): it must be one of jeton's access
+// tokens — a refresh token is not — and pass every check introspection makes
+// (signature, expiry, revocation of its jti and family, client and customer still
+// active). No caller institution applies: the token itself is the credential.
 func (i *Introspector) Bearer(ctx context.Context, tok string) (*Introspection, error) {
 	info, err := i.find(ctx, tok, HintAccessToken)
 	if err != nil || !info.Active {
@@ -21,10 +19,11 @@ func (i *Introspector) Bearer(ctx context.Context, tok string) (*Introspection, 
 	if info.Kind == KindRefresh {
 		return inactive(jeton.ReasonNone), nil
 	}
-	if reason, err := i.check(ctx, info, i.now()); err != nil || reason != jeton.ReasonNone {
-		if err != nil {
-			return nil, err
-		}
+	reason, err := i.check(ctx, info, i.now())
+	if err != nil {
+		return nil, err
+	}
+	if reason != jeton.ReasonNone {
 		return inactive(reason), nil
 	}
 	return info, nil

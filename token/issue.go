@@ -1,6 +1,7 @@
 package token
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,9 @@ type Issuer struct {
 	// RefreshIdleTTL is a refresh token's idle lifetime (default
 	// DefaultRefreshIdleTTL); keep it equal to RefreshGrant.IdleTTL.
 	RefreshIdleTTL time.Duration
+	// IDTokens signs ID tokens for grants that sign a customer in with the openid
+	// scope (Authorization.OpenID).
+	IDTokens *IDTokenIssuer
 }
 
 // accessClaims is the RFC 9068 §2.2 JWT access-token claim set, plus jeton's
@@ -107,7 +111,28 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 	if err != nil {
 		return nil, err
 	}
+	if authz.OpenID != nil {
+		if res.IDToken, err = i.idToken(cr, authz, res); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// idToken signs the ID token of an OpenID Connect grant (OIDC Core §3.1.3.3).
+func (i *Issuer) idToken(cr *ClientRequest, authz *Authorization, res *Result) (string, error) {
+	if i.IDTokens == nil {
+		return "", jeton.ServerError(errors.New("token: issuer has no ID token issuer"))
+	}
+	tok, err := i.IDTokens.IDToken(IDTokenParams{
+		Client: cr.Client, Customer: &authz.OpenID.Customer, Scope: authz.Scope,
+		Nonce: authz.OpenID.Nonce, AuthTime: authz.AuthTime, AccessToken: res.AccessToken,
+		IssuedAt: res.IssuedAt,
+	})
+	if err != nil {
+		return "", jeton.ServerError(err)
+	}
+	return tok, nil
 }
 
 // jwt signs an RFC 9068 access token (typ "at+jwt", §2.1). Nothing is written: the
@@ -193,7 +218,9 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 		idle = DefaultRefreshIdleTTL
 	}
 	fam := jeton.RefreshFamily{
-		ID:            jeton.NewID(),
+		// A grant that names its family (an authorization code's grant id) keeps it,
+		// so revoking the grant revokes the family.
+		ID:            cmp.Or(authz.FamilyID, jeton.NewID()),
 		ClientID:      cr.Client.ID,
 		InstitutionID: authz.InstitutionID,
 		Subject:       authz.Subject,

@@ -72,6 +72,15 @@ type Authorization struct {
 	RefreshToken string
 	// RefreshExpiresAt is RefreshToken's idle expiry, for refresh_token_expires_in.
 	RefreshExpiresAt time.Time
+	// OpenID asks the issuer for an ID token too (OIDC Core §3.1.3.3).
+	OpenID *OpenIDRequest
+}
+
+// OpenIDRequest is what an ID token needs beyond the Authorization: the signed-in
+// customer and the authentication request's nonce.
+type OpenIDRequest struct {
+	Customer jeton.Customer
+	Nonce    string
 }
 
 // Result is a successful token response, before a dialect encodes it.

@@ -91,12 +91,14 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 	byMethod := map[jeton.AuthMethod]clientauth.Method{
 		jeton.AuthSecretBasic: secret, jeton.AuthSecretPost: secret,
 		jeton.AuthPrivateKey: assertion, jeton.AuthSecretJWT: assertion,
+		jeton.AuthNone: clientauth.None{}, // public clients: authorization_code with PKCE only
 	}
-	methods := []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost, jeton.AuthPrivateKey, jeton.AuthSecretJWT}
+	methods := []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost, jeton.AuthPrivateKey, jeton.AuthSecretJWT, jeton.AuthNone}
 	return &clientauth.Authenticator{Clients: a.cache, Methods: byMethod, Now: time.Now}, methods, nil
 }
 
-// buildGrants enables client_credentials, password (per client) and refresh_token.
+// buildGrants enables client_credentials, password (per client), refresh_token and
+// authorization_code.
 func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, error) {
 	pw, err := token.NewPassword(token.PasswordConfig{Customers: a.store, Audit: a.store, Hasher: pool,
 		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}})
@@ -105,7 +107,8 @@ func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, error) {
 	}
 	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek), IdleTTL: a.cfg.RefreshIdleTTL,
 		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL}
-	return []token.Grant{token.ClientCredentials{}, pw, refresh}, nil
+	code := &token.AuthorizationCode{Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
+	return []token.Grant{token.ClientCredentials{}, pw, refresh, code}, nil
 }
 
 func (a *app) buildIssuer() *token.Issuer {
@@ -113,10 +116,12 @@ func (a *app) buildIssuer() *token.Issuer {
 	if len(audience) == 0 {
 		audience = []string{a.Issuer}
 	}
+	signer := func(alg string) (token.Signer, error) { return a.keys.Signer(alg) }
 	return &token.Issuer{
 		Issuer:          a.Issuer,
+		IDTokens:        &token.IDTokenIssuer{Issuer: a.Issuer, Signer: signer},
 		Audience:        audience,
-		Signer:          func(alg string) (token.Signer, error) { return a.keys.Signer(alg) },
+		Signer:          signer,
 		AccessTokens:    a.store,
 		RefreshFamilies: a.store,
 		RefreshIdleTTL:  a.cfg.RefreshIdleTTL,
