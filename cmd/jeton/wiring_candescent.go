@@ -48,7 +48,7 @@ func (a *app) buildCandescent(engine *token.Engine, intro *token.Introspector, r
 	d, err := candescent.New(candescent.Config{
 		Engine: engine, Revoker: rev, Settings: a.store, Customers: a.store,
 		AliasTTL: cfg.AliasTTL, V1TTL: cfg.V1TTL, Now: time.Now,
-		Minter: &candescent.Minter{Tokens: intro, Clients: a.cache, Links: a.store},
+		Minter: &candescent.Minter{Tokens: intro, Clients: a.cache, Links: a.store, Codes: a.store, Customers: a.store},
 	})
 	if err != nil {
 		return nil, err

@@ -82,6 +82,9 @@ func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc(prefix+V1TokenPath, d.v1Token)
 	if d.cfg.Minter != nil {
 		mux.HandleFunc(prefix+ClientAuthorizationPath, d.clientAuthorization)
+		if d.cfg.Minter.Codes != nil && d.cfg.Minter.Customers != nil {
+			mux.HandleFunc(prefix+AuthCodePath, d.authCode)
+		}
 	}
 }
 

@@ -74,6 +74,9 @@ var errorTable = []rule{
 	{Reason: reasonNotLinked, Answer: cmnForbidden},
 	{Reason: reasonV1Disabled, Answer: cmnInstitution},
 	{Reason: reasonBearer, Answer: cmnToken},
+	{Reason: reasonUnknownUser, Answer: cmnUser},
+	{Reason: reasonUserID, Answer: cmnInstitution},
+	{Code: jeton.CodeAccessDenied, Reason: jeton.ReasonLocked, Answer: cmnBlocked},
 
 	// Wire format (RFC 6749 §3.2 form rules).
 	{Code: jeton.CodeInvalidRequest, Reason: jeton.ReasonInvalidCharacters, Answer: cmnNonPrintable},

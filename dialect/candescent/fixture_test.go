@@ -88,20 +88,22 @@ func newEndpoint(t *testing.T) *endpoint {
 		t.Fatal(err)
 	}
 	cache := clientcache.New(store, 0, nil)
+	signer := func(alg string) (token.Signer, error) { return km.Signer(alg) }
 	sec := clientauth.Secret{Now: time.Now}
 	engine := token.NewEngine(token.EngineConfig{
 		Auth: &clientauth.Authenticator{Clients: cache, Now: time.Now,
 			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: sec}},
 		Grants: []token.Grant{token.ClientCredentials{}, pw,
-			&token.RefreshGrant{Store: store, Key: token.DeriveRefreshKey(make([]byte, 32))}},
+			&token.RefreshGrant{Store: store, Key: token.DeriveRefreshKey(make([]byte, 32))},
+			&token.AuthorizationCode{Store: store}},
 		Policies: []token.Policy{closedHours{}},
-		Issuer: &token.Issuer{Issuer: issuer, Audience: []string{"https://api.example"},
-			Signer: func(alg string) (token.Signer, error) { return km.Signer(alg) }, RefreshFamilies: store, AccessTokens: store},
+		Issuer: &token.Issuer{Issuer: issuer, Audience: []string{"https://api.example"}, Signer: signer,
+			IDTokens: &token.IDTokenIssuer{Issuer: issuer, Signer: signer}, RefreshFamilies: store, AccessTokens: store},
 	})
 	e.intro = &token.Introspector{Issuer: issuer, KeySet: km.KeySet, Store: store, Clients: cache, Now: time.Now}
 	d, err := candescent.New(candescent.Config{Engine: engine, Revoker: &token.Revoker{Tokens: e.intro, Store: store},
 		Settings: store, Customers: store, AliasTTL: -1,
-		Minter: &candescent.Minter{Tokens: e.intro, Clients: cache, Links: store}})
+		Minter: &candescent.Minter{Tokens: e.intro, Clients: cache, Links: store, Codes: store, Customers: store}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,10 @@ type Minter struct {
 	// Clients finds the authorized client (clientcache over the store).
 	Clients clientauth.ClientSource
 	Links   LinkSource
+	// Codes stores the minted codes (the authorization_code grant's store); with
+	// Customers it enables /v1/auth-code.
+	Codes     token.CodeStore
+	Customers CodeCustomers
 }
 
 // minting is an authenticated minting request: the caller, the institution, and the
@@ -145,4 +149,5 @@ func (d *Dialect) clientAuthorization(w http.ResponseWriter, r *http.Request) {
 // Operation names for the log (the metrics label them "other").
 const (
 	opClientAuthorization = "candescent_client_authorization"
+	opAuthCode            = "candescent_auth_code"
 )

@@ -64,6 +64,11 @@ func (d *Dialect) decodeToken(r *http.Request) (token.Request, error) {
 	if req.GrantType == "" {
 		return req, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter grant_type is required").WithParam("grant_type")
 	}
+	if req.GrantType == jeton.GrantAuthorizationCode {
+		// Candescent's codes are minted server-side and exchanged without a
+		// redirect_uri; see ServerMintedRedirect.
+		req.RedirectURI = ServerMintedRedirect
+	}
 	if req.Credentials, err = basicCredentials(r); err != nil {
 		return req, err
 	}
