@@ -3,7 +3,7 @@
 # against the bare baseline (bench/baseline), with jeton's standard endpoint measured in
 # the same run for the cost of the dialect layer alone. The three targets are driven
 # alternately (baseline, standard, candescent, baseline, ...) with the same wrk settings
-# and the median of each is reported. Like bench/run.sh it is a report, not a gate: it
+# (each round starting one target later) and the median of each is reported. Like bench/run.sh it is a report, not a gate: it
 # exits 0 whether the target passes or fails, non-zero only when something broke.
 #
 # Environment overrides:
@@ -94,7 +94,9 @@ for t in "${targets[@]}"; do run_wrk "$t" "$WARMUP" "$tmp/warmup-$t.txt"; done
 echo "measuring: wrk --latency -c $CONNS -t $THREADS -d $DURATION, $ROUNDS round(s), alternating ${targets[*]}"
 broken=0
 for ((r = 1; r <= ROUNDS; r++)); do
-	for t in "${targets[@]}"; do
+	# Each round starts one target later, so no target always runs in the same slot.
+	order=("${targets[@]:$(((r - 1) % 3))}" "${targets[@]:0:$(((r - 1) % 3))}")
+	for t in "${order[@]}"; do
 		out="$tmp/wrk-$t-$r.txt"
 		run_wrk "$t" "$DURATION" "$out"
 		read -r rps p50 p99 bad < <(parse_wrk "$out")
