@@ -2,6 +2,9 @@ package candescent_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -124,5 +127,23 @@ func TestClientAuthorizationGolden(t *testing.T) {
 		t.Run(tt.golden, func(t *testing.T) {
 			golden(t, "client_authorization_"+tt.golden, render(t, e.do(t, tt.call)))
 		})
+	}
+}
+
+// TestTransactionIDEchoSpelling reads the raw answer: the echoed header is spelt
+// transactionId, as Candescent's clients see it from Candescent.
+func TestTransactionIDEchoSpelling(t *testing.T) {
+	e := newEndpoint(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	must(t, err)
+	defer conn.Close()
+	body := "grant_type=client_credentials"
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: %s\r\n"+
+		"transactionId: %s\r\ninstitutionId: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		e.prefix+candescent.TokenPath, basic("partner", secret), txID, fi, len(body), body)
+	raw, err := io.ReadAll(conn)
+	must(t, err)
+	if !strings.HasPrefix(string(raw), "HTTP/1.1 200") || !strings.Contains(string(raw), "\r\ntransactionId: "+txID+"\r\n") {
+		t.Fatalf("raw answer:\n%s", raw)
 	}
 }
