@@ -117,17 +117,21 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, c *jeton.Clien
 			h.toClient(w, r, req.RedirectURI, req.State, url.Values{"error": {"login_required"}})
 			return
 		}
-		fresh := &session{Expires: now.Add(pendingTTL).Unix(), CSRF: newCSRF(), Pending: req}
-		h.showLogin(w, r, c, fresh, "", now)
+		// Keep an existing sign-in (prompt=login abandoned leaves it as it was).
+		sess.Pending, sess.CSRF = req, newCSRF()
+		sess.Expires = max(sess.Until, now.Add(pendingTTL).Unix())
+		h.showLogin(w, r, c, sess, "", now)
 		return
 	}
 	sess.Pending, sess.CSRF = req, newCSRF()
+	sess.Expires = max(sess.Until, now.Add(pendingTTL).Unix())
 	h.afterLogin(w, r, c, sess, now)
 }
 
-// tooOld applies max_age (OIDC Core §3.1.2.1): a sign-in older than it must be redone.
+// tooOld applies max_age (OIDC Core §3.1.2.1): a sign-in older than it must be redone;
+// max_age=0 always asks again, like prompt=login.
 func tooOld(sess *session, req *authRequest, now time.Time) bool {
-	return req.MaxAge >= 0 && now.Unix()-sess.AuthTime > req.MaxAge
+	return req.MaxAge == 0 || (req.MaxAge > 0 && now.Unix()-sess.AuthTime > req.MaxAge)
 }
 
 // afterLogin shows the consent page, or skips it for first-party clients and for scopes

@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -58,7 +57,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cu jeton.Customer
-	err := errors.New("too long")
+	var err error = jeton.Errorf(jeton.CodeInvalidGrant, jeton.ReasonBadCredentials, "username or password over the length limit")
 	if len(username) <= maxUsername && len(pw) <= password.MaxLen {
 		cu, err = h.cfg.SignIn(r.Context(), c.ID, c.InstitutionID, username, pw, now)
 	}
@@ -78,7 +77,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// A new sign-in: a new CSRF token, the customer, auth_time now (OIDC Core §2).
 	sess.CustomerID, sess.InstitutionID, sess.AuthTime = cu.ID, cu.InstitutionID, now.Unix()
-	sess.Expires, sess.CSRF = now.Add(h.cfg.SessionTTL).Unix(), newCSRF()
+	sess.Until, sess.CSRF = now.Add(h.cfg.SessionTTL).Unix(), newCSRF()
+	sess.Expires = max(sess.Until, now.Add(pendingTTL).Unix())
 	h.afterLogin(w, r, c, sess, now)
 }
 

@@ -21,7 +21,10 @@ type session struct {
 	CustomerID    string `json:"c,omitempty"`
 	InstitutionID string `json:"i,omitempty"`
 	AuthTime      int64  `json:"t,omitempty"` // unix seconds (OIDC Core §2 auth_time)
-	// Expires ends the session (unix seconds); the cookie's Max-Age follows it.
+	// Until ends the sign-in (unix seconds, auth_time + SessionTTL).
+	Until int64 `json:"u,omitempty"`
+	// Expires ends the cookie (unix seconds): the later of Until and the pending
+	// request's deadline.
 	Expires int64 `json:"e"`
 	// CSRF is the synchroniser token every form must echo.
 	CSRF string `json:"x"`
@@ -31,7 +34,7 @@ type session struct {
 
 // signedIn reports whether the session holds a customer of institutionID at now.
 func (s *session) signedIn(institutionID string, now time.Time) bool {
-	return s.CustomerID != "" && s.InstitutionID == institutionID && now.Unix() < s.Expires
+	return s.CustomerID != "" && s.InstitutionID == institutionID && now.Unix() < s.Until
 }
 
 // csrfOK compares a form's token with the session's in constant time.
