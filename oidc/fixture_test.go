@@ -44,15 +44,18 @@ type server struct {
 
 // Clients in bank-a: web (confidential), spa (public), first (first-party), pushy
 // (requires PAR), other (confidential). Customer: alice.
-func newServer(t *testing.T) *server {
+func newServer(t testing.TB) *server { return newServerWith(t, cheap) }
+
+// newServerWith hashes customer passwords with params.
+func newServerWith(t testing.TB, params password.Params) *server {
 	t.Helper()
 	ctx := context.Background()
 	ts := httptest.NewUnstartedServer(nil)
 	s := &server{url: "http://" + ts.Listener.Addr().String(), store: sqlitetest.New(t)}
 	km := keys.NewManager(s.store, make([]byte, 32), keys.Config{Algs: []string{"ES256"}})
 	must(t, km.Load(ctx))
-	seed(t, s)
-	pool, err := token.NewHashPool(token.HashPoolConfig{Params: cheap})
+	seed(t, s, params)
+	pool, err := token.NewHashPool(token.HashPoolConfig{Params: params})
 	must(t, err)
 	pw, err := token.NewPassword(token.PasswordConfig{Customers: s.store, Audit: s.store, Hasher: pool})
 	must(t, err)
@@ -80,7 +83,7 @@ func newServer(t *testing.T) *server {
 	return s
 }
 
-func seed(t *testing.T, s *server) {
+func seed(t testing.TB, s *server, params password.Params) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
@@ -101,7 +104,7 @@ func seed(t *testing.T, s *server) {
 		c.CreatedAt, c.UpdatedAt = now, now
 		must(t, s.store.CreateClient(ctx, c))
 	}
-	hash, err := password.Hash(alicePass, cheap)
+	hash, err := password.Hash(alicePass, params)
 	must(t, err)
 	s.alice = jeton.Customer{ID: "cust-alice", InstitutionID: "bank-a", Username: "alice", PasswordHash: hash,
 		Status: jeton.CustomerActive, CreatedAt: now, UpdatedAt: now,
@@ -109,7 +112,7 @@ func seed(t *testing.T, s *server) {
 	must(t, s.store.CreateCustomer(ctx, s.alice))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +122,11 @@ func must(t *testing.T, err error) {
 // browser is a cookie-keeping user agent that does not follow redirects, so each step
 // of the flow can be checked.
 type browser struct {
-	t *testing.T
+	t testing.TB
 	c *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	jar, err := cookiejar.New(nil)
 	must(t, err)
 	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -151,7 +154,7 @@ func (b *browser) post(u string, form url.Values) page {
 	return read(b.t, resp)
 }
 
-func read(t *testing.T, resp *http.Response) page {
+func read(t testing.TB, resp *http.Response) page {
 	t.Helper()
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -161,7 +164,7 @@ func read(t *testing.T, resp *http.Response) page {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func (p page) csrf(t *testing.T) string {
+func (p page) csrf(t testing.TB) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(p.body)
 	if m == nil {
@@ -171,7 +174,7 @@ func (p page) csrf(t *testing.T) string {
 }
 
 // location parses the redirect's Location and checks it goes to redirectURI.
-func (p page) location(t *testing.T) url.Values {
+func (p page) location(t testing.TB) url.Values {
 	t.Helper()
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("status %d, want 303 to the client; body:\n%s", p.status, p.body)
@@ -208,7 +211,7 @@ func (s *server) authURL(client string, extra url.Values) string {
 const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
 // signIn walks login (and consent when shown) and returns the client's redirect.
-func (s *server) signIn(t *testing.T, b *browser, authURL string) url.Values {
+func (s *server) signIn(t testing.TB, b *browser, authURL string) url.Values {
 	t.Helper()
 	p := b.get(authURL)
 	if !p.isLogin() {
