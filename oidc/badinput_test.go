@@ -258,3 +258,24 @@ func TestUserinfoRefusals(t *testing.T) {
 		t.Errorf("basic auth: %d", r.StatusCode)
 	}
 }
+
+// TestConsentCoversScopes: consent is skipped only for scopes already allowed, and a
+// new consent adds to what was allowed before.
+func TestConsentCoversScopes(t *testing.T) {
+	s := newServer(t)
+	b := newBrowser(t)
+	s.signIn(t, b, s.authURL("web", nil)) // openid email: login + consent
+	if p := b.get(s.authURL("web", url.Values{"scope": {"openid profile"}})); !p.isConsent() {
+		t.Fatalf("a new scope did not ask for consent: %d", p.status)
+	} else {
+		b.post(s.url+oidc.ConsentPath, url.Values{"csrf": {p.csrf(t)}, "decision": {"allow"}}).location(t)
+	}
+	for _, scope := range []string{"openid email", "openid profile", "email profile"} {
+		if q := b.get(s.authURL("web", url.Values{"scope": {scope}})).location(t); q.Get("code") == "" {
+			t.Errorf("scope %q asked again: %v", scope, q)
+		}
+	}
+	if p := b.get(s.authURL("web", url.Values{"scope": {"openid phone"}})); !p.isConsent() {
+		t.Error("phone was never allowed but no consent page")
+	}
+}

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -97,8 +98,13 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.PostForm.Get("decision") {
 	case "allow":
+		// What was allowed before stays allowed: the consent grows to the union.
+		scope := req.Scope
+		if prev, err := h.cfg.Store.GetConsent(r.Context(), c.InstitutionID, sess.CustomerID, c.ID); err == nil {
+			scope = union(prev.Scope, req.Scope)
+		}
 		err := h.cfg.Store.SaveConsent(r.Context(), jeton.Consent{InstitutionID: c.InstitutionID,
-			CustomerID: sess.CustomerID, ClientID: c.ID, Scope: req.Scope, GrantedAt: now})
+			CustomerID: sess.CustomerID, ClientID: c.ID, Scope: scope, GrantedAt: now})
 		if err != nil {
 			h.serverError(w, r, err)
 			return
@@ -114,4 +120,14 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.errorPage(w, r, http.StatusBadRequest, "Choose Allow or Deny.")
 	}
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
