@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -204,3 +205,42 @@ func (s *server) push(t *testing.T, client string, extra url.Values) string {
 }
 
 var challenge = oauth2.S256ChallengeFromVerifier(verifier)
+
+func TestDiscoveryAndUserinfoPost(t *testing.T) {
+	s := newServer(t)
+	resp, err := http.Get(s.url + "/.well-known/openid-configuration")
+	must(t, err)
+	var md map[string]any
+	must(t, json.NewDecoder(resp.Body).Decode(&md))
+	resp.Body.Close()
+	for k, want := range map[string]any{
+		"authorization_endpoint":                         s.url + oidc.AuthorizePath,
+		"pushed_authorization_request_endpoint":          s.url + oidc.PARPath,
+		"userinfo_endpoint":                              s.url + oidc.UserinfoPath,
+		"authorization_response_iss_parameter_supported": true,
+	} {
+		if md[k] != want {
+			t.Errorf("discovery %s = %v, want %v", k, md[k], want)
+		}
+	}
+	if fmt.Sprint(md["code_challenge_methods_supported"]) != "[S256]" || fmt.Sprint(md["response_types_supported"]) != "[code]" {
+		t.Errorf("discovery PKCE/response types: %v %v", md["code_challenge_methods_supported"], md["response_types_supported"])
+	}
+	if !strings.Contains(fmt.Sprint(md["grant_types_supported"]), "authorization_code") {
+		t.Errorf("grant_types_supported %v", md["grant_types_supported"])
+	}
+	// Userinfo also takes the token in a form body (RFC 6750 §2.2).
+	cfg := s.oauth2Config("spa", "openid")
+	cfg.ClientSecret, cfg.Endpoint.AuthStyle = "", oauth2.AuthStyleInParams
+	q := s.signIn(t, newBrowser(t), s.authURL("spa", nil))
+	tok, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	must(t, err)
+	resp, err = http.PostForm(s.url+oidc.UserinfoPath, url.Values{"access_token": {tok.AccessToken}})
+	must(t, err)
+	var claims map[string]any
+	must(t, json.NewDecoder(resp.Body).Decode(&claims))
+	resp.Body.Close()
+	if resp.StatusCode != 200 || claims["sub"] != s.alice.ID || claims["email"] != "alice@example.com" {
+		t.Errorf("userinfo POST: %d %v", resp.StatusCode, claims)
+	}
+}
