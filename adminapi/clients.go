@@ -29,6 +29,7 @@ func (s *server) createClient(w http.ResponseWriter, r *http.Request) error {
 		RedirectURIs: in.RedirectURIs, PublicKeys: in.PublicKeys, JWKSURI: in.JWKSURI, Institutions: in.Institutions,
 		TokenFormat: or(in.TokenFormat, jeton.FormatJWT), SigningAlg: or(in.SigningAlg, defaultSigningAlg),
 		AccessTokenTTL: defaultAccessTTL, RefreshTokenTTL: defaultRefreshTTL,
+		FirstParty: in.FirstParty, RequirePAR: in.RequirePAR,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Grants == nil {
@@ -200,6 +201,8 @@ func applyUpdate(c *jeton.Client, in ClientUpdate) ([]string, error) {
 	set("public_keys", in.PublicKeys != nil, func() { c.PublicKeys = *in.PublicKeys })
 	set("jwks_uri", in.JWKSURI != nil, func() { c.JWKSURI = *in.JWKSURI })
 	set("institutions", in.Institutions != nil, func() { c.Institutions = *in.Institutions })
+	set("first_party", in.FirstParty != nil, func() { c.FirstParty = *in.FirstParty })
+	set("require_par", in.RequirePAR != nil, func() { c.RequirePAR = *in.RequirePAR })
 	if len(in.AddInstitutions)+len(in.RemoveInstitutions) > 0 {
 		c.Institutions = editList(c.Institutions, in.AddInstitutions, in.RemoveInstitutions)
 		if in.Institutions == nil {

@@ -49,6 +49,10 @@ type ClientInput struct {
 	// Institutions are extra institutions the client may act for; the owner is always
 	// added.
 	Institutions []string `json:"institutions,omitempty"`
+	// FirstParty skips the consent page (the institution's own apps).
+	FirstParty bool `json:"first_party,omitempty"`
+	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
+	RequirePAR bool `json:"require_par,omitempty"`
 }
 
 // ClientUpdate changes a client. Nil fields are left as they are; a non-nil empty list
@@ -70,6 +74,8 @@ type ClientUpdate struct {
 	JWKSURI         *string   `json:"jwks_uri,omitempty"`
 	RefreshRotation *string   `json:"refresh_rotation,omitempty"`
 	Institutions    *[]string `json:"institutions,omitempty"`
+	FirstParty      *bool     `json:"first_party,omitempty"`
+	RequirePAR      *bool     `json:"require_par,omitempty"`
 	// AddInstitutions and RemoveInstitutions edit the institutions the client acts for
 	// without restating the list (applied after Institutions).
 	AddInstitutions    []string `json:"add_institutions,omitempty"`
@@ -98,6 +104,8 @@ type ClientView struct {
 	JWKSURI         string             `json:"jwks_uri,omitempty"`
 	RefreshRotation string             `json:"refresh_rotation"` // "on" or "off"
 	Institutions    []string           `json:"institutions"`
+	FirstParty      bool               `json:"first_party"`
+	RequirePAR      bool               `json:"require_par"`
 	// PreviousSecretExpiresAt is when the secret replaced by the last rotation stops
 	// working; absent when no previous secret is valid.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -169,6 +177,8 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		JWKSURI:         c.JWKSURI,
 		RefreshRotation: rotationOn,
 		Institutions:    nonNil(c.Institutions),
+		FirstParty:      c.FirstParty,
+		RequirePAR:      c.RequirePAR,
 		CreatedAt:       c.CreatedAt,
 		UpdatedAt:       c.UpdatedAt,
 	}

@@ -28,6 +28,7 @@ type clientFlags struct {
 	publicKeyFiles, publicKeys, jwksFiles       []string
 	actFor, addInstitutions, removeInstitutions []string
 	accessTTL, refreshTTL                       time.Duration
+	public, firstParty, requirePAR              bool
 }
 
 func (cf *clientFlags) register(f *pflag.FlagSet) {
@@ -47,6 +48,20 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&cf.publicKeyFiles, "public-key-file", nil, "public key for private_key_jwt (PEM public key, PEM certificate or JWK Set), repeatable")
 	f.StringVar(&cf.refreshRotation, "refresh-rotation", "", "rotate refresh tokens on every use: on (default) or off")
 	f.StringArrayVar(&cf.actFor, "act-for", nil, "another institution id the client may act for, repeatable")
+	f.BoolVar(&cf.public, "public", false, "a public client (auth method none): authorization_code with PKCE, no secret")
+	f.BoolVar(&cf.firstParty, "first-party", false, "the institution's own app: the consent page is skipped")
+	f.BoolVar(&cf.requirePAR, "require-par", false, "authorization requests must be pushed first (RFC 9126)")
+}
+
+// method resolves --public against --auth-method.
+func (cf *clientFlags) method() (string, error) {
+	if !cf.public {
+		return cf.authMethod, nil
+	}
+	if cf.authMethod != "" && cf.authMethod != string(jeton.AuthNone) {
+		return "", fmt.Errorf("--public means --auth-method none, not %s", cf.authMethod)
+	}
+	return string(jeton.AuthNone), nil
 }
 
 // splitGrants splits every value on whitespace and commas (grant types contain
@@ -78,13 +93,17 @@ func wholeSeconds(flag string, d time.Duration) (*int64, error) {
 }
 
 func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.ClientInput, error) {
+	method, err := cf.method()
+	if err != nil {
+		return adminapi.ClientInput{}, err
+	}
 	in := adminapi.ClientInput{
-		InstitutionID: institution, Name: cf.name, AuthMethod: jeton.AuthMethod(cf.authMethod),
+		InstitutionID: institution, Name: cf.name, AuthMethod: jeton.AuthMethod(method),
+		FirstParty: cf.firstParty, RequirePAR: cf.requirePAR,
 		Grants: splitGrants(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
 		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
 		Institutions: cf.actFor, JWKSURI: cf.jwksURI, RefreshRotation: cf.refreshRotation,
 	}
-	var err error
 	if f.Changed("access-ttl") {
 		if in.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
 			return in, err
@@ -133,8 +152,18 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 	if set("name") {
 		up.Name = &cf.name
 	}
-	if set("auth-method") {
-		up.AuthMethod = adminapi.Ptr(jeton.AuthMethod(cf.authMethod))
+	if set("auth-method") || set("public") {
+		method, err := cf.method()
+		if err != nil {
+			return up, err
+		}
+		up.AuthMethod = adminapi.Ptr(jeton.AuthMethod(method))
+	}
+	if set("first-party") {
+		up.FirstParty = &cf.firstParty
+	}
+	if set("require-par") {
+		up.RequirePAR = &cf.requirePAR
 	}
 	if set("grant") {
 		up.Grants = adminapi.Ptr(splitGrants(cf.grants))

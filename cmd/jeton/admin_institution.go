@@ -67,7 +67,7 @@ func newInstitutionCmd() *cobra.Command {
 			return printInstitution(cmd, conn, inst)
 		},
 	}
-	group.AddCommand(create, list, show, institutionUpdateCmd(conn))
+	group.AddCommand(create, list, show, institutionBrandingCmd(conn), institutionUpdateCmd(conn))
 	return group
 }
 

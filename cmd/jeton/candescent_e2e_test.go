@@ -106,9 +106,8 @@ func TestCandescentCodeMintingEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ES256 is jeton's default signing alg; named here because discovery does not yet list
-	// id_token_signing_alg_values_supported on this branch (go-oidc then assumes RS256).
-	verifier := provider.Verifier(&oidc.Config{ClientID: app.ClientID, SupportedSigningAlgs: []string{oidc.ES256}})
+	// The algs come from discovery's id_token_signing_alg_values_supported.
+	verifier := provider.Verifier(&oidc.Config{ClientID: app.ClientID})
 	idt, err := verifier.Verify(ctx, tok["id_token"].(string))
 	if err != nil {
 		t.Fatalf("id_token does not verify: %v", err)

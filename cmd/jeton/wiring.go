@@ -11,6 +11,7 @@ import (
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/token"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,15 +32,24 @@ func (a *app) buildServers(adminToken string) error {
 	if err != nil {
 		return err
 	}
-	grants, err := a.buildGrants(pool)
+	grants, pw, err := a.buildGrants(pool)
 	if err != nil {
 		return err
 	}
 	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: a.buildIssuer()})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
+	signin, err := oidc.New(oidc.Config{
+		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
+		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), SessionTTL: a.cfg.SessionTTL,
+		SigningAlgs: []string{"ES256", "RS256"}, Now: time.Now,
+	})
+	if err != nil {
+		return err
+	}
 	revoker := &token.Revoker{Tokens: intro, Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
 	std, err := oauth2.New(oauth2.Config{
-		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
+		Metadata: signin.Metadata(),
+		Engine:   engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
 		JWKSMaxAge:   int(min(a.cfg.PublishDelay/2, 5*time.Minute).Seconds()),
 		Introspector: intro,
 		Revoker:      revoker,
@@ -55,7 +65,7 @@ func (a *app) buildServers(adminToken string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	publicHandler := httpapi.New(httpapi.Config{
 		Logger: a.logger, Metrics: httpapi.NewMetrics(reg), Ready: a.ready,
-		Mounts: append([]httpapi.Mount{{Prefix: "", Dialect: std}}, candescentMounts...),
+		Mounts: append([]httpapi.Mount{{Prefix: "", Dialect: std}, {Prefix: "", Dialect: signin}}, candescentMounts...),
 	})
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
@@ -99,16 +109,16 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 
 // buildGrants enables client_credentials, password (per client), refresh_token and
 // authorization_code.
-func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, error) {
+func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, *token.Password, error) {
 	pw, err := token.NewPassword(token.PasswordConfig{Customers: a.store, Audit: a.store, Hasher: pool,
 		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek), IdleTTL: a.cfg.RefreshIdleTTL,
 		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL}
 	code := &token.AuthorizationCode{Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
-	return []token.Grant{token.ClientCredentials{}, pw, refresh, code}, nil
+	return []token.Grant{token.ClientCredentials{}, pw, refresh, code}, pw, nil
 }
 
 func (a *app) buildIssuer() *token.Issuer {
