@@ -49,6 +49,7 @@ func TestTokenGolden(t *testing.T) {
 		{"error_outside_hours", call{body: cc, headers: map[string]string{"institutionId": closedFI}}},
 		{"error_institution_twice", call{body: cc, twice: "institutionId"}},
 		{"error_transaction_twice", call{body: cc, twice: "transactionId"}},
+		{"error_authorization_twice", call{body: cc, twice: "Authorization"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

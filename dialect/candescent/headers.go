@@ -19,7 +19,7 @@ const (
 	headerInstitutionID = "institutionId"
 	headerV1TID         = "di_tid"
 	headerV1FIID        = "di_fiid"
-	maxHeaderValue      = 128
+	maxHeaderValue      = 8 << 10 // a Basic header holds a 43-character secret; far below this
 )
 
 // single returns the one value of header name; a header sent twice is refused.
@@ -28,7 +28,7 @@ func single(r *http.Request, name string) (string, error) {
 	switch {
 	case len(vs) == 0:
 		return "", nil
-	case len(vs) > 1 || len(vs[0]) > maxHeaderValue || !printable(vs[0]):
+	case len(vs) > 1 || len(vs[0]) > maxHeaderValue || !printableOrSpace(vs[0]):
 		return "", dialectError(reasonHeader, "header %s is invalid", name)
 	}
 	return vs[0], nil
@@ -44,11 +44,14 @@ func transactionID(r *http.Request, name string) (string, error) {
 	return v, nil
 }
 
+// maxEcho bounds an echoed transaction id.
+const maxEcho = 128
+
 // echoTransaction copies the transaction id onto the answer when it is fit to echo
 // (printable and bounded), success or error.
 func echoTransaction(w http.ResponseWriter, r *http.Request, name string) {
 	vs := r.Header.Values(name)
-	if len(vs) == 1 && len(vs[0]) <= maxHeaderValue && printable(vs[0]) {
+	if len(vs) == 1 && len(vs[0]) <= maxEcho && printable(vs[0]) {
 		w.Header()[name] = vs
 	}
 }
@@ -69,6 +72,17 @@ func isUUID(s string) bool {
 			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// printableOrSpace reports whether s is visible ASCII and spaces (a header value such
+// as "Basic dXNlcg==").
+func printableOrSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < 0x21 && s[i] != ' ') || s[i] > 0x7e {
+			return false
 		}
 	}
 	return true

@@ -83,7 +83,10 @@ func (d *Dialect) decodeToken(r *http.Request) (token.Request, error) {
 // "Shared Key" and "Secret Key" (RFC 6749 §2.3.1). Without the header the request
 // presents nothing and the engine answers invalid_client.
 func basicCredentials(r *http.Request) (clientauth.Credentials, error) {
-	h := r.Header.Get("Authorization")
+	h, err := single(r, "Authorization")
+	if err != nil {
+		return clientauth.Credentials{}, err
+	}
 	if h == "" {
 		return clientauth.Credentials{}, nil
 	}
