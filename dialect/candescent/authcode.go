@@ -50,16 +50,7 @@ type authCodeResponse struct {
 // authorized client, the customer, the scopes and the nonce) that the authorized
 // client exchanges at the V2 token endpoint with its own credentials.
 func (d *Dialect) authCode(w http.ResponseWriter, r *http.Request) {
-	info := reqlog.From(r.Context())
-	info.Dialect = dialectName
-	info.Grant = opAuthCode
-	echoTransaction(w, r, headerTransactionID)
-	res, err := d.runAuthCode(w, r, info)
-	info.Err = err
-	if answeredError(w, "", err) {
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	mintingEndpoint(w, r, opAuthCode, func(info *reqlog.Info) (any, error) { return d.runAuthCode(w, r, info) })
 }
 
 func (d *Dialect) runAuthCode(w http.ResponseWriter, r *http.Request, info *reqlog.Info) (authCodeResponse, error) {

@@ -134,16 +134,28 @@ type clientAuthorizationResponse struct {
 // clientAuthorization is POST {prefix}/v1/client-authorization: the scopes the
 // authorized client may be granted, comma-separated as Candescent writes them.
 func (d *Dialect) clientAuthorization(w http.ResponseWriter, r *http.Request) {
+	mintingEndpoint(w, r, opClientAuthorization, func(info *reqlog.Info) (any, error) {
+		m, err := d.authorizeMinting(w, r, info)
+		if err != nil {
+			return nil, err
+		}
+		return clientAuthorizationResponse{Scopes: strings.Join(m.client.Scopes, ","), AppID: m.client.ID}, nil
+	})
+}
+
+// mintingEndpoint runs one of the code-minting endpoints: the log's facts, the
+// transactionId echo, and a JSON answer or the error through the table.
+func mintingEndpoint(w http.ResponseWriter, r *http.Request, op string, run func(*reqlog.Info) (any, error)) {
 	info := reqlog.From(r.Context())
 	info.Dialect = dialectName
-	info.Grant = opClientAuthorization
+	info.Grant = op
 	echoTransaction(w, r, headerTransactionID)
-	m, err := d.authorizeMinting(w, r, info)
+	res, err := run(info)
 	info.Err = err
 	if answeredError(w, "", err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, clientAuthorizationResponse{Scopes: strings.Join(m.client.Scopes, ","), AppID: m.client.ID})
+	writeJSON(w, http.StatusOK, res)
 }
 
 // Operation names for the log (the metrics label them "other").
