@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jeton/jeton/oidc"
 )
@@ -277,5 +278,25 @@ func TestConsentCoversScopes(t *testing.T) {
 	}
 	if p := b.get(s.authURL("web", url.Values{"scope": {"openid phone"}})); !p.isConsent() {
 		t.Error("phone was never allowed but no consent page")
+	}
+}
+
+// TestLoginLockout: the login page counts failures like the password grant; once
+// locked, even the right password gets the same answer.
+func TestLoginLockout(t *testing.T) {
+	s := newServer(t)
+	b := newBrowser(t)
+	p := b.get(s.authURL("web", nil))
+	for range 5 { // token.DefaultLockout: 5 failures lock
+		p = b.post(s.url+oidc.LoginPath, url.Values{"csrf": {p.csrf(t)}, "username": {"alice"}, "password": {"wrong password"}})
+	}
+	cu, err := s.store.GetCustomer(context.Background(), "bank-a", s.alice.ID)
+	must(t, err)
+	if !cu.Locked(time.Now()) {
+		t.Fatalf("not locked after 5 failures: %+v", cu)
+	}
+	p = b.post(s.url+oidc.LoginPath, url.Values{"csrf": {p.csrf(t)}, "username": {"alice"}, "password": {alicePass}})
+	if !p.isLogin() || !strings.Contains(p.body, "The username or password is incorrect.") {
+		t.Fatalf("locked customer signed in: %d", p.status)
 	}
 }

@@ -169,7 +169,7 @@ func parsePrompt(s string) ([]string, *authError) {
 	out := strings.Fields(s)
 	for _, p := range out {
 		if p != "none" && p != "login" && p != "consent" {
-			return nil, clientError("invalid_request", "prompt "+p+" is not supported")
+			return nil, clientError("invalid_request", "a prompt value is not supported (none, login, consent are)")
 		}
 	}
 	if slices.Contains(out, "none") && len(out) > 1 {

@@ -90,7 +90,7 @@ func (s *sealer) read(r *http.Request, now time.Time) (*session, bool) {
 	if err != nil {
 		return &session{}, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(c.Value)
 	ns := s.aead.NonceSize()
 	if err != nil || len(raw) < ns {
 		return &session{}, false

@@ -64,11 +64,6 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *ClientRequest) (*Au
 	if req.Code == "" {
 		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter code is required").WithParam("code")
 	}
-	// RFC 6749 §4.1.3: redirect_uri is required when the authorization request had one,
-	// and jeton's always has (OIDC Core §3.1.2.1).
-	if req.RedirectURI == "" {
-		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter redirect_uri is required").WithParam("redirect_uri")
-	}
 	code, err := g.Store.ConsumeAuthorizationCode(ctx, jeton.Digest(req.Code), req.Now)
 	switch {
 	case errors.Is(err, jeton.ErrNotFound):
@@ -77,6 +72,12 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *ClientRequest) (*Au
 		return nil, g.replayed(ctx, req, code)
 	case err != nil:
 		return nil, jeton.ServerError(err)
+	}
+	// RFC 6749 §4.1.3: redirect_uri is required when the authorization request had one
+	// (jeton's authorize endpoint always has, OIDC Core §3.1.2.1; a code minted by other
+	// means may have none).
+	if code.RedirectURI != "" && req.RedirectURI == "" {
+		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter redirect_uri is required").WithParam("redirect_uri")
 	}
 	if err := checkCode(req, code); err != nil {
 		return nil, err

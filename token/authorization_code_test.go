@@ -296,3 +296,27 @@ func TestPublicClientCannotIntrospect(t *testing.T) {
 		t.Errorf("Bearer(access token) = %+v, %v; want active", info, err)
 	}
 }
+
+// TestCodeMintedWithoutRedirect: a code minted by other means than the authorize
+// endpoint (another dialect's server-side sign-in) may have no redirect URI; its
+// exchange then needs none, and one sent anyway does not match.
+func TestCodeMintedWithoutRedirect(t *testing.T) {
+	f := newCodeFixture(t)
+	ctx := context.Background()
+	mint := func() string {
+		c, err := token.IssueCode(ctx, f.store, jeton.AuthorizationCode{ClientID: "web", InstitutionID: "bank-a",
+			Subject: f.alice.ID, Scope: []string{"openid"}, AuthTime: f.clock.Now()}, f.clock.Now())
+		must(t, err)
+		return c
+	}
+	req := codeRequest("web", mint(), "")
+	req.RedirectURI = ""
+	res, err := f.engine.Token(ctx, req)
+	must(t, err)
+	if c := verifyIDToken(t, f, res.IDToken); c["sub"] != f.alice.ID {
+		t.Errorf("id_token %v", c)
+	}
+	if _, err := f.engine.Token(ctx, codeRequest("web", mint(), "")); jeton.AsError(err).Code != jeton.CodeInvalidGrant {
+		t.Errorf("redirect_uri sent for a code without one: %v", err)
+	}
+}
