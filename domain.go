@@ -108,6 +108,10 @@ type Client struct {
 	// MaxActiveTokens caps the client's unexpired, unrevoked access tokens; 0 (the
 	// default) means no cap and no write per token.
 	MaxActiveTokens int `json:"max_active_tokens,omitempty"`
+	// FirstParty skips the consent page (the bank's own apps, OIDC Core §3.1.2.4).
+	FirstParty bool `json:"first_party,omitempty"`
+	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
+	RequirePAR bool `json:"require_par,omitempty"`
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`

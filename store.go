@@ -31,6 +31,8 @@ type Store interface {
 	CalendarStore
 	TokenSlotStore
 	CardCoreStore
+	CandescentStore
+	OIDCStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
 	// revocations and opaque access tokens past their expiry, refresh tokens past their

@@ -29,6 +29,7 @@ func (s *server) createClient(w http.ResponseWriter, r *http.Request) error {
 		RedirectURIs: in.RedirectURIs, PublicKeys: in.PublicKeys, JWKSURI: in.JWKSURI, Institutions: in.Institutions,
 		TokenFormat: or(in.TokenFormat, jeton.FormatJWT), SigningAlg: or(in.SigningAlg, defaultSigningAlg),
 		AccessTokenTTL: defaultAccessTTL, RefreshTokenTTL: defaultRefreshTTL,
+		FirstParty: in.FirstParty, RequirePAR: in.RequirePAR,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Grants == nil {
@@ -203,6 +204,14 @@ func applyUpdate(c *jeton.Client, in ClientUpdate) ([]string, error) {
 	set("public_keys", in.PublicKeys != nil, func() { c.PublicKeys = *in.PublicKeys })
 	set("jwks_uri", in.JWKSURI != nil, func() { c.JWKSURI = *in.JWKSURI })
 	set("institutions", in.Institutions != nil, func() { c.Institutions = *in.Institutions })
+	set("first_party", in.FirstParty != nil, func() { c.FirstParty = *in.FirstParty })
+	set("require_par", in.RequirePAR != nil, func() { c.RequirePAR = *in.RequirePAR })
+	if len(in.AddInstitutions)+len(in.RemoveInstitutions) > 0 {
+		c.Institutions = editList(c.Institutions, in.AddInstitutions, in.RemoveInstitutions)
+		if in.Institutions == nil {
+			changed = append(changed, "institutions")
+		}
+	}
 	if in.Status != nil {
 		if *in.Status != jeton.ClientActive && *in.Status != jeton.ClientDisabled {
 			return nil, fieldError("status", "must be active or disabled (use DELETE to delete), got %q", *in.Status)
@@ -237,6 +246,17 @@ func applyUpdate(c *jeton.Client, in ClientUpdate) ([]string, error) {
 	}
 	sort.Strings(changed)
 	return changed, nil
+}
+
+// editList returns list with add appended (each once) and remove taken out.
+func editList(list, add, remove []string) []string {
+	out := make([]string, 0, len(list)+len(add))
+	for _, v := range append(slices.Clone(list), add...) {
+		if !slices.Contains(out, v) && !slices.Contains(remove, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // deleteClient soft-deletes (the row stays for audit and introspection, see

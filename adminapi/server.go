@@ -92,6 +92,8 @@ func (s *server) routes() http.Handler {
 	r.route("/admin/v1/keys", methods{"GET": s.listKeys})
 	r.route("/admin/v1/keys/rotate", methods{"POST": s.rotateKey})
 	r.route("/admin/v1/audit", methods{"GET": s.listAudit})
+	s.candescentRoutes(r)
+	s.routeOIDC(r)
 	r.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound("route"))
 	})

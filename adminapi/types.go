@@ -52,6 +52,10 @@ type ClientInput struct {
 	// MaxActiveTokens caps the client's unexpired, unrevoked access tokens (0, the
 	// default: no cap); a request beyond it is refused.
 	MaxActiveTokens int `json:"max_active_tokens,omitempty"`
+	// FirstParty skips the consent page (the institution's own apps).
+	FirstParty bool `json:"first_party,omitempty"`
+	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
+	RequirePAR bool `json:"require_par,omitempty"`
 }
 
 // ClientUpdate changes a client. Nil fields are left as they are; a non-nil empty list
@@ -74,7 +78,13 @@ type ClientUpdate struct {
 	RefreshRotation *string   `json:"refresh_rotation,omitempty"`
 	Institutions    *[]string `json:"institutions,omitempty"`
 	// MaxActiveTokens caps the client's live access tokens; 0 removes the cap.
-	MaxActiveTokens *int `json:"max_active_tokens,omitempty"`
+	MaxActiveTokens *int  `json:"max_active_tokens,omitempty"`
+	FirstParty      *bool `json:"first_party,omitempty"`
+	RequirePAR      *bool `json:"require_par,omitempty"`
+	// AddInstitutions and RemoveInstitutions edit the institutions the client acts for
+	// without restating the list (applied after Institutions).
+	AddInstitutions    []string `json:"add_institutions,omitempty"`
+	RemoveInstitutions []string `json:"remove_institutions,omitempty"`
 }
 
 // Ptr returns a pointer to v, for filling ClientInput and ClientUpdate.
@@ -100,6 +110,8 @@ type ClientView struct {
 	RefreshRotation string             `json:"refresh_rotation"` // "on" or "off"
 	Institutions    []string           `json:"institutions"`
 	MaxActiveTokens int                `json:"max_active_tokens"` // 0: no cap
+	FirstParty      bool               `json:"first_party"`
+	RequirePAR      bool               `json:"require_par"`
 	// PreviousSecretExpiresAt is when the secret replaced by the last rotation stops
 	// working; absent when no previous secret is valid.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -172,6 +184,8 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		RefreshRotation: rotationOn,
 		Institutions:    nonNil(c.Institutions),
 		MaxActiveTokens: c.MaxActiveTokens,
+		FirstParty:      c.FirstParty,
+		RequirePAR:      c.RequirePAR,
 		CreatedAt:       c.CreatedAt,
 		UpdatedAt:       c.UpdatedAt,
 	}

@@ -10,7 +10,7 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 	previous_secret_digest, previous_secret_expires_at, public_keys, institutions, grants,
 	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
 	refresh_token_ttl_ns, signing_alg, created_at, updated_at, secret_sealed,
-	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens`
+	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens, first_party, require_par`
 
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
@@ -20,13 +20,13 @@ func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
 		return mapErr("create client", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest),
 		blob(c.PreviousSecretDigest), micros(c.PreviousSecretExpiresAt),
 		j[0], j[1], j[2], j[3], j[4], j[5],
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.CreatedAt), micros(c.UpdatedAt), blob(c.SecretSealed),
-		blob(c.PreviousSecretSealed), c.JWKSURI, c.RefreshRotationOff, c.MaxActiveTokens)
+		blob(c.PreviousSecretSealed), c.JWKSURI, c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR)
 	return mapErr("create client", err)
 }
 
@@ -60,12 +60,12 @@ func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
 		scopes = ?, default_scopes = ?, redirect_uris = ?, token_format = ?,
 		access_token_ttl_ns = ?, refresh_token_ttl_ns = ?, signing_alg = ?, updated_at = ?,
 		secret_sealed = ?, previous_secret_sealed = ?, jwks_uri = ?, refresh_rotation_off = ?,
-		max_active_tokens = ? WHERE id = ?`,
+		max_active_tokens = ?, first_party = ?, require_par = ? WHERE id = ?`,
 		c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest), blob(c.PreviousSecretDigest),
 		micros(c.PreviousSecretExpiresAt), j[0], j[1], j[2], j[3], j[4], j[5],
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.UpdatedAt), blob(c.SecretSealed), blob(c.PreviousSecretSealed), c.JWKSURI,
-		c.RefreshRotationOff, c.MaxActiveTokens, c.ID)
+		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR, c.ID)
 	if err == nil {
 		err = mustAffect(res)
 	}
@@ -94,6 +94,6 @@ func scanClient(r scanner) (jeton.Client, error) {
 		jsonCol[[]string]{&c.DefaultScopes}, jsonCol[[]string]{&c.RedirectURIs},
 		&c.TokenFormat, durCol(&c.AccessTokenTTL), durCol(&c.RefreshTokenTTL), &c.SigningAlg,
 		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SecretSealed, &c.PreviousSecretSealed,
-		&c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens)
+		&c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens, &c.FirstParty, &c.RequirePAR)
 	return c, err
 }

@@ -35,6 +35,8 @@ func newClient(id, institutionID string) jeton.Client {
 		JWKSURI:                 "https://" + id + ".example/jwks.json",
 		RefreshRotationOff:      true,
 		MaxActiveTokens:         7,
+		FirstParty:              true,
+		RequirePAR:              true,
 		PublicKeys: []jeton.ClientKey{
 			{Format: jeton.KeyPEM, Data: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
 			{Format: jeton.KeyJWKS, Data: `{"keys":[{"kty":"EC","crv":"P-256"}]}`},

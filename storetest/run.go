@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jeton.Store) {
 		institutionTests, clientTests, customerTests, keyTests, refreshTests, accessTokenTests,
 		assertionTests, revocationTests, auditTests, contextTests, raceTests,
 		lockoutTests, housekeepingTests, calendarTests, tokenSlotTests, cardcoreTests,
+		candescentTests, oidcTests,
 	} {
 		for _, st := range group {
 			t.Run(st.name, func(t *testing.T) { st.run(t, newStore(t)) })

@@ -108,6 +108,11 @@ func (i *Introspector) now() time.Time {
 // locked, and when caller does not act for the token's institution. The error is a
 // *jeton.Error and only ever a server error.
 func (i *Introspector) Introspect(ctx context.Context, caller *jeton.Client, tok, hint string) (*Introspection, error) {
+	if caller.AuthMethod == jeton.AuthNone {
+		// A public client proves nothing about itself (RFC 7662 §2.1 requires
+		// authorization to introspect): it learns nothing.
+		return inactive(jeton.ReasonWrongAuthMethod), nil
+	}
 	now := i.now()
 	info, err := i.find(ctx, tok, hint)
 	if err != nil || !info.Active {

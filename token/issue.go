@@ -1,6 +1,7 @@
 package token
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,9 @@ type Issuer struct {
 	// Slots counts the live tokens of clients with MaxActiveTokens set; needed only
 	// when a client has a cap.
 	Slots TokenSlotStore
+	// IDTokens signs ID tokens for grants that sign a customer in with the openid
+	// scope (Authorization.OpenID).
+	IDTokens *IDTokenIssuer
 }
 
 // accessClaims is the RFC 9068 §2.2 JWT access-token claim set, plus jeton's
@@ -91,6 +95,9 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 	if i.MaxTTL > 0 && ttl > i.MaxTTL {
 		ttl = i.MaxTTL
 	}
+	if cr.AccessTTL > 0 && ttl > cr.AccessTTL {
+		ttl = cr.AccessTTL
+	}
 	res := &Result{
 		TokenType:     "Bearer",
 		ExpiresIn:     ttl,
@@ -116,7 +123,28 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 	if err != nil {
 		return nil, err
 	}
+	if authz.OpenID != nil {
+		if res.IDToken, err = i.idToken(cr, authz, res); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// idToken signs the ID token of an OpenID Connect grant (OIDC Core §3.1.3.3).
+func (i *Issuer) idToken(cr *ClientRequest, authz *Authorization, res *Result) (string, error) {
+	if i.IDTokens == nil {
+		return "", jeton.ServerError(errors.New("token: issuer has no ID token issuer"))
+	}
+	tok, err := i.IDTokens.IDToken(IDTokenParams{
+		Client: cr.Client, Customer: &authz.OpenID.Customer, Scope: authz.Scope,
+		Nonce: authz.OpenID.Nonce, AuthTime: authz.AuthTime, AccessToken: res.AccessToken,
+		IssuedAt: res.IssuedAt,
+	})
+	if err != nil {
+		return "", jeton.ServerError(err)
+	}
+	return tok, nil
 }
 
 // jwt signs an RFC 9068 access token (typ "at+jwt", §2.1). Nothing is written: the
@@ -202,7 +230,9 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 		idle = DefaultRefreshIdleTTL
 	}
 	fam := jeton.RefreshFamily{
-		ID:            jeton.NewID(),
+		// A grant that names its family (an authorization code's grant id) keeps it,
+		// so revoking the grant revokes the family.
+		ID:            cmp.Or(authz.FamilyID, jeton.NewID()),
 		ClientID:      cr.Client.ID,
 		InstitutionID: authz.InstitutionID,
 		Subject:       authz.Subject,

@@ -86,41 +86,9 @@ func (g *Password) Handle(ctx context.Context, req *ClientRequest) (*Authorizati
 		return nil, badCredentials(jeton.ReasonBadCredentials, errors.New("password longer than password.MaxLen"))
 	}
 
-	cu, err := g.customers.GetCustomerByUsername(ctx, req.Institution, req.Username)
-	if errors.Is(err, jeton.ErrNotFound) {
-		// Spend what a known username costs, so time does not tell them apart.
-		if err := g.hasher.VerifyDummy(ctx, req.Password); err != nil {
-			return nil, err
-		}
-		return nil, badCredentials(jeton.ReasonBadCredentials, errors.New("unknown username"))
-	}
-	if err != nil {
-		return nil, jeton.ServerError(fmt.Errorf("look up customer: %w", err))
-	}
-
-	// One verification for every known customer, locked and disabled ones included,
-	// against their own hash, so the answer takes what a wrong password takes.
-	ok, err := g.hasher.Verify(ctx, req.Password, cu.PasswordHash)
+	cu, err := g.SignIn(ctx, req.Client.ID, req.Institution, req.Username, req.Password, req.Now)
 	if err != nil {
 		return nil, err
-	}
-	switch {
-	case cu.Status != jeton.CustomerActive:
-		return nil, badCredentials(jeton.ReasonCustomerInactive, fmt.Errorf("customer %s is %s", cu.ID, cu.Status))
-	case cu.Locked(req.Now):
-		// A locked customer's attempts are not counted: the lock ends when the cooldown
-		// does, however often someone tries meanwhile.
-		return nil, badCredentials(jeton.ReasonLocked, fmt.Errorf("customer %s is locked", cu.ID))
-	case !ok:
-		return nil, g.failed(ctx, req, cu)
-	}
-
-	// Success: clear the failure run, but write only when there is one (or an expired
-	// lock), not once per sign-in.
-	if cu.FailedAttempts > 0 || !cu.LockedUntil.IsZero() {
-		if err := g.customers.ClearLoginFailures(ctx, cu.InstitutionID, cu.ID); err != nil {
-			return nil, jeton.ServerError(fmt.Errorf("clear login failures: %w", err))
-		}
 	}
 	return &Authorization{
 		Subject:       cu.ID,
@@ -131,22 +99,68 @@ func (g *Password) Handle(ctx context.Context, req *ClientRequest) (*Authorizati
 	}, nil
 }
 
+// SignIn checks a customer's username and password in institutionID at now, with the
+// grant's rules: every refusal is the same invalid_grant answer and costs exactly one
+// argon2id verification; wrong passwords count towards the lockout (audited as actor,
+// the client's id). The authorization endpoint's login page uses it too (issue 4:
+// "same lockout, argon2id pool and timing rules as the password grant"). The caller
+// bounds the length of pw (password.MaxLen).
+func (g *Password) SignIn(ctx context.Context, actor, institutionID, username, pw string, now time.Time) (jeton.Customer, error) {
+	cu, err := g.customers.GetCustomerByUsername(ctx, institutionID, username)
+	if errors.Is(err, jeton.ErrNotFound) {
+		// Spend what a known username costs, so time does not tell them apart.
+		if err := g.hasher.VerifyDummy(ctx, pw); err != nil {
+			return jeton.Customer{}, err
+		}
+		return jeton.Customer{}, badCredentials(jeton.ReasonBadCredentials, errors.New("unknown username"))
+	}
+	if err != nil {
+		return jeton.Customer{}, jeton.ServerError(fmt.Errorf("look up customer: %w", err))
+	}
+
+	// One verification for every known customer, locked and disabled ones included,
+	// against their own hash, so the answer takes what a wrong password takes.
+	ok, err := g.hasher.Verify(ctx, pw, cu.PasswordHash)
+	if err != nil {
+		return jeton.Customer{}, err
+	}
+	switch {
+	case cu.Status != jeton.CustomerActive:
+		return jeton.Customer{}, badCredentials(jeton.ReasonCustomerInactive, fmt.Errorf("customer %s is %s", cu.ID, cu.Status))
+	case cu.Locked(now):
+		// A locked customer's attempts are not counted: the lock ends when the cooldown
+		// does, however often someone tries meanwhile.
+		return jeton.Customer{}, badCredentials(jeton.ReasonLocked, fmt.Errorf("customer %s is locked", cu.ID))
+	case !ok:
+		return jeton.Customer{}, g.failed(ctx, actor, now, cu)
+	}
+
+	// Success: clear the failure run, but write only when there is one (or an expired
+	// lock), not once per sign-in.
+	if cu.FailedAttempts > 0 || !cu.LockedUntil.IsZero() {
+		if err := g.customers.ClearLoginFailures(ctx, cu.InstitutionID, cu.ID); err != nil {
+			return jeton.Customer{}, jeton.ServerError(fmt.Errorf("clear login failures: %w", err))
+		}
+	}
+	return cu, nil
+}
+
 // failed counts a wrong password (one atomic store call) and, if that failure locked
 // the customer, records the lock in the audit log.
-func (g *Password) failed(ctx context.Context, req *ClientRequest, cu jeton.Customer) *jeton.Error {
-	after, err := g.customers.RecordLoginFailure(ctx, cu.InstitutionID, cu.ID, req.Now, g.lockout)
+func (g *Password) failed(ctx context.Context, actor string, now time.Time, cu jeton.Customer) *jeton.Error {
+	after, err := g.customers.RecordLoginFailure(ctx, cu.InstitutionID, cu.ID, now, g.lockout)
 	if err != nil {
 		return jeton.ServerError(fmt.Errorf("record login failure: %w", err))
 	}
 	// The store's contract: the failure that locks sets LockedUntil and resets the
 	// count to 0; any later failure counts from 1. So "locked with no count" is this
 	// call's doing, and a racing failure does not audit the same lock twice.
-	if !after.Locked(req.Now) || after.FailedAttempts != 0 {
+	if !after.Locked(now) || after.FailedAttempts != 0 {
 		return badCredentials(jeton.ReasonBadCredentials, fmt.Errorf("customer %s: wrong password", cu.ID))
 	}
 	ev := jeton.AuditEvent{
-		ID: jeton.NewID(), At: req.Now, InstitutionID: cu.InstitutionID,
-		Actor: req.Client.ID, Action: "customer.locked", Subject: cu.ID,
+		ID: jeton.NewID(), At: now, InstitutionID: cu.InstitutionID,
+		Actor: actor, Action: "customer.locked", Subject: cu.ID,
 		Details: map[string]string{
 			"locked_until": after.LockedUntil.UTC().Format(time.RFC3339),
 			"max_failures": strconv.Itoa(g.lockout.MaxFailures),

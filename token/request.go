@@ -26,6 +26,9 @@ type Request struct {
 	Scope []string
 	// InstitutionID names the institution the token is for; "" means the client's own.
 	InstitutionID string
+	// AccessTTL, when set, caps the access token's lifetime below the client's: a
+	// dialect whose wire contract has a shorter default (Candescent V1: 30 minutes).
+	AccessTTL time.Duration
 
 	// Grant-specific parameters; each grant reads only its own.
 	Username     string // password (RFC 6749 §4.3.2)
@@ -69,6 +72,15 @@ type Authorization struct {
 	RefreshToken string
 	// RefreshExpiresAt is RefreshToken's idle expiry, for refresh_token_expires_in.
 	RefreshExpiresAt time.Time
+	// OpenID asks the issuer for an ID token too (OIDC Core §3.1.3.3).
+	OpenID *OpenIDRequest
+}
+
+// OpenIDRequest is what an ID token needs beyond the Authorization: the signed-in
+// customer and the authentication request's nonce.
+type OpenIDRequest struct {
+	Customer jeton.Customer
+	Nonce    string
 }
 
 // Result is a successful token response, before a dialect encodes it.

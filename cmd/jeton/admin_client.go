@@ -26,9 +26,10 @@ type clientFlags struct {
 	jwksURI, refreshRotation                    string
 	grants, scopes, defaultScopes, redirectURIs []string
 	publicKeyFiles, publicKeys, jwksFiles       []string
-	actFor                                      []string
+	actFor, addInstitutions, removeInstitutions []string
 	accessTTL, refreshTTL                       time.Duration
 	maxActiveTokens                             int
+	public, firstParty, requirePAR              bool
 }
 
 func (cf *clientFlags) register(f *pflag.FlagSet) {
@@ -49,6 +50,20 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cf.refreshRotation, "refresh-rotation", "", "rotate refresh tokens on every use: on (default) or off")
 	f.StringArrayVar(&cf.actFor, "act-for", nil, "another institution id the client may act for, repeatable")
 	f.IntVar(&cf.maxActiveTokens, "max-active-tokens", 0, "most unexpired, unrevoked access tokens the client may hold at once (0: no cap)")
+	f.BoolVar(&cf.public, "public", false, "a public client (auth method none): authorization_code with PKCE, no secret")
+	f.BoolVar(&cf.firstParty, "first-party", false, "the institution's own app: the consent page is skipped")
+	f.BoolVar(&cf.requirePAR, "require-par", false, "authorization requests must be pushed first (RFC 9126)")
+}
+
+// method resolves --public against --auth-method.
+func (cf *clientFlags) method() (string, error) {
+	if !cf.public {
+		return cf.authMethod, nil
+	}
+	if cf.authMethod != "" && cf.authMethod != string(jeton.AuthNone) {
+		return "", fmt.Errorf("--public means --auth-method none, not %s", cf.authMethod)
+	}
+	return string(jeton.AuthNone), nil
 }
 
 // splitGrants splits every value on whitespace and commas (grant types contain
@@ -80,14 +95,18 @@ func wholeSeconds(flag string, d time.Duration) (*int64, error) {
 }
 
 func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.ClientInput, error) {
+	method, err := cf.method()
+	if err != nil {
+		return adminapi.ClientInput{}, err
+	}
 	in := adminapi.ClientInput{
-		InstitutionID: institution, Name: cf.name, AuthMethod: jeton.AuthMethod(cf.authMethod),
+		InstitutionID: institution, Name: cf.name, AuthMethod: jeton.AuthMethod(method),
+		FirstParty: cf.firstParty, RequirePAR: cf.requirePAR,
 		Grants: splitGrants(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
 		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
 		Institutions: cf.actFor, JWKSURI: cf.jwksURI, RefreshRotation: cf.refreshRotation,
 		MaxActiveTokens: cf.maxActiveTokens,
 	}
-	var err error
 	if f.Changed("access-ttl") {
 		if in.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
 			return in, err
@@ -136,8 +155,18 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 	if set("name") {
 		up.Name = &cf.name
 	}
-	if set("auth-method") {
-		up.AuthMethod = adminapi.Ptr(jeton.AuthMethod(cf.authMethod))
+	if set("auth-method") || set("public") {
+		method, err := cf.method()
+		if err != nil {
+			return up, err
+		}
+		up.AuthMethod = adminapi.Ptr(jeton.AuthMethod(method))
+	}
+	if set("first-party") {
+		up.FirstParty = &cf.firstParty
+	}
+	if set("require-par") {
+		up.RequirePAR = &cf.requirePAR
 	}
 	if set("grant") {
 		up.Grants = adminapi.Ptr(splitGrants(cf.grants))
@@ -166,6 +195,7 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 	if set("max-active-tokens") {
 		up.MaxActiveTokens = &cf.maxActiveTokens
 	}
+	up.AddInstitutions, up.RemoveInstitutions = cf.addInstitutions, cf.removeInstitutions
 	var err error
 	if set("access-ttl") {
 		if up.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
@@ -250,6 +280,7 @@ func newClientCmd() *cobra.Command {
 		clientStatusCmd(conn, "disable", "Stop a client from getting tokens (reversible)"),
 		clientStatusCmd(conn, "enable", "Let a disabled client get tokens again"),
 		clientDeleteCmd(conn), clientRotateCmd(conn))
+	group.AddCommand(clientLinkCmds(conn)...)
 	return group
 }
 
@@ -351,6 +382,8 @@ func clientUpdateCmd(conn *adminConn) *cobra.Command {
 		},
 	}
 	cf.register(cmd.Flags())
+	cmd.Flags().StringArrayVar(&cf.addInstitutions, "add-institution", nil, "an institution id the client may act for from now on, repeatable")
+	cmd.Flags().StringArrayVar(&cf.removeInstitutions, "remove-institution", nil, "an institution id the client no longer acts for, repeatable")
 	return cmd
 }
 

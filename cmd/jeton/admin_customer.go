@@ -24,7 +24,8 @@ func newCustomerCmd() *cobra.Command {
 	group.PersistentFlags().StringVar(&institution, "institution", "", "institution id (required)")
 	_ = group.MarkPersistentFlagRequired("institution")
 	group.AddCommand(customerCreateCmd(conn, &institution), customerListCmd(conn, &institution),
-		customerShowCmd(conn, &institution), customerPasswordCmd(conn, &institution), customerUnlockCmd(conn, &institution))
+		customerShowCmd(conn, &institution), customerPasswordCmd(conn, &institution), customerUnlockCmd(conn, &institution),
+		customerConsentsCmd(conn, &institution))
 	return group
 }
 

@@ -67,7 +67,8 @@ func newInstitutionCmd() *cobra.Command {
 			return printInstitution(cmd, conn, inst)
 		},
 	}
-	group.AddCommand(create, list, show, newHoursCmd(conn), newInstitutionKeyCmd(conn))
+	group.AddCommand(create, list, show, newHoursCmd(conn), newInstitutionKeyCmd(conn),
+		institutionBrandingCmd(conn), institutionUpdateCmd(conn))
 	return group
 }
 

@@ -38,6 +38,9 @@ type app struct {
 	// abbeyLn is the AbbeyCross dialect's own listener (--abbeycross-addr); nil when
 	// it has none. Its server is one of extra.
 	abbeyLn net.Listener
+	// candescentLn is the Candescent dialect's own listener (--candescent-addr); nil
+	// when none. Its server is one of extra.
+	candescentLn net.Listener
 	// extra are dialects' own listeners (e.g. --cardcore-addr).
 	extra []extraServer
 	// Issuer is the resolved public base URL.
@@ -164,6 +167,9 @@ func (a *app) listen() (err error) {
 	}
 	if a.adminLn, err = net.Listen("tcp", a.cfg.AdminAddr); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
+	}
+	if err := a.listenCandescent(); err != nil {
+		return err
 	}
 	a.Issuer = strings.TrimSuffix(a.cfg.Issuer, "/")
 	if a.Issuer == "" {
@@ -293,8 +299,9 @@ func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListene
 }
 
 func (a *app) close() {
-	// abbeyLn is also in extra once the servers are built; closing twice is harmless.
-	for _, ln := range []net.Listener{a.publicLn, a.adminLn, a.abbeyLn} {
+	// abbeyLn and candescentLn are also in extra once the servers are built; closing
+	// twice is harmless.
+	for _, ln := range []net.Listener{a.publicLn, a.adminLn, a.abbeyLn, a.candescentLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}

@@ -46,6 +46,8 @@ type serveConfig struct {
 	// Refresh tokens.
 	RefreshIdleTTL time.Duration
 	RefreshGrace   time.Duration
+	// Sign-in pages (OIDC).
+	SessionTTL time.Duration
 	// Janitor.
 	JanitorInterval time.Duration
 	JanitorBatch    int
@@ -55,6 +57,8 @@ type serveConfig struct {
 	CalendarCacheTTL time.Duration
 	// Dialects.
 	CardCore cardcoreConfig
+	// Candescent dialect.
+	Candescent candescentConfig
 }
 
 func newServeCmd() *cobra.Command {
@@ -118,12 +122,14 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.LockoutCooldown, "lockout-cooldown", 15*time.Minute, "how long a locked customer stays locked")
 	f.DurationVar(&cfg.RefreshIdleTTL, "refresh-idle-ttl", 7*24*time.Hour, "a refresh token unused this long expires (the family's absolute lifetime is the client's refresh_token_ttl)")
 	f.DurationVar(&cfg.RefreshGrace, "refresh-grace", 30*time.Second, "a retry with the previous refresh token within this grace gets the same successor")
+	f.DurationVar(&cfg.SessionTTL, "session-ttl", time.Hour, "how long a customer's sign-in on the login page is remembered for later authorization requests")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
 	f.StringVar(&cfg.AbbeyCrossPrefix, "abbeycross-prefix", "/abbeycross", `path prefix of the AbbeyCross dialect on the public listener ("" for the root, "off" to not mount it there)`)
 	f.StringVar(&cfg.AbbeyCrossAddr, "abbeycross-addr", "", "own listener for the AbbeyCross dialect, served at its root (empty: none)")
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
 	bindCardCoreFlags(f, &cfg.CardCore)
+	bindCandescentFlags(f, &cfg.Candescent)
 }
 
 func newMigrateCmd() *cobra.Command {

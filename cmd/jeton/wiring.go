@@ -15,6 +15,7 @@ import (
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/token"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,7 @@ func (a *app) buildServers(adminToken string) error {
 	if err != nil {
 		return err
 	}
-	grants, err := a.buildGrants(pool)
+	grants, pw, err := a.buildGrants(pool)
 	if err != nil {
 		return err
 	}
@@ -44,11 +45,21 @@ func (a *app) buildServers(adminToken string) error {
 	hours := token.Hours{Calendars: a.calendars}
 	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours}})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
+	signin, err := oidc.New(oidc.Config{
+		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
+		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), SessionTTL: a.cfg.SessionTTL,
+		SigningAlgs: []string{"ES256", "RS256"}, Now: time.Now,
+	})
+	if err != nil {
+		return err
+	}
+	revoker := &token.Revoker{Tokens: intro, Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
 	std, err := oauth2.New(oauth2.Config{
-		Engine: engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
+		Metadata: signin.Metadata(),
+		Engine:   engine, Issuer: a.Issuer, JWKS: a.keys.JWKS, AuthMethods: methods,
 		JWKSMaxAge:   int(min(a.cfg.PublishDelay/2, 5*time.Minute).Seconds()),
 		Introspector: intro,
-		Revoker:      &token.Revoker{Tokens: intro, Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL},
+		Revoker:      revoker,
 	})
 	if err != nil {
 		return err
@@ -61,7 +72,12 @@ func (a *app) buildServers(adminToken string) error {
 		return err
 	}
 	ax := abbeycross.New(abbeycross.Config{Engine: engine})
-	mounts := append([]httpapi.Mount{{Prefix: "", Dialect: std}}, cardcoreMounts...)
+	candescentMounts, err := a.buildCandescent(engine, intro, revoker, metrics)
+	if err != nil {
+		return err
+	}
+	mounts := append([]httpapi.Mount{{Prefix: "", Dialect: std}, {Prefix: "", Dialect: signin}}, cardcoreMounts...)
+	mounts = append(mounts, candescentMounts...)
 	if a.cfg.AbbeyCrossPrefix != abbeyCrossOff {
 		mounts = append(mounts, httpapi.Mount{Prefix: a.cfg.AbbeyCrossPrefix, Dialect: ax})
 	}
@@ -106,21 +122,24 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 	byMethod := map[jeton.AuthMethod]clientauth.Method{
 		jeton.AuthSecretBasic: secret, jeton.AuthSecretPost: secret,
 		jeton.AuthPrivateKey: assertion, jeton.AuthSecretJWT: assertion,
+		jeton.AuthNone: clientauth.None{}, // public clients: authorization_code with PKCE only
 	}
-	methods := []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost, jeton.AuthPrivateKey, jeton.AuthSecretJWT}
+	methods := []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost, jeton.AuthPrivateKey, jeton.AuthSecretJWT, jeton.AuthNone}
 	return &clientauth.Authenticator{Clients: a.cache, Methods: byMethod, Now: time.Now}, methods, nil
 }
 
-// buildGrants enables client_credentials, password (per client) and refresh_token.
-func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, error) {
+// buildGrants enables client_credentials, password (per client), refresh_token and
+// authorization_code.
+func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, *token.Password, error) {
 	pw, err := token.NewPassword(token.PasswordConfig{Customers: a.store, Audit: a.store, Hasher: pool,
 		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek), IdleTTL: a.cfg.RefreshIdleTTL,
 		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL}
-	return []token.Grant{token.ClientCredentials{}, pw, refresh}, nil
+	code := &token.AuthorizationCode{Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
+	return []token.Grant{token.ClientCredentials{}, pw, refresh, code}, pw, nil
 }
 
 func (a *app) buildIssuer() *token.Issuer {
@@ -128,10 +147,12 @@ func (a *app) buildIssuer() *token.Issuer {
 	if len(audience) == 0 {
 		audience = []string{a.Issuer}
 	}
+	signer := func(alg string) (token.Signer, error) { return a.keys.Signer(alg) }
 	return &token.Issuer{
 		Issuer:          a.Issuer,
+		IDTokens:        &token.IDTokenIssuer{Issuer: a.Issuer, Signer: signer},
 		Audience:        audience,
-		Signer:          func(alg string) (token.Signer, error) { return a.keys.Signer(alg) },
+		Signer:          signer,
 		AccessTokens:    a.store,
 		RefreshFamilies: a.store,
 		RefreshIdleTTL:  a.cfg.RefreshIdleTTL,

@@ -31,6 +31,10 @@ type Config struct {
 	Introspector *token.Introspector
 	// Revoker, when set, enables the revocation endpoint (RFC 7009).
 	Revoker *token.Revoker
+	// Metadata holds more discovery members, from the packages that serve other
+	// endpoints (package oidc: authorization, userinfo, PAR). A member named here
+	// replaces the dialect's own.
+	Metadata map[string]any
 }
 
 // Dialect serves the standard endpoints.
@@ -43,6 +47,9 @@ type Dialect struct {
 func New(cfg Config) (*Dialect, error) {
 	doc, err := json.Marshal(metadata(cfg))
 	if err != nil {
+		return nil, err
+	}
+	if doc, err = mergeMetadata(doc, cfg.Metadata); err != nil {
 		return nil, err
 	}
 	return &Dialect{cfg: cfg, discovery: doc}, nil

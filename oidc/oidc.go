@@ -1,0 +1,150 @@
+// Package oidc serves the customer-facing endpoints of OpenID Connect: authorization
+// (RFC 6749 §4.1, OIDC Core §3.1) with its login, consent and error pages, pushed
+// authorization requests (RFC 9126) and userinfo (OIDC Core §5.3). Codes are minted
+// with token.IssueCode and exchanged at the token endpoint by the authorization_code
+// grant. See docs/oidc.md.
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/token"
+)
+
+// Paths, relative to the issuer.
+const (
+	AuthorizePath = "/oauth2/authorize"
+	LoginPath     = "/oauth2/authorize/login"
+	ConsentPath   = "/oauth2/authorize/consent"
+	PARPath       = "/oauth2/par"
+	UserinfoPath  = "/oauth2/userinfo"
+	StaticPath    = "/oauth2/static/"
+)
+
+// Defaults for settings the issue leaves open (docs/oidc.md).
+const (
+	// DefaultSessionTTL is how long a sign-in lasts for later authorization requests.
+	DefaultSessionTTL = time.Hour
+	// PARTTL is a request_uri's lifetime (RFC 9126 §2.2; issue 4: 60 s).
+	PARTTL = 60 * time.Second
+	// maxParam bounds state, nonce and login_hint (DESIGN rule 4); the cookie that
+	// carries a pending request must stay under browsers' 4 KiB limit.
+	maxParam = 512
+)
+
+// Store is what the endpoints read and write (jeton.Store implements it).
+type Store interface {
+	jeton.OIDCStore
+	GetCustomer(ctx context.Context, institutionID, id string) (jeton.Customer, error)
+	GetInstitution(ctx context.Context, id string) (jeton.Institution, error)
+	token.CodeStore
+}
+
+// Config wires the handler.
+type Config struct {
+	// Issuer is the public base URL: the "iss" of RFC 9207 and of ID tokens.
+	Issuer  string
+	Store   Store
+	Clients clientauth.ClientSource
+	// Engine authenticates clients at the PAR endpoint like the token endpoint.
+	Engine *token.Engine
+	// SignIn checks a customer's password (token.Password.SignIn): the password
+	// grant's argon2id pool, lockout and timing rules.
+	SignIn func(ctx context.Context, actor, institutionID, username, pw string, now time.Time) (jeton.Customer, error)
+	// Introspector validates bearer tokens at userinfo.
+	Introspector *token.Introspector
+	// CookieKey seals the session cookie (AES-256-GCM); 32 bytes (SessionKey).
+	CookieKey []byte
+	// SessionTTL is how long a sign-in is remembered (default DefaultSessionTTL).
+	SessionTTL time.Duration
+	// SigningAlgs are the ID-token signing algs, for discovery.
+	SigningAlgs []string
+	Now         func() time.Time
+}
+
+// Handler serves the endpoints. Build it with New.
+type Handler struct {
+	cfg     Config
+	cookies *sealer
+	pages   *pages
+}
+
+// New returns the handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil || cfg.Clients == nil || cfg.Engine == nil || cfg.SignIn == nil || cfg.Introspector == nil {
+		return nil, errors.New("oidc: Store, Clients, Engine, SignIn and Introspector are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	s, err := newSealer(cfg.CookieKey, !insecureOrigin(cfg.Issuer))
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, cookies: s, pages: p}, nil
+}
+
+// insecureOrigin reports whether the issuer is plain-http localhost, the one case where
+// the session cookie may go without Secure (browsers refuse Secure cookies over http).
+func insecureOrigin(issuer string) bool {
+	for _, p := range []string{"http://localhost", "http://127.0.0.1", "http://[::1]"} {
+		if issuer == p || strings.HasPrefix(issuer, p+":") || strings.HasPrefix(issuer, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Mount registers the routes under prefix (httpapi.Mounter).
+func (h *Handler) Mount(mux *http.ServeMux, prefix string) {
+	mux.HandleFunc(prefix+AuthorizePath, h.authorize)
+	mux.HandleFunc(prefix+LoginPath, h.login)
+	mux.HandleFunc(prefix+ConsentPath, h.consent)
+	mux.HandleFunc(prefix+PARPath, h.par)
+	mux.HandleFunc(prefix+UserinfoPath, h.userinfo)
+	mux.Handle("GET "+prefix+StaticPath, http.StripPrefix(prefix+StaticPath, staticHandler()))
+}
+
+// Metadata is what these endpoints add to discovery (OIDC Discovery 1.0 §3, RFC 8414
+// §2, RFC 9126 §5, RFC 9207 §3).
+func (h *Handler) Metadata() map[string]any {
+	iss := h.cfg.Issuer
+	return map[string]any{
+		"authorization_endpoint":                         iss + AuthorizePath,
+		"userinfo_endpoint":                              iss + UserinfoPath,
+		"pushed_authorization_request_endpoint":          iss + PARPath,
+		"require_pushed_authorization_requests":          false,
+		"response_types_supported":                       []string{"code"},
+		"response_modes_supported":                       []string{"query"},
+		"subject_types_supported":                        []string{"public"},
+		"id_token_signing_alg_values_supported":          h.cfg.SigningAlgs,
+		"code_challenge_methods_supported":               []string{token.PKCEMethodS256},
+		"scopes_supported":                               []string{jeton.ScopeOpenID, jeton.ScopeProfile, jeton.ScopeEmail, jeton.ScopePhone, jeton.ScopeOfflineAccess},
+		"claims_supported":                               claimsSupported(),
+		"prompt_values_supported":                        []string{"none", "login", "consent"},
+		"authorization_response_iss_parameter_supported": true,
+		"request_parameter_supported":                    false,
+		"request_uri_parameter_supported":                false,
+		"claims_parameter_supported":                     false,
+	}
+}
+
+func claimsSupported() []string {
+	return []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+		"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
+		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
+		"email", "email_verified", "phone_number", "phone_number_verified"}
+}

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
+)
+
+const candescentCols = `institution_id, COALESCE(alias, ''), v1_enabled, updated_at`
+
+// PutCandescentSettings upserts an institution's Candescent settings (one statement).
+func (s *Store) PutCandescentSettings(ctx context.Context, cs jeton.CandescentSettings) error {
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO candescent_institutions (institution_id, alias, v1_enabled, updated_at)
+		 VALUES ($1, NULLIF($2, ''), $3, $4)
+		 ON CONFLICT (institution_id) DO UPDATE SET
+		   alias = excluded.alias, v1_enabled = excluded.v1_enabled, updated_at = excluded.updated_at`,
+		cs.InstitutionID, cs.Alias, cs.V1Enabled, ts(cs.UpdatedAt))
+	return mapErr("put candescent settings", err)
+}
+
+// GetCandescentSettings returns an institution's Candescent settings.
+func (s *Store) GetCandescentSettings(ctx context.Context, institutionID string) (jeton.CandescentSettings, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+candescentCols+` FROM candescent_institutions WHERE institution_id = $1`, institutionID)
+	cs, err := scanCandescent(row)
+	return cs, mapErr("get candescent settings", err)
+}
+
+// InstitutionByAlias returns the settings that hold alias.
+func (s *Store) InstitutionByAlias(ctx context.Context, alias string) (jeton.CandescentSettings, error) {
+	if alias == "" {
+		return jeton.CandescentSettings{}, mapErr("institution by alias", pgx.ErrNoRows)
+	}
+	row := s.pool.QueryRow(ctx, `SELECT `+candescentCols+` FROM candescent_institutions WHERE alias = $1`, alias)
+	cs, err := scanCandescent(row)
+	return cs, mapErr("institution by alias", err)
+}
+
+func scanCandescent(r pgx.Row) (jeton.CandescentSettings, error) {
+	var cs jeton.CandescentSettings
+	err := r.Scan(&cs.InstitutionID, &cs.Alias, &cs.V1Enabled, tsCol{&cs.UpdatedAt})
+	return cs, err
+}
+
+// LinkClients records a minter -> client link.
+func (s *Store) LinkClients(ctx context.Context, l jeton.ClientLink) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO client_links (minter_id, client_id, created_at) VALUES ($1, $2, $3)`,
+		l.MinterID, l.ClientID, ts(l.CreatedAt))
+	return mapErr("link clients", err)
+}
+
+// UnlinkClients removes a link.
+func (s *Store) UnlinkClients(ctx context.Context, minterID, clientID string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM client_links WHERE minter_id = $1 AND client_id = $2`, minterID, clientID)
+	if err == nil {
+		err = mustAffect(tag)
+	}
+	return mapErr("unlink clients", err)
+}
+
+// GetClientLink returns one link.
+func (s *Store) GetClientLink(ctx context.Context, minterID, clientID string) (jeton.ClientLink, error) {
+	row := s.pool.QueryRow(ctx, `SELECT minter_id, client_id, created_at FROM client_links WHERE minter_id = $1 AND client_id = $2`,
+		minterID, clientID)
+	l, err := scanClientLink(row)
+	return l, mapErr("get client link", err)
+}
+
+// ListClientLinks returns a minter's links ordered by client id.
+func (s *Store) ListClientLinks(ctx context.Context, minterID string) ([]jeton.ClientLink, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT minter_id, client_id, created_at FROM client_links WHERE minter_id = $1 ORDER BY client_id`, minterID)
+	if err != nil {
+		return nil, mapErr("list client links", err)
+	}
+	out, err := pgx.CollectRows(rows, rowTo(scanClientLink))
+	return out, mapErr("list client links", err)
+}
+
+func scanClientLink(r pgx.Row) (jeton.ClientLink, error) {
+	var l jeton.ClientLink
+	err := r.Scan(&l.MinterID, &l.ClientID, tsCol{&l.CreatedAt})
+	return l, err
+}

@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
+)
+
+func init() {
+	// The janitor also removes expired codes and pushed requests.
+	expiredDeletes = append(expiredDeletes,
+		`DELETE FROM authorization_codes WHERE ctid IN (SELECT ctid FROM authorization_codes WHERE expires_at <= $1 LIMIT $2)`,
+		`DELETE FROM pushed_requests WHERE ctid IN (SELECT ctid FROM pushed_requests WHERE expires_at <= $1 LIMIT $2)`)
+}
+
+const codeColumns = `digest, client_id, institution_id, subject, redirect_uri, scope,
+	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at`
+
+// CreateAuthorizationCode records an authorization code (digest only).
+func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO authorization_codes (`+codeColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.Digest, c.ClientID, c.InstitutionID, c.Subject, c.RedirectURI, texts(c.Scope),
+		c.Nonce, c.CodeChallenge, ts(c.AuthTime), c.GrantID, ts(c.CreatedAt), c.ExpiresAt,
+		ts(c.UsedAt))
+	return mapErr("create authorization code", err)
+}
+
+// ConsumeAuthorizationCode is ATOMIC (DESIGN rule 1): one UPDATE ... WHERE used_at IS
+// NULL RETURNING. Racing callers queue on the row lock and, once the winner commits,
+// re-check the condition (READ COMMITTED) and match nothing; they then read the used
+// code back and get it with ErrAlreadyUsed.
+func (s *Store) ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (jeton.AuthorizationCode, error) {
+	c, err := scanCode(s.pool.QueryRow(ctx, `UPDATE authorization_codes SET used_at = $1
+		WHERE digest = $2 AND used_at IS NULL RETURNING `+codeColumns, now, digest))
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return c, mapErr("consume authorization code", err)
+	}
+	c, err = scanCode(s.pool.QueryRow(ctx, `SELECT `+codeColumns+`
+		FROM authorization_codes WHERE digest = $1`, digest))
+	if err == nil {
+		err = jeton.ErrAlreadyUsed
+	}
+	return c, mapErr("consume authorization code", err)
+}
+
+func scanCode(r pgx.Row) (jeton.AuthorizationCode, error) {
+	var c jeton.AuthorizationCode
+	err := r.Scan(&c.Digest, &c.ClientID, &c.InstitutionID, &c.Subject, &c.RedirectURI,
+		&c.Scope, &c.Nonce, &c.CodeChallenge, tsCol{&c.AuthTime}, &c.GrantID,
+		tsCol{&c.CreatedAt}, tsCol{&c.ExpiresAt}, tsCol{&c.UsedAt})
+	c.Scope = nonNil(c.Scope)
+	return c, err
+}
+
+// PushAuthorizationRequest records a pushed authorization request (RFC 9126 §2.2).
+func (s *Store) PushAuthorizationRequest(ctx context.Context, p jeton.PushedRequest) error {
+	params, err := jsonb(p.Params, "{}")
+	if err != nil {
+		return mapErr("push authorization request", err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO pushed_requests (digest, client_id, params,
+		created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		p.Digest, p.ClientID, params, ts(p.CreatedAt), p.ExpiresAt)
+	return mapErr("push authorization request", err)
+}
+
+// ConsumePushedRequest is ATOMIC (DESIGN rule 1): one DELETE ... RETURNING, so a
+// request_uri is used at most once (RFC 9126 §4).
+func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, now time.Time) (jeton.PushedRequest, error) {
+	var p jeton.PushedRequest
+	err := s.pool.QueryRow(ctx, `DELETE FROM pushed_requests
+		WHERE digest = $1 AND expires_at > $2
+		RETURNING digest, client_id, params, created_at, expires_at`, digest, now).Scan(
+		&p.Digest, &p.ClientID, &p.Params, tsCol{&p.CreatedAt}, tsCol{&p.ExpiresAt})
+	p.Params = nonNilMap(p.Params)
+	return p, mapErr("consume pushed request", err)
+}
+
+// SaveConsent inserts or replaces a customer's consent to a client.
+func (s *Store) SaveConsent(ctx context.Context, c jeton.Consent) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO consents (institution_id, customer_id,
+		client_id, scope, granted_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (institution_id, customer_id, client_id)
+		DO UPDATE SET scope = EXCLUDED.scope, granted_at = EXCLUDED.granted_at`,
+		c.InstitutionID, c.CustomerID, c.ClientID, texts(c.Scope), ts(c.GrantedAt))
+	return mapErr("save consent", err)
+}
+
+const consentColumns = `institution_id, customer_id, client_id, scope, granted_at`
+
+func scanConsent(r pgx.Row) (jeton.Consent, error) {
+	var c jeton.Consent
+	err := r.Scan(&c.InstitutionID, &c.CustomerID, &c.ClientID, &c.Scope, tsCol{&c.GrantedAt})
+	c.Scope = nonNil(c.Scope)
+	return c, err
+}
+
+// GetConsent returns one consent.
+func (s *Store) GetConsent(ctx context.Context, institutionID, customerID, clientID string) (jeton.Consent, error) {
+	c, err := scanConsent(s.pool.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents
+		WHERE institution_id = $1 AND customer_id = $2 AND client_id = $3`,
+		institutionID, customerID, clientID))
+	return c, mapErr("get consent", err)
+}
+
+// ListConsents returns a customer's consents by client id.
+func (s *Store) ListConsents(ctx context.Context, institutionID, customerID string) ([]jeton.Consent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+consentColumns+` FROM consents
+		WHERE institution_id = $1 AND customer_id = $2 ORDER BY client_id`, institutionID, customerID)
+	if err != nil {
+		return nil, mapErr("list consents", err)
+	}
+	out, err := pgx.CollectRows(rows, rowTo(scanConsent))
+	return nonNil(out), mapErr("list consents", err)
+}
+
+// RevokeConsents deletes one consent, or all of a customer's when clientID is "".
+func (s *Store) RevokeConsents(ctx context.Context, institutionID, customerID, clientID string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM consents WHERE institution_id = $1
+		AND customer_id = $2 AND ($3 = '' OR client_id = $3)`, institutionID, customerID, clientID)
+	return int(tag.RowsAffected()), mapErr("revoke consents", err)
+}
+
+// GetBranding returns an institution's page branding.
+func (s *Store) GetBranding(ctx context.Context, institutionID string) (jeton.Branding, error) {
+	var b jeton.Branding
+	err := s.pool.QueryRow(ctx, `SELECT institution_id, display_name, logo_url,
+		accent_color, updated_at FROM institution_branding WHERE institution_id = $1`,
+		institutionID).Scan(&b.InstitutionID, &b.DisplayName, &b.LogoURL, &b.AccentColor,
+		tsCol{&b.UpdatedAt})
+	return b, mapErr("get branding", err)
+}
+
+// PutBranding sets an institution's page branding.
+func (s *Store) PutBranding(ctx context.Context, b jeton.Branding) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO institution_branding (institution_id,
+		display_name, logo_url, accent_color, updated_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (institution_id) DO UPDATE SET display_name = EXCLUDED.display_name,
+		logo_url = EXCLUDED.logo_url, accent_color = EXCLUDED.accent_color,
+		updated_at = EXCLUDED.updated_at`,
+		b.InstitutionID, b.DisplayName, b.LogoURL, b.AccentColor, ts(b.UpdatedAt))
+	return mapErr("put branding", err)
+}

@@ -1,0 +1,166 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+func init() {
+	// The janitor also removes expired codes and pushed requests.
+	expiredDeletes = append(expiredDeletes,
+		`DELETE FROM authorization_codes WHERE digest IN
+		(SELECT digest FROM authorization_codes WHERE expires_at <= ?1 LIMIT ?2)`,
+		`DELETE FROM pushed_requests WHERE digest IN
+		(SELECT digest FROM pushed_requests WHERE expires_at <= ?1 LIMIT ?2)`)
+}
+
+const codeColumns = `digest, client_id, institution_id, subject, redirect_uri, scope,
+	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at`
+
+// CreateAuthorizationCode records an authorization code (digest only).
+func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error {
+	scope, err := jsonText(c.Scope)
+	if err != nil {
+		return mapErr("create authorization code", err)
+	}
+	_, err = s.exec(ctx, `INSERT INTO authorization_codes (`+codeColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Digest, c.ClientID, c.InstitutionID, c.Subject, c.RedirectURI, scope, c.Nonce,
+		c.CodeChallenge, micros(c.AuthTime), c.GrantID, micros(c.CreatedAt),
+		c.ExpiresAt.UnixMicro(), micros(c.UsedAt))
+	return mapErr("create authorization code", err)
+}
+
+// ConsumeAuthorizationCode is ATOMIC (DESIGN rule 1): one UPDATE ... WHERE used_at IS
+// NULL RETURNING claims the code inside the single writer's transaction, so of N
+// racing callers exactly one gets the row. The others read the used code back and get
+// it with ErrAlreadyUsed.
+func (s *Store) ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (jeton.AuthorizationCode, error) {
+	var c jeton.AuthorizationCode
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		c, err = scanCode(s.queryRowTx(ctx, tx, `UPDATE authorization_codes SET used_at = ?
+			WHERE digest = ? AND used_at IS NULL RETURNING `+codeColumns, now.UnixMicro(), digest))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		c, err = scanCode(s.queryRowTx(ctx, tx, `SELECT `+codeColumns+`
+			FROM authorization_codes WHERE digest = ?`, digest))
+		if err != nil {
+			return err
+		}
+		return jeton.ErrAlreadyUsed
+	})
+	return c, mapErr("consume authorization code", err)
+}
+
+func scanCode(r scanner) (jeton.AuthorizationCode, error) {
+	var c jeton.AuthorizationCode
+	err := r.Scan(&c.Digest, &c.ClientID, &c.InstitutionID, &c.Subject, &c.RedirectURI,
+		jsonCol[[]string]{&c.Scope}, &c.Nonce, &c.CodeChallenge, timeCol{&c.AuthTime},
+		&c.GrantID, timeCol{&c.CreatedAt}, timeCol{&c.ExpiresAt}, timeCol{&c.UsedAt})
+	return c, err
+}
+
+// PushAuthorizationRequest records a pushed authorization request (RFC 9126 §2.2).
+func (s *Store) PushAuthorizationRequest(ctx context.Context, p jeton.PushedRequest) error {
+	params, err := jsonText(p.Params)
+	if err != nil {
+		return mapErr("push authorization request", err)
+	}
+	_, err = s.exec(ctx, `INSERT INTO pushed_requests (digest, client_id, params,
+		created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		p.Digest, p.ClientID, params, micros(p.CreatedAt), p.ExpiresAt.UnixMicro())
+	return mapErr("push authorization request", err)
+}
+
+// ConsumePushedRequest is ATOMIC (DESIGN rule 1): one DELETE ... RETURNING, so a
+// request_uri is used at most once (RFC 9126 §4).
+func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, now time.Time) (jeton.PushedRequest, error) {
+	var p jeton.PushedRequest
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.queryRowTx(ctx, tx, `DELETE FROM pushed_requests
+			WHERE digest = ? AND expires_at > ?
+			RETURNING digest, client_id, params, created_at, expires_at`,
+			digest, now.UnixMicro()).Scan(&p.Digest, &p.ClientID,
+			jsonCol[map[string][]string]{&p.Params}, timeCol{&p.CreatedAt}, timeCol{&p.ExpiresAt})
+	})
+	return p, mapErr("consume pushed request", err)
+}
+
+// SaveConsent inserts or replaces a customer's consent to a client.
+func (s *Store) SaveConsent(ctx context.Context, c jeton.Consent) error {
+	scope, err := jsonText(c.Scope)
+	if err != nil {
+		return mapErr("save consent", err)
+	}
+	_, err = s.exec(ctx, `INSERT INTO consents (institution_id, customer_id, client_id,
+		scope, granted_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (institution_id, customer_id, client_id)
+		DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at`,
+		c.InstitutionID, c.CustomerID, c.ClientID, scope, micros(c.GrantedAt))
+	return mapErr("save consent", err)
+}
+
+const consentColumns = `institution_id, customer_id, client_id, scope, granted_at`
+
+func scanConsent(r scanner) (jeton.Consent, error) {
+	var c jeton.Consent
+	err := r.Scan(&c.InstitutionID, &c.CustomerID, &c.ClientID,
+		jsonCol[[]string]{&c.Scope}, timeCol{&c.GrantedAt})
+	return c, err
+}
+
+// GetConsent returns one consent.
+func (s *Store) GetConsent(ctx context.Context, institutionID, customerID, clientID string) (jeton.Consent, error) {
+	c, err := scanConsent(s.queryRow(ctx, `SELECT `+consentColumns+` FROM consents
+		WHERE institution_id = ? AND customer_id = ? AND client_id = ?`,
+		institutionID, customerID, clientID))
+	return c, mapErr("get consent", err)
+}
+
+// ListConsents returns a customer's consents by client id.
+func (s *Store) ListConsents(ctx context.Context, institutionID, customerID string) ([]jeton.Consent, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+consentColumns+` FROM consents
+		WHERE institution_id = ? AND customer_id = ? ORDER BY client_id`, institutionID, customerID)
+	if err != nil {
+		return nil, mapErr("list consents", err)
+	}
+	out, err := collect(rows, scanConsent)
+	return out, mapErr("list consents", err)
+}
+
+// RevokeConsents deletes one consent, or all of a customer's when clientID is "".
+func (s *Store) RevokeConsents(ctx context.Context, institutionID, customerID, clientID string) (int, error) {
+	res, err := s.exec(ctx, `DELETE FROM consents WHERE institution_id = ?1
+		AND customer_id = ?2 AND (?3 = '' OR client_id = ?3)`, institutionID, customerID, clientID)
+	if err != nil {
+		return 0, mapErr("revoke consents", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("revoke consents", err)
+}
+
+// GetBranding returns an institution's page branding.
+func (s *Store) GetBranding(ctx context.Context, institutionID string) (jeton.Branding, error) {
+	var b jeton.Branding
+	err := s.queryRow(ctx, `SELECT institution_id, display_name, logo_url, accent_color,
+		updated_at FROM institution_branding WHERE institution_id = ?`, institutionID).Scan(
+		&b.InstitutionID, &b.DisplayName, &b.LogoURL, &b.AccentColor, timeCol{&b.UpdatedAt})
+	return b, mapErr("get branding", err)
+}
+
+// PutBranding sets an institution's page branding.
+func (s *Store) PutBranding(ctx context.Context, b jeton.Branding) error {
+	_, err := s.exec(ctx, `INSERT INTO institution_branding (institution_id, display_name,
+		logo_url, accent_color, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (institution_id) DO UPDATE SET display_name = excluded.display_name,
+		logo_url = excluded.logo_url, accent_color = excluded.accent_color,
+		updated_at = excluded.updated_at`,
+		b.InstitutionID, b.DisplayName, b.LogoURL, b.AccentColor, micros(b.UpdatedAt))
+	return mapErr("put branding", err)
+}

@@ -1,0 +1,42 @@
+package jeton
+
+import (
+	"context"
+	"time"
+)
+
+// OIDCStore keeps what the authorization endpoint needs: authorization codes, pushed
+// authorization requests, consents and page branding.
+type OIDCStore interface {
+	// CreateAuthorizationCode records c; its client and institution must exist.
+	CreateAuthorizationCode(ctx context.Context, c AuthorizationCode) error
+	// ConsumeAuthorizationCode is ATOMIC (one conditional UPDATE ... RETURNING): it marks
+	// the unused code with digest used at now and returns it. A code used before is
+	// returned with ErrAlreadyUsed (so the caller can revoke what the first use
+	// issued); an unknown one is ErrNotFound. Expiry and client binding are the
+	// caller's to check on the returned code.
+	ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (AuthorizationCode, error)
+
+	// PushAuthorizationRequest records p (RFC 9126 §2.2); its client must exist.
+	PushAuthorizationRequest(ctx context.Context, p PushedRequest) error
+	// ConsumePushedRequest is ATOMIC (one DELETE ... RETURNING): it removes and returns
+	// the request with digest if it expires after now. Used, expired or unknown
+	// requests are all ErrNotFound.
+	ConsumePushedRequest(ctx context.Context, digest []byte, now time.Time) (PushedRequest, error)
+
+	// SaveConsent records c, replacing the scopes of an earlier consent of the same
+	// customer to the same client.
+	SaveConsent(ctx context.Context, c Consent) error
+	// GetConsent returns the consent of customerID to clientID in institutionID.
+	GetConsent(ctx context.Context, institutionID, customerID, clientID string) (Consent, error)
+	// ListConsents returns the customer's consents, by client id.
+	ListConsents(ctx context.Context, institutionID, customerID string) ([]Consent, error)
+	// RevokeConsents deletes the customer's consent to clientID, or every consent of the
+	// customer when clientID is ""; it returns how many were deleted.
+	RevokeConsents(ctx context.Context, institutionID, customerID, clientID string) (int, error)
+
+	// GetBranding returns the institution's branding; ErrNotFound when none was set.
+	GetBranding(ctx context.Context, institutionID string) (Branding, error)
+	// PutBranding sets the institution's branding (the institution must exist).
+	PutBranding(ctx context.Context, b Branding) error
+}

@@ -1,0 +1,156 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+func newCode(secret string) jeton.AuthorizationCode {
+	return jeton.AuthorizationCode{
+		Digest: jeton.Digest(secret), ClientID: "client-a", InstitutionID: "inst-a",
+		Subject: "cust-1", RedirectURI: "https://app.example/cb",
+		Scope: []string{"openid", "profile"}, Nonce: "n-0S6", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		AuthTime: at(-time.Minute), GrantID: "grant-" + secret,
+		CreatedAt: at(0), ExpiresAt: at(time.Minute),
+	}
+}
+
+func newPushed(secret string) jeton.PushedRequest {
+	return jeton.PushedRequest{
+		Digest: jeton.Digest(secret), ClientID: "client-a",
+		Params:    map[string][]string{"response_type": {"code"}, "scope": {"openid email"}},
+		CreatedAt: at(0), ExpiresAt: at(time.Minute),
+	}
+}
+
+var oidcTests = []subtest{
+	{"OIDC/CodeRoundTripAndSingleUse", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		c := newCode("code-1")
+		ok(t, "create", s.CreateAuthorizationCode(ctx, c))
+		is(t, "duplicate", s.CreateAuthorizationCode(ctx, c), jeton.ErrConflict)
+		got, err := s.ConsumeAuthorizationCode(ctx, c.Digest, at(time.Second))
+		ok(t, "consume", err)
+		want := c
+		want.UsedAt = at(time.Second)
+		same(t, "consumed code", got, want)
+		got, err = s.ConsumeAuthorizationCode(ctx, c.Digest, at(2*time.Second))
+		is(t, "second use", err, jeton.ErrAlreadyUsed)
+		same(t, "code returned with the replay", got, want)
+		_, err = s.ConsumeAuthorizationCode(ctx, jeton.Digest("nope"), at(time.Second))
+		is(t, "unknown", err, jeton.ErrNotFound)
+		bad := newCode("code-2")
+		bad.ClientID = "client-x"
+		is(t, "unknown client", s.CreateAuthorizationCode(ctx, bad), jeton.ErrNotFound)
+		bare := newCode("code-3")
+		bare.Scope, bare.Nonce, bare.CodeChallenge, bare.AuthTime = nil, "", "", time.Time{}
+		ok(t, "create bare", s.CreateAuthorizationCode(ctx, bare))
+		got, err = s.ConsumeAuthorizationCode(ctx, bare.Digest, at(time.Second))
+		ok(t, "consume bare", err)
+		if got.Scope == nil || len(got.Scope) != 0 || !got.AuthTime.IsZero() {
+			t.Errorf("bare code read back as %+v", got)
+		}
+	}},
+	{"OIDC/PushedRequestSingleUseAndExpiry", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		p := newPushed("par-1")
+		ok(t, "push", s.PushAuthorizationRequest(ctx, p))
+		got, err := s.ConsumePushedRequest(ctx, p.Digest, at(time.Second))
+		ok(t, "consume", err)
+		same(t, "pushed request", got, p)
+		_, err = s.ConsumePushedRequest(ctx, p.Digest, at(time.Second))
+		is(t, "second use", err, jeton.ErrNotFound)
+		p2 := newPushed("par-2")
+		ok(t, "push 2", s.PushAuthorizationRequest(ctx, p2))
+		_, err = s.ConsumePushedRequest(ctx, p2.Digest, p2.ExpiresAt)
+		is(t, "at expiry", err, jeton.ErrNotFound)
+		p3 := newPushed("par-3")
+		p3.ClientID = "client-x"
+		is(t, "unknown client", s.PushAuthorizationRequest(ctx, p3), jeton.ErrNotFound)
+	}},
+	{"OIDC/Consents", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		ok(t, "client b", s.CreateClient(ctx, newClient("client-b", "inst-a")))
+		ok(t, "customer", s.CreateCustomer(ctx, newCustomer("cust-1", "inst-a", "ada")))
+		_, err := s.GetConsent(ctx, "inst-a", "cust-1", "client-a")
+		is(t, "none yet", err, jeton.ErrNotFound)
+		c := jeton.Consent{InstitutionID: "inst-a", CustomerID: "cust-1", ClientID: "client-a", Scope: []string{"openid"}, GrantedAt: at(0)}
+		ok(t, "save", s.SaveConsent(ctx, c))
+		c.Scope, c.GrantedAt = []string{"openid", "email"}, at(time.Minute)
+		ok(t, "replace", s.SaveConsent(ctx, c))
+		got, err := s.GetConsent(ctx, "inst-a", "cust-1", "client-a")
+		ok(t, "get", err)
+		same(t, "consent", got, c)
+		_, err = s.GetConsent(ctx, "inst-b", "cust-1", "client-a")
+		is(t, "other institution", err, jeton.ErrNotFound)
+		c2 := c
+		c2.ClientID = "client-b"
+		ok(t, "save b", s.SaveConsent(ctx, c2))
+		list, err := s.ListConsents(ctx, "inst-a", "cust-1")
+		ok(t, "list", err)
+		same(t, "list", list, []jeton.Consent{c, c2})
+		n, err := s.RevokeConsents(ctx, "inst-a", "cust-1", "client-a")
+		ok(t, "revoke one", err)
+		same(t, "revoked one", n, 1)
+		n, err = s.RevokeConsents(ctx, "inst-a", "cust-1", "")
+		ok(t, "revoke all", err)
+		same(t, "revoked rest", n, 1)
+		list, err = s.ListConsents(ctx, "inst-a", "cust-1")
+		ok(t, "list after", err)
+		same(t, "list after", list, []jeton.Consent{})
+	}},
+	{"OIDC/Branding", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "")
+		_, err := s.GetBranding(ctx, "inst-a")
+		is(t, "none yet", err, jeton.ErrNotFound)
+		b := jeton.Branding{InstitutionID: "inst-a", DisplayName: "Bank A", LogoURL: "https://a.example/logo.svg", AccentColor: "#0055aa", UpdatedAt: at(0)}
+		ok(t, "put", s.PutBranding(ctx, b))
+		b.AccentColor, b.UpdatedAt = "#112233", at(time.Minute)
+		ok(t, "replace", s.PutBranding(ctx, b))
+		got, err := s.GetBranding(ctx, "inst-a")
+		ok(t, "get", err)
+		same(t, "branding", got, b)
+		is(t, "unknown institution", s.PutBranding(ctx, jeton.Branding{InstitutionID: "nope"}), jeton.ErrNotFound)
+	}},
+	{"OIDC/ExpiredDeleted", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		ok(t, "code", s.CreateAuthorizationCode(ctx, newCode("code-1")))
+		ok(t, "par", s.PushAuthorizationRequest(ctx, newPushed("par-1")))
+		n, err := s.DeleteExpired(ctx, at(time.Minute), 100)
+		ok(t, "delete expired", err)
+		same(t, "deleted", n, 2)
+		_, err = s.ConsumeAuthorizationCode(ctx, jeton.Digest("code-1"), at(time.Minute))
+		is(t, "code gone", err, jeton.ErrNotFound)
+	}},
+	{"Race/ConsumeAuthorizationCode", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		ok(t, "create", s.CreateAuthorizationCode(ctx, newCode("code-1")))
+		oneWinner(t, race(func(i int) error {
+			_, err := s.ConsumeAuthorizationCode(ctx, jeton.Digest("code-1"), at(time.Duration(i)*time.Millisecond))
+			return err
+		}))
+	}},
+	{"Race/ConsumePushedRequest", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		ok(t, "push", s.PushAuthorizationRequest(ctx, newPushed("par-1")))
+		errs := race(func(int) error {
+			_, err := s.ConsumePushedRequest(ctx, jeton.Digest("par-1"), at(time.Second))
+			if errors.Is(err, jeton.ErrNotFound) {
+				return fmt.Errorf("%w (%w)", jeton.ErrAlreadyUsed, err)
+			}
+			return err
+		})
+		oneWinner(t, errs)
+	}},
+}
