@@ -13,6 +13,8 @@
 #   CONNS=16 THREADS=1 DURATION=10s (baseline) CC_DURATION=5s ROUNDS=3 WARMUP=2s
 #   CC_RATE=2500  assumed CardCore req/s for sizing the assertion file (x SIZE_FACTOR)
 #   SIZE_FACTOR=1.3   KEEP=1 keep the temp dir   PIN=1 servers on CPU 0, wrk on CPU 1
+#   PROFILE=1   after the report, one more CardCore run under perf record -g, then the
+#               hottest symbols
 set -euo pipefail
 
 CONNS=${CONNS:-16}
@@ -25,6 +27,7 @@ CC_RATE=${CC_RATE:-2500}
 SIZE_FACTOR=${SIZE_FACTOR:-1.3}
 KEEP=${KEEP:-}
 PIN=${PIN:-}
+PROFILE=${PROFILE:-}
 MIN_RATIO=0.3
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,7 +92,9 @@ code=$(curl -sS -o "$tmp/app.json" -w '%{http_code}' -H "Authorization: Bearer $
 app_client=$(json "$tmp/app.json" data clientId)
 app_key=$(json "$tmp/app.json" data institutionId)
 
-n=$(awk -v r="$CC_RATE" -v s=$(($(secs "$WARMUP") + ROUNDS * $(secs "$CC_DURATION"))) -v f="$SIZE_FACTOR" 'BEGIN { print int(r * s * f) + 1000 }')
+extra=0
+[[ -z $PROFILE ]] || extra=$(secs "$CC_DURATION")
+n=$(awk -v r="$CC_RATE" -v s=$(($(secs "$WARMUP") + (ROUNDS * $(secs "$CC_DURATION")) + extra)) -v f="$SIZE_FACTOR" 'BEGIN { print int(r * s * f) + 1000 }')
 echo "making $n RS256 assertions ..."
 "$tmp/seed" assertions -key "$tmp/key.pem" -client-id "$app_client" -iss "$website" -aud "$token_url" -n "$n" \
 	-out "$tmp/cc.txt" || die "seed assertions failed"
@@ -151,3 +156,17 @@ pass=$(awk -v r="$ratio" -v m=$MIN_RATIO 'BEGIN {print (r >= m) ? "PASS" : "FAIL
 echo "target: $pass  CardCore client_credentials / baseline >= $MIN_RATIO  ($ratio)"
 echo "(assertions used $skip of $(wc -l <"$tmp/cc.txt"))"
 [[ $broken == 0 ]] || { KEEP=1; die "some requests failed; the figures above are not valid"; }
+
+if [[ -n $PROFILE ]]; then
+	command -v perf >/dev/null || die "PROFILE needs perf (Debian: apt-get install linux-perf)"
+	echo "profiling jeton with perf during one more $CC_DURATION CardCore run ..."
+	perf record -q -F 499 -g -p "$jeton_pid" -o "$tmp/jeton.perf" -- sleep "$(secs "$CC_DURATION")" >"$tmp/perf.log" 2>&1 &
+	perf_pid=$!
+	load cardcore "$CC_DURATION" "$tmp/wrk-profile.txt"
+	wait "$perf_pid" || die "perf record failed: $(cat "$tmp/perf.log")"
+	echo "hottest symbols (self):"
+	perf report -i "$tmp/jeton.perf" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 || true
+	echo "hottest symbols (with callees):"
+	perf report -i "$tmp/jeton.perf" --children --sort symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 || true
+	echo "(perf data: $tmp/jeton.perf)"
+fi

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // maxBatch bounds how many writes share one transaction, so one commit never waits
@@ -55,13 +56,18 @@ func (s *Store) enqueue(op *writeOp) error {
 	return <-op.done
 }
 
+// commitDelay bounds how long an open batch waits for more writes before it commits,
+// and only under load (see runBatch). PostgreSQL's commit_delay is the same idea.
+const commitDelay = 500 * time.Microsecond
+
 // commitLoop is the single writer. It exits when quit closes, failing queued writes.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
+	last := 1 // size of the previous batch
 	for {
 		select {
 		case op := <-s.ops:
-			s.runBatch(s.collect(op))
+			last = s.runBatch(op, last)
 		case <-s.quit:
 			for {
 				select {
@@ -75,32 +81,65 @@ func (s *Store) commitLoop() {
 	}
 }
 
-// collect takes first and whatever else is already waiting, up to maxBatch.
-func (s *Store) collect(first *writeOp) []*writeOp {
-	batch := []*writeOp{first}
-	for len(batch) < maxBatch {
-		select {
-		case op := <-s.ops:
-			batch = append(batch, op)
-		default:
-			return batch
-		}
+// runBatch runs first and the writes that follow it in one transaction, each as it
+// arrives, and commits when the queue is empty — or, under load, when as many writes
+// as in the previous batch (want) have run or commitDelay has passed, whichever comes
+// first. Each COMMIT costs a fixed number of system calls (the WAL frames' writes and
+// the locks), which on this kind of machine is most of a write's cost, while the
+// callers of a busy token endpoint come back within a fraction of a millisecond: not
+// committing the moment the queue runs dry lets one commit carry the whole wave of
+// requests instead of a commit per two or three (docs/benchmarks.md). With no load
+// (want is 1) nothing waits. It returns the batch size.
+func (s *Store) runBatch(first *writeOp, want int) int {
+	tx, err := s.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		s.answer([]*writeOp{first}, []error{err}, nil)
+		return 1
 	}
-	return batch
+	batch, results := []*writeOp{first}, []error{s.runOp(tx, first)}
+	var deadline <-chan time.Time
+	if want > 1 {
+		t := time.NewTimer(commitDelay)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for len(batch) < maxBatch {
+		op, ok := s.next(deadline, len(batch) >= want)
+		if !ok {
+			break
+		}
+		batch, results = append(batch, op), append(results, s.runOp(tx, op))
+	}
+	s.answer(batch, results, tx.Commit())
+	return len(batch)
 }
 
-func (s *Store) runBatch(batch []*writeOp) {
-	results := make([]error, len(batch))
-	tx, err := s.write.BeginTx(context.Background(), nil)
-	if err == nil {
-		for i, op := range batch {
-			results[i] = s.runOp(tx, op)
-		}
-		err = tx.Commit()
+// next returns a queued write; if none is queued it waits for one until deadline
+// (nil: no waiting) unless enough have run already.
+func (s *Store) next(deadline <-chan time.Time, enough bool) (*writeOp, bool) {
+	select {
+	case op := <-s.ops:
+		return op, true
+	default:
 	}
+	if deadline == nil || enough {
+		return nil, false
+	}
+	select {
+	case op := <-s.ops:
+		return op, true
+	case <-deadline:
+		return nil, false
+	case <-s.quit:
+		return nil, false
+	}
+}
+
+// answer tells each caller its write's outcome: its own error, or the commit's.
+func (s *Store) answer(batch []*writeOp, results []error, commitErr error) {
 	for i, op := range batch {
-		if err != nil && results[i] == nil {
-			results[i] = err
+		if commitErr != nil && results[i] == nil {
+			results[i] = commitErr
 		}
 		op.done <- results[i]
 	}
