@@ -88,8 +88,11 @@ var errorTable = []rule{
 	{Code: jeton.CodeUnsupportedGrantType, Answer: cmnGrantType},
 	{Code: jeton.CodeInvalidScope, Answer: cmnScopes},
 
-	// The client (RFC 6749 §5.2). invalid_client is one answer whatever the cause,
-	// disabled clients included, so no answer tells a stranger that a client id exists.
+	// The client (RFC 6749 §5.2). invalid_client is one answer whatever the cause, so
+	// no answer tells a stranger that a client id exists — except a disabled client,
+	// which the spec answers CMN_90009: clientauth reports ReasonClientInactive only to
+	// a client that proved its secret, so a stranger still learns nothing.
+	{Code: jeton.CodeInvalidClient, Reason: jeton.ReasonClientInactive, Answer: cmnBlocked},
 	{Code: jeton.CodeInvalidClient, Answer: cmnClient},
 	{Code: jeton.CodeUnauthorizedClient, Reason: jeton.ReasonInstitution, Answer: cmnInstitution},
 	{Code: jeton.CodeUnauthorizedClient, Answer: cmnClientConfig},

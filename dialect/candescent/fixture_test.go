@@ -128,6 +128,7 @@ func (e *endpoint) seed(t *testing.T) {
 	all := []string{jeton.GrantClientCredentials, jeton.GrantPassword, jeton.GrantRefreshToken}
 	e.addClient(t, "partner", jeton.ClientActive, all)
 	e.addClient(t, "machine", jeton.ClientActive, []string{jeton.GrantClientCredentials})
+	e.addClient(t, "dormant", jeton.ClientDisabled, []string{jeton.GrantClientCredentials})
 	e.addClient(t, "oidc-app", jeton.ClientActive, []string{jeton.GrantAuthorizationCode, jeton.GrantRefreshToken})
 	e.addClient(t, "unlinked-app", jeton.ClientActive, []string{jeton.GrantAuthorizationCode})
 	must(t, e.store.LinkClients(ctx, jeton.ClientLink{MinterID: "partner", ClientID: "oidc-app", CreatedAt: now}))

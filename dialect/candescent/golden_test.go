@@ -42,6 +42,8 @@ func TestTokenGolden(t *testing.T) {
 		{"error_bad_refresh_token", call{body: "grant_type=refresh_token&refresh_token=not-a-token"}},
 		{"error_grant_not_enabled", call{body: pw, headers: map[string]string{"Authorization": basic("machine", secret)}}},
 		{"error_invalid_client", call{body: cc, headers: map[string]string{"Authorization": basic("partner", "wrong")}}},
+		{"error_client_disabled", call{body: cc, headers: map[string]string{"Authorization": basic("dormant", secret)}}},
+		{"error_client_disabled_wrong_secret", call{body: cc, headers: map[string]string{"Authorization": basic("dormant", "wrong")}}},
 		{"error_no_client_credentials", call{body: cc, headers: noHeader("Authorization")}},
 		{"error_scope", call{body: cc + "&scope=payments"}},
 		{"error_duplicate_parameter", call{body: cc + "&" + cc}},
