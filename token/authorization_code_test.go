@@ -110,7 +110,7 @@ func TestAuthorizationCodeSuccess(t *testing.T) {
 				t.Error("offline_access granted but no refresh token")
 			}
 			claims := verifyIDToken(t, f, res.IDToken)
-			want := map[string]any{"iss": "https://as.example", "sub": f.alice.ID, "aud": client, "azp": client,
+			want := map[string]any{"iss": "https://as.example", "sub": f.alice.ID, "aud": client, "azp": client, "client_id": client,
 				"nonce": "n-0S6_WzA2Mj", "email": "alice@example.com", "email_verified": true,
 				"auth_time": float64(f.clock.Now().Add(-time.Minute).Unix())}
 			for k, v := range want {

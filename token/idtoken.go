@@ -45,7 +45,9 @@ type IDTokenParams struct {
 
 // IDToken signs an ID token for p with the client's signing alg: iss, sub, aud (the
 // client id), exp, iat, auth_time, nonce, at_hash, azp (OIDC Core §2) and the claims the
-// scope allows (OIDC Core §5.4).
+// scope allows (OIDC Core §5.4). It also carries client_id (RFC 9068 §2.2's name for
+// the same value, an extra claim OIDC Core §2 permits), because Candescent's ID tokens
+// have it and code written against them reads it.
 func (i *IDTokenIssuer) IDToken(p IDTokenParams) (string, error) {
 	if p.Client == nil || p.Customer == nil {
 		return "", errors.New("token: ID token needs a client and a customer")
@@ -64,6 +66,7 @@ func (i *IDTokenIssuer) IDToken(p IDTokenParams) (string, error) {
 	claims["sub"] = p.Customer.ID
 	claims["aud"] = p.Client.ID
 	claims["azp"] = p.Client.ID
+	claims["client_id"] = p.Client.ID
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(ttl).Unix()
 	if !p.AuthTime.IsZero() {
