@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -25,14 +22,13 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/abbeycross"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/goldenfile"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the answers")
 
 const secret = "s3cret-for-tests-only"
 
@@ -189,26 +185,6 @@ func render(t *testing.T, resp *http.Response) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("answer differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
-	}
-}
-
 func creds(id, sec string) string {
 	b, _ := json.Marshal(map[string]string{"client_id": id, "client_secret": sec})
 	return string(b)
@@ -277,7 +253,7 @@ func TestTokenEndpointGolden(t *testing.T) {
 	e := newEndpoint(t, abbeycross.DefaultPrefix)
 	for _, tt := range goldenCalls() {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }
@@ -285,8 +261,8 @@ func TestTokenEndpointGolden(t *testing.T) {
 // TestConflictGolden: a client with a cap of 1 gets one token, then 409 CONFLICT.
 func TestConflictGolden(t *testing.T) {
 	e := newEndpoint(t, abbeycross.DefaultPrefix)
-	golden(t, "ok", render(t, e.do(t, call{body: creds("ax-capped", secret)})))
-	golden(t, "error_conflict", render(t, e.do(t, call{body: creds("ax-capped", secret)})))
+	goldenfile.Check(t, "ok", render(t, e.do(t, call{body: creds("ax-capped", secret)})))
+	goldenfile.Check(t, "error_conflict", render(t, e.do(t, call{body: creds("ax-capped", secret)})))
 }
 
 // TestInvalidClientRevealsNothing: unknown id, wrong secret, deleted, wrong-method and
@@ -333,7 +309,7 @@ func TestErrorIDInLog(t *testing.T) {
 func TestOwnListenerRoot(t *testing.T) {
 	e := newEndpoint(t, "")
 	resp := e.do(t, call{path: abbeycross.TokenPath, body: creds("ax-client", secret)})
-	golden(t, "ok", render(t, resp))
+	goldenfile.Check(t, "ok", render(t, resp))
 }
 
 // TestCapRace: 20 parallel requests of a client capped at 1 (through HTTP) issue

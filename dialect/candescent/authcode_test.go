@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jeton/jeton/dialect/candescent"
+	"github.com/jeton/jeton/internal/goldenfile"
 )
 
 // mintCall is a /v1/auth-code request by the partner with its client_credentials token.
@@ -60,7 +61,7 @@ func TestAuthCodeGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, "auth_code_"+tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, "auth_code_"+tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }
@@ -87,7 +88,7 @@ func TestAuthorizationCodeGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, "token_authorization_code_"+tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, "token_authorization_code_"+tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }

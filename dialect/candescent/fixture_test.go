@@ -3,15 +3,12 @@ package candescent_test
 import (
 	"context"
 	"encoding/base64"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,8 +25,6 @@ import (
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the answers")
 
 const (
 	secret   = "s3cret-for-tests-only"
@@ -238,20 +233,4 @@ func render(t *testing.T, resp *http.Response) string {
 	}
 	fmt.Fprintf(&b, "\n%s\n", secrets.ReplaceAllString(string(body), "$1$3<token>$2$4"))
 	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		must(t, os.MkdirAll("testdata", 0o755))
-		must(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("answer differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/jeton/jeton/dialect/candescent"
+	"github.com/jeton/jeton/internal/goldenfile"
 )
 
 // tokenAnswer decodes a V2 success; expires_in must be a JSON number.
@@ -45,7 +46,7 @@ func TestRefreshGolden(t *testing.T) {
 	// The refresh token carries the FI: institutionId is optional.
 	resp := e.do(t, call{body: "grant_type=refresh_token&refresh_token=" + url.QueryEscape(first.RefreshToken),
 		headers: map[string]string{"institutionId": ""}})
-	golden(t, "token_refresh_ok", render(t, resp))
+	goldenfile.Check(t, "token_refresh_ok", render(t, resp))
 }
 
 // TestRevokeRefreshDeactivatesItsAccessTokens: DELETE revoke of a refresh token
@@ -61,7 +62,7 @@ func TestRevokeRefreshDeactivatesItsAccessTokens(t *testing.T) {
 	}
 	resp := e.do(t, call{method: http.MethodDelete, path: candescent.RevokePath,
 		body: "token=" + url.QueryEscape(second.RefreshToken)})
-	golden(t, "revoke_ok_refresh_token", render(t, resp))
+	goldenfile.Check(t, "revoke_ok_refresh_token", render(t, resp))
 	for _, at := range []string{first.AccessToken, second.AccessToken} {
 		if info, err := e.intro.Bearer(t.Context(), at); err != nil || info.Active {
 			t.Fatalf("after revoke: access token still active (%+v, %v)", info, err)
@@ -125,7 +126,7 @@ func TestClientAuthorizationGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, "client_authorization_"+tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, "client_authorization_"+tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }

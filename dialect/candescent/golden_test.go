@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jeton/jeton/dialect/candescent"
+	"github.com/jeton/jeton/internal/goldenfile"
 )
 
 // TestTokenGolden pins every answer of the V2 token endpoint: each success shape and
@@ -55,7 +56,7 @@ func TestTokenGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, "token_"+tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, "token_"+tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }
@@ -88,7 +89,7 @@ func TestRevokeGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, "revoke_"+tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, "revoke_"+tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/candescent"
+	"github.com/jeton/jeton/internal/goldenfile"
 )
 
 // v1 is a legacy request: di_tid and di_fiid in place of transactionId and
@@ -44,7 +45,7 @@ func TestV1Golden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, "v1_"+tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, "v1_"+tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }

@@ -14,15 +14,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -40,8 +37,6 @@ import (
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the answers")
 
 const (
 	issuer   = "https://as.example"
@@ -197,26 +192,6 @@ func (a answer) render(masks map[string]string) string {
 	}
 	fmt.Fprintf(&b, "\n%s\n", body)
 	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("answer differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
-	}
 }
 
 // app is an application created through the management API, with its private key.

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/goldenfile"
 )
 
 // TestManagementGolden: create, update and delete with the vendor's answers, and each
@@ -30,7 +31,7 @@ func TestManagementGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	masks[v.ClientID], masks[v.InstitutionID], masks[v.ID] = "clientId2", "institutionId2", "institutionOauth2"
-	golden(t, "manage_create", created.render(masks))
+	goldenfile.Check(t, "manage_create", created.render(masks))
 
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -76,7 +77,7 @@ func TestManagementGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			e.clock.Advance(time.Minute)
-			golden(t, tt.golden, e.call(t, tt.req).render(masks))
+			goldenfile.Check(t, tt.golden, e.call(t, tt.req).render(masks))
 		})
 	}
 }

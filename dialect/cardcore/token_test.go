@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton/dialect/cardcore"
+	"github.com/jeton/jeton/internal/goldenfile"
 )
 
 // tokenData is the success answer's data.
@@ -42,7 +43,7 @@ func TestTokenSuccessGolden(t *testing.T) {
 	}
 	masks := a.masks()
 	masks[d.AccessToken], masks[d.RefreshToken], masks[d.InstitutionUser] = "accessToken", "refreshToken", "institutionUser"
-	golden(t, "token_client_credentials", cc.render(masks))
+	goldenfile.Check(t, "token_client_credentials", cc.render(masks))
 
 	e.clock.Advance(time.Second) // a new assertion (no jti: its digest is single-use)
 	body := ccBody(a, sign(t, a.key, jose.RS256, e.claims(a)))
@@ -53,7 +54,7 @@ func TestTokenSuccessGolden(t *testing.T) {
 		t.Fatalf("refresh answer %s", rt.raw)
 	}
 	masks[d2.AccessToken] = "accessToken"
-	golden(t, "token_refresh_token", rt.render(masks))
+	goldenfile.Check(t, "token_refresh_token", rt.render(masks))
 
 	// Without rotation the one refresh token keeps working, as CardCore clients expect.
 	e.clock.Advance(time.Second)
@@ -168,13 +169,13 @@ func TestTokenErrorsGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, tt.golden, e.call(t, tt.req).render(a.masks()))
+			goldenfile.Check(t, tt.golden, e.call(t, tt.req).render(a.masks()))
 		})
 	}
 	t.Run("error_outside_working_hours", func(t *testing.T) {
 		e.closed = true
 		defer func() { e.closed = false }()
-		golden(t, "error_outside_working_hours", e.call(t, request{body: with(func(map[string]any) {})}).render(nil))
+		goldenfile.Check(t, "error_outside_working_hours", e.call(t, request{body: with(func(map[string]any) {})}).render(nil))
 	})
 }
 

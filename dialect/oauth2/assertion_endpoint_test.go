@@ -24,6 +24,7 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/goldenfile"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
@@ -150,7 +151,7 @@ func TestAssertionEndToEnd(t *testing.T) {
 			got := render(t, post(tt.client, tt.a))
 			if first == "" {
 				first = got
-				golden(t, "error_invalid_client_assertion", got)
+				goldenfile.Check(t, "error_invalid_client_assertion", got)
 			} else if got != first {
 				t.Errorf("answer differs from the others:\n%s\nvs\n%s", got, first)
 			}

@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,13 +21,12 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/goldenfile"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the answers")
 
 // endpoint is the standard dialect over the real engine, a real SQLite store and real
 // keys, behind the public middleware.
@@ -139,26 +135,6 @@ func render(t *testing.T, resp *http.Response) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("answer differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
-	}
-}
-
 func TestTokenEndpointErrorsGolden(t *testing.T) {
 	e := newEndpoint(t)
 	cc := "grant_type=client_credentials"
@@ -184,7 +160,7 @@ func TestTokenEndpointErrorsGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden(t, tt.golden, render(t, e.do(t, tt.call)))
+			goldenfile.Check(t, tt.golden, render(t, e.do(t, tt.call)))
 		})
 	}
 }
@@ -252,6 +228,6 @@ func TestDiscoveryListsWhatIsEnabled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "discovery"+strings.ReplaceAll(strings.TrimPrefix(path, "/.well-known"), "/", "_"), render(t, resp))
+		goldenfile.Check(t, "discovery"+strings.ReplaceAll(strings.TrimPrefix(path, "/.well-known"), "/", "_"), render(t, resp))
 	}
 }

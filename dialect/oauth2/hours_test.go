@@ -16,6 +16,7 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/goldenfile"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
@@ -85,11 +86,11 @@ func TestOutsideHoursAndCapGolden(t *testing.T) {
 		return resp
 	}
 	// Saturday 12:00 UTC (13:00 BST) to Monday 07:00 BST: 42 h.
-	golden(t, "error_outside_hours", renderRetry(t, post("hours-client")))
+	goldenfile.Check(t, "error_outside_hours", renderRetry(t, post("hours-client")))
 	if resp := post("capped-client"); resp.StatusCode != 200 {
 		t.Fatalf("first token of a capped client: %d", resp.StatusCode)
 	}
-	golden(t, "error_token_limit", renderRetry(t, post("capped-client")))
+	goldenfile.Check(t, "error_token_limit", renderRetry(t, post("capped-client")))
 }
 
 // renderRetry is render with the Retry-After header.

@@ -18,6 +18,7 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/goldenfile"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
@@ -273,14 +274,14 @@ func TestIntrospectionAndRevocationErrorsGolden(t *testing.T) {
 	for _, ep := range []struct{ name, path string }{{"introspect", oauth2.IntrospectPath}, {"revoke", oauth2.RevokePath}} {
 		for _, tt := range cases {
 			t.Run(ep.name+"_"+tt.name, func(t *testing.T) {
-				golden(t, ep.name+"_error_"+tt.name, render(t, s.do(t, ep.path, tt.c)))
+				goldenfile.Check(t, ep.name+"_error_"+tt.name, render(t, s.do(t, ep.path, tt.c)))
 			})
 		}
 	}
 	// Answers that reveal nothing: an inactive token and a revocation are the same
 	// whatever the token was.
 	for _, tt := range []struct{ golden, path string }{{"introspect_inactive", oauth2.IntrospectPath}, {"revoke_ok", oauth2.RevokePath}} {
-		golden(t, tt.golden, render(t, s.do(t, tt.path, call{body: tok, authz: basic})))
+		goldenfile.Check(t, tt.golden, render(t, s.do(t, tt.path, call{body: tok, authz: basic})))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/internal/goldenfile"
 )
 
 // oauthConfig is a golang.org/x/oauth2 client of the token server.
@@ -85,11 +86,11 @@ func TestRefreshErrorsThroughXOAuth2(t *testing.T) {
 	// Widening the scope is invalid_scope (RFC 6749 §6).
 	fresh := s.seed(t, "app")
 	resp := s.post(t, oauth2.TokenPath, "app", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {fresh.RefreshToken}, "scope": {"accounts:read payments"}})
-	golden(t, "refresh_error_scope_widened", render(t, resp))
+	goldenfile.Check(t, "refresh_error_scope_widened", render(t, resp))
 	resp = s.post(t, oauth2.TokenPath, "app", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}})
-	golden(t, "refresh_error_invalid_grant", render(t, resp))
+	goldenfile.Check(t, "refresh_error_invalid_grant", render(t, resp))
 	resp = s.post(t, oauth2.TokenPath, "app", url.Values{"grant_type": {"refresh_token"}})
-	golden(t, "refresh_error_missing_refresh_token", render(t, resp))
+	goldenfile.Check(t, "refresh_error_missing_refresh_token", render(t, resp))
 }
 
 // TestRevocationOverHTTP: revoking a refresh token makes its access tokens inactive;
