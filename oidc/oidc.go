@@ -143,7 +143,7 @@ func (h *Handler) Metadata() map[string]any {
 }
 
 func claimsSupported() []string {
-	return []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+	return []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "client_id",
 		"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
 		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
 		"email", "email_verified", "phone_number", "phone_number_verified"}
