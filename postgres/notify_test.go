@@ -1,49 +1,18 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/postgres"
-	"github.com/jeton/jeton/postgres/pgtest"
 )
 
 // TestListenClientChanges: a change made through one Store (one replica) reaches a
 // listener on another, with the client's id; the listener first reports a gap.
 func TestListenClientChanges(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
+	writer, reader := twoReplicas(t)
 	ctx := t.Context()
-	writer, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer writer.Close()
-	if err := writer.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	reader, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
-
-	got := make(chan string, 16)
-	lctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- reader.ListenClientChanges(lctx, func(id string) { got <- id }) }()
-	expect := func(want string) {
-		t.Helper()
-		select {
-		case id := <-got:
-			if id != want {
-				t.Fatalf("notified %q, want %q", id, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no notification for %q", want)
-		}
-	}
+	expect, stop := notifications(t, reader.ListenClientChanges, nil)
 	expect("") // listening: the caller flushes everything it may have missed
 
 	now := time.Now()
@@ -61,9 +30,5 @@ func TestListenClientChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect("client-1")
-
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("ListenClientChanges after cancel: %v", err)
-	}
+	stop()
 }
