@@ -1,4 +1,20 @@
-# Helpers shared by bench/run.sh and bench/run-grants.sh (sourced, not run).
+# Helpers shared by the bench/run*.sh scripts (sourced, not run).
+
+# bench_tmp NAME makes the run's temp dir ($tmp) and the list of processes it starts
+# ($pids); on exit those are killed and the dir removed (kept with KEEP=1).
+bench_tmp() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	pids=()
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [[ -n ${KEEP:-} ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
 
 die() {
 	echo "bench: $*" >&2

@@ -27,16 +27,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jeton-bench-candescent.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	if [[ -n $KEEP ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp jeton-bench-candescent
 
 for cmd in wrk curl python3; do
 	command -v "$cmd" >/dev/null || die "$cmd is required (Debian: apt-get install $cmd)"
