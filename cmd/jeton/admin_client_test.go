@@ -7,28 +7,16 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/jeton/jeton/adminapi"
-	"github.com/jeton/jeton/password"
-	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
 func TestCLIClientJWTFlags(t *testing.T) {
-	st := sqlitetest.New(t)
-	srv := httptest.NewServer(adminapi.New(adminapi.Config{
-		Store: st, Token: "cli-token", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Password: password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1}, KEK: make([]byte, 32),
-	}))
-	defer srv.Close()
-	conn := []string{"--server", srv.URL, "--token", "cli-token", "--data-dir", t.TempDir(), "-o", "json"}
+	_, url := adminServerStore(t)
+	conn := []string{"--server", url, "--token", "cli-token", "--data-dir", t.TempDir(), "-o", "json"}
 	run := func(args ...string) (map[string]any, error) {
 		t.Helper()
 		out, _, err := runCLI(t, "", append(args, conn...)...)

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +10,6 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/password"
-	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
 // TestCLICustomerCreateAndUnlock: `customer create` takes the password from stdin
@@ -21,13 +17,8 @@ import (
 // store recorded, in both output forms.
 func TestCLICustomerCreateAndUnlock(t *testing.T) {
 	ctx := context.Background()
-	st := sqlitetest.New(t)
-	srv := httptest.NewServer(adminapi.New(adminapi.Config{
-		Store: st, Token: "cli-token", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Password: password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1},
-	}))
-	t.Cleanup(srv.Close)
-	conn := []string{"--server", srv.URL, "--token", "cli-token", "--data-dir", t.TempDir()}
+	st, url := adminServerStore(t)
+	conn := []string{"--server", url, "--token", "cli-token", "--data-dir", t.TempDir()}
 	run := func(stdin string, args ...string) (string, error) {
 		out, _, err := runCLI(t, stdin, append(args, conn...)...)
 		return out, err

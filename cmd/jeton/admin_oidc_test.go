@@ -2,30 +2,19 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/adminapi"
-	"github.com/jeton/jeton/password"
-	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
 // TestCLIOIDCSettings: client create/update with --redirect-uri (repeatable),
 // --public, --first-party and --require-par; customer consents list/revoke; branding.
 func TestCLIOIDCSettings(t *testing.T) {
 	ctx := context.Background()
-	st := sqlitetest.New(t)
-	srv := httptest.NewServer(adminapi.New(adminapi.Config{
-		Store: st, Token: "cli-token", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Password: password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1},
-	}))
-	t.Cleanup(srv.Close)
-	conn := []string{"--server", srv.URL, "--token", "cli-token", "--data-dir", t.TempDir(), "-o", "json"}
+	st, url := adminServerStore(t)
+	conn := []string{"--server", url, "--token", "cli-token", "--data-dir", t.TempDir(), "-o", "json"}
 	run := func(stdin string, args ...string) map[string]any {
 		t.Helper()
 		out, errOut, err := runCLI(t, stdin, append(args, conn...)...)

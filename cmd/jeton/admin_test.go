@@ -15,6 +15,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
@@ -68,14 +69,21 @@ func TestAdminConnResolve(t *testing.T) {
 
 // adminServer is a real admin API on SQLite for the CLI to talk to.
 func adminServer(t *testing.T) (url string) {
+	_, url = adminServerStore(t)
+	return url
+}
+
+// adminServerStore is adminServer with its store, for tests that check what the CLI
+// stored. It has a key-encryption key, so client_secret_jwt clients can be made.
+func adminServerStore(t *testing.T) (*sqlite.Store, string) {
 	t.Helper()
 	st := sqlitetest.New(t)
 	srv := httptest.NewServer(adminapi.New(adminapi.Config{
 		Store: st, Token: "cli-token", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Password: password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1},
+		Password: password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1}, KEK: make([]byte, 32),
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return st, srv.URL
 }
 
 // runCLI runs the jeton command line with args and stdin, returning stdout, stderr.
