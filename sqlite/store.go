@@ -131,12 +131,3 @@ func (s *Store) Close() error {
 	})
 	return s.closeErr
 }
-
-// ignoreDone drops sql.ErrTxDone, which Rollback returns when the driver already
-// rolled back (for example after the context was cancelled).
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
-}
