@@ -91,7 +91,7 @@ func (s *Store) commitLoop() {
 // requests instead of a commit per two or three (docs/benchmarks.md). With no load
 // (want is 1) nothing waits. It returns the batch size.
 func (s *Store) runBatch(first *writeOp, want int) int {
-	tx, err := s.write.BeginTx(context.Background(), nil)
+	tx, err := s.writer.BeginTx(context.Background(), nil)
 	if err != nil {
 		s.answer([]*writeOp{first}, []error{err}, nil)
 		return 1

@@ -30,7 +30,9 @@ const busyTimeoutMS = 10000
 // pool of several connections: WAL lets them run concurrently with each other and with
 // the writer, which matters on the token hot path.
 type Store struct {
-	write  *sql.DB
+	write *sql.DB
+	// writer is the write connection the group committer owns (see Open).
+	writer *sql.Conn
 	read   *sql.DB
 	wstmts *stmtCache
 	rstmts *stmtCache
@@ -52,9 +54,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: open: path %q must be a plain file path", path)
 	}
-	// Two write connections: the committer's transaction holds one, and statements are
-	// prepared on the other (a prepare cannot wait for the connection the transaction
-	// holds). Only the committer goroutine ever writes, so there is still one writer.
+	// Two write connections: the committer owns one (writer, below), and statements
+	// are prepared, checkpoints run and migrations apply on the other (a prepare
+	// cannot wait for the connection an open transaction holds). Only the committer
+	// goroutine ever writes rows, so there is still one writer.
 	write, err := openPool(ctx, path, 2, url.Values{
 		"_txlock": {"immediate"},
 		"_pragma": {"journal_mode(WAL)", "wal_autocheckpoint(0)"}, // see checkpoint.go
@@ -62,13 +65,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The committer keeps one connection for itself. SQLite throws away a
+	// connection's whole page cache when it begins a transaction after another
+	// connection committed (the WAL index header changed), so a committer that took
+	// whichever connection the pool had free would start on a cold cache every time
+	// the checkpointer or a prepare had borrowed its usual one: 10-15 % of the
+	// refresh grant's throughput (docs/benchmarks.md).
+	writer, err := write.Conn(ctx)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	read, err := openPool(ctx, path, readers, url.Values{"_pragma": {"query_only(1)"}})
 	if err != nil {
+		writer.Close()
 		write.Close()
 		return nil, err
 	}
-	s := &Store{write: write, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
+	s := &Store{write: write, writer: writer, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
 		ops: make(chan *writeOp), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go s.commitLoop()
 	s.checkpoints.Add(1)
@@ -127,7 +142,7 @@ func (s *Store) Close() error {
 		s.checkpoints.Wait()
 		s.wstmts.close()
 		s.rstmts.close()
-		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
+		s.closeErr = errors.Join(s.writer.Close(), s.read.Close(), s.write.Close())
 	})
 	return s.closeErr
 }
