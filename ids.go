@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"time"
 )
 
 // NewID returns a random 128-bit identifier as 32 lowercase hex characters, used for
@@ -35,4 +36,20 @@ func Digest(secret string) []byte {
 func DigestEqual(secret string, digest []byte) bool {
 	d := sha256.Sum256([]byte(secret))
 	return len(digest) == len(d) && subtle.ConstantTimeCompare(d[:], digest) == 1
+}
+
+// NewTimeID is NewID whose first 48 bits are the Unix time in milliseconds (the layout
+// of a UUIDv7, RFC 9562 §5.7) and the other 80 random. Refresh families use it: ids
+// made in time order are inserted at the end of the indexes that hold them, instead of
+// on a random page each, so a commit of many new families writes a few pages rather
+// than one per family (docs/benchmarks.md). The time it shows is the family's start,
+// which the tokens of the family carry anyway (iat, auth_time).
+func NewTimeID(now time.Time) string {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	_, _ = rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
 }

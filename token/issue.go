@@ -30,9 +30,11 @@ type TokenSlotStore interface {
 	ClaimTokenSlot(ctx context.Context, s jeton.TokenSlot, max int, now time.Time) error
 }
 
-// RefreshFamilyStore starts refresh-token families (jeton.Store implements it).
+// RefreshFamilyStore starts refresh-token families, and revokes one the engine
+// withdraws (jeton.Store implements it).
 type RefreshFamilyStore interface {
 	CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, first jeton.RefreshToken) error
+	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
 }
 
 // Issuer mints access tokens, and starts refresh families: step 5 of the pipeline.
@@ -231,8 +233,9 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 	}
 	fam := jeton.RefreshFamily{
 		// A grant that names its family (an authorization code's grant id) keeps it,
-		// so revoking the grant revokes the family.
-		ID:            cmp.Or(authz.FamilyID, jeton.NewID()),
+		// so revoking the grant revokes the family. New ids are time-ordered (see
+		// jeton.NewTimeID).
+		ID:            cmp.Or(authz.FamilyID, jeton.NewTimeID(cr.Now)),
 		ClientID:      cr.Client.ID,
 		InstitutionID: authz.InstitutionID,
 		Subject:       authz.Subject,
