@@ -146,15 +146,25 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 
 // useOnce records a jti (RFC 7523 §3 item 7: single-use until the assertion expires).
 // It is remembered until exp + Skew, the last instant the assertion would be accepted.
+// Under WithPending the record runs on while the caller goes on (pending.go).
 func (a *Assertion) useOnce(ctx context.Context, c *jeton.Client, jti string, exp, now time.Time) error {
-	err := a.cfg.Replay.UseAssertionID(ctx, c.ID, jti, exp.Add(a.cfg.Skew), now)
-	switch {
-	case errors.Is(err, jeton.ErrAlreadyUsed):
-		return failed(jeton.ReasonReplay, errors.New("assertion jti was used before"))
-	case err != nil:
-		return jeton.ServerError(fmt.Errorf("record assertion jti: %w", err))
-	}
-	return nil
+	return start(ctx, func() error {
+		err := a.cfg.Replay.UseAssertionID(ctx, c.ID, jti, exp.Add(a.cfg.Skew), now)
+		switch {
+		case errors.Is(err, jeton.ErrAlreadyUsed):
+			cause := "assertion jti was used before"
+			if a.cfg.Profile != nil {
+				cause = "assertion was used before; sign a new one for every request"
+			}
+			err = failed(jeton.ReasonReplay, errors.New(cause))
+		case err != nil:
+			err = jeton.ServerError(fmt.Errorf("record assertion jti: %w", err))
+		}
+		if a.cfg.Profile != nil {
+			stated(err)
+		}
+		return err
+	})
 }
 
 // checkClaims applies RFC 7523 §3 to verified claims and returns the expiry. iss must

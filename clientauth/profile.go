@@ -72,12 +72,7 @@ func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Cre
 		d := sha256.Sum256([]byte(cred.Assertion))
 		jti = digestJTIPrefix + base64.RawURLEncoding.EncodeToString(d[:])
 	}
-	err = a.useOnce(ctx, c, jti, exp, now)
-	var e *jeton.Error
-	if errors.As(err, &e) && e.Reason == jeton.ReasonReplay {
-		e.Cause = errors.New("assertion was used before; sign a new one for every request")
-	}
-	return err
+	return a.useOnce(ctx, c, jti, exp, now)
 }
 
 // claimsErr keeps a claim-decoding error short and free of input echoes.

@@ -19,6 +19,10 @@ type ClientCredentials struct {
 // Type implements Grant.
 func (ClientCredentials) Type() string { return jeton.GrantClientCredentials }
 
+// storesNothing lets the engine overlap an assertion's single-use record with steps
+// 2-5 (Engine.Token).
+func (ClientCredentials) storesNothing() {}
+
 // Handle implements Grant.
 func (g ClientCredentials) Handle(_ context.Context, req *ClientRequest) (*Authorization, error) {
 	return &Authorization{

@@ -60,7 +60,18 @@ func (e *Engine) GrantTypes() []string {
 	return out
 }
 
+// storesNothing marks a grant whose Handle reads and writes no stored state: it
+// decides from the authenticated request alone (client_credentials).
+type storesNothing interface{ storesNothing() }
+
 // Token runs the pipeline for one request. The error is always a *jeton.Error.
+//
+// For a grant that stores nothing, a client assertion's single-use record (step 1)
+// commits while steps 2-5 run (clientauth.Pending), and Token waits for it before it
+// answers. A replayed assertion still gets step 1's invalid_client, and what steps
+// 4-5 made for it never leaves the server: its refresh family, if one was started, is
+// revoked (withdraw). Other grants wait for the record before step 4, since their
+// handlers spend codes, rotate refresh tokens or count password failures.
 func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 	grant, ok := e.grants[req.GrantType]
 	if !ok {
@@ -68,19 +79,51 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 		// it reveals nothing about the client and costs nothing.
 		return nil, jeton.Errorf(jeton.CodeUnsupportedGrantType, jeton.ReasonNone, "grant type is not supported").WithParam("grant_type")
 	}
-	cr, err := e.authorize(ctx, req) // steps 1-3
-	if err != nil {
-		return nil, jeton.AsError(err)
+	authCtx, pending := ctx, (*clientauth.Pending)(nil)
+	if _, ok := grant.(storesNothing); ok {
+		authCtx, pending = clientauth.WithPending(ctx)
 	}
-	authz, err := grant.Handle(ctx, cr) // step 4
-	if err != nil {
-		return nil, jeton.AsError(err)
+	res, authz, err := e.run(ctx, authCtx, grant, req, pending)
+	if perr := pending.Wait(); perr != nil {
+		e.withdraw(ctx, authz)
+		return nil, jeton.AsError(perr)
 	}
-	res, err := e.issuer.Issue(ctx, cr, authz) // step 5
 	if err != nil {
 		return nil, jeton.AsError(err)
 	}
 	return res, nil
+}
+
+// run is steps 1-5; authCtx is the context of step 1 (it may carry pending).
+func (e *Engine) run(ctx, authCtx context.Context, grant Grant, req Request, pending *clientauth.Pending) (*Result, *Authorization, error) {
+	cr, err := e.authorize(authCtx, req) // steps 1-3
+	if err != nil {
+		return nil, nil, err
+	}
+	if cr.Client.MaxActiveTokens > 0 {
+		// A capped client's token slot stays taken once claimed (step 5), so claim
+		// one only for an assertion known to be fresh.
+		if err := pending.Wait(); err != nil {
+			return nil, nil, err
+		}
+	}
+	authz, err := grant.Handle(ctx, cr) // step 4
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := e.issuer.Issue(ctx, cr, authz) // step 5
+	return res, authz, err
+}
+
+// withdraw revokes the refresh family that step 5 started for a request whose
+// authentication failed after all. Its token was never sent, so nobody could use it;
+// revoking it keeps a replay from leaving even an unreachable live family behind. A
+// failure here is ignored for the same reason.
+func (e *Engine) withdraw(ctx context.Context, authz *Authorization) {
+	if authz == nil || !authz.Refresh || authz.FamilyID == "" || e.issuer.RefreshFamilies == nil {
+		return
+	}
+	_ = e.issuer.RefreshFamilies.RevokeRefreshFamily(context.WithoutCancel(ctx), authz.FamilyID, e.now())
 }
 
 // authorize is steps 1-3: authenticate, check the grant is allowed, apply policy.

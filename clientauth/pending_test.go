@@ -1,0 +1,59 @@
+package clientauth_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
+)
+
+func (f *fixture) authenticatePending(clientID, assertion string) (*jeton.Client, *clientauth.Pending, error) {
+	ctx, p := clientauth.WithPending(context.Background())
+	c, err := f.auth.Authenticate(ctx, clientauth.Credentials{
+		Presented: clientauth.PresentedAssertion, ClientID: clientID, Assertion: assertion,
+		AssertionType: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+	return c, p, err
+}
+
+// Under WithPending the replay record is reported by Wait, with the answer a waiting
+// Authenticate gives; every check before it still fails at once.
+func TestPendingReplayRecord(t *testing.T) {
+	f := newFixture(t)
+	a := sign(t, jose.RS256, rsaA, "", nil, valid("rs-client", f.clock()))
+
+	c, p, err := f.authenticatePending("rs-client", a)
+	if err != nil || c.ID != "rs-client" {
+		t.Fatalf("first use: %v, %v", c, err)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatalf("first use recorded: %v", err)
+	}
+
+	_, p, err = f.authenticatePending("rs-client", a)
+	if err != nil {
+		t.Fatalf("replay refused before its record ran: %v", err)
+	}
+	if r := reasonOf(t, p.Wait()); r != jeton.ReasonReplay {
+		t.Fatalf("replay reason = %q", r)
+	}
+	if r := reasonOf(t, p.Wait()); r != jeton.ReasonReplay {
+		t.Fatalf("second Wait reason = %q", r)
+	}
+
+	// A forged assertion fails before any record is started.
+	forged := sign(t, jose.RS256, rsaC, "", nil, valid("rs-client", f.clock()))
+	_, p, err = f.authenticatePending("rs-client", forged)
+	if r := reasonOf(t, err); r != jeton.ReasonBadAssertion {
+		t.Fatalf("forged reason = %q", r)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatalf("forged assertion started a record: %v", err)
+	}
+	var none *clientauth.Pending
+	if err := none.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
