@@ -19,8 +19,8 @@ func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt
 // expiry is at or before ?1, picking them by key through an index on expires_at.
 // Deleting a family deletes its tokens (ON DELETE CASCADE).
 var expiredDeletes = []string{
-	`DELETE FROM assertion_ids WHERE (client_id, jti) IN
-		(SELECT client_id, jti FROM assertion_ids WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM assertion_uses WHERE key IN
+		(SELECT key FROM assertion_uses WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM revocations WHERE (kind, id) IN
 		(SELECT kind, id FROM revocations WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM access_tokens WHERE digest IN

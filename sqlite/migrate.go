@@ -12,15 +12,11 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrate applies the embedded migrations up to the latest version with goose. It runs
-// on the single write connection, so it cannot race this process's own writers.
+// Migrate applies the migrations up to the latest version with goose: the embedded
+// SQL files and the Go ones (migrate_*.go). It runs on the write pool, not through the
+// committer, so run it before serving.
 func (s *Store) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, fsys,
-		goose.WithDisableGlobalRegistry(true))
+	p, err := s.migrator()
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
@@ -28,4 +24,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	return nil
+}
+
+func (s *Store) migrator() (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectSQLite3, s.write, fsys,
+		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(replayKeyMigration))
 }
