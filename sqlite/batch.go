@@ -42,6 +42,9 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.T
 	return s.enqueue(&writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
+// enqueue hands op to the committer. s.ops is buffered: a writer that finds the
+// committer busy leaves its write in the queue and goes straight to waiting for the
+// outcome, instead of parking until the committer takes it and being woken twice.
 func (s *Store) enqueue(op *writeOp) error {
 	ctx := op.ctx
 	select {

@@ -84,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{write: write, writer: writer, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
-		ops: make(chan *writeOp), quit: make(chan struct{}), stopped: make(chan struct{})}
+		ops: make(chan *writeOp, maxBatch), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go s.commitLoop()
 	s.checkpoints.Add(1)
 	go func() { defer s.checkpoints.Done(); s.checkpointLoop() }()
