@@ -148,23 +148,32 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 // It is remembered until exp + Skew, the last instant the assertion would be accepted.
 // Under WithPending the record runs on while the caller goes on (pending.go).
 func (a *Assertion) useOnce(ctx context.Context, c *jeton.Client, jti string, exp, now time.Time) error {
-	return start(ctx, func() error {
-		err := a.cfg.Replay.UseAssertionID(ctx, c.ID, jti, exp.Add(a.cfg.Skew), now)
-		switch {
-		case errors.Is(err, jeton.ErrAlreadyUsed):
-			cause := "assertion jti was used before"
-			if a.cfg.Profile != nil {
-				cause = "assertion was used before; sign a new one for every request"
-			}
-			err = failed(jeton.ReasonReplay, errors.New(cause))
-		case err != nil:
-			err = jeton.ServerError(fmt.Errorf("record assertion jti: %w", err))
-		}
+	until := exp.Add(a.cfg.Skew)
+	p := unstartedPending(ctx)
+	if p == nil {
+		return a.replayErr(a.cfg.Replay.UseAssertionID(ctx, c.ID, jti, until, now))
+	}
+	wait := startRecord(ctx, a.cfg.Replay, c.ID, jti, until, now)
+	p.wait = func() error { return a.replayErr(wait()) }
+	return nil
+}
+
+// replayErr turns the replay store's answer into authentication's.
+func (a *Assertion) replayErr(err error) error {
+	switch {
+	case errors.Is(err, jeton.ErrAlreadyUsed):
+		cause := "assertion jti was used before"
 		if a.cfg.Profile != nil {
-			stated(err)
+			cause = "assertion was used before; sign a new one for every request"
 		}
-		return err
-	})
+		err = failed(jeton.ReasonReplay, errors.New(cause))
+	case err != nil:
+		err = jeton.ServerError(fmt.Errorf("record assertion jti: %w", err))
+	}
+	if a.cfg.Profile != nil {
+		stated(err)
+	}
+	return err
 }
 
 // checkClaims applies RFC 7523 §3 to verified claims and returns the expiry. iss must

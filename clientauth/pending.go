@@ -1,6 +1,11 @@
 package clientauth
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/jeton/jeton"
+)
 
 // Pending is an assertion's single-use record (RFC 7523 §3 item 7) that was started
 // but not waited for. The engine uses it to sign and issue while the record commits
@@ -11,7 +16,8 @@ import "context"
 // the record finds the assertion used before; the caller just learns it from Wait, and
 // must not hand out anything it made before Wait returned nil.
 type Pending struct {
-	done chan struct{} // closed when err is set; nil when nothing was started
+	wait func() error // nil when nothing was started
+	done bool
 	err  error
 }
 
@@ -27,26 +33,41 @@ func WithPending(ctx context.Context) (context.Context, *Pending) {
 
 // Wait returns the started record's outcome: nil when it was recorded or when nothing
 // was started, the invalid_client error of a replay otherwise. A nil Pending waits for
-// nothing.
+// nothing. Wait is for the one goroutine that runs the request.
 func (p *Pending) Wait() error {
-	if p == nil || p.done == nil {
+	if p == nil || p.wait == nil {
 		return nil
 	}
-	<-p.done
+	if !p.done {
+		p.err, p.done = p.wait(), true
+	}
 	return p.err
 }
 
-// start runs record on its own goroutine if ctx carries a Pending that has none yet;
-// otherwise it runs record and returns its outcome.
-func start(ctx context.Context, record func() error) error {
+// ReplayStarter is an AssertionStore that can queue a record and return at once;
+// wait (called once) returns what UseAssertionID would have. sqlite.Store is one:
+// with it the record is queued the moment the assertion has passed, and a Pending
+// waits on the store's own answer. With other stores a Pending runs UseAssertionID on
+// a goroutine.
+type ReplayStarter interface {
+	StartUseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) (wait func() error)
+}
+
+// unstartedPending returns the Pending in ctx if it has no record yet.
+func unstartedPending(ctx context.Context) *Pending {
 	p, _ := ctx.Value(pendingKey{}).(*Pending)
-	if p == nil || p.done != nil {
-		return record()
+	if p == nil || p.wait != nil {
+		return nil
 	}
-	p.done = make(chan struct{})
-	go func() {
-		p.err = record()
-		close(p.done)
-	}()
-	return nil
+	return p
+}
+
+// startRecord starts the record of (clientID, jti) on store and returns its wait.
+func startRecord(ctx context.Context, store jeton.AssertionStore, clientID, jti string, until, now time.Time) func() error {
+	if st, ok := store.(ReplayStarter); ok {
+		return st.StartUseAssertionID(ctx, clientID, jti, until, now)
+	}
+	done := make(chan error, 1)
+	go func() { done <- store.UseAssertionID(ctx, clientID, jti, until, now) }()
+	return func() error { return <-done }
 }

@@ -19,9 +19,30 @@ func (f *fixture) authenticatePending(clientID, assertion string) (*jeton.Client
 }
 
 // Under WithPending the replay record is reported by Wait, with the answer a waiting
-// Authenticate gives; every check before it still fails at once.
+// Authenticate gives; every check before it still fails at once. SQLite queues the
+// record itself (clientauth.ReplayStarter).
 func TestPendingReplayRecord(t *testing.T) {
+	checkPending(t, newFixture(t))
+}
+
+// syncOnly hides the store's StartUseAssertionID: a Pending then runs UseAssertionID on
+// a goroutine, as it does over PostgreSQL.
+type syncOnly struct{ jeton.AssertionStore }
+
+func TestPendingReplayRecordWithoutStarter(t *testing.T) {
 	f := newFixture(t)
+	a, err := clientauth.NewAssertion(clientauth.AssertionConfig{Audiences: []string{issuer, tokenURL}, Now: f.clock,
+		Replay: syncOnly{f.store}, Keys: clientauth.NewKeys(clientauth.KeysConfig{Now: f.clock})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.auth = &clientauth.Authenticator{Clients: f.auth.Clients, Now: f.clock,
+		Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthPrivateKey: a}}
+	checkPending(t, f)
+}
+
+func checkPending(t *testing.T, f *fixture) {
+	t.Helper()
 	a := sign(t, jose.RS256, rsaA, "", nil, valid("rs-client", f.clock()))
 
 	c, p, err := f.authenticatePending("rs-client", a)

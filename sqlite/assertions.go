@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"time"
 
@@ -14,21 +15,37 @@ import (
 // the pair is recorded and still live, so the assertion is a replay (RFC 7523 §3
 // item 7) and the result is ErrAlreadyUsed.
 func (s *Store) UseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) error {
-	res, err := s.exec(ctx, `INSERT INTO assertion_uses (key, expires_at) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
-		WHERE assertion_uses.expires_at <= ?`,
-		assertionKey(clientID, jti), expiresAt.UnixMicro(), now.UnixMicro())
-	if err != nil {
-		return mapErr("use assertion id", err)
+	return s.StartUseAssertionID(ctx, clientID, jti, expiresAt, now)()
+}
+
+// StartUseAssertionID is UseAssertionID in two halves: it queues the record for the
+// committer and returns at once, and wait returns what UseAssertionID would have. The
+// token endpoint signs while the record commits (clientauth.Pending).
+func (s *Store) StartUseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) (wait func() error) {
+	var res sql.Result
+	op := &writeOp{ctx: ctx, done: make(chan error, 1), single: true, fn: func(ctx context.Context, tx *sql.Tx) (err error) {
+		res, err = s.execTx(ctx, tx, `INSERT INTO assertion_uses (key, expires_at) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+			WHERE assertion_uses.expires_at <= ?`,
+			assertionKey(clientID, jti), expiresAt.UnixMicro(), now.UnixMicro())
+		return err
+	}}
+	if err := s.queue(op); err != nil {
+		return func() error { return mapErr("use assertion id", err) }
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return mapErr("use assertion id", err)
+	return func() error {
+		if err := <-op.done; err != nil {
+			return mapErr("use assertion id", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return mapErr("use assertion id", err)
+		}
+		if n == 0 {
+			return mapErr("use assertion id", jeton.ErrAlreadyUsed)
+		}
+		return nil
 	}
-	if n == 0 {
-		return mapErr("use assertion id", jeton.ErrAlreadyUsed)
-	}
-	return nil
 }
 
 // assertionKey is the replay record's key: the SHA-256 of the client id (length

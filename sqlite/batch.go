@@ -46,17 +46,24 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.T
 // committer busy leaves its write in the queue and goes straight to waiting for the
 // outcome, instead of parking until the committer takes it and being woken twice.
 func (s *Store) enqueue(op *writeOp) error {
-	ctx := op.ctx
-	select {
-	case s.ops <- op:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.quit:
-		return errClosed
+	if err := s.queue(op); err != nil {
+		return err
 	}
 	// Once queued the write may commit, so wait for its outcome even if ctx ends:
 	// answering "cancelled" for a write that happened would be a lie.
 	return <-op.done
+}
+
+// queue hands op to the committer without waiting for its outcome (op.done).
+func (s *Store) queue(op *writeOp) error {
+	select {
+	case s.ops <- op:
+		return nil
+	case <-op.ctx.Done():
+		return op.ctx.Err()
+	case <-s.quit:
+		return errClosed
+	}
 }
 
 // commitDelay bounds how long an open batch waits for more writes before it commits,
