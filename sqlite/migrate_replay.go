@@ -3,14 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/pressly/goose/v3"
 )
 
 // replayKeyMigration (version 8) moves the assertion replay records from
 // assertion_ids (client_id, jti) to assertion_uses (assertionKey). It is a Go
-// migration because the new key is a SHA-256, which SQLite's SQL cannot compute; the
-// records still live are carried over, so an upgrade forgets no used assertion.
+// migration because the new key is a SHA-256, which SQLite's SQL cannot compute.
+// Every record is carried over (the janitor drops the expired ones as before), so an
+// upgrade forgets no used assertion.
 // Going down recreates the old table empty: a hash cannot be turned back into its
 // jti, and every record expires within the assertion lifetime bound (1 hour).
 var replayKeyMigration = goose.NewGoMigration(8,
@@ -45,7 +47,7 @@ func replayKeyUp(ctx context.Context, tx *sql.Tx) error {
 		key []byte
 		exp int64
 	}
-	var live []record
+	var records []record
 	for rows.Next() {
 		var client, jti string
 		var exp int64
@@ -53,12 +55,12 @@ func replayKeyUp(ctx context.Context, tx *sql.Tx) error {
 			rows.Close()
 			return err
 		}
-		live = append(live, record{assertionKey(client, jti), exp})
+		records = append(records, record{assertionKey(client, jti), exp})
 	}
-	if err := rows.Close(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return err
 	}
-	for _, r := range live {
+	for _, r := range records {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO assertion_uses (key, expires_at) VALUES (?, ?)`, r.key, r.exp); err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ type storesNothing interface{ storesNothing() }
 // commits while steps 2-5 run (clientauth.Pending), and Token waits for it before it
 // answers. A replayed assertion still gets step 1's invalid_client, and what steps
 // 4-5 made for it never leaves the server: its refresh family, if one was started, is
-// revoked (withdraw). Other grants wait for the record before step 4, since their
+// revoked (withdraw). Other grants record it inside step 1 as before, since their
 // handlers spend codes, rotate refresh tokens or count password failures.
 func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 	grant, ok := e.grants[req.GrantType]
