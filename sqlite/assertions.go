@@ -23,18 +23,15 @@ func (s *Store) UseAssertionID(ctx context.Context, clientID, jti string, expire
 // token endpoint signs while the record commits (clientauth.Pending).
 func (s *Store) StartUseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) (wait func() error) {
 	var res sql.Result
-	op := &writeOp{ctx: ctx, done: make(chan error, 1), single: true, fn: func(ctx context.Context, tx *sql.Tx) (err error) {
+	done := s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
 		res, err = s.execTx(ctx, tx, `INSERT INTO assertion_uses (key, expires_at) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
 			WHERE assertion_uses.expires_at <= ?`,
 			assertionKey(clientID, jti), expiresAt.UnixMicro(), now.UnixMicro())
 		return err
-	}}
-	if err := s.queue(op); err != nil {
-		return func() error { return mapErr("use assertion id", err) }
-	}
+	})
 	return func() error {
-		if err := <-op.done; err != nil {
+		if err := done(); err != nil {
 			return mapErr("use assertion id", err)
 		}
 		n, err := res.RowsAffected()

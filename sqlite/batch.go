@@ -54,6 +54,16 @@ func (s *Store) enqueue(op *writeOp) error {
 	return <-op.done
 }
 
+// startSingle queues fn as a write that needs no savepoint (writeOp.single) and
+// returns at once; wait (called once) returns its outcome, as enqueue would have.
+func (s *Store) startSingle(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) (wait func() error) {
+	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1), single: true}
+	if err := s.queue(op); err != nil {
+		return func() error { return err }
+	}
+	return func() error { return <-op.done }
+}
+
 // queue hands op to the committer without waiting for its outcome (op.done).
 func (s *Store) queue(op *writeOp) error {
 	select {

@@ -23,7 +23,7 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 	if err != nil {
 		return mapErr("create refresh family", err)
 	}
-	err = s.enqueue(&writeOp{ctx: ctx, done: make(chan error, 1), single: true, fn: func(ctx context.Context, tx *sql.Tx) error {
+	err = s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.execTx(ctx, tx, `INSERT INTO refresh_families (id, client_id,
 			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -37,7 +37,7 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 			return errors.Join(err, delErr)
 		}
 		return nil
-	}})
+	})()
 	return mapErr("create refresh family", err)
 }
 

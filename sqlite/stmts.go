@@ -75,9 +75,9 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 
 // exec runs one write statement as its own atomic write (through the group commit).
 func (s *Store) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
-	err = s.enqueue(&writeOp{ctx: ctx, done: make(chan error, 1), single: true, fn: func(ctx context.Context, tx *sql.Tx) error {
+	err = s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err = s.execTx(ctx, tx, query, args...)
 		return err
-	}})
+	})()
 	return res, err
 }
