@@ -117,6 +117,13 @@ type RefreshStore interface {
 	RotateRefreshToken(ctx context.Context, oldDigest []byte, next RefreshToken, now time.Time) error
 	// RevokeRefreshFamily sets RevokedAt (if not yet set) on the family.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeGrant is ATOMIC (one transaction): it records r, a RevokeFamily revocation
+	// (kept as Revoke keeps it), and sets RevokedAt (if not yet set) to r.RevokedAt on
+	// the refresh family r.ID. When that family does not exist yet, tombstone (ID r.ID,
+	// RevokedAt set) is inserted in its place, so a later CreateRefreshFamily of that id
+	// fails with ErrConflict: a family can never start after its grant was revoked,
+	// whatever the order of the two calls and on whichever replica each one runs.
+	RevokeGrant(ctx context.Context, r Revocation, tombstone RefreshFamily) error
 	// ExtendRefreshToken sets the idle ExpiresAt of an unused token (clients without
 	// rotation keep one token whose idle lifetime restarts at each use); ErrNotFound if
 	// no unused token has that digest.

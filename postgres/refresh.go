@@ -90,3 +90,30 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now ti
 	}
 	return mapErr("revoke refresh family", err)
 }
+
+// RevokeGrant records r and revokes the family r.ID, inserting tombstone in its place
+// when there is none yet, in one transaction (see jeton.RefreshStore). The rule is a
+// primary-key conflict, so it holds across replicas: when an exchange's family insert
+// and the tombstone race, the second of the two waits on the first's index entry; then
+// either the insert fails (unique violation, ErrConflict) or the upsert revokes the
+// family the exchange just committed. CreateRefreshFamily stays one plain INSERT.
+func (s *Store) RevokeGrant(ctx context.Context, r jeton.Revocation, tombstone jeton.RefreshFamily) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO revocations (kind, id, institution_id,
+			revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (kind, id) DO NOTHING`,
+			r.Kind, r.ID, r.InstitutionID, ts(r.RevokedAt), ts(r.ExpiresAt))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO refresh_families (id, client_id, institution_id,
+			subject, scope, auth_time, created_at, expires_at, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE
+			SET revoked_at = coalesce(refresh_families.revoked_at, excluded.revoked_at)`,
+			r.ID, tombstone.ClientID, tombstone.InstitutionID, tombstone.Subject,
+			texts(tombstone.Scope), ts(tombstone.AuthTime), ts(tombstone.CreatedAt),
+			ts(tombstone.ExpiresAt), ts(r.RevokedAt))
+		return err
+	})
+	return mapErr("revoke grant", err)
+}

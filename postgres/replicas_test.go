@@ -7,6 +7,7 @@ import (
 
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/postgres/pgtest"
+	"github.com/jeton/jeton/storetest"
 )
 
 // twoReplicas opens two migrated Stores on one fresh database, as two jeton replicas
@@ -67,4 +68,11 @@ func notifications(t *testing.T, listen func(ctx context.Context, changed func(s
 		}
 	}
 	return expect, stop
+}
+
+// TestCodeReplayAcrossReplicas: a code exchanged on one replica while it is replayed on
+// the other never leaves a live refresh family behind.
+func TestCodeReplayAcrossReplicas(t *testing.T) {
+	a, b := twoReplicas(t)
+	storetest.RaceCodeReplay(t, a, b)
 }

@@ -105,3 +105,32 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now ti
 	}
 	return mapErr("revoke refresh family", err)
 }
+
+// RevokeGrant records r and revokes the family r.ID, inserting tombstone in its place
+// when there is none yet, in one transaction of the single writer (see
+// jeton.RefreshStore). The tombstone makes the rule a primary-key conflict:
+// CreateRefreshFamily stays one plain INSERT, so the hot path pays nothing for it.
+func (s *Store) RevokeGrant(ctx context.Context, r jeton.Revocation, tombstone jeton.RefreshFamily) error {
+	scope, err := jsonText(tombstone.Scope)
+	if err != nil {
+		return mapErr("revoke grant", err)
+	}
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.execTx(ctx, tx, `INSERT INTO revocations (kind, id, institution_id,
+			revoked_at, expires_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (kind, id) DO NOTHING`,
+			r.Kind, r.ID, r.InstitutionID, micros(r.RevokedAt), micros(r.ExpiresAt))
+		if err != nil {
+			return err
+		}
+		_, err = s.execTx(ctx, tx, `INSERT INTO refresh_families (id, client_id,
+			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE
+			SET revoked_at = coalesce(refresh_families.revoked_at, excluded.revoked_at)`,
+			r.ID, tombstone.ClientID, tombstone.InstitutionID, tombstone.Subject, scope,
+			micros(tombstone.AuthTime), micros(tombstone.CreatedAt),
+			micros(tombstone.ExpiresAt), micros(r.RevokedAt))
+		return err
+	})
+	return mapErr("revoke grant", err)
+}

@@ -140,6 +140,7 @@ var oidcTests = []subtest{
 			return err
 		}))
 	}},
+	{"Race/CodeReplay", func(t *testing.T, s jeton.Store) { RaceCodeReplay(t, s) }},
 	{"Race/ConsumePushedRequest", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		seed(t, s, "inst-a", "client-a")

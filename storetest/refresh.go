@@ -89,4 +89,34 @@ var refreshTests = []subtest{
 		same(t, "revoked family", fam, f)
 		is(t, "revoke unknown", s.RevokeRefreshFamily(ctx, "fam-none", at(time.Hour)), jeton.ErrNotFound)
 	}},
+	{"Refresh/RevokeGrant", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		f := seedFamily(t, s, "rt-0")
+		rev := func(id string, d time.Duration) jeton.Revocation {
+			return jeton.Revocation{Kind: jeton.RevokeFamily, ID: id, InstitutionID: "inst-a", RevokedAt: at(d), ExpiresAt: at(48 * time.Hour)}
+		}
+		tomb := func(id string) jeton.RefreshFamily {
+			g := newFamily(id, "client-a", "inst-a")
+			g.RevokedAt = at(time.Hour)
+			return g
+		}
+		// An existing family is revoked; the first revocation time stays.
+		ok(t, "revoke existing", s.RevokeGrant(ctx, rev(f.ID, time.Hour), tomb(f.ID)))
+		ok(t, "revoke existing again", s.RevokeGrant(ctx, rev(f.ID, 2*time.Hour), tomb(f.ID)))
+		_, fam, err := s.GetRefreshToken(ctx, jeton.Digest("rt-0"))
+		ok(t, "get", err)
+		f.RevokedAt = at(time.Hour)
+		same(t, "revoked family", fam, f)
+		// A family not yet started can no longer start.
+		ok(t, "revoke before start", s.RevokeGrant(ctx, rev("fam-2", time.Hour), tomb("fam-2")))
+		g := newFamily("fam-2", "client-a", "inst-a")
+		is(t, "start after revoke", s.CreateRefreshFamily(ctx, g, newToken("rt-2", g.ID, at(0))), jeton.ErrConflict)
+		_, _, err = s.GetRefreshToken(ctx, jeton.Digest("rt-2"))
+		is(t, "token of the refused family", err, jeton.ErrNotFound)
+		for _, id := range []string{f.ID, "fam-2"} {
+			revoked, err := s.IsRevoked(ctx, jeton.RevokeFamily, id)
+			ok(t, "is revoked", err)
+			same(t, "revocation of "+id+" recorded", revoked, true)
+		}
+	}},
 }

@@ -19,8 +19,7 @@ const CodeTTL = 60 * time.Second
 type CodeStore interface {
 	CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error
 	ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (jeton.AuthorizationCode, error)
-	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
-	Revoke(ctx context.Context, r jeton.Revocation) error
+	RevokeGrant(ctx context.Context, r jeton.Revocation, tombstone jeton.RefreshFamily) error
 	GetCustomer(ctx context.Context, institutionID, id string) (jeton.Customer, error)
 }
 
@@ -137,9 +136,13 @@ func checkCode(req *ClientRequest, code jeton.AuthorizationCode) *jeton.Error {
 	return nil
 }
 
-// replayed answers a second use of a code. RFC 6749 §4.1.2 and §10.5: the request is
-// denied and every token issued from the first use is revoked — the grant's refresh
-// family and, through its id (the access tokens' fid), its access tokens.
+// replayed answers a second use of a code. RFC 6749 §4.1.2 and §10.5, RFC 9700
+// §4.14: the request is denied and every token issued from the first use is revoked —
+// the grant's refresh family and, through its id (the access tokens' fid), its access
+// tokens. It is one atomic store call (RevokeGrant) that also holds when the replay
+// overtakes the first exchange: the family that exchange has yet to start is written
+// as a revoked tombstone, so its start fails and the exchange answers invalid_grant
+// (Issuer.refresh) instead of issuing anything.
 func (g *AuthorizationCode) replayed(ctx context.Context, req *ClientRequest, code jeton.AuthorizationCode) error {
 	maxTTL := g.MaxTokenTTL
 	if maxTTL <= 0 {
@@ -149,15 +152,17 @@ func (g *AuthorizationCode) replayed(ctx context.Context, req *ClientRequest, co
 	if req.Client.RefreshTokenTTL > keep {
 		keep = req.Client.RefreshTokenTTL
 	}
-	err := g.Store.Revoke(ctx, jeton.Revocation{
+	until := req.Now.Add(keep + maxTTL)
+	err := g.Store.RevokeGrant(ctx, jeton.Revocation{
 		Kind: jeton.RevokeFamily, ID: code.GrantID, InstitutionID: code.InstitutionID,
-		RevokedAt: req.Now, ExpiresAt: req.Now.Add(keep + maxTTL),
+		RevokedAt: req.Now, ExpiresAt: until,
+	}, jeton.RefreshFamily{
+		ID: code.GrantID, ClientID: code.ClientID, InstitutionID: code.InstitutionID,
+		Subject: code.Subject, Scope: code.Scope, AuthTime: code.AuthTime,
+		CreatedAt: req.Now, ExpiresAt: until, RevokedAt: req.Now,
 	})
 	if err != nil {
 		return jeton.ServerError(fmt.Errorf("revoke replayed code's grant: %w", err))
-	}
-	if err := g.Store.RevokeRefreshFamily(ctx, code.GrantID, req.Now); err != nil && !errors.Is(err, jeton.ErrNotFound) {
-		return jeton.ServerError(fmt.Errorf("revoke replayed code's refresh family: %w", err))
 	}
 	return badCode(jeton.ReasonReplay, "authorization code used twice; its grant is revoked")
 }

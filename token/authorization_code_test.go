@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"sync"
 	"testing"
 	"time"
 
@@ -318,5 +319,48 @@ func TestCodeMintedWithoutRedirect(t *testing.T) {
 	}
 	if _, err := f.engine.Token(ctx, codeRequest("web", mint(), "")); jeton.AsError(err).Code != jeton.CodeInvalidGrant {
 		t.Errorf("redirect_uri sent for a code without one: %v", err)
+	}
+}
+
+// TestAuthorizationCodeReplayRace: several exchanges of one code at once (RFC 6749
+// §4.1.2). Whatever the interleaving, once one of them was refused as a replay no
+// token issued from the code is usable: the replay may run before the first exchange
+// has started the refresh family, which must then fail rather than start live.
+func TestAuthorizationCodeReplayRace(t *testing.T) {
+	f := newCodeFixture(t)
+	ctx := context.Background()
+	caller, err := f.store.GetClient(ctx, "web")
+	must(t, err)
+	const rounds, racers = 200, 4
+	live := 0
+	for range rounds {
+		code := f.code(t, "web", "", "openid", "offline_access")
+		results := make([]*token.Result, racers)
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Go(func() { results[i], errs[i] = f.engine.Token(ctx, codeRequest("web", code, "")) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if pe := jeton.AsError(err); err != nil && (pe.Code != jeton.CodeInvalidGrant || pe.Reason != jeton.ReasonReplay) {
+				t.Fatalf("racer %d: got %v, want a token or invalid_grant/replay", i, err)
+			}
+		}
+		for _, res := range results {
+			if res == nil {
+				continue
+			}
+			for _, tok := range []string{res.AccessToken, res.RefreshToken} {
+				info, err := f.intro.Introspect(ctx, &caller, tok, "")
+				must(t, err)
+				if info.Active {
+					live++
+				}
+			}
+		}
+	}
+	if live > 0 {
+		t.Errorf("%d tokens issued from replayed codes are still active", live)
 	}
 }

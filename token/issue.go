@@ -251,7 +251,14 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 		CreatedAt: now,
 		ExpiresAt: minTime(now.Add(idle), fam.ExpiresAt),
 	}
-	if err := i.RefreshFamilies.CreateRefreshFamily(ctx, fam, first); err != nil {
+	err := i.RefreshFamilies.CreateRefreshFamily(ctx, fam, first)
+	switch {
+	case errors.Is(err, jeton.ErrConflict) && authz.FamilyID != "":
+		// The grant's family id is taken: only a revoked grant's tombstone takes it
+		// (a replay of its code ran first, RevokeGrant). Nothing was issued yet and
+		// nothing will be.
+		return badCode(jeton.ReasonReplay, "code replayed before its grant's refresh family started; grant revoked")
+	case err != nil:
 		return jeton.ServerError(err)
 	}
 	authz.FamilyID = fam.ID
