@@ -17,6 +17,9 @@ var (
 	// ErrAlreadyUsed: a single-use item (assertion id, refresh token, code) was
 	// consumed before. Exactly one concurrent caller gets nil; all others get this.
 	ErrAlreadyUsed = errors.New("already used")
+	// ErrWrongClient: a single-use item (an authorization code) was presented by a
+	// client other than the one it was issued to; it was left as it was.
+	ErrWrongClient = errors.New("issued to another client")
 )
 
 // Code is an engine error code. The standard codes are RFC 6749 §5.2 (token endpoint),

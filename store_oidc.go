@@ -11,11 +11,14 @@ type OIDCStore interface {
 	// CreateAuthorizationCode records c; its client and institution must exist.
 	CreateAuthorizationCode(ctx context.Context, c AuthorizationCode) error
 	// ConsumeAuthorizationCode is ATOMIC (one conditional UPDATE ... RETURNING): it marks
-	// the unused code with digest used at now and returns it. A code used before is
-	// returned with ErrAlreadyUsed (so the caller can revoke what the first use
-	// issued); an unknown one is ErrNotFound. Expiry and client binding are the
-	// caller's to check on the returned code.
-	ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (AuthorizationCode, error)
+	// the unused code with digest used at now and returns it, only if it was issued to
+	// clientID (RFC 6749 §4.1.3: "ensure that the authorization code was issued to the
+	// authenticated confidential client"). A code of clientID used before is returned
+	// with ErrAlreadyUsed (so the caller can revoke what the first use issued). A code
+	// issued to another client is ErrWrongClient, and is left untouched, used or not:
+	// another client can neither burn it nor have its grant revoked. An unknown code is
+	// ErrNotFound. Expiry is the caller's to check on the returned code.
+	ConsumeAuthorizationCode(ctx context.Context, digest []byte, clientID string, now time.Time) (AuthorizationCode, error)
 
 	// PushAuthorizationRequest records p (RFC 9126 §2.2); its client must exist.
 	PushAuthorizationRequest(ctx context.Context, p PushedRequest) error

@@ -29,22 +29,35 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.Authorizati
 	return mapErr("create authorization code", err)
 }
 
-// ConsumeAuthorizationCode is ATOMIC (DESIGN rule 1): one UPDATE ... WHERE used_at IS
-// NULL RETURNING. Racing callers queue on the row lock and, once the winner commits,
-// re-check the condition (READ COMMITTED) and match nothing; they then read the used
-// code back and get it with ErrAlreadyUsed.
-func (s *Store) ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (jeton.AuthorizationCode, error) {
+// ConsumeAuthorizationCode is ATOMIC (DESIGN rule 1): one UPDATE ... WHERE client_id
+// = $3 AND used_at IS NULL RETURNING, so no other client ever changes the code (RFC
+// 6749 §4.1.3). Racing callers queue on the row lock and, once the winner commits,
+// re-check the condition (READ COMMITTED) and match nothing; they then read the code
+// back to learn why: used (ErrAlreadyUsed, with the code) or another client's
+// (ErrWrongClient).
+func (s *Store) ConsumeAuthorizationCode(ctx context.Context, digest []byte, clientID string, now time.Time) (jeton.AuthorizationCode, error) {
 	c, err := scanCode(s.pool.QueryRow(ctx, `UPDATE authorization_codes SET used_at = $1
-		WHERE digest = $2 AND used_at IS NULL RETURNING `+codeColumns, now, digest))
+		WHERE digest = $2 AND client_id = $3 AND used_at IS NULL RETURNING `+codeColumns,
+		now, digest, clientID))
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return c, mapErr("consume authorization code", err)
 	}
 	c, err = scanCode(s.pool.QueryRow(ctx, `SELECT `+codeColumns+`
 		FROM authorization_codes WHERE digest = $1`, digest))
 	if err == nil {
-		err = jeton.ErrAlreadyUsed
+		err = notConsumed(&c, clientID)
 	}
 	return c, mapErr("consume authorization code", err)
+}
+
+// notConsumed says why a code that exists was not consumed by clientID; another
+// client's code is not handed back.
+func notConsumed(c *jeton.AuthorizationCode, clientID string) error {
+	if c.ClientID != clientID {
+		*c = jeton.AuthorizationCode{}
+		return jeton.ErrWrongClient
+	}
+	return jeton.ErrAlreadyUsed
 }
 
 func scanCode(r pgx.Row) (jeton.AuthorizationCode, error) {

@@ -35,16 +35,18 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.Authorizati
 	return mapErr("create authorization code", err)
 }
 
-// ConsumeAuthorizationCode is ATOMIC (DESIGN rule 1): one UPDATE ... WHERE used_at IS
-// NULL RETURNING claims the code inside the single writer's transaction, so of N
-// racing callers exactly one gets the row. The others read the used code back and get
-// it with ErrAlreadyUsed.
-func (s *Store) ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (jeton.AuthorizationCode, error) {
+// ConsumeAuthorizationCode is ATOMIC (DESIGN rule 1): one UPDATE ... WHERE client_id
+// = ? AND used_at IS NULL RETURNING claims the code inside the single writer's
+// transaction, so of N racing callers exactly one of clientID gets the row, and no
+// other client ever changes it (RFC 6749 §4.1.3). The others read the code back to
+// learn why: used (ErrAlreadyUsed, with the code) or another client's (ErrWrongClient).
+func (s *Store) ConsumeAuthorizationCode(ctx context.Context, digest []byte, clientID string, now time.Time) (jeton.AuthorizationCode, error) {
 	var c jeton.AuthorizationCode
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		c, err = scanCode(s.queryRowTx(ctx, tx, `UPDATE authorization_codes SET used_at = ?
-			WHERE digest = ? AND used_at IS NULL RETURNING `+codeColumns, now.UnixMicro(), digest))
+			WHERE digest = ? AND client_id = ? AND used_at IS NULL RETURNING `+codeColumns,
+			now.UnixMicro(), digest, clientID))
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -53,9 +55,19 @@ func (s *Store) ConsumeAuthorizationCode(ctx context.Context, digest []byte, now
 		if err != nil {
 			return err
 		}
-		return jeton.ErrAlreadyUsed
+		return notConsumed(&c, clientID)
 	})
 	return c, mapErr("consume authorization code", err)
+}
+
+// notConsumed says why a code that exists was not consumed by clientID; another
+// client's code is not handed back.
+func notConsumed(c *jeton.AuthorizationCode, clientID string) error {
+	if c.ClientID != clientID {
+		*c = jeton.AuthorizationCode{}
+		return jeton.ErrWrongClient
+	}
+	return jeton.ErrAlreadyUsed
 }
 
 func scanCode(r scanner) (jeton.AuthorizationCode, error) {

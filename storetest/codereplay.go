@@ -60,7 +60,7 @@ func codeReplayRound(t *testing.T, stores []jeton.Store, r int) bool {
 		s := stores[i%len(stores)]
 		wg.Go(func() {
 			<-start
-			got, err := s.ConsumeAuthorizationCode(ctx, c.Digest, at(time.Second))
+			got, err := s.ConsumeAuthorizationCode(ctx, c.Digest, "client-a", at(time.Second))
 			switch {
 			case err == nil:
 				// The token endpoint reads the client and customer in between.

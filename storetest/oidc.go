@@ -34,15 +34,15 @@ var oidcTests = []subtest{
 		c := newCode("code-1")
 		ok(t, "create", s.CreateAuthorizationCode(ctx, c))
 		is(t, "duplicate", s.CreateAuthorizationCode(ctx, c), jeton.ErrConflict)
-		got, err := s.ConsumeAuthorizationCode(ctx, c.Digest, at(time.Second))
+		got, err := s.ConsumeAuthorizationCode(ctx, c.Digest, "client-a", at(time.Second))
 		ok(t, "consume", err)
 		want := c
 		want.UsedAt = at(time.Second)
 		same(t, "consumed code", got, want)
-		got, err = s.ConsumeAuthorizationCode(ctx, c.Digest, at(2*time.Second))
+		got, err = s.ConsumeAuthorizationCode(ctx, c.Digest, "client-a", at(2*time.Second))
 		is(t, "second use", err, jeton.ErrAlreadyUsed)
 		same(t, "code returned with the replay", got, want)
-		_, err = s.ConsumeAuthorizationCode(ctx, jeton.Digest("nope"), at(time.Second))
+		_, err = s.ConsumeAuthorizationCode(ctx, jeton.Digest("nope"), "client-a", at(time.Second))
 		is(t, "unknown", err, jeton.ErrNotFound)
 		bad := newCode("code-2")
 		bad.ClientID = "client-x"
@@ -50,7 +50,7 @@ var oidcTests = []subtest{
 		bare := newCode("code-3")
 		bare.Scope, bare.Nonce, bare.CodeChallenge, bare.AuthTime = nil, "", "", time.Time{}
 		ok(t, "create bare", s.CreateAuthorizationCode(ctx, bare))
-		got, err = s.ConsumeAuthorizationCode(ctx, bare.Digest, at(time.Second))
+		got, err = s.ConsumeAuthorizationCode(ctx, bare.Digest, "client-a", at(time.Second))
 		ok(t, "consume bare", err)
 		if got.Scope == nil || len(got.Scope) != 0 || !got.AuthTime.IsZero() {
 			t.Errorf("bare code read back as %+v", got)
@@ -128,17 +128,53 @@ var oidcTests = []subtest{
 		n, err := s.DeleteExpired(ctx, at(time.Minute), 100)
 		ok(t, "delete expired", err)
 		same(t, "deleted", n, 2)
-		_, err = s.ConsumeAuthorizationCode(ctx, jeton.Digest("code-1"), at(time.Minute))
+		_, err = s.ConsumeAuthorizationCode(ctx, jeton.Digest("code-1"), "client-a", at(time.Minute))
 		is(t, "code gone", err, jeton.ErrNotFound)
+	}},
+	{"OIDC/CodeOfAnotherClient", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "client-a")
+		ok(t, "client b", s.CreateClient(ctx, newClient("client-b", "inst-a")))
+		c := newCode("code-1")
+		ok(t, "create", s.CreateAuthorizationCode(ctx, c))
+		got, err := s.ConsumeAuthorizationCode(ctx, c.Digest, "client-b", at(time.Second))
+		is(t, "unused code, other client", err, jeton.ErrWrongClient)
+		same(t, "nothing handed to the other client", got, jeton.AuthorizationCode{})
+		got, err = s.ConsumeAuthorizationCode(ctx, c.Digest, "client-a", at(2*time.Second))
+		ok(t, "owner after the other client", err)
+		want := c
+		want.UsedAt = at(2 * time.Second)
+		same(t, "owner's code", got, want)
+		_, err = s.ConsumeAuthorizationCode(ctx, c.Digest, "client-b", at(3*time.Second))
+		is(t, "used code, other client", err, jeton.ErrWrongClient)
+		got, err = s.ConsumeAuthorizationCode(ctx, c.Digest, "client-a", at(4*time.Second))
+		is(t, "owner's replay", err, jeton.ErrAlreadyUsed)
+		same(t, "first use kept", got, want)
 	}},
 	{"Race/ConsumeAuthorizationCode", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		seed(t, s, "inst-a", "client-a")
+		ok(t, "client b", s.CreateClient(ctx, newClient("client-b", "inst-a")))
 		ok(t, "create", s.CreateAuthorizationCode(ctx, newCode("code-1")))
-		oneWinner(t, race(func(i int) error {
-			_, err := s.ConsumeAuthorizationCode(ctx, jeton.Digest("code-1"), at(time.Duration(i)*time.Millisecond))
-			return err
-		}))
+		// Odd racers are another client: they all get ErrWrongClient (counted here as
+		// losers) and never take the code from its owner.
+		errs := race(func(i int) error {
+			client := "client-a"
+			if i%2 == 1 {
+				client = "client-b"
+			}
+			_, err := s.ConsumeAuthorizationCode(ctx, jeton.Digest("code-1"), client, at(time.Duration(i)*time.Millisecond))
+			switch {
+			case i%2 == 0 || err == nil:
+				return err
+			case errors.Is(err, jeton.ErrWrongClient):
+				return fmt.Errorf("%w (%w)", jeton.ErrAlreadyUsed, err)
+			}
+			return fmt.Errorf("other client: got %v, want ErrWrongClient", err)
+		})
+		if w := oneWinner(t, errs); w%2 == 1 {
+			t.Errorf("racer %d of the other client won", w)
+		}
 	}},
 	{"Race/CodeReplay", func(t *testing.T, s jeton.Store) { RaceCodeReplay(t, s) }},
 	{"Race/ConsumePushedRequest", func(t *testing.T, s jeton.Store) {

@@ -18,7 +18,7 @@ const CodeTTL = 60 * time.Second
 // CodeStore is what the authorization_code grant needs from jeton.Store.
 type CodeStore interface {
 	CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error
-	ConsumeAuthorizationCode(ctx context.Context, digest []byte, now time.Time) (jeton.AuthorizationCode, error)
+	ConsumeAuthorizationCode(ctx context.Context, digest []byte, clientID string, now time.Time) (jeton.AuthorizationCode, error)
 	RevokeGrant(ctx context.Context, r jeton.Revocation, tombstone jeton.RefreshFamily) error
 	GetCustomer(ctx context.Context, institutionID, id string) (jeton.Customer, error)
 }
@@ -63,10 +63,16 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *ClientRequest) (*Au
 	if req.Code == "" {
 		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter code is required").WithParam("code")
 	}
-	code, err := g.Store.ConsumeAuthorizationCode(ctx, jeton.Digest(req.Code), req.Now)
+	// RFC 6749 §4.1.3: the code must have been issued to the authenticated client. The
+	// store checks it in the same atomic call that consumes the code, so another
+	// client's presentation neither burns an unused code nor, for a used one, counts
+	// as its replay: it changes nothing.
+	code, err := g.Store.ConsumeAuthorizationCode(ctx, jeton.Digest(req.Code), req.Client.ID, req.Now)
 	switch {
 	case errors.Is(err, jeton.ErrNotFound):
 		return nil, badCode(jeton.ReasonNone, "unknown authorization code")
+	case errors.Is(err, jeton.ErrWrongClient):
+		return nil, badCode(jeton.ReasonWrongClient, "code was issued to another client")
 	case errors.Is(err, jeton.ErrAlreadyUsed):
 		return nil, g.replayed(ctx, req, code)
 	case err != nil:

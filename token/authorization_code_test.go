@@ -364,3 +364,35 @@ func TestAuthorizationCodeReplayRace(t *testing.T) {
 		t.Errorf("%d tokens issued from replayed codes are still active", live)
 	}
 }
+
+// TestAuthorizationCodeForeignClient: RFC 6749 §4.1.3, the code must have been issued
+// to the authenticated client. Another client's presentation is invalid_grant and
+// changes nothing: an unused code stays usable by its owner, and a used one does not
+// revoke the owner's grant.
+func TestAuthorizationCodeForeignClient(t *testing.T) {
+	f := newCodeFixture(t)
+	ctx := context.Background()
+	web, err := f.store.GetClient(ctx, "web")
+	must(t, err)
+	foreign := func(code string) {
+		t.Helper()
+		_, err := f.engine.Token(ctx, codeRequest("other", code, ""))
+		if pe := jeton.AsError(err); err == nil || pe.Code != jeton.CodeInvalidGrant || pe.Reason != jeton.ReasonWrongClient {
+			t.Fatalf("foreign client: got %v, want invalid_grant/wrong_client", err)
+		}
+	}
+	code := f.code(t, "web", "", "openid", "offline_access")
+	foreign(code)
+	res, err := f.engine.Token(ctx, codeRequest("web", code, ""))
+	if err != nil {
+		t.Fatalf("owner's exchange after a foreign presentation: %v", err)
+	}
+	foreign(code)
+	for _, tok := range []string{res.AccessToken, res.RefreshToken} {
+		info, err := f.intro.Introspect(ctx, &web, tok, "")
+		must(t, err)
+		if !info.Active {
+			t.Errorf("owner's token inactive after a foreign client presented the used code: %v", info.Reason)
+		}
+	}
+}
