@@ -63,7 +63,8 @@ func newCodeFixture(t *testing.T) *codeFixture {
 	f.engine = token.NewEngine(token.EngineConfig{
 		Auth: &clientauth.Authenticator{Clients: clientcache.New(f.store, 0, nil), Now: f.clock.Now,
 			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: clientauth.Secret{Now: f.clock.Now}, jeton.AuthNone: clientauth.None{}}},
-		Grants: []token.Grant{&token.AuthorizationCode{Store: f.store}},
+		Grants: []token.Grant{&token.AuthorizationCode{Store: f.store},
+			&token.RefreshGrant{Store: f.store, Key: token.DeriveRefreshKey(make([]byte, 32))}},
 		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"}, Signer: signer,
 			RefreshFamilies: f.store, IDTokens: &token.IDTokenIssuer{Issuer: "https://as.example", Signer: signer}},
 		Now: f.clock.Now,
@@ -357,6 +358,11 @@ func TestAuthorizationCodeReplayRace(t *testing.T) {
 				if info.Active {
 					live++
 				}
+			}
+			cred := codeRequest("web", "", "").Credentials
+			if _, err := f.engine.Token(ctx, token.Request{GrantType: jeton.GrantRefreshToken,
+				Credentials: cred, RefreshToken: res.RefreshToken}); err == nil {
+				t.Error("refresh token issued from a replayed code was accepted by the refresh grant")
 			}
 		}
 	}
