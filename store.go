@@ -123,6 +123,8 @@ type RefreshStore interface {
 	// RevokedAt set) is inserted in its place, so a later CreateRefreshFamily of that id
 	// fails with ErrConflict: a family can never start after its grant was revoked,
 	// whatever the order of the two calls and on whichever replica each one runs.
+	// Family revocations are recorded only with or after the family's RevokedAt, so
+	// readers of refresh tokens need only RevokedAt.
 	RevokeGrant(ctx context.Context, r Revocation, tombstone RefreshFamily) error
 	// ExtendRefreshToken sets the idle ExpiresAt of an unused token (clients without
 	// rotation keep one token whose idle lifetime restarts at each use); ErrNotFound if
