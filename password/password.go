@@ -113,6 +113,20 @@ func Verify(pw, phc string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// Decoy returns a PHC string with phc's parameters and salt and tag lengths but a
+// fresh random salt and tag, so that verifying any password against it costs exactly
+// what verifying against phc costs while telling nothing about phc. A malformed phc is
+// an error, as for Verify.
+func Decoy(phc string) (string, error) {
+	p, salt, key, err := decode(phc)
+	if err != nil {
+		return "", err
+	}
+	_, _ = rand.Read(salt) // crypto/rand.Read never fails (Go 1.24+)
+	_, _ = rand.Read(key)
+	return encode(p, salt, key), nil
+}
+
 var b64 = base64.RawStdEncoding.Strict()
 
 func encode(p Params, salt, key []byte) string {

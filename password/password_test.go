@@ -150,3 +150,31 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecoy: a decoy keeps the hash's parameters and lengths (so verifying against it
+// costs the same) but nothing else: the right password does not match it.
+func TestDecoy(t *testing.T) {
+	older := Params{MemoryKiB: 128, Passes: 2, Lanes: 2}
+	h, err := Hash("correct horse battery", older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decoy(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp, hs, hk, _ := decode(h)
+	dp, ds, dk, err := decode(d)
+	if err != nil || dp != hp || len(ds) != len(hs) || len(dk) != len(hk) {
+		t.Fatalf("decoy %q (%v) of %q: want the same parameters and lengths", d, err, h)
+	}
+	if string(ds) == string(hs) || string(dk) == string(hk) {
+		t.Fatalf("decoy %q repeats the hash's salt or tag", d)
+	}
+	if ok, err := Verify("correct horse battery", d); ok || err != nil {
+		t.Fatalf("Verify(right, decoy) = %v, %v; want false", ok, err)
+	}
+	if _, err := Decoy("$argon2id$v=19$m=64,t=1,p=1$bad"); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("Decoy(malformed) = %v; want ErrMalformed", err)
+	}
+}

@@ -122,6 +122,21 @@ func (p *HashPool) VerifyDummy(ctx context.Context, pw string) error {
 	return err
 }
 
+// Spend does the work of one verification of pw against a hash with the parameters
+// of phc (password.Decoy), without verifying pw against phc, and throws the answer
+// away. Callers spend it where a customer's password must not be checked (the lockout
+// refused the attempt), so that the answer takes as long as a checked one — also for
+// a customer whose hash was made with older parameters — and time does not reveal the
+// refusal. It fails as Verify fails.
+func (p *HashPool) Spend(ctx context.Context, pw, phc string) error {
+	decoy, err := password.Decoy(phc)
+	if err != nil {
+		return jeton.ServerError(fmt.Errorf("verify stored password hash: %w", err))
+	}
+	_, err = p.Verify(ctx, pw, decoy)
+	return err
+}
+
 // acquire admits the request (or refuses it at once if the queue is full), then waits
 // for a worker. If ctx ends while waiting, the request leaves the queue.
 func (p *HashPool) acquire(ctx context.Context) error {
