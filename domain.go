@@ -149,12 +149,17 @@ type Customer struct {
 	InstitutionID string `json:"institution_id"`
 	Username      string `json:"username"`
 	// PasswordHash is an argon2id PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
-	PasswordHash   string         `json:"-"`
-	Claims         map[string]any `json:"claims,omitempty"`
-	Status         CustomerStatus `json:"status"`
-	FailedAttempts int            `json:"failed_attempts"`
-	// FailureWindowStart is when the current run of failed sign-ins began; zero when
-	// FailedAttempts is 0.
+	PasswordHash string         `json:"-"`
+	Claims       map[string]any `json:"claims,omitempty"`
+	Status       CustomerStatus `json:"status"`
+	// FailedAttempts is how many wrong passwords were verified in the current run.
+	FailedAttempts int `json:"failed_attempts"`
+	// AttemptsInFlight is how many sign-in attempts of the current run hold a
+	// reservation and have not been settled yet (CustomerStore.ReserveLoginAttempt).
+	AttemptsInFlight int `json:"-"`
+	// FailureWindowStart is when the current run of sign-in attempts began (its first
+	// reservation); zero when no run is open. It also names the run: a reservation
+	// is settled only in the run it was made in.
 	FailureWindowStart time.Time `json:"-"`
 	// LockedUntil is set by the lockout policy; zero when not locked.
 	LockedUntil time.Time `json:"locked_until,omitzero"`

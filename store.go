@@ -81,14 +81,39 @@ type CustomerStore interface {
 	// (Username, PasswordHash, Claims, Status, FailedAttempts, FailureWindowStart,
 	// LockedUntil, UpdatedAt).
 	UpdateCustomer(ctx context.Context, c Customer) error
-	// RecordLoginFailure is ATOMIC (one conditional UPDATE ... RETURNING): it counts a
-	// failed sign-in at now. A run of failures older than p.Window starts over (count 1,
-	// window start now); the p.MaxFailures-th failure within the window sets LockedUntil
-	// = now + p.Cooldown and resets the count. It returns the updated customer. N
-	// concurrent failures count N.
-	RecordLoginFailure(ctx context.Context, institutionID, id string, now time.Time, p LockoutPolicy) (Customer, error)
-	// ClearLoginFailures resets FailedAttempts, FailureWindowStart and LockedUntil
-	// (a successful sign-in, or an admin unlock).
+	// The lockout methods below keep a run of sign-in attempts per customer: it starts
+	// at its first reservation (FailureWindowStart) and lasts p.Window; a lock ends it
+	// when the lock expires. Within a run FailedAttempts + AttemptsInFlight never
+	// exceeds p.MaxFailures, so at most p.MaxFailures wrong passwords are verified per
+	// run however many attempts arrive at once. Each method is ATOMIC: one conditional
+	// UPDATE ... RETURNING (the row lock orders concurrent calls); an unknown customer
+	// is ErrNotFound.
+	//
+	// ReserveLoginAttempt admits one attempt at now before its password is verified.
+	// It refuses (false, nothing written) while the customer is locked or while
+	// FailedAttempts + AttemptsInFlight has reached p.MaxFailures. Otherwise it counts
+	// the attempt in flight and returns true with the updated customer; a run older
+	// than p.Window, or one ended by an expired lock, starts over first (no failures,
+	// no lock, window start now). A refusal returns the customer as it is.
+	ReserveLoginAttempt(ctx context.Context, institutionID, id string, now time.Time, p LockoutPolicy) (Customer, bool, error)
+	// FailLoginAttempt settles the reservation held by reserved (what
+	// ReserveLoginAttempt returned) as a verified wrong password: in flight becomes
+	// failed, and the p.MaxFailures-th failure sets LockedUntil = now + p.Cooldown.
+	// It returns true when this failure set the lock. A reservation whose run has
+	// ended meanwhile is not counted (false).
+	FailLoginAttempt(ctx context.Context, reserved Customer, now time.Time, p LockoutPolicy) (bool, error)
+	// PassLoginAttempt settles the reservation as a verified right password: unless
+	// the customer is locked at now, it clears FailedAttempts, gives the reservation
+	// back and returns true. Other attempts still in flight keep their reservations.
+	// While the customer is locked it changes nothing and returns false: the sign-in
+	// must be refused.
+	PassLoginAttempt(ctx context.Context, reserved Customer, now time.Time) (bool, error)
+	// ReleaseLoginAttempt gives back a reservation whose password was never verified
+	// (the hash pool was full, the caller went away); nothing is counted.
+	ReleaseLoginAttempt(ctx context.Context, reserved Customer) error
+	// ClearLoginFailures ends the run: it resets FailedAttempts, AttemptsInFlight,
+	// FailureWindowStart and LockedUntil (an admin unlock). Attempts still in flight
+	// then settle as not counted.
 	ClearLoginFailures(ctx context.Context, institutionID, id string) error
 }
 

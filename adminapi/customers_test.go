@@ -128,19 +128,21 @@ func TestUnlockCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Lock her the way the password grant does: failures counted by the store.
+	// Lock her the way the password grant does: attempts reserved and failed in the
+	// store. The lock keeps the run's two failures.
 	policy := jeton.LockoutPolicy{MaxFailures: 2, Window: time.Hour, Cooldown: time.Hour}
 	for range 2 {
-		if _, err := e.store.RecordLoginFailure(ctx, inst.ID, cu.ID, e.clock(), policy); err != nil {
+		r, admitted, err := e.store.ReserveLoginAttempt(ctx, inst.ID, cu.ID, e.clock(), policy)
+		if err != nil || !admitted {
+			t.Fatalf("reserve: %v, %v", admitted, err)
+		}
+		if _, err := e.store.FailLoginAttempt(ctx, r, e.clock(), policy); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.store.RecordLoginFailure(ctx, inst.ID, cu.ID, e.clock(), policy); err != nil {
-		t.Fatal(err)
-	}
 	before, _ := e.store.GetCustomer(ctx, inst.ID, cu.ID)
-	if !before.Locked(e.clock()) || before.FailedAttempts != 1 {
-		t.Fatalf("setup: %+v; want locked with one further failure", before)
+	if !before.Locked(e.clock()) || before.FailedAttempts != 2 {
+		t.Fatalf("setup: %+v; want locked with two failures", before)
 	}
 
 	got, err := e.c.UnlockCustomer(ctx, inst.ID, cu.ID)
@@ -162,7 +164,7 @@ func TestUnlockCustomer(t *testing.T) {
 		t.Fatalf("audit %+v, %v", ev, err)
 	}
 	if ev[0].Actor != "admin" || ev[0].Subject != cu.ID || ev[0].InstitutionID != inst.ID ||
-		ev[0].Details["failed_attempts"] != "1" || ev[0].Details["locked_until"] != before.LockedUntil.UTC().Format(time.RFC3339) {
+		ev[0].Details["failed_attempts"] != "2" || ev[0].Details["locked_until"] != before.LockedUntil.UTC().Format(time.RFC3339) {
 		t.Fatalf("audit event %+v", ev[0])
 	}
 

@@ -2,14 +2,14 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jeton/jeton"
 )
 
 const customerColumns = `id, institution_id, username, password_hash, claims, status,
-	failed_attempts, locked_until, created_at, updated_at, failure_window_start`
+	failed_attempts, locked_until, created_at, updated_at, failure_window_start,
+	attempts_in_flight`
 
 // CreateCustomer inserts an end user; a duplicate id, or a username already taken in
 // the same institution, is ErrConflict.
@@ -19,10 +19,10 @@ func (s *Store) CreateCustomer(ctx context.Context, c jeton.Customer) error {
 		return mapErr("create customer", err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO customers (`+customerColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.InstitutionID, c.Username, c.PasswordHash, claims, c.Status,
 		c.FailedAttempts, ts(c.LockedUntil), ts(c.CreatedAt), ts(c.UpdatedAt),
-		ts(c.FailureWindowStart))
+		ts(c.FailureWindowStart), c.AttemptsInFlight)
 	return mapErr("create customer", err)
 }
 
@@ -77,37 +77,7 @@ func scanCustomer(r pgx.Row) (jeton.Customer, error) {
 	var c jeton.Customer
 	err := r.Scan(&c.ID, &c.InstitutionID, &c.Username, &c.PasswordHash, &c.Claims,
 		&c.Status, &c.FailedAttempts, tsCol{&c.LockedUntil}, tsCol{&c.CreatedAt},
-		tsCol{&c.UpdatedAt}, tsCol{&c.FailureWindowStart})
+		tsCol{&c.UpdatedAt}, tsCol{&c.FailureWindowStart}, &c.AttemptsInFlight)
 	c.Claims = nonNilMap(c.Claims)
 	return c, err
-}
-
-// RecordLoginFailure is ATOMIC (DESIGN rule 1): one UPDATE ... RETURNING; the row lock
-// it takes makes concurrent failures count one after another. Every SET expression sees
-// the old row: "fresh" is whether the current run of failures is still within the
-// window, and "count" the run's length including this failure.
-func (s *Store) RecordLoginFailure(ctx context.Context, institutionID, id string, now time.Time, p jeton.LockoutPolicy) (jeton.Customer, error) {
-	const fresh = `(failure_window_start IS NOT NULL AND failure_window_start > $1)`
-	const count = `(CASE WHEN ` + fresh + ` THEN failed_attempts + 1 ELSE 1 END)`
-	row := s.pool.QueryRow(ctx, `UPDATE customers SET
-		locked_until = CASE WHEN `+count+` >= $2 THEN $3 ELSE locked_until END,
-		failure_window_start = CASE WHEN `+count+` >= $2 THEN NULL
-			WHEN `+fresh+` THEN failure_window_start ELSE $4 END,
-		failed_attempts = CASE WHEN `+count+` >= $2 THEN 0 ELSE `+count+` END
-		WHERE institution_id = $5 AND id = $6
-		RETURNING `+customerColumns,
-		now.Add(-p.Window), p.MaxFailures, now.Add(p.Cooldown), now, institutionID, id)
-	c, err := scanCustomer(row)
-	return c, mapErr("record login failure", err)
-}
-
-// ClearLoginFailures resets the failure run and any lock.
-func (s *Store) ClearLoginFailures(ctx context.Context, institutionID, id string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE customers SET failed_attempts = 0,
-		failure_window_start = NULL, locked_until = NULL
-		WHERE institution_id = $1 AND id = $2`, institutionID, id)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("clear login failures", err)
 }

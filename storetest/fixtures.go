@@ -81,6 +81,7 @@ func newCustomer(id, institutionID, username string) jeton.Customer {
 		},
 		Status:             jeton.CustomerActive,
 		FailedAttempts:     2,
+		AttemptsInFlight:   1,
 		FailureWindowStart: at(-time.Minute),
 		LockedUntil:        at(15 * time.Minute),
 		CreatedAt:          at(5 * time.Second),

@@ -53,7 +53,8 @@ func oneWinner(t *testing.T, errs []error) int {
 
 // raceTests prove the ATOMIC methods of jeton.Store (DESIGN rule 1).
 var raceTests = []subtest{
-	{"Race/RecordLoginFailure", raceLoginFailures},
+	{"Race/ReserveLoginAttempt", raceLoginReservations},
+	{"Race/LoginAttempts", raceLoginAttempts},
 	{"Race/UseAssertionID", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		oneWinner(t, race(func(int) error {

@@ -30,8 +30,10 @@ type PasswordConfig struct {
 //
 // Every refusal that concerns the customer — unknown username, wrong password, locked,
 // disabled — is the same invalid_grant answer (RFC 6749 §5.2), and each costs exactly
-// one argon2id verification, so neither the answer nor its timing tells a caller
-// whether a username exists or is locked. The finer reason goes only to the log.
+// one argon2id run (a verification, or a dummy or decoy of the same cost where the
+// password must not or cannot be checked), so neither the answer nor its timing tells
+// a caller whether a username exists or is locked. The finer reason goes only to the
+// log.
 type Password struct {
 	customers jeton.CustomerStore
 	audit     jeton.AuditStore
@@ -101,10 +103,25 @@ func (g *Password) Handle(ctx context.Context, req *ClientRequest) (*Authorizati
 
 // SignIn checks a customer's username and password in institutionID at now, with the
 // grant's rules: every refusal is the same invalid_grant answer and costs exactly one
-// argon2id verification; wrong passwords count towards the lockout (audited as actor,
-// the client's id). The authorization endpoint's login page uses it too (issue 4:
-// "same lockout, argon2id pool and timing rules as the password grant"). The caller
-// bounds the length of pw (password.MaxLen).
+// argon2id run; wrong passwords count towards the lockout (audited as actor, the
+// client's id). The authorization endpoint's login page uses it too (issue 4: "same
+// lockout, argon2id pool and timing rules as the password grant"). The caller bounds
+// the length of pw (password.MaxLen).
+//
+// Lockout (RFC 6749 §4.3.2: the server "MUST protect the endpoint against brute force
+// attacks"): an attempt is reserved in the store (one atomic call) BEFORE its password
+// is verified, and a run of attempts may hold at most MaxFailures reservations and
+// failures together. So at most MaxFailures wrong passwords are ever verified per
+// customer and window, however many attempts arrive at once: the hash pool bounds how
+// many run, not how many count. An attempt the store refuses (locked, or the budget is
+// held by attempts in flight) is refused without verifying its password — the right
+// one included — after spending what a verification costs (HashPool.Spend), so time
+// does not reveal the refusal. A right password is accepted only if the customer is not
+// locked when it settles.
+//
+// Cost: a sign-in writes twice (the reservation and its settlement), where it wrote
+// nothing before when there were no failures to clear. Both are small single-row
+// updates, next to tens of milliseconds of argon2id.
 func (g *Password) SignIn(ctx context.Context, actor, institutionID, username, pw string, now time.Time) (jeton.Customer, error) {
 	cu, err := g.customers.GetCustomerByUsername(ctx, institutionID, username)
 	if errors.Is(err, jeton.ErrNotFound) {
@@ -117,57 +134,87 @@ func (g *Password) SignIn(ctx context.Context, actor, institutionID, username, p
 	if err != nil {
 		return jeton.Customer{}, jeton.ServerError(fmt.Errorf("look up customer: %w", err))
 	}
-
-	// One verification for every known customer, locked and disabled ones included,
-	// against their own hash, so the answer takes what a wrong password takes.
+	if cu.Status != jeton.CustomerActive {
+		// Never signs in and is not counted; one verification, as for everyone.
+		if _, err := g.hasher.Verify(ctx, pw, cu.PasswordHash); err != nil {
+			return jeton.Customer{}, err
+		}
+		return jeton.Customer{}, badCredentials(jeton.ReasonCustomerInactive, fmt.Errorf("customer %s is %s", cu.ID, cu.Status))
+	}
+	reserved, admitted, err := g.customers.ReserveLoginAttempt(ctx, cu.InstitutionID, cu.ID, now, g.lockout)
+	if err != nil {
+		return jeton.Customer{}, jeton.ServerError(fmt.Errorf("reserve login attempt: %w", err))
+	}
+	if !admitted {
+		if err := g.hasher.Spend(ctx, pw, cu.PasswordHash); err != nil {
+			return jeton.Customer{}, err
+		}
+		return jeton.Customer{}, badCredentials(jeton.ReasonLocked, refusedCause(reserved, now))
+	}
 	ok, err := g.hasher.Verify(ctx, pw, cu.PasswordHash)
 	if err != nil {
-		return jeton.Customer{}, err
+		return jeton.Customer{}, g.unverified(ctx, reserved, err)
 	}
-	switch {
-	case cu.Status != jeton.CustomerActive:
-		return jeton.Customer{}, badCredentials(jeton.ReasonCustomerInactive, fmt.Errorf("customer %s is %s", cu.ID, cu.Status))
-	case cu.Locked(now):
-		// A locked customer's attempts are not counted: the lock ends when the cooldown
-		// does, however often someone tries meanwhile.
-		return jeton.Customer{}, badCredentials(jeton.ReasonLocked, fmt.Errorf("customer %s is locked", cu.ID))
-	case !ok:
-		return jeton.Customer{}, g.failed(ctx, actor, now, cu)
+	// The settlement must happen even if the caller has gone away meanwhile: an
+	// unsettled reservation holds a slot of the budget until the window ends.
+	settle := context.WithoutCancel(ctx)
+	if !ok {
+		return jeton.Customer{}, g.failed(settle, actor, now, reserved)
 	}
-
-	// Success: clear the failure run, but write only when there is one (or an expired
-	// lock), not once per sign-in.
-	if cu.FailedAttempts > 0 || !cu.LockedUntil.IsZero() {
-		if err := g.customers.ClearLoginFailures(ctx, cu.InstitutionID, cu.ID); err != nil {
-			return jeton.Customer{}, jeton.ServerError(fmt.Errorf("clear login failures: %w", err))
-		}
+	passed, err := g.customers.PassLoginAttempt(settle, reserved, now)
+	if err != nil {
+		return jeton.Customer{}, jeton.ServerError(fmt.Errorf("pass login attempt: %w", err))
+	}
+	if !passed {
+		return jeton.Customer{}, badCredentials(jeton.ReasonLocked, fmt.Errorf("customer %s was locked during the sign-in", cu.ID))
 	}
 	return cu, nil
 }
 
-// failed counts a wrong password (one atomic store call) and, if that failure locked
-// the customer, records the lock in the audit log.
-func (g *Password) failed(ctx context.Context, actor string, now time.Time, cu jeton.Customer) *jeton.Error {
-	after, err := g.customers.RecordLoginFailure(ctx, cu.InstitutionID, cu.ID, now, g.lockout)
+// refusedCause says, for the log only, why the store refused an attempt.
+func refusedCause(c jeton.Customer, now time.Time) error {
+	if c.Locked(now) {
+		return fmt.Errorf("customer %s is locked", c.ID)
+	}
+	return fmt.Errorf("customer %s: the lockout budget is held by %d failures and %d attempts in flight",
+		c.ID, c.FailedAttempts, c.AttemptsInFlight)
+}
+
+// unverified gives back the reservation of an attempt whose password was not verified
+// (the pool was full, the caller went away, a corrupt hash) and returns err, the
+// reason, with a failed release added to its cause for the log.
+func (g *Password) unverified(ctx context.Context, reserved jeton.Customer, err error) error {
+	rerr := g.customers.ReleaseLoginAttempt(context.WithoutCancel(ctx), reserved)
+	if rerr == nil {
+		return err
+	}
+	pe := *jeton.AsError(err)
+	return pe.WithCause(errors.Join(pe.Cause, fmt.Errorf("release login attempt: %w", rerr)))
+}
+
+// failed counts a verified wrong password (one atomic store call) and, if that failure
+// locked the customer, records the lock in the audit log.
+func (g *Password) failed(ctx context.Context, actor string, now time.Time, reserved jeton.Customer) *jeton.Error {
+	locked, err := g.customers.FailLoginAttempt(ctx, reserved, now, g.lockout)
 	if err != nil {
 		return jeton.ServerError(fmt.Errorf("record login failure: %w", err))
 	}
-	// The store's contract: the failure that locks sets LockedUntil and resets the
-	// count to 0; any later failure counts from 1. So "locked with no count" is this
-	// call's doing, and a racing failure does not audit the same lock twice.
-	if !after.Locked(now) || after.FailedAttempts != 0 {
-		return badCredentials(jeton.ReasonBadCredentials, fmt.Errorf("customer %s: wrong password", cu.ID))
+	// The store reports the one failure per run that set the lock, so racing failures
+	// do not audit the same lock twice.
+	if !locked {
+		return badCredentials(jeton.ReasonBadCredentials, fmt.Errorf("customer %s: wrong password", reserved.ID))
 	}
+	lockedUntil := now.Add(g.lockout.Cooldown).UTC().Format(time.RFC3339)
 	ev := jeton.AuditEvent{
-		ID: jeton.NewID(), At: now, InstitutionID: cu.InstitutionID,
-		Actor: actor, Action: "customer.locked", Subject: cu.ID,
+		ID: jeton.NewID(), At: now, InstitutionID: reserved.InstitutionID,
+		Actor: actor, Action: "customer.locked", Subject: reserved.ID,
 		Details: map[string]string{
-			"locked_until": after.LockedUntil.UTC().Format(time.RFC3339),
+			"locked_until": lockedUntil,
 			"max_failures": strconv.Itoa(g.lockout.MaxFailures),
 			"window":       g.lockout.Window.String(),
 		},
 	}
-	cause := fmt.Errorf("customer %s: wrong password; locked until %s", cu.ID, after.LockedUntil.UTC().Format(time.RFC3339))
+	cause := fmt.Errorf("customer %s: wrong password; locked until %s", reserved.ID, lockedUntil)
 	if err := g.audit.AppendAudit(ctx, ev); err != nil {
 		// The lock stands; the answer is the same. The failed append reaches the log
 		// through the error's cause.

@@ -381,7 +381,7 @@ func TestPasswordLockout(t *testing.T) {
 		_, err := f.engine.Token(ctx, r)
 		wantRefusal(t, err, jeton.ReasonLocked)
 	}
-	if a := f.customer(t, f.alice); !a.LockedUntil.Equal(lockedAt.Add(policy.Cooldown)) || a.FailedAttempts != 0 {
+	if a := f.customer(t, f.alice); !a.LockedUntil.Equal(lockedAt.Add(policy.Cooldown)) || a.FailedAttempts != policy.MaxFailures {
 		t.Fatalf("tries during the lock changed it: %+v", a)
 	}
 
@@ -398,11 +398,11 @@ func TestPasswordLockout(t *testing.T) {
 	}
 }
 
-// TestPasswordLockoutConcurrent: failures racing each other all count (the store's
-// RecordLoginFailure is atomic) and the lock they cause is audited exactly once. The
-// five racers are held at the verification until all have read the customer unlocked,
-// so all five count: the third locks, the fourth and fifth count on into the lock and
-// must not audit it again (a second lock would take three more).
+// TestPasswordLockoutConcurrent: five wrong passwords at once against a budget of
+// three. The racers are held at their argon2id run until all five are there, so all
+// five passed the customer lookup together: exactly three are admitted by the store
+// and verified, the other two are refused unchecked (at the same cost), and the lock
+// the three cause is audited exactly once.
 func TestPasswordLockoutConcurrent(t *testing.T) {
 	policy := jeton.LockoutPolicy{MaxFailures: 3, Window: 10 * time.Minute, Cooldown: 15 * time.Minute}
 	f := newPasswordFixture(t, pwOptions{lockout: policy, pool: token.HashPoolConfig{Workers: 5, Queue: 5}})
@@ -416,17 +416,26 @@ func TestPasswordLockoutConcurrent(t *testing.T) {
 		<-all
 	})
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	reasons := map[jeton.Reason]int{}
 	for range 5 {
 		wg.Go(func() {
 			_, err := f.engine.Token(ctx, pwRequest("app", "alice", "a wrong password"))
-			if pe := jeton.AsError(err); pe.Code != jeton.CodeInvalidGrant {
+			pe := jeton.AsError(err)
+			if pe.Code != jeton.CodeInvalidGrant {
 				t.Errorf("err = %v; want invalid_grant", err)
 			}
+			mu.Lock()
+			reasons[pe.Reason]++
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	if a := f.customer(t, f.alice); !a.Locked(f.clock.Now()) || a.FailedAttempts != 2 {
-		t.Fatalf("after five racing failures: %+v; want locked, with the two after the lock counted", a)
+	if reasons[jeton.ReasonBadCredentials] != 3 || reasons[jeton.ReasonLocked] != 2 {
+		t.Errorf("reasons %v; want 3 verified failures and 2 refused unchecked", reasons)
+	}
+	if a := f.customer(t, f.alice); !a.Locked(f.clock.Now()) || a.FailedAttempts != policy.MaxFailures {
+		t.Fatalf("after five racing failures: %+v; want locked with exactly %d failures", a, policy.MaxFailures)
 	}
 	if n := len(lockEvents(t, f.store)); n != 1 {
 		t.Fatalf("%d lock events; want 1", n)
@@ -499,5 +508,10 @@ func TestPasswordOverload(t *testing.T) {
 	}
 	if n := b.verifies.Load(); n != 2 {
 		t.Fatalf("%d verifications; want 2", n)
+	}
+	// The refused sign-ins of alice gave their lockout reservations back: nothing
+	// was verified, so nothing holds a slot of her attempt budget.
+	if a := f.customer(t, f.alice); a.AttemptsInFlight != 0 || a.FailedAttempts != 0 || !a.FailureWindowStart.IsZero() {
+		t.Fatalf("after the overload: %+v; want no run left", a)
 	}
 }

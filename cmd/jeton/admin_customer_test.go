@@ -49,9 +49,12 @@ func TestCLICustomerCreateAndUnlock(t *testing.T) {
 	policy := jeton.LockoutPolicy{MaxFailures: 1, Window: time.Hour, Cooldown: time.Hour}
 	lock := func() {
 		t.Helper()
-		c, err := st.RecordLoginFailure(ctx, instID, cuID, time.Now(), policy)
-		if err != nil || !c.Locked(time.Now()) {
-			t.Fatalf("lock: %+v, %v", c, err)
+		r, admitted, err := st.ReserveLoginAttempt(ctx, instID, cuID, time.Now(), policy)
+		if err != nil || !admitted {
+			t.Fatalf("reserve: %v, %v", admitted, err)
+		}
+		if locked, err := st.FailLoginAttempt(ctx, r, time.Now(), policy); err != nil || !locked {
+			t.Fatalf("lock: %v, %v", locked, err)
 		}
 	}
 	lock()
