@@ -79,7 +79,8 @@ type CustomerStore interface {
 	ListCustomers(ctx context.Context, institutionID string) ([]Customer, error)
 	// UpdateCustomer replaces the mutable fields of the customer c.ID in c.InstitutionID
 	// (Username, PasswordHash, Claims, Status, FailedAttempts, FailureWindowStart,
-	// LockedUntil, UpdatedAt).
+	// LockedUntil, UpdatedAt). AttemptsInFlight is not written: only the lockout
+	// methods below keep it.
 	UpdateCustomer(ctx context.Context, c Customer) error
 	// The lockout methods below keep a run of sign-in attempts per customer: it starts
 	// at its first reservation (FailureWindowStart) and lasts p.Window; a lock ends it
