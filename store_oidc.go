@@ -22,10 +22,12 @@ type OIDCStore interface {
 
 	// PushAuthorizationRequest records p (RFC 9126 §2.2); its client must exist.
 	PushAuthorizationRequest(ctx context.Context, p PushedRequest) error
-	// ConsumePushedRequest is ATOMIC (one DELETE ... RETURNING): it removes and returns
-	// the request with digest if it expires after now. Used, expired or unknown
-	// requests are all ErrNotFound.
-	ConsumePushedRequest(ctx context.Context, digest []byte, now time.Time) (PushedRequest, error)
+	// ConsumePushedRequest is ATOMIC (one DELETE ... WHERE digest AND client_id AND
+	// expires_at RETURNING): it removes and returns the request with digest if clientID
+	// pushed it and it expires after now. A request_uri is bound to the client that
+	// pushed it (RFC 9126 §2.2), so another client's attempt must leave it usable.
+	// Used, expired, unknown and another client's requests are all ErrNotFound.
+	ConsumePushedRequest(ctx context.Context, digest []byte, clientID string, now time.Time) (PushedRequest, error)
 
 	// SaveConsent records c, replacing the scopes of an earlier consent of the same
 	// customer to the same client.

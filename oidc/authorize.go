@@ -79,7 +79,10 @@ func requestParams(r *http.Request) (url.Values, error) {
 
 // resolve finds the client and, for request_uri, replaces the parameters with the
 // pushed ones (RFC 9126 §4: the request_uri and client_id are all that is sent).
-// The bool says whether the parameters were pushed.
+// A request_uri is bound to the client that pushed it (RFC 9126 §2.2): the store
+// consumes it only for that client, in the same statement, so another client_id
+// presenting it gets the error and cannot burn it. The bool says whether the
+// parameters were pushed.
 func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (url.Values, *jeton.Client, bool, *authError) {
 	clientID, ok := single(q, "client_id")
 	if !ok || clientID == "" {
@@ -100,8 +103,8 @@ func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (url
 	if !found {
 		return nil, nil, false, pageError("request_uri is not one of ours")
 	}
-	p, err := h.cfg.Store.ConsumePushedRequest(ctx, jeton.Digest(id), now)
-	if err != nil || p.ClientID != c.ID {
+	p, err := h.cfg.Store.ConsumePushedRequest(ctx, jeton.Digest(id), c.ID, now)
+	if err != nil {
 		return nil, nil, false, pageError("request_uri is unknown, expired or already used")
 	}
 	out := url.Values(p.Params)

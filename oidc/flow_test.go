@@ -173,6 +173,25 @@ func TestPARFlow(t *testing.T) {
 	})
 }
 
+// TestPARForeignClient: a request_uri is bound to the client that pushed it (RFC 9126
+// §2.2). Another client presenting it on /authorize gets the error page, and the
+// request_uri stays usable: seeing the front-channel URL must not let anyone burn it.
+func TestPARForeignClient(t *testing.T) {
+	s := newServer(t)
+	uri := s.push(t, "web", url.Values{"state": {"par-state"}})
+	foreign := newBrowser(t).get(s.url + oidc.AuthorizePath + "?" + url.Values{"client_id": {"other"}, "request_uri": {uri}}.Encode())
+	if foreign.status != http.StatusBadRequest || foreign.header.Get("Location") != "" ||
+		!strings.Contains(foreign.body, "request_uri is unknown, expired or already used") {
+		t.Fatalf("foreign client: status %d, Location %q, body:\n%s", foreign.status, foreign.header.Get("Location"), foreign.body)
+	}
+	q := s.signIn(t, newBrowser(t), s.url+oidc.AuthorizePath+"?"+url.Values{"client_id": {"web"}, "request_uri": {uri}}.Encode())
+	if q.Get("state") != "par-state" || q.Get("code") == "" {
+		t.Fatalf("the pushing client after a foreign attempt: %v", q)
+	}
+	_, err := s.oauth2Config("web", "openid").Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	must(t, err)
+}
+
 func (s *server) pushRaw(t *testing.T, client, sec string, extra url.Values) *http.Response {
 	t.Helper()
 	form := url.Values{"response_type": {"code"}, "redirect_uri": {redirectURI}, "scope": {"openid"},

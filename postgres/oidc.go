@@ -82,12 +82,14 @@ func (s *Store) PushAuthorizationRequest(ctx context.Context, p jeton.PushedRequ
 }
 
 // ConsumePushedRequest is ATOMIC (DESIGN rule 1): one DELETE ... RETURNING, so a
-// request_uri is used at most once (RFC 9126 §4).
-func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, now time.Time) (jeton.PushedRequest, error) {
+// request_uri is used at most once (RFC 9126 §4). The client is part of the condition
+// because a request_uri is bound to the client that pushed it (RFC 9126 §2.2): another
+// client's attempt matches no row and deletes nothing.
+func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, clientID string, now time.Time) (jeton.PushedRequest, error) {
 	var p jeton.PushedRequest
 	err := s.pool.QueryRow(ctx, `DELETE FROM pushed_requests
-		WHERE digest = $1 AND expires_at > $2
-		RETURNING digest, client_id, params, created_at, expires_at`, digest, now).Scan(
+		WHERE digest = $1 AND client_id = $2 AND expires_at > $3
+		RETURNING digest, client_id, params, created_at, expires_at`, digest, clientID, now).Scan(
 		&p.Digest, &p.ClientID, &p.Params, tsCol{&p.CreatedAt}, tsCol{&p.ExpiresAt})
 	p.Params = nonNilMap(p.Params)
 	return p, mapErr("consume pushed request", err)

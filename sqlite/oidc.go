@@ -91,14 +91,16 @@ func (s *Store) PushAuthorizationRequest(ctx context.Context, p jeton.PushedRequ
 }
 
 // ConsumePushedRequest is ATOMIC (DESIGN rule 1): one DELETE ... RETURNING, so a
-// request_uri is used at most once (RFC 9126 §4).
-func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, now time.Time) (jeton.PushedRequest, error) {
+// request_uri is used at most once (RFC 9126 §4). The client is part of the condition
+// because a request_uri is bound to the client that pushed it (RFC 9126 §2.2): another
+// client's attempt matches no row and deletes nothing.
+func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, clientID string, now time.Time) (jeton.PushedRequest, error) {
 	var p jeton.PushedRequest
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return s.queryRowTx(ctx, tx, `DELETE FROM pushed_requests
-			WHERE digest = ? AND expires_at > ?
+			WHERE digest = ? AND client_id = ? AND expires_at > ?
 			RETURNING digest, client_id, params, created_at, expires_at`,
-			digest, now.UnixMicro()).Scan(&p.Digest, &p.ClientID,
+			digest, clientID, now.UnixMicro()).Scan(&p.Digest, &p.ClientID,
 			jsonCol[map[string][]string]{&p.Params}, timeCol{&p.CreatedAt}, timeCol{&p.ExpiresAt})
 	})
 	return p, mapErr("consume pushed request", err)

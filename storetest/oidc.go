@@ -59,16 +59,21 @@ var oidcTests = []subtest{
 	{"OIDC/PushedRequestSingleUseAndExpiry", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		seed(t, s, "inst-a", "client-a")
+		ok(t, "client b", s.CreateClient(ctx, newClient("client-b", "inst-a")))
 		p := newPushed("par-1")
 		ok(t, "push", s.PushAuthorizationRequest(ctx, p))
-		got, err := s.ConsumePushedRequest(ctx, p.Digest, at(time.Second))
+		// RFC 9126 §2.2: bound to the client that pushed it. Another client's attempt
+		// is refused and leaves the request usable.
+		_, err := s.ConsumePushedRequest(ctx, p.Digest, "client-b", at(time.Second))
+		is(t, "another client", err, jeton.ErrNotFound)
+		got, err := s.ConsumePushedRequest(ctx, p.Digest, "client-a", at(time.Second))
 		ok(t, "consume", err)
 		same(t, "pushed request", got, p)
-		_, err = s.ConsumePushedRequest(ctx, p.Digest, at(time.Second))
+		_, err = s.ConsumePushedRequest(ctx, p.Digest, "client-a", at(time.Second))
 		is(t, "second use", err, jeton.ErrNotFound)
 		p2 := newPushed("par-2")
 		ok(t, "push 2", s.PushAuthorizationRequest(ctx, p2))
-		_, err = s.ConsumePushedRequest(ctx, p2.Digest, p2.ExpiresAt)
+		_, err = s.ConsumePushedRequest(ctx, p2.Digest, "client-a", p2.ExpiresAt)
 		is(t, "at expiry", err, jeton.ErrNotFound)
 		p3 := newPushed("par-3")
 		p3.ClientID = "client-x"
@@ -182,7 +187,7 @@ var oidcTests = []subtest{
 		seed(t, s, "inst-a", "client-a")
 		ok(t, "push", s.PushAuthorizationRequest(ctx, newPushed("par-1")))
 		errs := race(func(int) error {
-			_, err := s.ConsumePushedRequest(ctx, jeton.Digest("par-1"), at(time.Second))
+			_, err := s.ConsumePushedRequest(ctx, jeton.Digest("par-1"), "client-a", at(time.Second))
 			if errors.Is(err, jeton.ErrNotFound) {
 				return fmt.Errorf("%w (%w)", jeton.ErrAlreadyUsed, err)
 			}
@@ -190,4 +195,42 @@ var oidcTests = []subtest{
 		})
 		oneWinner(t, errs)
 	}},
+	{"Race/ConsumePushedRequestForeignClients", racePushedForeign},
+}
+
+// racePushedForeign: racers of the pushing client and of another client (every other
+// goroutine) present one request_uri at once. Exactly one of the pushing client's
+// racers gets it; no foreign racer ever does, nor burns it: the store's condition
+// includes the client (RFC 9126 §2.2), so a foreign attempt deletes nothing.
+func racePushedForeign(t *testing.T, s jeton.Store) {
+	ctx := t.Context()
+	seed(t, s, "inst-a", "client-a")
+	ok(t, "client b", s.CreateClient(ctx, newClient("client-b", "inst-a")))
+	ok(t, "push", s.PushAuthorizationRequest(ctx, newPushed("par-foreign")))
+	for i, err := range race(func(int) error {
+		_, err := s.ConsumePushedRequest(ctx, jeton.Digest("par-foreign"), "client-b", at(time.Second))
+		return err
+	}) {
+		is(t, fmt.Sprintf("foreign racer %d", i), err, jeton.ErrNotFound)
+	}
+	_, err := s.ConsumePushedRequest(ctx, jeton.Digest("par-foreign"), "client-a", at(time.Second))
+	ok(t, "the pushing client after foreign racers", err)
+	client := func(i int) string { return []string{"client-a", "client-b"}[i%2] }
+	for round := range 5 {
+		secret := fmt.Sprintf("par-%d", round)
+		ok(t, "push", s.PushAuthorizationRequest(ctx, newPushed(secret)))
+		errs := race(func(i int) error {
+			p, err := s.ConsumePushedRequest(ctx, jeton.Digest(secret), client(i), at(time.Second))
+			switch {
+			case err == nil && client(i) != p.ClientID:
+				return fmt.Errorf("%s consumed %s's request", client(i), p.ClientID)
+			case errors.Is(err, jeton.ErrNotFound):
+				return fmt.Errorf("%w (%w)", jeton.ErrAlreadyUsed, err)
+			}
+			return err
+		})
+		if w := oneWinner(t, errs); w%2 == 1 {
+			t.Errorf("round %d: foreign racer %d won", round, w)
+		}
+	}
 }
