@@ -105,7 +105,8 @@ func (i *Introspector) now() time.Time {
 // further when the hint is wrong). A token is inactive when it is unknown, malformed,
 // badly signed, expired, revoked (its jti or its family), rotated (refresh tokens),
 // when its client is no longer active, when its customer is missing, disabled or
-// locked, and when caller does not act for the token's institution. The error is a
+// locked, when caller does not act for the token's institution, and when it is a
+// refresh token and caller is not the client it was issued to. The error is a
 // *jeton.Error and only ever a server error.
 func (i *Introspector) Introspect(ctx context.Context, caller *jeton.Client, tok, hint string) (*Introspection, error) {
 	if caller.AuthMethod == jeton.AuthNone {
@@ -122,6 +123,13 @@ func (i *Introspector) Introspect(ctx context.Context, caller *jeton.Client, tok
 	// learn anything about another tenant's tokens (the spec, "Introspection").
 	if !caller.ActsFor(info.InstitutionID) {
 		return inactive(jeton.ReasonInstitution), nil
+	}
+	// A refresh token is never shown to a resource server: it is active only for the
+	// client it was issued to (RFC 7662 §4 leaves to the server what a caller may
+	// learn). Otherwise every client of the institution could test and read others'
+	// refresh tokens, which /revoke already refuses to reveal (docs/tokens.md).
+	if info.Kind == KindRefresh && info.ClientID != caller.ID {
+		return inactive(jeton.ReasonWrongClient), nil
 	}
 	if reason, err := i.check(ctx, info, now); err != nil || reason != jeton.ReasonNone {
 		if err != nil {

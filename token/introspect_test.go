@@ -104,7 +104,13 @@ func TestIntrospectEveryKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := w.introspectAs(t, "other-app", tt.tok, tt.hint) // any client of the institution may ask
+			// Any client of the institution may introspect an access token; a refresh
+			// token only the client it was issued to.
+			caller := "other-app"
+			if tt.want.Kind == token.KindRefresh {
+				caller = tt.want.ClientID
+			}
+			got := w.introspectAs(t, caller, tt.tok, tt.hint)
 			want := tt.want
 			want.Active, want.Issuer, want.InstitutionID = true, "https://as.example", rtInstA
 			if got.Active != want.Active || got.Kind != want.Kind || got.TokenType != want.TokenType ||
@@ -191,7 +197,7 @@ func TestIntrospectInactive(t *testing.T) {
 			w.editClient(t, "app", func(c *jeton.Client) { c.Status = jeton.ClientDisabled })
 			return tk.cc.AccessToken
 		}, jeton.ReasonClientInactive},
-		{"client deleted (refresh token)", "other-app", func(t *testing.T, w *rtWorld, tk tokens) string {
+		{"client deleted (refresh token)", "app", func(t *testing.T, w *rtWorld, tk tokens) string {
 			w.editClient(t, "app", func(c *jeton.Client) { c.Status = jeton.ClientDeleted })
 			return tk.refresh.RefreshToken
 		}, jeton.ReasonClientInactive},
@@ -213,6 +219,7 @@ func TestIntrospectInactive(t *testing.T) {
 		{"another institution's jwt", "b-app", func(_ *testing.T, _ *rtWorld, tk tokens) string { return tk.jwt.AccessToken }, jeton.ReasonInstitution},
 		{"another institution's opaque", "b-app", func(_ *testing.T, _ *rtWorld, tk tokens) string { return tk.opaque.AccessToken }, jeton.ReasonInstitution},
 		{"another institution's refresh", "b-app", func(_ *testing.T, _ *rtWorld, tk tokens) string { return tk.refresh.RefreshToken }, jeton.ReasonInstitution},
+		{"another client's refresh", "other-app", func(_ *testing.T, _ *rtWorld, tk tokens) string { return tk.refresh.RefreshToken }, jeton.ReasonWrongClient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,6 +239,37 @@ func TestIntrospectInactive(t *testing.T) {
 				t.Errorf("an inactive answer must carry nothing: %+v", got)
 			}
 		})
+	}
+}
+
+// TestIntrospectRefreshTokenOnlyForItsClient: a refresh token is never shown to a
+// resource server, so it introspects active only for the client it was issued to
+// (RFC 7662 §4 leaves the choice to the server). Any other client of the institution,
+// a client_credentials-only one included, gets an inactive answer that carries
+// nothing, while access tokens stay introspectable by every client of the institution.
+func TestIntrospectRefreshTokenOnlyForItsClient(t *testing.T) {
+	w := newRTWorld(t, sqlitetest.New(t))
+	w.addClient(t, "cc-only", rtInstA, func(c *jeton.Client) { c.Grants = []string{jeton.GrantClientCredentials} })
+	jwtRes, opaqueRes := w.seed(t, "app", "accounts:read", "payments"), w.seed(t, "opaque-app")
+	for _, caller := range []string{"cc-only", "other-app", "opaque-app"} {
+		for _, hint := range []string{"", token.HintRefreshToken, token.HintAccessToken} {
+			got := w.introspectAs(t, caller, jwtRes.RefreshToken, hint)
+			if got.Active || got.Reason != jeton.ReasonWrongClient || got.Subject != "" || got.Scope != nil || got.ClientID != "" {
+				t.Errorf("%s introspected app's refresh token (hint %q): %+v", caller, hint, *got)
+			}
+		}
+	}
+	if got := w.introspectAs(t, "app", opaqueRes.RefreshToken, token.HintRefreshToken); got.Active {
+		t.Errorf("app introspected opaque-app's refresh token: %+v", *got)
+	}
+	if got := w.introspectAs(t, "app", jwtRes.RefreshToken, ""); !got.Active || got.Subject != rtCustomer ||
+		!slices.Equal(got.Scope, []string{"accounts:read", "payments"}) {
+		t.Errorf("the token's own client: %+v", *got)
+	}
+	for _, tok := range []string{jwtRes.AccessToken, opaqueRes.AccessToken} {
+		if got := w.introspectAs(t, "cc-only", tok, ""); !got.Active || got.Subject != rtCustomer {
+			t.Errorf("a resource server of the institution lost access-token introspection: %+v", *got)
+		}
 	}
 }
 

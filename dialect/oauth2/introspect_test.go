@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -160,10 +161,17 @@ func (s *tokenServer) seed(t *testing.T, client string) tokenAnswer {
 	return a
 }
 
-// introspect returns the introspection answer's members.
+// introspect returns the introspection answer's members (post-app authenticates in
+// the form, the others with Basic).
 func (s *tokenServer) introspect(t *testing.T, client, tok string) map[string]any {
 	t.Helper()
-	resp := s.post(t, oauth2.IntrospectPath, client, url.Values{"token": {tok}})
+	form := url.Values{"token": {tok}}
+	if client == "post-app" {
+		form.Set("client_id", client)
+		form.Set("client_secret", secret)
+		client = ""
+	}
+	resp := s.post(t, oauth2.IntrospectPath, client, form)
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" ||
 		resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
@@ -192,13 +200,15 @@ func TestIntrospectionAnswers(t *testing.T) {
 	opaque := s.seed(t, "post-app")
 	base := map[string]any{"active": true, "client_id": "app", "sub": tsCustomer, "iss": "https://as.example",
 		"scope": "accounts:read", "institution_id": tsInstA, "iat": float64(now.Unix())}
+	// Access tokens are introspected by another client of the institution (a resource
+	// server); a refresh token only by the client it was issued to.
 	tests := []struct {
-		name, tok string
-		want      map[string]any
+		name, caller, tok string
+		want              map[string]any
 	}{
-		{"jwt access token", jwtTok.AccessToken, map[string]any{"token_type": "Bearer", "aud": "https://api.example", "exp": float64(now.Add(time.Hour).Unix())}},
-		{"opaque access token", opaque.AccessToken, map[string]any{"client_id": "post-app", "token_type": "Bearer", "aud": "https://api.example", "exp": float64(now.Add(time.Hour).Unix())}},
-		{"refresh token", jwtTok.RefreshToken, map[string]any{"token_type": "refresh_token", "exp": float64(now.Add(7 * 24 * time.Hour).Unix())}},
+		{"jwt access token", "other-app", jwtTok.AccessToken, map[string]any{"token_type": "Bearer", "aud": "https://api.example", "exp": float64(now.Add(time.Hour).Unix())}},
+		{"opaque access token", "other-app", opaque.AccessToken, map[string]any{"client_id": "post-app", "token_type": "Bearer", "aud": "https://api.example", "exp": float64(now.Add(time.Hour).Unix())}},
+		{"refresh token", "app", jwtTok.RefreshToken, map[string]any{"token_type": "refresh_token", "exp": float64(now.Add(7 * 24 * time.Hour).Unix())}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,7 +219,7 @@ func TestIntrospectionAnswers(t *testing.T) {
 			for k, v := range tt.want {
 				want[k] = v
 			}
-			got := s.introspect(t, "other-app", tt.tok)
+			got := s.introspect(t, tt.caller, tt.tok)
 			if jti, ok := got["jti"].(string); ok && jti != "" {
 				want["jti"] = jti // random; present for access tokens only
 			}
@@ -245,6 +255,44 @@ func TestIntrospectionAnswers(t *testing.T) {
 	}
 	if !strings.Contains(s.logText(), `"reason":"institution_not_allowed"`) {
 		t.Error("the log should say why a token was inactive")
+	}
+}
+
+// TestIntrospectionRefreshTokenOnlyForItsClient: over HTTP, a client_credentials-only
+// client of the institution (a resource server) gets exactly {"active":false} for
+// another client's refresh token, the log says wrong_client, and the token's own
+// client still sees it active; access tokens stay introspectable by the resource server.
+func TestIntrospectionRefreshTokenOnlyForItsClient(t *testing.T) {
+	s := newTokenServer(t)
+	now := s.clock.Now()
+	err := s.store.CreateClient(context.Background(), jeton.Client{
+		ID: "rs", InstitutionID: tsInstA, Name: "rs", Status: jeton.ClientActive, AuthMethod: jeton.AuthSecretBasic,
+		SecretDigest: jeton.Digest(secret), Institutions: []string{tsInstA}, Grants: []string{jeton.GrantClientCredentials},
+		Scopes: []string{"accounts:read"}, TokenFormat: jeton.FormatJWT, AccessTokenTTL: time.Hour, SigningAlg: "ES256",
+		CreatedAt: now, UpdatedAt: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := s.seed(t, "app")
+	for _, caller := range []string{"rs", "other-app"} {
+		for _, hint := range []string{"", "refresh_token"} {
+			resp := s.post(t, oauth2.IntrospectPath, caller, url.Values{"token": {tok.RefreshToken}, "token_type_hint": {hint}})
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"active":false}` {
+				t.Errorf("%s introspected app's refresh token (hint %q): %d %s", caller, hint, resp.StatusCode, body)
+			}
+		}
+	}
+	if !strings.Contains(s.logText(), `"reason":"wrong_client"`) {
+		t.Error("the log should say the refresh token belongs to another client")
+	}
+	if got := s.introspect(t, "app", tok.RefreshToken); got["active"] != true || got["sub"] != tsCustomer {
+		t.Errorf("the token's own client: %v", got)
+	}
+	if got := s.introspect(t, "rs", tok.AccessToken); got["active"] != true || got["sub"] != tsCustomer {
+		t.Errorf("the resource server lost access-token introspection: %v", got)
 	}
 }
 

@@ -50,7 +50,8 @@ func TestRefreshThroughXOAuth2(t *testing.T) {
 			if second.Extra("scope") != "accounts:read" || second.ExpiresIn != 3600 {
 				t.Errorf("scope %v, expires_in %d", second.Extra("scope"), second.ExpiresIn)
 			}
-			if !s.isActive(t, "app", second.AccessToken) || !s.isActive(t, "app", second.RefreshToken) || s.isActive(t, "app", first.RefreshToken) {
+			// Refresh tokens introspect only for their own client (docs/tokens.md).
+			if !s.isActive(t, "app", second.AccessToken) || !s.isActive(t, tt.client, second.RefreshToken) || s.isActive(t, tt.client, first.RefreshToken) {
 				t.Error("after rotation: new tokens active, the old refresh token not")
 			}
 			// A retry of the first token within the grace gets the same successor.
