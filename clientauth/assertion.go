@@ -123,6 +123,11 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 		return bad("JWS does not parse")
 	}
 	alg := jose.SignatureAlgorithm(tok.Headers[0].Algorithm)
+	if alg == jose.ES256 {
+		if err := checkLowS(cred.Assertion); err != nil {
+			return failed(jeton.ReasonBadAssertion, err) // lows.go
+		}
+	}
 
 	if a.cfg.Profile != nil {
 		return a.verifyProfile(ctx, c, cred, tok, alg, hdr.Kid)

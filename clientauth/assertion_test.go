@@ -209,6 +209,9 @@ func sign(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, extra 
 	for k, v := range extra {
 		opts.WithHeader(k, v)
 	}
+	if ec, ok := key.(*ecdsa.PrivateKey); ok && alg == jose.ES256 {
+		key = clientauth.LowSSigner(ec) // the only ES256 form jeton accepts
+	}
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts.WithType("JWT"))
 	if err != nil {
 		t.Fatal(err)

@@ -23,8 +23,9 @@ import (
 //   - iss is what Issuer says (RFC 7523 §3 item 1 wants the client id);
 //   - exp, iat and nbf may be numeric strings ("1639806203") as well as numbers
 //     (RFC 7519 §2 NumericDate is a number; the vendor's template quotes them);
-//   - jti is optional: without one the assertion itself (its SHA-256 digest) is
-//     single-use until exp, through the same atomic replay record (RFC 7523 §3 item 7);
+//   - jti is optional: without one the assertion's JWS signing input (RFC 7515 §5.1:
+//     header.payload, its SHA-256 digest) is single-use until exp, through the same
+//     atomic replay record (RFC 7523 §3 item 7);
 //   - a failed claim check states which one in the error's Description: only the
 //     holder of the application's private key ever sees those answers.
 type Profile struct {
@@ -69,7 +70,9 @@ func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Cre
 	}
 	jti := claims.ID
 	if jti == "" {
-		d := sha256.Sum256([]byte(cred.Assertion))
+		// What was signed, not the signature: a signature has other valid forms
+		// (ECDSA's (r, n-s); a re-signing with a fresh nonce) that would each be new.
+		d := sha256.Sum256([]byte(signingInput(cred.Assertion)))
 		jti = digestJTIPrefix + base64.RawURLEncoding.EncodeToString(d[:])
 	}
 	return a.useOnce(ctx, c, jti, exp, now)

@@ -18,6 +18,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/clientauth"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -34,7 +35,7 @@ func (c matrixClient) assertion(t *testing.T, aud string) string {
 	t.Helper()
 	var sk jose.SigningKey
 	if c.method == jeton.AuthPrivateKey {
-		sk = jose.SigningKey{Algorithm: jose.ES256, Key: c.key}
+		sk = jose.SigningKey{Algorithm: jose.ES256, Key: clientauth.LowSSigner(c.key)}
 	} else {
 		sk = jose.SigningKey{Algorithm: jose.HS256, Key: []byte(c.ClientSecret)}
 	}

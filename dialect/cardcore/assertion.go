@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
 )
 
 // AssertionClaims are the claims of a client assertion as CardCore's guide writes
@@ -35,11 +36,17 @@ type AssertionClaims struct {
 // into web tools.
 func SignAssertion(key crypto.Signer, clientID, issuer, audience string, now time.Time, ttl time.Duration) (string, error) {
 	var alg jose.SignatureAlgorithm
+	var sk any = key
 	switch key.Public().(type) {
 	case *rsa.PublicKey:
 		alg = jose.RS256
 	case *ecdsa.PublicKey:
 		alg = jose.ES256
+		ec, ok := key.(*ecdsa.PrivateKey)
+		if !ok {
+			return "", errors.New("cardcore: EC assertion keys must be *ecdsa.PrivateKey")
+		}
+		sk = clientauth.LowSSigner(ec) // jeton accepts only low-S ECDSA signatures
 	default:
 		return "", errors.New("cardcore: assertion keys are RSA or EC P-256")
 	}
@@ -54,7 +61,7 @@ func SignAssertion(key crypto.Signer, clientID, issuer, audience string, now tim
 	if err != nil {
 		return "", err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: sk}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return "", err
 	}

@@ -28,12 +28,14 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/cardcore"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
-	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/postgres"
+	"github.com/jeton/jeton/postgres/pgtest"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 )
@@ -65,7 +67,7 @@ func (p closedPolicy) Check(context.Context, *token.ClientRequest) error {
 // public middleware, mounted at /cardcore.
 type endpoint struct {
 	srv    *httptest.Server
-	store  *sqlite.Store
+	store  jeton.Store
 	clock  *testclock.Clock
 	km     *keys.Manager
 	intro  *token.Introspector
@@ -76,8 +78,29 @@ type endpoint struct {
 
 func newEndpoint(t *testing.T) *endpoint {
 	t.Helper()
+	return newEndpointOn(t, sqlitetest.New(t))
+}
+
+// newPostgres returns a migrated store on a throwaway PostgreSQL database; it skips t
+// without JETON_TEST_POSTGRES.
+func newPostgres(t *testing.T) jeton.Store {
+	t.Helper()
+	s, err := postgres.Open(t.Context(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newEndpointOn is newEndpoint over store.
+func newEndpointOn(t *testing.T, store jeton.Store) *endpoint {
+	t.Helper()
 	ctx := context.Background()
-	e := &endpoint{store: sqlitetest.New(t), clock: testclock.New(t0)}
+	e := &endpoint{store: store, clock: testclock.New(t0)}
 	e.km = keys.NewManager(e.store, make([]byte, 32), keys.Config{Algs: []string{"ES256"}, Now: e.clock.Now})
 	if err := e.km.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -280,7 +303,11 @@ func (e *endpoint) claims(a app) map[string]any {
 func sign(t *testing.T, key crypto.Signer, alg jose.SignatureAlgorithm, claims map[string]any) string {
 	t.Helper()
 	payload, _ := json.Marshal(claims)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	var jk any = key
+	if ec, ok := key.(*ecdsa.PrivateKey); ok && alg == jose.ES256 {
+		jk = clientauth.LowSSigner(ec) // the only ES256 form jeton accepts
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jk}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		t.Fatal(err)
 	}
