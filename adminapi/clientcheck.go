@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/keys"
 )
 
 // Client defaults and bounds.
@@ -25,8 +26,9 @@ var (
 	knownGrants = []string{jeton.GrantClientCredentials, jeton.GrantPassword,
 		jeton.GrantAuthorizationCode, jeton.GrantRefreshToken}
 	// signingAlgs are the JWS algorithms jeton signs access tokens with (RFC 7518 §3.1,
-	// RFC 8037 §3.1).
-	signingAlgs = []string{"ES256", "RS256", "PS256", "EdDSA"}
+	// RFC 8037 §3.1): exactly those the key manager keeps a key for from the first
+	// start, so no accepted alg can leave a client without a signing key.
+	signingAlgs = keys.DefaultAlgs()
 )
 
 // Values of refresh_rotation.

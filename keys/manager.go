@@ -25,9 +25,15 @@ type Config struct {
 	MaxTokenTTL time.Duration
 	// Now is the clock (DESIGN rule 6). Default time.Now.
 	Now func() time.Time
-	// Algs are the algorithms that get a key at first start. Default ES256, RS256.
+	// Algs are the algorithms that get a key at start when they have none. Default
+	// DefaultAlgs: every alg a client may be registered with must have a key, or its
+	// token requests would fail.
 	Algs []string
 }
+
+// DefaultAlgs are the algorithms that get a key unless Config.Algs says otherwise:
+// every supported one (RFC 7518 §3.1, RFC 8037 §3.1), ES256 first.
+func DefaultAlgs() []string { return []string{"ES256", "RS256", "PS256", "EdDSA"} }
 
 func (c Config) withDefaults() Config {
 	if c.PublishDelay <= 0 {
@@ -40,7 +46,7 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	if len(c.Algs) == 0 {
-		c.Algs = []string{"ES256", "RS256"}
+		c.Algs = DefaultAlgs()
 	} else {
 		c.Algs = slices.Clone(c.Algs)
 	}
@@ -69,7 +75,8 @@ func NewManager(store jeton.KeyStore, kek []byte, cfg Config) *Manager {
 }
 
 // Load reads and decrypts every stored key, then generates a first key, active at once,
-// for each configured alg that has no current key. It fails if any key cannot be
+// for each configured alg that has no current key (so a database made with fewer algs
+// gets the missing ones at the next start). It fails if any key cannot be
 // decrypted (a wrong KEK) or is inconsistent, so that serve stops at start-up.
 func (m *Manager) Load(ctx context.Context) error {
 	m.mu.Lock()
@@ -138,7 +145,9 @@ func (m *Manager) reloadLocked(ctx context.Context) error {
 // Rotate creates the successor of alg's current key. The successor is published at
 // once but signs only from now + PublishDelay; the store retires the predecessor at
 // that instant and unpublishes it MaxTokenTTL later, when its last token has expired.
-// With no current key of alg, the new key is simply the first one (after the delay).
+// When no key of alg signs now, there is no predecessor to bridge the delay and no
+// verifier can have cached a JWK Set that should have held the new key, so it signs
+// at once rather than leaving alg with no signer.
 func (m *Manager) Rotate(ctx context.Context, alg string) (jeton.SigningKey, error) {
 	if _, err := lookupAlg(alg); err != nil {
 		return jeton.SigningKey{}, err
@@ -149,7 +158,11 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (jeton.SigningKey, err
 		return jeton.SigningKey{}, m.kekErr
 	}
 	now := m.now()
-	next, err := m.addLocked(ctx, alg, now, now.Add(m.cfg.PublishDelay))
+	activeAt := now.Add(m.cfg.PublishDelay)
+	if _, err := m.snap.Load().signer(alg, m.cfg.Now()); err != nil {
+		activeAt = now
+	}
+	next, err := m.addLocked(ctx, alg, now, activeAt)
 	if err != nil {
 		return jeton.SigningKey{}, err
 	}

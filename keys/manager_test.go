@@ -92,7 +92,7 @@ func TestFirstLoadGeneratesDefaultAlgs(t *testing.T) { forEachStore(t, testFirst
 
 func testFirstLoad(t *testing.T, store jeton.KeyStore) {
 	clk := newClock()
-	m := NewManager(store, testKEK, Config{Now: clk.Now}) // default algs: ES256, RS256
+	m := NewManager(store, testKEK, Config{Now: clk.Now}) // default algs: every supported one
 	if err := m.Load(t.Context()); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -104,12 +104,13 @@ func testFirstLoad(t *testing.T, store jeton.KeyStore) {
 	for _, k := range rows {
 		byAlg[k.Alg] = k
 	}
-	if len(rows) != 2 || len(byAlg) != 2 || byAlg["ES256"].ID == "" || byAlg["RS256"].ID == "" {
-		t.Fatalf("stored keys = %v, want one ES256 and one RS256", rows)
+	want := DefaultAlgs()
+	if len(rows) != len(want) || len(byAlg) != len(want) {
+		t.Fatalf("stored %d keys of %d algs, want one of each of %v", len(rows), len(byAlg), want)
 	}
 	set := jwks(t, m)
-	if len(set.Keys) != 2 {
-		t.Fatalf("JWKS has %d keys, want 2", len(set.Keys))
+	if len(set.Keys) != len(want) {
+		t.Fatalf("JWKS has %d keys, want %d", len(set.Keys), len(want))
 	}
 	for i, k := range set.Keys {
 		row := byAlg[k.Algorithm]
@@ -127,7 +128,7 @@ func testFirstLoad(t *testing.T, store jeton.KeyStore) {
 			t.Errorf("%s sealed private key contains public key bytes in clear", row.Alg)
 		}
 	}
-	for _, alg := range []string{"ES256", "RS256"} {
+	for _, alg := range want {
 		tok, _ := sign(t, m, alg, "at+jwt")
 		if _, err := verify(t, set, tok); err != nil {
 			t.Errorf("%s token does not verify against the JWKS: %v", alg, err)
@@ -139,8 +140,8 @@ func testFirstLoad(t *testing.T, store jeton.KeyStore) {
 	if err := again.Load(t.Context()); err != nil {
 		t.Fatalf("second Load: %v", err)
 	}
-	if rows2, _ := again.List(t.Context()); len(rows2) != 2 {
-		t.Errorf("second Load left %d keys, want the same 2", len(rows2))
+	if rows2, _ := again.List(t.Context()); len(rows2) != len(want) {
+		t.Errorf("second Load left %d keys, want the same %d", len(rows2), len(want))
 	}
 }
 

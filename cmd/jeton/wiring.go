@@ -48,7 +48,7 @@ func (a *app) buildServers(adminToken string) error {
 	signin, err := oidc.New(oidc.Config{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
 		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), SessionTTL: a.cfg.SessionTTL,
-		SigningAlgs: []string{"ES256", "RS256"}, Now: time.Now,
+		SigningAlgs: keys.DefaultAlgs(), Now: time.Now, // ID tokens use the client's alg
 	})
 	if err != nil {
 		return err
