@@ -104,7 +104,7 @@ func (s *server) checkClient(ctx context.Context, c *jeton.Client) error {
 		return err
 	}
 	if c.JWKSURI != "" {
-		if err := checkJWKSURI("jwks_uri", c.JWKSURI); err != nil {
+		if err := checkJWKSURI("jwks_uri", c.JWKSURI, s.cfg.JWKSAllowHosts); err != nil {
 			return err
 		}
 		if len(c.PublicKeys) > 0 {

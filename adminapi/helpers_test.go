@@ -40,7 +40,8 @@ type env struct {
 	calendars   []string // institution ids passed to InvalidateCalendar
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the API; jwksAllowHosts are the operator's --jwks-allow-hosts.
+func newEnv(t *testing.T, jwksAllowHosts ...string) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := sqlitetest.New(t)
@@ -65,9 +66,10 @@ func newEnv(t *testing.T) *env {
 			defer e.mu.Unlock()
 			e.calendars = append(e.calendars, id)
 		},
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Password: cheapArgon,
-		KEK:      kek,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Password:       cheapArgon,
+		KEK:            kek,
+		JWKSAllowHosts: jwksAllowHosts,
 	})
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

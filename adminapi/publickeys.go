@@ -3,6 +3,7 @@ package adminapi
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -30,8 +31,34 @@ func checkPublicKeys(field string, keys []jeton.ClientKey) error {
 
 // checkJWKSURI validates a client's jwks_uri (RFC 7591 §2): an absolute https URL
 // without user information or fragment, like a redirect URI; plain http only for
-// loopback hosts, where nothing can tamper with the key set on the way.
-func checkJWKSURI(field, raw string) error {
+// loopback hosts, where nothing can tamper with the key set on the way. A host that
+// names a non-public address (an IP literal, or localhost) is refused unless allowed:
+// jeton would fetch it from inside its own network. The token endpoint checks the
+// address it dials in any case (clientauth.PublicAddr); this only says so early.
+func checkJWKSURI(field, raw string, allow []string) error {
+	if err := checkJWKSURIForm(field, raw); err != nil {
+		return err
+	}
+	host := mustParseHost(raw)
+	if clientauth.HostAllowed(allow, host) {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || (err == nil && !clientauth.PublicAddr(ip)) {
+		return fieldError(field, "%s is not a public address (loopback, private, link-local or metadata); jeton does not fetch keys from such addresses", host)
+	}
+	return nil
+}
+
+// mustParseHost returns the lower-case host of a URL that checkJWKSURIForm accepted,
+// without a trailing dot ("localhost." is localhost).
+func mustParseHost(raw string) string {
+	u, _ := url.Parse(raw)
+	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+}
+
+// checkJWKSURIForm checks the URL's form and scheme.
+func checkJWKSURIForm(field, raw string) error {
 	if len(raw) > maxURILen {
 		return fieldError(field, "must be at most %d characters", maxURILen)
 	}

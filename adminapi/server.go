@@ -45,6 +45,10 @@ type Config struct {
 	// KEK is the key-encryption key (keys.LoadKEK) under which client_secret_jwt
 	// secrets are sealed; without it such clients cannot be registered.
 	KEK []byte
+	// JWKSAllowHosts are jwks_uri hosts that may name a loopback, private, link-local
+	// or metadata address (serve's --jwks-allow-hosts, for test setups); every other
+	// jwks_uri naming such an address literally is refused.
+	JWKSAllowHosts []string
 }
 
 // maxBody bounds every request body (DESIGN rule 4).

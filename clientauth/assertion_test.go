@@ -167,7 +167,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	a, err := clientauth.NewAssertion(clientauth.AssertionConfig{
 		Audiences: []string{issuer, tokenURL}, Now: f.clock, Replay: f.store,
-		Keys:       clientauth.NewKeys(clientauth.KeysConfig{Now: f.clock}),
+		Keys:       clientauth.NewKeys(clientauth.KeysConfig{Now: f.clock, AllowHosts: []string{"127.0.0.1"}}), // the in-test jwks_uri
 		OpenSecret: sealer.Open,
 	})
 	if err != nil {

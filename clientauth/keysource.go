@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -35,7 +36,9 @@ const (
 // KeysConfig configures Keys. Zero fields take the defaults above.
 type KeysConfig struct {
 	// HTTP fetches jwks_uri sets. Default: a client with DefaultJWKSTimeout that
-	// follows no redirects (a key set must be where it was registered).
+	// follows no redirects (a key set must be where it was registered), uses no proxy
+	// and connects to public addresses only (fetchguard.go). A client given here is
+	// used as it is.
 	HTTP *http.Client
 	Now  func() time.Time
 	// TTL is how long a fetched key set is used before it is fetched again.
@@ -48,6 +51,13 @@ type KeysConfig struct {
 	MaxClients int
 	// MinRSABits is the smallest registered RSA key accepted (default MinRSABits).
 	MinRSABits int
+	// AllowHosts are jwks_uri hosts (names or IP literals, as written in the URI) that
+	// may be fetched even when they resolve to a loopback, private, link-local or
+	// metadata address, for test setups (fetchguard.go). Ignored when HTTP is set.
+	AllowHosts []string
+	// Resolver resolves jwks_uri host names (default net.DefaultResolver). Ignored
+	// when HTTP is set.
+	Resolver *net.Resolver
 }
 
 // Keys is the KeySource over a client's registration: its registered PublicKeys,
@@ -79,12 +89,7 @@ type fetchedKeys struct {
 // NewKeys returns a key source.
 func NewKeys(cfg KeysConfig) *Keys {
 	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{
-			Timeout: DefaultJWKSTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
+		cfg.HTTP = guardedHTTP(cfg.AllowHosts, cfg.Resolver)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -25,7 +25,7 @@ func TestKeysFromJWKSURICacheAndRefetch(t *testing.T) {
 	}))
 	defer srv.Close()
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	k := clientauth.NewKeys(clientauth.KeysConfig{Now: func() time.Time { return now }})
+	k := clientauth.NewKeys(clientauth.KeysConfig{Now: func() time.Time { return now }, AllowHosts: []string{"127.0.0.1"}})
 	c := &jeton.Client{ID: "c", AuthMethod: jeton.AuthPrivateKey, JWKSURI: srv.URL}
 	ctx := context.Background()
 	get := func(refresh bool) []string {
@@ -95,7 +95,7 @@ func TestKeysFromJWKSURIRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
-			k := clientauth.NewKeys(clientauth.KeysConfig{})
+			k := clientauth.NewKeys(clientauth.KeysConfig{AllowHosts: []string{"127.0.0.1"}})
 			keys, err := k.ClientKeys(context.Background(), &jeton.Client{ID: "c", JWKSURI: srv.URL}, false)
 			if err == nil {
 				t.Fatalf("got %d keys; want an error", len(keys))

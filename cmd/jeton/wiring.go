@@ -91,7 +91,7 @@ func (a *app) buildServers(adminToken string) error {
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
 		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now, KEK: a.kek,
 		Invalidate: a.cache.Invalidate, InvalidateCalendar: a.calendars.Invalidate,
-		Logger: a.logger, Password: pool.Params(),
+		Logger: a.logger, Password: pool.Params(), JWKSAllowHosts: a.cfg.JWKSAllowHosts,
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
@@ -112,7 +112,7 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 	}
 	assertion, err := clientauth.NewAssertion(clientauth.AssertionConfig{
 		Audiences: audiences, MaxLifetime: a.cfg.AssertionMaxLifetime, Skew: a.cfg.ClockSkew,
-		Replay: a.store, Now: time.Now, Keys: clientauth.NewKeys(clientauth.KeysConfig{Now: time.Now}),
+		Replay: a.store, Now: time.Now, Keys: clientauth.NewKeys(clientauth.KeysConfig{Now: time.Now, AllowHosts: a.cfg.JWKSAllowHosts}),
 		OpenSecret: sealer.Open,
 	})
 	if err != nil {
