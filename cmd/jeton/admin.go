@@ -44,7 +44,7 @@ func addAdminFlags(group *cobra.Command) *adminConn {
 	f := group.PersistentFlags()
 	f.StringVar(&c.server, "server", "", "admin API base URL (env "+envAdminURL+"; default: <data-dir>/"+adminURLFile+")")
 	f.StringVar(&c.token, "token", "", "admin API bearer token (env "+envAdminToken+"; default: <data-dir>/"+adminTokenFile+")")
-	f.StringVar(&c.dataDir, "data-dir", defaultDataDir, "data directory of a local `jeton serve`, read when --server or --token is not given")
+	f.StringVar(&c.dataDir, "data-dir", defaultDataDir, "data directory of a local jeton serve, read when --server or --token is not given")
 	f.StringVarP(&c.output, "output", "o", "table", "output format: table or json")
 	return c
 }
