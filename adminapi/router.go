@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jeton/jeton/reqlog"
 )
 
 // handlerFunc is an admin handler: it writes a success answer itself and returns an
@@ -86,6 +88,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 				Message: "Content-Type must be application/json"}
 		}
 	}
+	if reqlog.DeclaresOver(r, maxBody) {
+		return errTooLarge
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -107,6 +112,9 @@ func decodeOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if r.ContentLength == 0 {
 		return nil
 	}
+	if reqlog.DeclaresOver(r, maxBody) {
+		return errTooLarge
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		return jsonError(err)
@@ -118,6 +126,9 @@ func decodeOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return decodeJSON(w, r, dst)
 }
 
+var errTooLarge = &APIError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+	Message: "request body exceeds 64 KiB"}
+
 // jsonError explains a decoding failure, naming the field where encoding/json says
 // which one it was.
 func jsonError(err error) error {
@@ -128,8 +139,7 @@ func jsonError(err error) error {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		return &APIError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-			Message: "request body exceeds 64 KiB"}
+		return errTooLarge
 	case errors.As(err, &ute):
 		if ute.Field == "" {
 			return badRequest("request body must be a JSON object")

@@ -19,7 +19,7 @@ func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler
 		start := time.Now()
 		info := &reqlog.Info{ID: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", info.ID)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, declared: r.ContentLength, info: info}
 		r = r.WithContext(reqlog.With(r.Context(), info))
 		defer func() {
 			if p := recover(); p != nil {
@@ -94,19 +94,33 @@ func clip(s string, n int) string {
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	declared int64 // the request's Content-Length (-1: unknown)
+	info     *reqlog.Info
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if code == http.StatusRequestEntityTooLarge || w.info.BodyRefused || w.declared > MaxBodyBytes {
+			w.closeUnread()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// closeUnread makes the answer the connection's last (RFC 9112 §9.6) and stops reading
+// it. Otherwise net/http, before it sends the answer, would drain an unread body of
+// up to 256 KiB to keep the connection: a client that declared a large body and sends
+// it slowly (or never) would get its refusal only at the read timeout.
+func (w *statusWriter) closeUnread() {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
+}
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }

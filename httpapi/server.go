@@ -69,6 +69,10 @@ const (
 	IdleTimeout       = 120 * time.Second
 )
 
+// MaxBodyBytes is the largest request body any route of any listener accepts; a
+// request declaring more is answered with Connection: close and never drained.
+const MaxBodyBytes = 64 << 10
+
 // NewHTTPServer returns an http.Server with jeton's bounds for h.
 func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{

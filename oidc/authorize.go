@@ -70,6 +70,9 @@ func requestParams(r *http.Request) (url.Values, error) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 		return nil, errors.New("content type")
 	}
+	if reqlog.DeclaresOver(r, 64<<10) {
+		return nil, errors.New("body too large")
+	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		return nil, err

@@ -28,6 +28,10 @@ func (h *Handler) formRequest(w http.ResponseWriter, r *http.Request, now time.T
 		h.errorPage(w, r, http.StatusBadRequest, "Your sign-in session has expired or is not valid. Go back to the application and start again.")
 		return nil, nil
 	}
+	if reqlog.DeclaresOver(r, 16<<10) {
+		h.errorPage(w, r, http.StatusRequestEntityTooLarge, "This form is too large.")
+		return nil, nil
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil || !sess.csrfOK(r.PostForm.Get("csrf")) {
 		reqlog.From(r.Context()).Err = jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonNone, "CSRF token missing or wrong")

@@ -74,6 +74,9 @@ func bearerToken(r *http.Request) (string, error) {
 		tok = v
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if reqlog.DeclaresOver(r, 64<<10) {
+			return "", errors.New("body too large")
+		}
 		r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
 		if err := r.ParseForm(); err != nil {
 			return "", errors.New("malformed body")

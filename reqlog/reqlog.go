@@ -5,7 +5,10 @@
 // accident: only these fields are logged.
 package reqlog
 
-import "context"
+import (
+	"context"
+	"net/http"
+)
 
 // Info is what the access log records about a request.
 type Info struct {
@@ -17,6 +20,22 @@ type Info struct {
 	// ErrorID is the id a dialect sent the client with an error (AbbeyCross errorId),
 	// so support can find the log line from what the client saw.
 	ErrorID string
+	// BodyRefused: the handler refused the request body unread because its declared
+	// length is over the route's limit, so the server closes the connection after the
+	// answer instead of draining a body nobody will read.
+	BodyRefused bool
+}
+
+// DeclaresOver reports whether r declares (Content-Length) a body over limit bytes,
+// and if so marks the request's Info BodyRefused. Readers call it before reading, so
+// an oversized body is refused as soon as the headers arrive, not after a slow client
+// has sent limit bytes or the read timeout has passed.
+func DeclaresOver(r *http.Request, limit int64) bool {
+	if r.ContentLength <= limit {
+		return false
+	}
+	From(r.Context()).BodyRefused = true
+	return true
 }
 
 // Operations other than a grant that a dialect records in Info.Grant, so metrics and

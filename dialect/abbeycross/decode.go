@@ -11,6 +11,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
 
@@ -87,7 +88,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil || mt != "application/json" {
 		return nil, invalid(jeton.ReasonContentType, "", nil, "Content-Type must be application/json")
 	}
-	if r.ContentLength > MaxBodyBytes {
+	if reqlog.DeclaresOver(r, MaxBodyBytes) {
 		return nil, invalid(jeton.ReasonBodyTooLarge, "", nil, "request body is too large")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
 
@@ -67,16 +68,23 @@ func readJSON(r *http.Request) ([]byte, error) {
 	if err != nil || mt != "application/json" {
 		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonContentType, "Content-Type must be application/json")
 	}
+	if reqlog.DeclaresOver(r, MaxBodySize) {
+		return nil, bodyTooLarge()
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
 	if err != nil {
 		return nil, invalid("", "request body could not be read").WithCause(err)
 	}
 	if len(body) > MaxBodySize {
-		e := jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonBodyTooLarge, "request body is over %d bytes", MaxBodySize)
-		e.Status = http.StatusRequestEntityTooLarge
-		return nil, e
+		return nil, bodyTooLarge()
 	}
 	return body, nil
+}
+
+func bodyTooLarge() *jeton.Error {
+	e := jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonBodyTooLarge, "request body is over %d bytes", MaxBodySize)
+	e.Status = http.StatusRequestEntityTooLarge
+	return e
 }
 
 func parseTokenBody(body []byte) (tokenBody, error) {

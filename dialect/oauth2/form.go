@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
 )
 
 // Size bounds (DESIGN rule 4).
@@ -28,7 +29,7 @@ func readForm(r *http.Request) (map[string]string, error) {
 	if err := checkFormContentType(r.Header.Get("Content-Type")); err != nil {
 		return nil, err
 	}
-	if r.ContentLength > MaxBodyBytes {
+	if reqlog.DeclaresOver(r, MaxBodyBytes) {
 		return nil, bodyTooLarge()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// A body declared larger than any listener accepts is refused as soon as the headers
+// arrive, on every listener, and the connection is closed: a client that declares a
+// huge body and then sends nothing must not hold a connection until the read timeout.
+func TestDeclaredOversizedBodyRefusedAtOnce(t *testing.T) {
+	s := startServer(t, "--cardcore-addr", "127.0.0.1:0", "--candescent-addr", "127.0.0.1:0", "--abbeycross-addr", "127.0.0.1:0")
+	pub := s.app.publicLn.Addr().String()
+	adm := s.app.adminLn.Addr().String()
+	const form, js = "application/x-www-form-urlencoded", "application/json"
+	type target struct{ addr, path, ctype, auth string }
+	targets := []target{
+		{pub, "/oauth2/token", form, ""},
+		{pub, "/oauth2/introspect", form, ""},
+		{pub, "/oauth2/par", form, ""},
+		{pub, "/oauth2/authorize", form, ""},
+		{pub, "/oauth2/userinfo", form, ""},
+		{pub, "/cardcore/institutions/oauth/token", js, ""},
+		{pub, "/cardcore/institutions/oauth/create", js, ""},
+		{pub, "/candescent/oauth2/v1/token", form, ""},
+		{pub, "/candescent/v1/oauth/token", form, ""},
+		{pub, "/abbeycross/v1/oauth/token", js, ""},
+		{adm, "/admin/v1/institutions", js, "Bearer " + s.token},
+	}
+	for _, x := range s.app.extra {
+		targets = append(targets, target{x.ln.Addr().String(), "/", form, ""})
+	}
+	targets = append(targets,
+		target{s.app.extra[0].ln.Addr().String(), "/institutions/oauth/token", js, ""}) // cardcore's own
+	for _, tg := range targets {
+		for _, size := range []int64{100_000, 1 << 30} {
+			t.Run(fmt.Sprintf("%s%s/%d", tg.addr, tg.path, size), func(t *testing.T) {
+				t.Parallel()
+				refusedAtOnce(t, tg.addr, tg.path, tg.ctype, tg.auth, size)
+			})
+		}
+	}
+}
+
+func refusedAtOnce(t *testing.T, addr, path, ctype, auth string, size int64) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n", path, addr, ctype, size)
+	if auth != "" {
+		req += "Authorization: " + auth + "\r\n"
+	}
+	if _, err := io.WriteString(c, req+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = c.SetReadDeadline(start.Add(time.Second))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer within a second: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode < 400 || resp.StatusCode == http.StatusRequestTimeout {
+		t.Errorf("status %d, want a refusal", resp.StatusCode)
+	}
+	if !resp.Close {
+		t.Errorf("answer %d without Connection: close", resp.StatusCode)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("connection not closed within a second after the answer: %v", err)
+	}
+}
