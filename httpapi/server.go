@@ -73,12 +73,17 @@ const (
 // request declaring more is answered with Connection: close and never drained.
 const MaxBodyBytes = 64 << 10
 
+// headerSlack is what net/http reads beyond http.Server.MaxHeaderBytes (its "bufio
+// slop": the request line and headers may take MaxHeaderBytes+4096 bytes). Subtracting
+// it makes the limit the documented 16 KiB; above it the answer is 431 (RFC 6585 §5).
+const headerSlack = 4096
+
 // NewHTTPServer returns an http.Server with jeton's bounds for h.
 func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           h,
-		MaxHeaderBytes:    MaxHeaderBytes,
+		MaxHeaderBytes:    MaxHeaderBytes - headerSlack,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
