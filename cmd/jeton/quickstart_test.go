@@ -60,7 +60,7 @@ func TestQuickstartCLI(t *testing.T) {
 }
 
 // TestServeOnPostgreSQL: the same binary on PostgreSQL (migrated with --migrate),
-// issuing a token; skipped with a message when JETON_TEST_POSTGRES is unset.
+// issuing a token (pgtest: JETON_TEST_POSTGRES or the local server).
 func TestServeOnPostgreSQL(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	s := startServer(t, "--database", dsn, "--migrate")

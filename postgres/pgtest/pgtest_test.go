@@ -2,7 +2,6 @@ package pgtest_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -47,7 +46,7 @@ func TestNewDatabase(t *testing.T) {
 	if name == "" {
 		t.Skip("no database was created")
 	}
-	conn, err := pgx.Connect(t.Context(), os.Getenv(pgtest.EnvDSN))
+	conn, err := pgx.Connect(t.Context(), pgtest.ServerDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
