@@ -20,6 +20,9 @@ var (
 	// ErrWrongClient: a single-use item (an authorization code) was presented by a
 	// client other than the one it was issued to; it was left as it was.
 	ErrWrongClient = errors.New("issued to another client")
+	// ErrNotMigrated: the database lacks migrations this build needs (no schema, or an
+	// older one); a store's CheckMigrated reports it before anything fails on a table.
+	ErrNotMigrated = errors.New("database not migrated")
 )
 
 // Code is an engine error code. The standard codes are RFC 6749 §5.2 (token endpoint),

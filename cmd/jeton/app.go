@@ -71,6 +71,8 @@ func (a *app) start(ctx context.Context) (err error) {
 		if err := a.store.Migrate(ctx); err != nil {
 			return fmt.Errorf("migrate %s: %w", kind, err)
 		}
+	} else if err := requireMigrated(ctx, a.store, kind, " or pass --migrate"); err != nil {
+		return err
 	}
 	if err := a.loadKeys(ctx); err != nil {
 		return err
@@ -92,6 +94,24 @@ func (a *app) start(ctx context.Context) (err error) {
 	a.logger.Info("jeton started", "version", buildVersion(), "database", kind, "issuer", a.Issuer,
 		"public", a.publicLn.Addr().String(), "admin", a.adminLn.Addr().String())
 	return nil
+}
+
+// requireMigrated stops a command on a database that lacks this build's migrations,
+// saying how to apply them (orAlso: the command's own way, if any), instead of letting
+// it fail on the first missing table.
+func requireMigrated(ctx context.Context, store jeton.Store, kind, orAlso string) error {
+	c, ok := store.(interface{ CheckMigrated(context.Context) error })
+	if !ok {
+		return nil
+	}
+	err := c.CheckMigrated(ctx)
+	if !errors.Is(err, jeton.ErrNotMigrated) {
+		return err
+	}
+	if kind == "sqlite" {
+		return fmt.Errorf("%w: run `jeton migrate` with the same --data-dir/--database, or start `jeton serve`, which migrates SQLite", err)
+	}
+	return fmt.Errorf("%w: run `jeton migrate --database postgres://…` (with this --database)%s", err, orAlso)
 }
 
 // openStore picks the backend from the --database value.

@@ -34,11 +34,14 @@ func newJanitorCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			store, _, err := openStore(ctx, dataDir, database)
+			store, kind, err := openStore(ctx, dataDir, database)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			if err := requireMigrated(ctx, store, kind, ""); err != nil {
+				return err
+			}
 			cfg := janitor.Config{Interval: interval, Batch: batch, Now: time.Now}
 			if once {
 				n, err := janitor.RunOnce(ctx, store, cfg)
