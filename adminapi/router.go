@@ -61,7 +61,11 @@ func (s *server) adapt(h handlerFunc) http.Handler {
 // goes only to the log (DESIGN rule 3).
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *APIError
-	if !errors.As(err, &ae) {
+	if reqlog.ClientGone(r, err) {
+		// The client hung up: nobody reads this answer, and the access log records the
+		// request once, as a client-closed one (499), not as a server error.
+		ae = &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
+	} else if !errors.As(err, &ae) {
 		s.cfg.Logger.ErrorContext(r.Context(), "admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
 	} else {

@@ -33,8 +33,12 @@ func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler
 				}
 			}
 			elapsed := time.Since(start)
-			m.observe(r.Pattern, sw.status, info, elapsed)
-			logRequest(logger, r, sw.status, info, elapsed)
+			status := sw.status
+			if (status == 0 || status >= 500) && reqlog.ClientGone(r, info.Err) {
+				status, info.Err = reqlog.StatusClientClosed, clientClosed(info.Err)
+			}
+			m.observe(r.Pattern, status, info, elapsed)
+			logRequest(logger, r, status, info, elapsed)
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -69,6 +73,16 @@ func logRequest(logger *slog.Logger, r *http.Request, status int, info *reqlog.I
 		}
 	}
 	logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// CodeClientClosed is the outcome logged and counted for a request whose client hung up
+// before it was answered (status reqlog.StatusClientClosed).
+const CodeClientClosed jeton.Code = "client_closed_request"
+
+// clientClosed replaces the server_error a cancelled store call became, keeping its
+// cause for the log: the client left, the server did not fail.
+func clientClosed(err error) error {
+	return &jeton.Error{Code: CodeClientClosed, Status: reqlog.StatusClientClosed, Cause: jeton.AsError(err).Cause}
 }
 
 // requestID keeps a caller's id when it is short and plain, else makes one.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/jeton/jeton/reqlog"
 )
 
 // Mounter is a dialect: it registers its routes under a prefix.
@@ -44,6 +46,9 @@ func New(cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := cfg.Ready(ctx); err != nil {
+			if reqlog.ClientGone(r, err) {
+				return // the access log records a client-closed request (499)
+			}
 			cfg.Logger.Warn("not ready", "err", err)
 			writePlain(w, http.StatusServiceUnavailable, "not ready\n")
 			return

@@ -7,6 +7,7 @@ package reqlog
 
 import (
 	"context"
+	"errors"
 	"net/http"
 )
 
@@ -36,6 +37,18 @@ func DeclaresOver(r *http.Request, limit int64) bool {
 	}
 	From(r.Context()).BodyRefused = true
 	return true
+}
+
+// StatusClientClosed is the status logged and counted for a request whose client hung
+// up before it was answered (nginx's 499): nobody received an answer, and it is not a
+// server fault, so it must not be logged or counted as a 5xx.
+const StatusClientClosed = 499
+
+// ClientGone reports whether r failed only because its client went away: net/http
+// cancelled the request's context when the connection closed, and err, if any, is that
+// cancellation (a store or hash call returns it).
+func ClientGone(r *http.Request, err error) bool {
+	return errors.Is(r.Context().Err(), context.Canceled) && (err == nil || errors.Is(err, context.Canceled))
 }
 
 // Operations other than a grant that a dialect records in Info.Grant, so metrics and
