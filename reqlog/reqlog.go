@@ -28,7 +28,8 @@ type Info struct {
 }
 
 // DeclaresOver reports whether r declares (Content-Length) a body over limit bytes,
-// and if so marks the request's Info BodyRefused. Readers call it before reading, so
+// and if so marks the request's Info BodyRefused; the caller answers 413 (RFC 9110
+// §15.5.14) or its dialect's equivalent. Readers call it before reading, so
 // an oversized body is refused as soon as the headers arrive, not after a slow client
 // has sent limit bytes or the read timeout has passed.
 func DeclaresOver(r *http.Request, limit int64) bool {
