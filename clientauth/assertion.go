@@ -49,6 +49,11 @@ type AssertionConfig struct {
 	OpenSecret func(clientID string, sealed []byte) ([]byte, error)
 	// Profile, when set, replaces RFC 7523's claim rules with a vendor's (profile.go).
 	Profile *Profile
+	// RequireLowS refuses ES256 signatures in high-S form (lows.go). Off by default:
+	// RFC 7518 §3.4 accepts both forms, and most signers (Go's crypto/ecdsa, OpenSSL,
+	// Java) make high-S half the time. Replays are refused either way, because the
+	// replay key never includes the signature.
+	RequireLowS bool
 }
 
 // Assertion verifies JWT client assertions (RFC 7521 §4.2, RFC 7523 §2.2 and §3) for
@@ -123,7 +128,7 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 		return bad("JWS does not parse")
 	}
 	alg := jose.SignatureAlgorithm(tok.Headers[0].Algorithm)
-	if alg == jose.ES256 {
+	if alg == jose.ES256 && a.cfg.RequireLowS {
 		if err := checkLowS(cred.Assertion); err != nil {
 			return failed(jeton.ReasonBadAssertion, err) // lows.go
 		}

@@ -117,6 +117,12 @@ func (f *fixture) setNow(t time.Time) { f.now.Store(&t) }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with the assertion configuration changed by opt.
+func newFixtureWith(t *testing.T, opt func(*clientauth.AssertionConfig)) *fixture {
+	t.Helper()
 	testKeys(t)
 	ctx := context.Background()
 	f := &fixture{store: sqlitetest.New(t), kek: make([]byte, keys.KEKSize)}
@@ -165,11 +171,15 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := clientauth.NewAssertion(clientauth.AssertionConfig{
+	cfg := clientauth.AssertionConfig{
 		Audiences: []string{issuer, tokenURL}, Now: f.clock, Replay: f.store,
 		Keys:       clientauth.NewKeys(clientauth.KeysConfig{Now: f.clock, AllowHosts: []string{"127.0.0.1"}}), // the in-test jwks_uri
 		OpenSecret: sealer.Open,
-	})
+	}
+	if opt != nil {
+		opt(&cfg)
+	}
+	a, err := clientauth.NewAssertion(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,9 +218,6 @@ func sign(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, extra 
 	}
 	for k, v := range extra {
 		opts.WithHeader(k, v)
-	}
-	if ec, ok := key.(*ecdsa.PrivateKey); ok && alg == jose.ES256 {
-		key = clientauth.LowSSigner(ec) // the only ES256 form jeton accepts
 	}
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts.WithType("JWT"))
 	if err != nil {

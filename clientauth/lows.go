@@ -15,11 +15,18 @@ import (
 )
 
 // ECDSA signatures are malleable: if (r, s) verifies, so does (r, n-s), made by anyone
-// from a signature they saw. jeton accepts a client's ES256 signature only in its
-// low-S form (s <= n/2), so each signed message has exactly one accepted signature
-// (the rule Bitcoin's BIP 62 and Ethereum's EIP-2 chose for the same reason). The
-// replay record of a jti-less assertion keys on the signing input anyway
-// (signingInput), so this is the second of two locks.
+// from a signature they saw. What makes that harmless is the replay key: a jti names
+// the assertion, and a jti-less one (CardCore) is keyed on its signing input
+// (signingInput), so the twin of a used assertion is the same assertion and is refused
+// as a replay. The twin of an unused assertion gives whoever saw it nothing the
+// original did not.
+//
+// Refusing high-S outright (AssertionConfig.RequireLowS, `serve --require-low-s`, the
+// rule Bitcoin's BIP 62 and Ethereum's EIP-2 chose) makes each message's signature
+// unique, but RFC 7518 §3.4 accepts both forms and most signers (Go's crypto/ecdsa,
+// OpenSSL, Java, WebCrypto) emit high-S half the time, so a strict server refuses
+// about half of an ordinary client's requests. It is therefore an operator's choice,
+// off by default.
 
 // es256Size is the length of an ES256 JWS signature: R and S as 32-byte big-endian
 // integers, concatenated (RFC 7518 §3.4).

@@ -62,10 +62,29 @@ func TestLowSSignerIsLowS(t *testing.T) {
 	}
 }
 
-// TestHighSRefused: an ES256 assertion whose signature is in high-S form is refused
-// even though it verifies, and refusing it does not use up the jti of its low-S twin.
-func TestHighSRefused(t *testing.T) {
+// TestHighSAccepted: by default an ES256 signature is accepted in either form (RFC 7518
+// §3.4; ordinary signers make high-S half the time), and the twin of a used assertion
+// is refused as the replay it is.
+func TestHighSAccepted(t *testing.T) {
 	f := newFixture(t)
+	a := signLowS(t, "ec-1", valid("es-client", f.clock()))
+	if _, err := f.authenticate("es-client", flipS(t, a)); err != nil {
+		t.Fatalf("high-S form of a fresh assertion: %v", err)
+	}
+	_, err := f.authenticate("es-client", a)
+	if err == nil {
+		t.Fatal("low-S twin of a used assertion was accepted")
+	}
+	if r := reasonOf(t, err); r != jeton.ReasonReplay {
+		t.Fatalf("reason %q; want %q", r, jeton.ReasonReplay)
+	}
+}
+
+// TestHighSRefused: with RequireLowS (serve --require-low-s) an ES256 assertion whose
+// signature is in high-S form is refused even though it verifies, and refusing it does
+// not use up the jti of its low-S twin.
+func TestHighSRefused(t *testing.T) {
+	f := newFixtureWith(t, func(c *clientauth.AssertionConfig) { c.RequireLowS = true })
 	a := signLowS(t, "ec-1", valid("es-client", f.clock()))
 	_, err := f.authenticate("es-client", flipS(t, a))
 	if err == nil {

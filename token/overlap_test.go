@@ -82,7 +82,7 @@ func newOverlapFixture(t *testing.T) *overlapFixture {
 // assertion signs a fresh ES256 client assertion for clientID.
 func (f *overlapFixture) assertion(t *testing.T, clientID string) string {
 	t.Helper()
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: clientauth.LowSSigner(f.key)}, (&jose.SignerOptions{}).WithType("JWT"))
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: f.key}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
-	"github.com/jeton/jeton/clientauth"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -35,7 +34,7 @@ func (c matrixClient) assertion(t *testing.T, aud string) string {
 	t.Helper()
 	var sk jose.SigningKey
 	if c.method == jeton.AuthPrivateKey {
-		sk = jose.SigningKey{Algorithm: jose.ES256, Key: clientauth.LowSSigner(c.key)}
+		sk = jose.SigningKey{Algorithm: jose.ES256, Key: c.key}
 	} else {
 		sk = jose.SigningKey{Algorithm: jose.HS256, Key: []byte(c.ClientSecret)}
 	}

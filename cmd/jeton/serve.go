@@ -34,6 +34,7 @@ type serveConfig struct {
 	AssertionAudience    []string
 	AssertionMaxLifetime time.Duration
 	ClockSkew            time.Duration
+	RequireLowS          bool
 	JWKSAllowHosts       []string
 	// Password grant.
 	Argon2MemoryKiB uint32
@@ -113,6 +114,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.StringSliceVar(&cfg.AssertionAudience, "assertion-audience", nil, "accepted aud of client assertions, comma-separated (default the issuer and the token endpoint URL)")
 	f.DurationVar(&cfg.AssertionMaxLifetime, "assertion-max-lifetime", time.Hour, "longest client assertion lifetime (exp - iat)")
 	f.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "tolerated clock difference for assertion iat/nbf/exp")
+	f.BoolVar(&cfg.RequireLowS, "require-low-s", false, "refuse ES256 client assertions whose signature is in high-S form (most signers make half their signatures high-S; replays are refused either way)")
 	f.StringSliceVar(&cfg.JWKSAllowHosts, "jwks-allow-hosts", nil, "jwks_uri hosts that may be loopback, private or link-local addresses, comma-separated (test setups only; every other such jwks_uri is refused)")
 	f.Uint32Var(&cfg.Argon2MemoryKiB, "argon2-memory", 19456, "argon2id memory for new customer password hashes, KiB (OWASP minimum 19 MiB)")
 	f.Uint32Var(&cfg.Argon2Passes, "argon2-passes", 2, "argon2id passes for new customer password hashes")

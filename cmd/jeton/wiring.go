@@ -113,7 +113,7 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 	assertion, err := clientauth.NewAssertion(clientauth.AssertionConfig{
 		Audiences: audiences, MaxLifetime: a.cfg.AssertionMaxLifetime, Skew: a.cfg.ClockSkew,
 		Replay: a.store, Now: time.Now, Keys: clientauth.NewKeys(clientauth.KeysConfig{Now: time.Now, AllowHosts: a.cfg.JWKSAllowHosts}),
-		OpenSecret: sealer.Open,
+		OpenSecret: sealer.Open, RequireLowS: a.cfg.RequireLowS,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -70,7 +70,7 @@ func (a *app) buildCardCore(issuer *token.Issuer, grants []token.Grant, metrics 
 	engine, err := cardcore.NewEngine(cardcore.EngineConfig{
 		Clients: a.cache, Apps: apps, Replay: a.store, Audiences: audiences,
 		MaxLifetime: a.cfg.AssertionMaxLifetime, Skew: a.cfg.ClockSkew, MinRSABits: cfg.MinRSABits,
-		Issuer: issuer, Refresh: refresh, Policies: policies, Now: time.Now,
+		RequireLowS: a.cfg.RequireLowS, Issuer: issuer, Refresh: refresh, Policies: policies, Now: time.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -21,10 +21,12 @@ type EngineConfig struct {
 	Skew        time.Duration
 	// MinRSABits is the smallest registered RSA key that verifies (default 2048).
 	MinRSABits int
-	Issuer     *token.Issuer
-	Refresh    *token.RefreshGrant
-	Policies   []token.Policy
-	Now        func() time.Time
+	// RequireLowS refuses high-S ES256 signatures (clientauth.AssertionConfig).
+	RequireLowS bool
+	Issuer      *token.Issuer
+	Refresh     *token.RefreshGrant
+	Policies    []token.Policy
+	Now         func() time.Time
 }
 
 // NewEngine returns the engine of the token endpoint: client_credentials with a
@@ -38,7 +40,7 @@ func NewEngine(cfg EngineConfig) (*token.Engine, error) {
 		Audiences: cfg.Audiences, MaxLifetime: cfg.MaxLifetime, Skew: cfg.Skew, Now: cfg.Now,
 		Replay:  cfg.Replay,
 		Keys:    clientauth.NewKeys(clientauth.KeysConfig{Now: cfg.Now, MinRSABits: cfg.MinRSABits}),
-		Profile: AssertionProfile(cfg.Apps),
+		Profile: AssertionProfile(cfg.Apps), RequireLowS: cfg.RequireLowS,
 	})
 	if err != nil {
 		return nil, err

@@ -28,7 +28,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/cardcore"
 	"github.com/jeton/jeton/httpapi"
@@ -303,11 +302,7 @@ func (e *endpoint) claims(a app) map[string]any {
 func sign(t *testing.T, key crypto.Signer, alg jose.SignatureAlgorithm, claims map[string]any) string {
 	t.Helper()
 	payload, _ := json.Marshal(claims)
-	var jk any = key
-	if ec, ok := key.(*ecdsa.PrivateKey); ok && alg == jose.ES256 {
-		jk = clientauth.LowSSigner(ec) // the only ES256 form jeton accepts
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jk}, (&jose.SignerOptions{}).WithType("JWT"))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		t.Fatal(err)
 	}
