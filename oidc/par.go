@@ -7,6 +7,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -28,7 +29,7 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 		oauth2.EncodeToken(w, nil, &jeton.Error{Code: jeton.CodeInvalidRequest, Description: "use POST", Status: http.StatusMethodNotAllowed})
 		return
 	}
-	form, cred, err := oauth2.DecodeClientForm(r)
+	form, cred, err := wire.NewBody(r, wire.MaxFormBytes).ClientForm()
 	if err != nil {
 		h.parError(w, info, err)
 		return

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
 
@@ -51,8 +53,10 @@ type Config struct {
 
 // Dialect serves Candescent's endpoints.
 type Dialect struct {
-	cfg  Config
-	inst *institutions
+	cfg     Config
+	inst    *institutions
+	token   http.Handler // V2
+	v1Token http.Handler
 }
 
 // New builds the dialect.
@@ -70,16 +74,19 @@ func New(cfg Config) (*Dialect, error) {
 		cfg.V1TTL = DefaultV1TTL
 	}
 	inst := &institutions{src: cfg.Settings, ttl: cfg.AliasTTL, now: cfg.Now, m: map[string]resolved{}}
-	return &Dialect{cfg: cfg, inst: inst}, nil
+	d := &Dialect{cfg: cfg, inst: inst}
+	d.token = dialect.New(cfg.Engine, v2Codec{d}, dialect.Config{Dialect: dialectName, MaxBody: wire.MaxFormBytes})
+	d.v1Token = dialect.New(cfg.Engine, v1Codec{d}, dialect.Config{Dialect: dialectName, MaxBody: wire.MaxFormBytes})
+	return d, nil
 }
 
 // Mount registers the dialect's routes on mux under prefix ("" at the root of its own
 // listener). Each path takes every method, so that a wrong one gets a CMN answer (and
 // its transactionId echo) rather than the mux's plain-text 405.
 func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
-	mux.HandleFunc(prefix+TokenPath, d.token)
+	mux.Handle(prefix+TokenPath, d.token)
 	mux.HandleFunc(prefix+RevokePath, d.revoke)
-	mux.HandleFunc(prefix+V1TokenPath, d.v1Token)
+	mux.Handle(prefix+V1TokenPath, d.v1Token)
 	if d.cfg.Minter != nil {
 		mux.HandleFunc(prefix+ClientAuthorizationPath, d.clientAuthorization)
 		if d.cfg.Minter.Codes != nil && d.cfg.Minter.Customers != nil {

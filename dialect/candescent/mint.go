@@ -8,7 +8,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
-	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
@@ -70,7 +70,7 @@ func (d *Dialect) authorizeMinting(w http.ResponseWriter, r *http.Request, info 
 	if inst != caller.InstitutionID {
 		return nil, dialectError(reasonInstitutionID, "the bearer token was not issued for this institution")
 	}
-	form, err := oauth2.ReadForm(r)
+	form, err := wire.NewBody(r, wire.MaxFormBytes).Form()
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -33,7 +33,7 @@ func (d *Dialect) runRevoke(w http.ResponseWriter, r *http.Request, info *reqlog
 	if _, err := transactionID(r, headerTransactionID); err != nil {
 		return err
 	}
-	form, err := oauth2.ReadForm(r)
+	form, err := wire.NewBody(r, wire.MaxFormBytes).Form()
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (d *Dialect) runRevoke(w http.ResponseWriter, r *http.Request, info *reqlog
 	}
 	tok := form["token"]
 	if tok == "" {
-		return jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter token is required").WithParam("token")
+		return wire.Missing("token")
 	}
 	client, err := d.cfg.Engine.Authenticate(r.Context(), cred)
 	if err != nil {

@@ -6,36 +6,29 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
-	"github.com/jeton/jeton/dialect/oauth2"
-	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
 
-// token is the V2 token endpoint, POST {prefix}/oauth2/v1/token (RFC 6749 §3.2 with
-// Candescent's headers).
-func (d *Dialect) token(w http.ResponseWriter, r *http.Request) {
-	info := reqlog.From(r.Context())
-	info.Dialect = dialectName
-	echoTransaction(w, r, headerTransactionID)
-	res, grant, err := d.runToken(w, r, info)
-	info.Err = err
-	encodeToken(w, grant, res, err)
+// v2Codec is the V2 token endpoint's wire format, POST {prefix}/oauth2/v1/token
+// (RFC 6749 §3.2 with Candescent's headers): a form in, JSON out. The grant is all it
+// keeps of the request for its answer.
+type v2Codec struct{ d *Dialect }
+
+var _ dialect.Codec[struct{}] = v2Codec{}
+
+func (c v2Codec) Decode(r *http.Request, body wire.Body) (token.Request, struct{}, error) {
+	if _, err := transactionID(r, headerTransactionID); err != nil {
+		return token.Request{}, struct{}{}, err
+	}
+	req, err := c.d.decodeToken(r, body)
+	return req, struct{}{}, err
 }
 
-func (d *Dialect) runToken(w http.ResponseWriter, r *http.Request, info *reqlog.Info) (*token.Result, string, error) {
-	if r.Method != http.MethodPost {
-		return nil, "", methodNotAllowed(w, http.MethodPost)
-	}
-	if _, err := transactionID(r, headerTransactionID); err != nil {
-		return nil, "", err
-	}
-	req, err := d.decodeToken(r)
-	info.Grant, info.ClientID = req.GrantType, req.Credentials.ClientID
-	if err != nil {
-		return nil, req.GrantType, err
-	}
-	res, err := d.cfg.Engine.Token(r.Context(), req)
-	return res, req.GrantType, err
+func (v2Codec) Encode(w http.ResponseWriter, r *http.Request, x dialect.Exchange[struct{}]) {
+	echoTransaction(w, r, headerTransactionID)
+	encodeToken(w, x.Request.GrantType, x.Result, x.Err)
 }
 
 // needsInstitution are the grants whose requests must name the FI in institutionId;
@@ -49,8 +42,8 @@ func needsInstitution(grant string) bool {
 }
 
 // decodeToken reads the form body and Candescent's headers into the engine's Request.
-func (d *Dialect) decodeToken(r *http.Request) (token.Request, error) {
-	form, err := oauth2.ReadForm(r)
+func (d *Dialect) decodeToken(r *http.Request, body wire.Body) (token.Request, error) {
+	form, err := body.Form()
 	if err != nil {
 		return token.Request{}, err
 	}
@@ -62,7 +55,7 @@ func (d *Dialect) decodeToken(r *http.Request) (token.Request, error) {
 		RefreshToken: form["refresh_token"],
 	}
 	if req.GrantType == "" {
-		return req, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter grant_type is required").WithParam("grant_type")
+		return req, wire.Missing("grant_type")
 	}
 	if req.GrantType == jeton.GrantAuthorizationCode {
 		// Candescent's codes are minted server-side and exchanged without a
@@ -90,11 +83,7 @@ func basicCredentials(r *http.Request) (clientauth.Credentials, error) {
 	if h == "" {
 		return clientauth.Credentials{}, nil
 	}
-	id, secret, err := oauth2.ParseBasic(h)
-	if err != nil {
-		return clientauth.Credentials{}, jeton.Errorf(jeton.CodeInvalidClient, jeton.ReasonMalformedBody, "client authentication failed").WithCause(err)
-	}
-	return clientauth.Credentials{Presented: clientauth.PresentedBasic, ClientID: id, Secret: secret}, nil
+	return wire.Basic(h)
 }
 
 // parseScope accepts Candescent's space- or comma-separated scope list and applies

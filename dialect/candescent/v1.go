@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/dialect/oauth2"
-	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
 
@@ -42,49 +42,47 @@ type v1Status struct {
 	ErrorMessage  string   `xml:"errorInfo>errorMessage"`
 }
 
-// v1Token is the legacy endpoint: di_tid and di_fiid headers, Basic auth, form
-// grant_type (default password; client_credentials allowed), XML answers. It is
-// enabled per FI (CandescentSettings.V1Enabled) and its tokens live at most V1TTL.
-func (d *Dialect) v1Token(w http.ResponseWriter, r *http.Request) {
-	info := reqlog.From(r.Context())
-	info.Dialect = dialectName
+// v1Codec is the legacy endpoint, POST {prefix}/v1/oauth/token: di_tid and di_fiid
+// headers, Basic auth, form grant_type (default password; client_credentials
+// allowed), XML answers. It is enabled per FI (CandescentSettings.V1Enabled) and its
+// tokens live at most V1TTL. It keeps the XML token it answers with.
+type v1Codec struct{ d *Dialect }
+
+var (
+	_ dialect.Codec[v1Token]    = v1Codec{}
+	_ dialect.Finisher[v1Token] = v1Codec{}
+)
+
+func (c v1Codec) Decode(r *http.Request, body wire.Body) (token.Request, v1Token, error) {
+	if _, err := transactionID(r, headerV1TID); err != nil {
+		return token.Request{}, v1Token{}, err
+	}
+	req, err := c.d.decodeV1(r, body)
+	return req, v1Token{}, err
+}
+
+// Finish builds the XML token of a success.
+func (c v1Codec) Finish(r *http.Request, x dialect.Exchange[v1Token]) dialect.Exchange[v1Token] {
+	if x.Err == nil {
+		x.State, x.Err = c.d.v1Answer(r.Context(), r.Header.Get(headerV1FIID), x.Result)
+	}
+	return x
+}
+
+func (v1Codec) Encode(w http.ResponseWriter, r *http.Request, x dialect.Exchange[v1Token]) {
 	echoTransaction(w, r, headerV1TID)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	res, req, err := d.runV1(w, r, info)
-	info.Err = err
-	if err != nil {
-		writeV1Error(w, req.GrantType, err)
+	if x.Err != nil {
+		writeV1Error(w, x.Request.GrantType, x.Err)
 		return
 	}
-	out, err := d.v1Answer(r.Context(), r.Header.Get(headerV1FIID), res)
-	if err != nil {
-		info.Err = err
-		writeV1Error(w, req.GrantType, err)
-		return
-	}
-	writeXML(w, http.StatusOK, out)
-}
-
-func (d *Dialect) runV1(w http.ResponseWriter, r *http.Request, info *reqlog.Info) (*token.Result, token.Request, error) {
-	if r.Method != http.MethodPost {
-		return nil, token.Request{}, methodNotAllowed(w, http.MethodPost)
-	}
-	if _, err := transactionID(r, headerV1TID); err != nil {
-		return nil, token.Request{}, err
-	}
-	req, err := d.decodeV1(r)
-	info.Grant, info.ClientID = req.GrantType, req.Credentials.ClientID
-	if err != nil {
-		return nil, req, err
-	}
-	res, err := d.cfg.Engine.Token(r.Context(), req)
-	return res, req, err
+	writeXML(w, http.StatusOK, x.State)
 }
 
 // decodeV1 reads the legacy request. Only password and client_credentials are V1
 // grants; anything else is an invalid grant type before the engine sees it.
-func (d *Dialect) decodeV1(r *http.Request) (token.Request, error) {
+func (d *Dialect) decodeV1(r *http.Request, body wire.Body) (token.Request, error) {
 	inst, err := d.inst.institution(r, headerV1FIID, true)
 	if err != nil {
 		return token.Request{}, err
@@ -92,7 +90,7 @@ func (d *Dialect) decodeV1(r *http.Request) (token.Request, error) {
 	if err := d.v1Enabled(r.Context(), inst); err != nil {
 		return token.Request{}, err
 	}
-	form, err := oauth2.ReadForm(r)
+	form, err := body.Form()
 	if err != nil {
 		return token.Request{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/goldenfile"
 	"github.com/jeton/jeton/keys"
@@ -104,7 +105,7 @@ func TestAssertionEndToEnd(t *testing.T) {
 		return out
 	}
 	post := func(clientID, a string) *http.Response {
-		form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {oauth2.JWTBearerAssertion}, "client_assertion": {a}}
+		form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {wire.JWTBearerAssertion}, "client_assertion": {a}}
 		if clientID != "" {
 			form.Set("client_id", clientID)
 		}

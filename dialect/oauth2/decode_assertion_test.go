@@ -9,6 +9,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dialect/wire"
 )
 
 func TestDecodeAssertionClientID(t *testing.T) {
@@ -16,22 +17,22 @@ func TestDecodeAssertionClientID(t *testing.T) {
 	hdr := enc([]byte(`{"alg":"ES256"}`))
 	jws := hdr + "." + enc([]byte(`{"iss":"c1","sub":"c1"}`)) + ".c2ln"
 	form := func(extra string, assertion string) string {
-		return "grant_type=client_credentials&client_assertion_type=" + url.QueryEscape(JWTBearerAssertion) +
+		return "grant_type=client_credentials&client_assertion_type=" + url.QueryEscape(wire.JWTBearerAssertion) +
 			"&client_assertion=" + url.QueryEscape(assertion) + extra
 	}
 	t.Run("client_id from sub", func(t *testing.T) {
-		req, err := DecodeToken(formRequest(form("", jws)))
+		req, err := decode(formRequest(form("", jws)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := clientauth.Credentials{Presented: clientauth.PresentedAssertion, ClientID: "c1", Assertion: jws, AssertionType: JWTBearerAssertion}
+		want := clientauth.Credentials{Presented: clientauth.PresentedAssertion, ClientID: "c1", Assertion: jws, AssertionType: wire.JWTBearerAssertion}
 		if req.Credentials != want {
 			t.Fatalf("got %+v, want %+v", req.Credentials, want)
 		}
 	})
 	t.Run("client_id as sent when present", func(t *testing.T) {
 		// Whether it agrees with sub is for the method to decide, after verification.
-		req, err := DecodeToken(formRequest(form("&client_id=other", jws)))
+		req, err := decode(formRequest(form("&client_id=other", jws)))
 		if err != nil || req.Credentials.ClientID != "other" {
 			t.Fatalf("got %+v, %v", req.Credentials, err)
 		}
@@ -49,8 +50,8 @@ func TestDecodeAssertionClientID(t *testing.T) {
 	}
 	t.Run("over the field bound", func(t *testing.T) {
 		// The form reader bounds every field (8 KiB) before anything looks inside.
-		big := hdr + "." + enc([]byte(`{"sub":"c1","p":"`+strings.Repeat("x", MaxFieldBytes)+`"}`)) + ".c2ln"
-		_, err := DecodeToken(formRequest(form("", big)))
+		big := hdr + "." + enc([]byte(`{"sub":"c1","p":"`+strings.Repeat("x", wire.MaxFieldBytes)+`"}`)) + ".c2ln"
+		_, err := decode(formRequest(form("", big)))
 		var e *jeton.Error
 		if !errors.As(err, &e) || e.Code != jeton.CodeInvalidRequest || e.Param != "client_assertion" {
 			t.Fatalf("got %v; want invalid_request on client_assertion", err)
@@ -58,7 +59,7 @@ func TestDecodeAssertionClientID(t *testing.T) {
 	})
 	for name, a := range bad {
 		t.Run(name, func(t *testing.T) {
-			_, err := DecodeToken(formRequest(form("", a)))
+			_, err := decode(formRequest(form("", a)))
 			var e *jeton.Error
 			if !errors.As(err, &e) || e.Code != jeton.CodeInvalidClient || e.Reason != jeton.ReasonBadAssertion {
 				t.Fatalf("got %v; want invalid_client (bad_assertion)", err)

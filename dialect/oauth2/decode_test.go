@@ -10,6 +10,8 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/token"
 )
 
 func basic(id, secret string) string {
@@ -25,8 +27,13 @@ func formRequest(body string, headers ...string) *http.Request {
 	return r
 }
 
+// decode reads r as the token endpoint does, within the form's size limit.
+func decode(r *http.Request) (token.Request, error) {
+	return decodeToken(r, wire.NewBody(r, wire.MaxFormBytes))
+}
+
 func TestDecodeTokenErrors(t *testing.T) {
-	big := "grant_type=client_credentials&pad=" + strings.Repeat("a", MaxBodyBytes)
+	big := "grant_type=client_credentials&pad=" + strings.Repeat("a", wire.MaxFormBytes)
 	tests := []struct {
 		name   string
 		req    *http.Request
@@ -45,12 +52,12 @@ func TestDecodeTokenErrors(t *testing.T) {
 		{"bad escape", formRequest("grant_type=%zz"), jeton.CodeInvalidRequest, jeton.ReasonMalformedBody, "", 400},
 		{"non-UTF-8 value", formRequest("grant_type=client_credentials&scope=%ff"), jeton.CodeInvalidRequest, jeton.ReasonInvalidCharacters, "scope", 400},
 		{"control character", formRequest("grant_type=client_credentials%0a"), jeton.CodeInvalidRequest, jeton.ReasonInvalidCharacters, "grant_type", 400},
-		{"field too long", formRequest("grant_type=client_credentials&scope=" + strings.Repeat("s", MaxFieldBytes+1)), jeton.CodeInvalidRequest, jeton.ReasonBodyTooLarge, "scope", 400},
+		{"field too long", formRequest("grant_type=client_credentials&scope=" + strings.Repeat("s", wire.MaxFieldBytes+1)), jeton.CodeInvalidRequest, jeton.ReasonBodyTooLarge, "scope", 400},
 		{"malformed scope", formRequest("grant_type=client_credentials&scope=a%20%20b"), jeton.CodeInvalidScope, "", "scope", 400},
 		{"scope with quote", formRequest("grant_type=client_credentials&scope=a%22"), jeton.CodeInvalidScope, jeton.ReasonInvalidCharacters, "scope", 400},
 		{"basic and body secret", formRequest("grant_type=client_credentials&client_secret=x", "Authorization", basic("c", "s")), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
-		{"basic and assertion", formRequest("grant_type=client_credentials&client_assertion=x&client_assertion_type="+JWTBearerAssertion, "Authorization", basic("c", "s")), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
-		{"secret and assertion", formRequest("grant_type=client_credentials&client_id=c&client_secret=s&client_assertion=x&client_assertion_type=" + JWTBearerAssertion), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
+		{"basic and assertion", formRequest("grant_type=client_credentials&client_assertion=x&client_assertion_type="+wire.JWTBearerAssertion, "Authorization", basic("c", "s")), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
+		{"secret and assertion", formRequest("grant_type=client_credentials&client_id=c&client_secret=s&client_assertion=x&client_assertion_type=" + wire.JWTBearerAssertion), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "", 400},
 		{"basic id disagrees with body", formRequest("grant_type=client_credentials&client_id=other", "Authorization", basic("c", "s")), jeton.CodeInvalidRequest, jeton.ReasonMultipleAuth, "client_id", 400},
 		{"basic not base64", formRequest("grant_type=client_credentials", "Authorization", "Basic !!!"), jeton.CodeInvalidClient, jeton.ReasonMalformedBody, "", 401},
 		{"basic without colon", formRequest("grant_type=client_credentials", "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("nocolon"))), jeton.CodeInvalidClient, jeton.ReasonMalformedBody, "", 401},
@@ -62,7 +69,7 @@ func TestDecodeTokenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeToken(tt.req)
+			_, err := decode(tt.req)
 			var e *jeton.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("got %v, want a *jeton.Error", err)
@@ -90,15 +97,15 @@ func TestDecodeTokenCredentials(t *testing.T) {
 			clientauth.Credentials{Presented: clientauth.PresentedBasic, ClientID: "c", Secret: "s"}},
 		{"post", formRequest("grant_type=client_credentials&client_id=c&client_secret=s"),
 			clientauth.Credentials{Presented: clientauth.PresentedPost, ClientID: "c", Secret: "s"}},
-		{"assertion", formRequest("grant_type=client_credentials&client_id=c&client_assertion=x.y.z&client_assertion_type=" + JWTBearerAssertion),
-			clientauth.Credentials{Presented: clientauth.PresentedAssertion, ClientID: "c", Assertion: "x.y.z", AssertionType: JWTBearerAssertion}},
+		{"assertion", formRequest("grant_type=client_credentials&client_id=c&client_assertion=x.y.z&client_assertion_type=" + wire.JWTBearerAssertion),
+			clientauth.Credentials{Presented: clientauth.PresentedAssertion, ClientID: "c", Assertion: "x.y.z", AssertionType: wire.JWTBearerAssertion}},
 		{"public client", formRequest("grant_type=authorization_code&client_id=c"),
 			clientauth.Credentials{Presented: clientauth.PresentedClientID, ClientID: "c"}},
 		{"nothing", formRequest("grant_type=client_credentials"), clientauth.Credentials{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := DecodeToken(tt.req)
+			req, err := decode(tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,14 +117,14 @@ func TestDecodeTokenCredentials(t *testing.T) {
 }
 
 func TestDecodeTokenScope(t *testing.T) {
-	req, err := DecodeToken(formRequest("grant_type=client_credentials&scope=b+a+b&unknown=ignored"))
+	req, err := decode(formRequest("grant_type=client_credentials&scope=b+a+b&unknown=ignored"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(req.Scope, ","); got != "b,a" {
 		t.Errorf("scope = %q, want duplicates dropped in order", got)
 	}
-	req, _ = DecodeToken(formRequest("grant_type=client_credentials"))
+	req, _ = decode(formRequest("grant_type=client_credentials"))
 	if req.Scope != nil {
 		t.Errorf("no scope parameter must decode to nil (the default set applies), got %#v", req.Scope)
 	}
@@ -133,7 +140,7 @@ func FuzzDecodeToken(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, TokenPath, strings.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
 		r.Header.Set("Authorization", authz)
-		_, err := DecodeToken(r)
+		_, err := decode(r)
 		if err == nil {
 			return
 		}

@@ -11,7 +11,8 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
-	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
 
@@ -41,6 +42,7 @@ type Config struct {
 type Dialect struct {
 	cfg       Config
 	discovery []byte
+	token     http.Handler
 }
 
 // New builds the dialect; the discovery document is rendered once here.
@@ -52,7 +54,8 @@ func New(cfg Config) (*Dialect, error) {
 	if doc, err = mergeMetadata(doc, cfg.Metadata); err != nil {
 		return nil, err
 	}
-	return &Dialect{cfg: cfg, discovery: doc}, nil
+	token := dialect.New(cfg.Engine, codec{}, dialect.Config{Dialect: dialectName, MaxBody: wire.MaxFormBytes})
+	return &Dialect{cfg: cfg, discovery: doc, token: token}, nil
 }
 
 // Paths of the standard endpoints, relative to the issuer.
@@ -69,7 +72,7 @@ const (
 
 // Mount registers the dialect's routes on mux under prefix ("" for the root).
 func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
-	mux.HandleFunc(prefix+TokenPath, d.token)
+	mux.Handle(prefix+TokenPath, d.token)
 	if d.cfg.Introspector != nil {
 		mux.HandleFunc(prefix+IntrospectPath, d.introspect)
 	}
@@ -79,26 +82,6 @@ func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc("GET "+prefix+JWKSPath, d.jwks)
 	mux.HandleFunc("GET "+prefix+OIDCPath, d.metadataDoc)
 	mux.HandleFunc("GET "+prefix+RFC8414Path, d.metadataDoc)
-}
-
-// token is the token endpoint (RFC 6749 §3.2): POST only.
-func (d *Dialect) token(w http.ResponseWriter, r *http.Request) {
-	info := reqlog.From(r.Context())
-	info.Dialect = dialectName
-	if r.Method != allowedMethod {
-		err := postOnly(w, "token")
-		info.Err = err
-		EncodeToken(w, nil, err)
-		return
-	}
-	req, err := DecodeToken(r)
-	info.Grant, info.ClientID = req.GrantType, req.Credentials.ClientID
-	var res *token.Result
-	if err == nil {
-		res, err = d.cfg.Engine.Token(r.Context(), req)
-	}
-	info.Err = err
-	EncodeToken(w, res, err)
 }
 
 // postOnly sets Allow and returns the 405 answer of an endpoint that takes POST only.

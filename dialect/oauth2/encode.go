@@ -45,22 +45,53 @@ func EncodeToken(w http.ResponseWriter, res *token.Result, err error) {
 	})
 }
 
-// writeError writes e as §5.2 JSON. invalid_client is 401 with a WWW-Authenticate
-// challenge (§5.2; RFC 7235 §3.1 requires the header on every 401), naming Basic, the
-// scheme this server accepts in the header.
+// wireError is one row of the error table: the §5.2 "error" value of an engine code
+// and, when set, the status it is always answered with (else the engine's suggestion,
+// so a 405, 413 or 429 keeps its status).
+type wireError struct {
+	code   string
+	status int
+}
+
+// errorTable answers every engine code (DESIGN rule 3: one table). invalid_client is
+// 401 with a WWW-Authenticate challenge (§5.2; RFC 7235 §3.1 requires the header on
+// every 401), naming Basic, the scheme this server accepts in the header.
+var errorTable = map[jeton.Code]wireError{
+	jeton.CodeInvalidRequest:          {"invalid_request", 0},
+	jeton.CodeInvalidClient:           {"invalid_client", http.StatusUnauthorized},
+	jeton.CodeInvalidGrant:            {"invalid_grant", 0},
+	jeton.CodeUnauthorizedClient:      {"unauthorized_client", 0},
+	jeton.CodeUnsupportedGrantType:    {"unsupported_grant_type", 0},
+	jeton.CodeInvalidScope:            {"invalid_scope", 0},
+	jeton.CodeAccessDenied:            {"access_denied", 0},
+	jeton.CodeServerError:             {"server_error", 0},
+	jeton.CodeTemporarilyUnavailable:  {"temporarily_unavailable", 0},
+	jeton.CodeUnsupportedTokenType:    {"unsupported_token_type", 0},    // RFC 7009 §2.2.1
+	jeton.CodeInvalidToken:            {"invalid_token", 0},             // RFC 6750 §3.1
+	jeton.CodeUnsupportedResponseType: {"unsupported_response_type", 0}, // RFC 6749 §4.1.2.1
+}
+
+// writeError writes e as §5.2 JSON through errorTable; a code without a row is a
+// server error.
 func writeError(w http.ResponseWriter, e *jeton.Error) {
-	status := e.Status
+	row, ok := errorTable[e.Code]
+	if !ok {
+		row, e = errorTable[jeton.CodeServerError], jeton.ServerError(e)
+	}
+	status := row.status
+	if status == 0 {
+		status = e.Status
+	}
 	if status == 0 {
 		status = jeton.DefaultStatus(e.Code)
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
-	if e.Code == jeton.CodeInvalidClient {
-		status = http.StatusUnauthorized
+	if status == http.StatusUnauthorized && e.Code == jeton.CodeInvalidClient {
 		w.Header().Set("WWW-Authenticate", `Basic realm="jeton", charset="UTF-8"`)
 	}
-	writeJSON(w, status, errorResponse{Error: string(e.Code), Description: e.Description})
+	writeJSON(w, status, errorResponse{Error: row.code, Description: e.Description})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

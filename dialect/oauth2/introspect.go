@@ -5,6 +5,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -19,15 +20,15 @@ type tokenRequest struct {
 // decodeTokenRequest reads the form exactly as the token endpoint does (same bounds,
 // same client-credential rules); "token" is required.
 func decodeTokenRequest(r *http.Request) (tokenRequest, error) {
-	form, err := readForm(r)
+	form, err := wire.NewBody(r, wire.MaxFormBytes).Form()
 	if err != nil {
 		return tokenRequest{}, err
 	}
 	req := tokenRequest{Token: form["token"], Hint: form["token_type_hint"]}
 	if req.Token == "" {
-		return req, missing("token")
+		return req, wire.Missing("token")
 	}
-	req.Credentials, err = decodeCredentials(r, form)
+	req.Credentials, err = wire.Credentials(r, form)
 	return req, err
 }
 

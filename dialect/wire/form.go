@@ -1,43 +1,32 @@
-package oauth2
+package wire
 
 import (
-	"encoding/base64"
-	"errors"
-	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/reqlog"
 )
 
-// Size bounds (DESIGN rule 4).
+// Size bounds of a form (DESIGN rule 4).
 const (
-	MaxBodyBytes  = 64 << 10 // whole form body
+	MaxFormBytes  = 64 << 10 // whole form body
 	MaxFieldBytes = 8 << 10  // any single parameter (a client assertion fits easily)
 )
 
-// readForm reads an application/x-www-form-urlencoded body (RFC 6749 §3.2, Appendix B)
-// and enforces: the content type; the body bound (413); parameters sent at most once
+// Form reads an application/x-www-form-urlencoded body (RFC 6749 §3.2, Appendix B) and
+// enforces: the content type; the body's limit (413); parameters sent at most once
 // (§3.2: "MUST NOT be included more than once"); values valid UTF-8 without control
 // characters, each at most MaxFieldBytes. Query-string parameters are ignored: §3.2
 // requires POST, and secrets in URLs end up in logs.
-func readForm(r *http.Request) (map[string]string, error) {
-	if err := checkFormContentType(r.Header.Get("Content-Type")); err != nil {
+func (b Body) Form() (map[string]string, error) {
+	if err := checkFormContentType(b.r.Header.Get("Content-Type")); err != nil {
 		return nil, err
 	}
-	if reqlog.DeclaresOver(r, MaxBodyBytes) {
-		return nil, bodyTooLarge()
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	body, err := b.Read()
 	if err != nil {
-		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMalformedBody, "request body could not be read").WithCause(err)
-	}
-	if len(body) > MaxBodyBytes {
-		return nil, bodyTooLarge()
+		return nil, err
 	}
 	values, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -64,10 +53,6 @@ func checkFormContentType(ct string) error {
 		}
 	}
 	return jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonContentType, "content type must be application/x-www-form-urlencoded")
-}
-
-func bodyTooLarge() *jeton.Error {
-	return &jeton.Error{Code: jeton.CodeInvalidRequest, Reason: jeton.ReasonBodyTooLarge, Description: "request body is larger than 64 KiB", Status: http.StatusRequestEntityTooLarge}
 }
 
 // checkField refuses values no OAuth parameter can hold: invalid UTF-8, control
@@ -100,29 +85,7 @@ func safeName(n string) string {
 	return n
 }
 
-// parseBasic decodes HTTP Basic client credentials (RFC 6749 §2.3.1, RFC 7617): the
-// client id and secret are form-urlencoded before base64, so both are unescaped.
-func parseBasic(h string) (id, secret string, err error) {
-	scheme, rest, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Basic") {
-		return "", "", errors.New("authorization scheme is not Basic")
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
-	if err != nil {
-		return "", "", errors.New("basic credentials are not base64")
-	}
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return "", "", errors.New("basic credentials have no colon")
-	}
-	if id, err = url.QueryUnescape(user); err != nil {
-		return "", "", errors.New("client id is not form-urlencoded")
-	}
-	if secret, err = url.QueryUnescape(pass); err != nil {
-		return "", "", errors.New("client secret is not form-urlencoded")
-	}
-	if checkField("client_id", id) != nil || checkField("client_secret", secret) != nil || id == "" {
-		return "", "", errors.New("basic credentials have invalid characters")
-	}
-	return id, secret, nil
+// Missing is the refusal of a request without the required parameter param.
+func Missing(param string) *jeton.Error {
+	return jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter %s is required", param).WithParam(param)
 }
