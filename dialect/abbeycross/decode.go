@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"unicode/utf8"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
-	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
 
@@ -48,15 +46,15 @@ func invalid(reason jeton.Reason, param string, value json.RawMessage, text stri
 // (client_secret_post, §2.3.1). Unknown members are ignored (DESIGN rule 4); the three
 // known ones must be strings and appear once.
 func DecodeToken(r *http.Request) (token.Request, error) {
-	req, _, err := decode(r)
+	req, _, err := decode(wire.NewBody(r, MaxBodyBytes))
 	return req, err
 }
 
 // decode is DecodeToken that also returns the raw scope member, for parameter_value
 // when the engine refuses the scope.
-func decode(r *http.Request) (token.Request, json.RawMessage, error) {
+func decode(b wire.Body) (token.Request, json.RawMessage, error) {
 	req := token.Request{GrantType: jeton.GrantClientCredentials}
-	body, err := readBody(r)
+	body, err := readBody(b)
 	if err != nil {
 		return req, nil, err
 	}
@@ -81,22 +79,12 @@ func credentials(fields map[string]json.RawMessage, req *token.Request) error {
 	return scope(fields, req)
 }
 
-// readBody checks the media type (application/json, RFC 8259 §11) and the size, and
-// returns the body if it is valid UTF-8 (RFC 8259 §8.1).
-func readBody(r *http.Request) ([]byte, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return nil, invalid(jeton.ReasonContentType, "", nil, "Content-Type must be application/json")
-	}
-	if reqlog.DeclaresOver(r, MaxBodyBytes) {
-		return nil, invalid(jeton.ReasonBodyTooLarge, "", nil, "request body is too large")
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+// readBody reads the body (application/json, RFC 8259 §11, within MaxBodyBytes) and
+// returns it if it is valid UTF-8 (RFC 8259 §8.1).
+func readBody(b wire.Body) ([]byte, error) {
+	body, err := b.JSON()
 	if err != nil {
-		return nil, invalid(jeton.ReasonMalformedBody, "", nil, "request body could not be read")
-	}
-	if len(body) > MaxBodyBytes {
-		return nil, invalid(jeton.ReasonBodyTooLarge, "", nil, "request body is too large")
+		return nil, err
 	}
 	if !utf8.Valid(body) {
 		return nil, invalid(jeton.ReasonInvalidCharacters, "", nil, "request body is not valid UTF-8")

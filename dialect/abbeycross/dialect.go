@@ -12,6 +12,8 @@ import (
 	"net/http"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
@@ -32,46 +34,43 @@ type Config struct {
 
 // Dialect serves the AbbeyCross token endpoint.
 type Dialect struct {
-	cfg Config
+	token http.Handler
 }
 
 // New builds the dialect.
-func New(cfg Config) *Dialect { return &Dialect{cfg: cfg} }
+func New(cfg Config) *Dialect {
+	return &Dialect{token: dialect.New(cfg.Engine, codec{}, dialect.Config{
+		Dialect: dialectName, MaxBody: MaxBodyBytes, Grant: jeton.GrantClientCredentials})}
+}
 
 // Mount registers the token endpoint on mux under prefix ("" for the root).
 func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
-	mux.HandleFunc(prefix+TokenPath, d.token)
+	mux.Handle(prefix+TokenPath, d.token)
 }
 
-// token is POST {prefix}/v1/oauth/token (RFC 6749 §4.4 with the credentials in a JSON
-// body instead of a form).
-func (d *Dialect) token(w http.ResponseWriter, r *http.Request) {
-	info := reqlog.From(r.Context())
-	info.Dialect, info.Grant = dialectName, jeton.GrantClientCredentials
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		err := &jeton.Error{Code: jeton.CodeInvalidRequest, Reason: reasonMethod,
-			Description: "the token endpoint accepts POST only", Status: http.StatusMethodNotAllowed}
-		info.Err = err
-		EncodeToken(w, info, nil, err)
-		return
-	}
-	req, rawScope, err := decode(r)
-	info.ClientID = req.Credentials.ClientID
-	var res *token.Result
-	if err == nil {
-		res, err = d.cfg.Engine.Token(r.Context(), req)
-		err = withScopeValue(err, rawScope)
-	}
-	info.Err = err
-	EncodeToken(w, info, res, err)
+// codec is POST {prefix}/v1/oauth/token (RFC 6749 §4.4 with the credentials in a
+// JSON body instead of a form). It keeps the raw scope member, for parameter_value
+// when the engine refuses the scope.
+type codec struct{}
+
+var (
+	_ dialect.Codec[json.RawMessage]    = codec{}
+	_ dialect.Finisher[json.RawMessage] = codec{}
+)
+
+func (codec) Decode(_ *http.Request, body wire.Body) (token.Request, json.RawMessage, error) {
+	return decode(body)
 }
 
-// withScopeValue gives an engine refusal of the requested scope its parameter_value.
-func withScopeValue(err error, rawScope json.RawMessage) error {
+// Finish gives an engine refusal of the requested scope its parameter_value.
+func (codec) Finish(_ *http.Request, x dialect.Exchange[json.RawMessage]) dialect.Exchange[json.RawMessage] {
 	var e *jeton.Error
-	if err == nil || !errors.As(err, &e) || e.Param != "scope" {
-		return err
+	if x.Err != nil && errors.As(x.Err, &e) && e.Param == "scope" {
+		x.Err = &inputError{err: e, value: x.State}
 	}
-	return &inputError{err: e, value: rawScope}
+	return x
+}
+
+func (codec) Encode(w http.ResponseWriter, r *http.Request, x dialect.Exchange[json.RawMessage]) {
+	EncodeToken(w, reqlog.From(r.Context()), x.Result, x.Err)
 }

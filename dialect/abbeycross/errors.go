@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/token"
 )
 
@@ -17,9 +18,6 @@ type wireError struct {
 	// param says whether parameter_name/parameter_value are sent (input validation).
 	param bool
 }
-
-// reasonMethod is the dialect's own refusal of a non-POST request.
-const reasonMethod jeton.Reason = "abbeycross_method"
 
 // AbbeyCross wire codes (specs/abbeycross.md; the vendor publishes only 409, 500 and
 // 503, so the others are jeton's).
@@ -44,7 +42,8 @@ var (
 		jeton.ReasonTokenLimit:     {http.StatusConflict, CodeConflict, "", false},
 		jeton.ReasonOutsideHours:   {http.StatusServiceUnavailable, CodeOutsideHours, token.OutsideHoursText, false},
 		jeton.ReasonOverloaded:     {http.StatusTooManyRequests, CodeRateLimited, "too many requests; retry later", false},
-		reasonMethod:               {http.StatusMethodNotAllowed, CodeMethod, "", false},
+		jeton.ReasonBodyTooLarge:   {http.StatusBadRequest, CodeValidation, "request body is too large", false},
+		dialect.ReasonMethod:       {http.StatusMethodNotAllowed, CodeMethod, "", false},
 	}
 	byCode = map[jeton.Code]wireError{
 		jeton.CodeInvalidRequest:     {http.StatusBadRequest, CodeValidation, "", true},

@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
-	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
 
@@ -23,7 +21,7 @@ const (
 )
 
 // AssertionType is the only client_assertion_type (RFC 7523 §2.2).
-const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+const AssertionType = wire.JWTBearerAssertion
 
 // tokenBody is the JSON body of POST /institutions/oauth/token. Unknown members are
 // ignored (clients send extras, DESIGN rule 4).
@@ -40,7 +38,11 @@ type tokenBody struct {
 // assertion is the only credential (RFC 7521 §4.2, RFC 7523 §2.2), on refresh_token
 // too; grant_type defaults to client_credentials.
 func DecodeToken(r *http.Request) (token.Request, error) {
-	body, err := readJSON(r)
+	return decodeToken(wire.NewBody(r, MaxBodySize))
+}
+
+func decodeToken(wb wire.Body) (token.Request, error) {
+	body, err := wb.JSON()
 	if err != nil {
 		return token.Request{}, err
 	}
@@ -63,29 +65,7 @@ func DecodeToken(r *http.Request) (token.Request, error) {
 }
 
 // readJSON checks the media type and reads at most MaxBodySize bytes.
-func readJSON(r *http.Request) ([]byte, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonContentType, "Content-Type must be application/json")
-	}
-	if reqlog.DeclaresOver(r, MaxBodySize) {
-		return nil, bodyTooLarge()
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
-	if err != nil {
-		return nil, invalid("", "request body could not be read").WithCause(err)
-	}
-	if len(body) > MaxBodySize {
-		return nil, bodyTooLarge()
-	}
-	return body, nil
-}
-
-func bodyTooLarge() *jeton.Error {
-	e := jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonBodyTooLarge, "request body is over %d bytes", MaxBodySize)
-	e.Status = http.StatusRequestEntityTooLarge
-	return e
-}
+func readJSON(r *http.Request) ([]byte, error) { return wire.NewBody(r, MaxBodySize).JSON() }
 
 func parseTokenBody(body []byte) (tokenBody, error) {
 	var m map[string]json.RawMessage

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
 
@@ -46,7 +47,10 @@ type Config struct {
 }
 
 // Dialect serves CardCore's endpoints.
-type Dialect struct{ cfg Config }
+type Dialect struct {
+	cfg   Config
+	token http.Handler
+}
 
 // New builds the dialect and fills in defaults.
 func New(cfg Config) *Dialect {
@@ -65,40 +69,42 @@ func New(cfg Config) *Dialect {
 	if cfg.Invalidate == nil {
 		cfg.Invalidate = func(string) {}
 	}
-	return &Dialect{cfg: cfg}
+	token := dialect.New(cfg.Engine, codec{cfg.Apps}, dialect.Config{Dialect: dialectName, MaxBody: MaxBodySize})
+	return &Dialect{cfg: cfg, token: token}
 }
 
 // Mount registers the routes under prefix ("" for the root of a listener of its own).
 func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
 	// GET is routed only to be answered 405 in the envelope.
-	mux.HandleFunc("POST "+prefix+TokenPath, d.token)
-	mux.HandleFunc("GET "+prefix+TokenPath, d.token)
+	mux.Handle("POST "+prefix+TokenPath, d.token)
+	mux.Handle("GET "+prefix+TokenPath, d.token)
 	mux.HandleFunc("POST "+prefix+CreatePath, d.create)
 	mux.HandleFunc("PUT "+prefix+AppPath, d.update)
 	mux.HandleFunc("DELETE "+prefix+AppPath, d.remove)
 }
 
-// token is POST /institutions/oauth/token.
-func (d *Dialect) token(w http.ResponseWriter, r *http.Request) {
-	info := reqlog.From(r.Context())
-	info.Dialect = dialectName
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		err := &jeton.Error{Code: jeton.CodeInvalidRequest, Description: "the token endpoint accepts POST only", Status: http.StatusMethodNotAllowed}
-		info.Err = err
-		writeError(w, err)
-		return
+// codec is POST /institutions/oauth/token: a JSON body in, the envelope out. It keeps
+// the client's application, whose identifiers the answer carries.
+type codec struct{ apps *Apps }
+
+var (
+	_ dialect.Codec[jeton.CardCoreApp]    = codec{}
+	_ dialect.Finisher[jeton.CardCoreApp] = codec{}
+)
+
+func (codec) Decode(_ *http.Request, body wire.Body) (token.Request, jeton.CardCoreApp, error) {
+	req, err := decodeToken(body)
+	return req, jeton.CardCoreApp{}, err
+}
+
+// Finish finds the application of the client a token was issued to.
+func (c codec) Finish(r *http.Request, x dialect.Exchange[jeton.CardCoreApp]) dialect.Exchange[jeton.CardCoreApp] {
+	if x.Err == nil {
+		x.State, x.Err = c.apps.App(r.Context(), x.Result.ClientID)
 	}
-	req, err := DecodeToken(r)
-	info.Grant, info.ClientID = req.GrantType, req.Credentials.ClientID
-	var res *token.Result
-	if err == nil {
-		res, err = d.cfg.Engine.Token(r.Context(), req)
-	}
-	var app jeton.CardCoreApp
-	if err == nil {
-		app, err = d.cfg.Apps.App(r.Context(), res.ClientID)
-	}
-	info.Err = err
-	EncodeToken(w, req.GrantType, res, app, err)
+	return x
+}
+
+func (codec) Encode(w http.ResponseWriter, _ *http.Request, x dialect.Exchange[jeton.CardCoreApp]) {
+	EncodeToken(w, x.Request.GrantType, x.Result, x.State, x.Err)
 }

@@ -3,6 +3,7 @@ package cardcore
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -78,13 +79,26 @@ var errorTable = map[jeton.Code]wireError{
 
 // reasonTable refines errorTable where a reason needs another status.
 var reasonTable = map[jeton.Reason]wireError{
-	jeton.ReasonOverloaded: {status: http.StatusServiceUnavailable, message: "service temporarily unavailable; retry later"},
+	jeton.ReasonOverloaded:   {status: http.StatusServiceUnavailable, message: "service temporarily unavailable; retry later"},
+	jeton.ReasonBodyTooLarge: {status: http.StatusRequestEntityTooLarge, message: fmt.Sprintf("request body is over %d bytes", MaxBodySize)},
 }
 
-// writeError answers err in the envelope. A 405 or 413 the dialect chose keeps its
-// status; RetryAfter becomes Retry-After (RFC 9110 §10.2.3).
+// writeError answers err in the envelope. RetryAfter becomes Retry-After (RFC 9110
+// §10.2.3).
 func writeError(w http.ResponseWriter, err error) {
 	e := jeton.AsError(err)
+	status, msg := answer(e)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	} else if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, status, envelope{StatusCode: status, Message: msg, Error: string(e.Code)})
+}
+
+// answer is the status and message of e from the tables. A 405 or 413 the dialect
+// chose keeps its status.
+func answer(e *jeton.Error) (status int, msg string) {
 	wire, ok := reasonTable[e.Reason]
 	if !ok {
 		wire, ok = errorTable[e.Code]
@@ -92,19 +106,14 @@ func writeError(w http.ResponseWriter, err error) {
 	if !ok {
 		wire = wireError{status: http.StatusBadRequest}
 	}
-	status, msg := wire.status, e.Description
+	status, msg = wire.status, e.Description
 	if e.Status == http.StatusMethodNotAllowed || e.Status == http.StatusRequestEntityTooLarge {
 		status = e.Status
 	}
 	if wire.message != "" {
 		msg = wire.message
 	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
-	} else if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
-	writeJSON(w, status, envelope{StatusCode: status, Message: msg, Error: string(e.Code)})
+	return status, msg
 }
 
 // writeJSON writes v with the headers every answer here carries: no caching of

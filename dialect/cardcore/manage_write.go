@@ -224,7 +224,8 @@ func jsonQuote(s string) string {
 func decodeStrict(r *http.Request, v any) error {
 	body, err := readJSON(r)
 	if err != nil {
-		return badInput(jeton.AsError(err).Description)
+		_, msg := answer(jeton.AsError(err))
+		return badInput(msg)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
