@@ -46,6 +46,15 @@ const (
 	CodeUnsupportedResponseType Code = "unsupported_response_type"
 )
 
+// Codes is every Code. Each dialect's error table has a row for each (its tests check
+// this), so a new code is one constant here and one row per dialect.
+var Codes = []Code{
+	CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient,
+	CodeUnsupportedGrantType, CodeInvalidScope, CodeAccessDenied, CodeServerError,
+	CodeTemporarilyUnavailable, CodeUnsupportedTokenType, CodeInvalidToken,
+	CodeUnsupportedResponseType,
+}
+
 // Reason refines a Code for dialects whose wire format is finer-grained than RFC 6749
 // (Candescent's CMN_900xx, AbbeyCross's schema). The standard dialect ignores it.
 type Reason string

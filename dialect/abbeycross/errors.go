@@ -34,8 +34,8 @@ const (
 	CodeUnavailable  = "SERVICE_UNAVAILABLE"
 )
 
-// The error table (DESIGN rule 3): a Reason's row wins over its Code's row; anything
-// else is INTERNAL_ERROR.
+// The error table (DESIGN rule 3): a Reason's row wins over its Code's row; every Code
+// has a row.
 var (
 	byReason = map[jeton.Reason]wireError{
 		jeton.ReasonClientInactive: {http.StatusForbidden, CodeDisabled, "client is disabled", false},
@@ -52,6 +52,15 @@ var (
 		jeton.CodeUnauthorizedClient: {http.StatusForbidden, CodeForbidden, "client may not obtain tokens this way", false},
 		jeton.CodeTemporarilyUnavailable: {http.StatusServiceUnavailable, CodeUnavailable,
 			"The server is temporarily unavailable. Please try again later.", false},
+		jeton.CodeServerError: internal,
+		// Codes of grants and endpoints this dialect does not serve: a client
+		// credentials request cannot meet them, so they would be a server fault.
+		jeton.CodeInvalidGrant:            internal,
+		jeton.CodeUnsupportedGrantType:    internal,
+		jeton.CodeAccessDenied:            internal,
+		jeton.CodeUnsupportedTokenType:    internal,
+		jeton.CodeInvalidToken:            internal,
+		jeton.CodeUnsupportedResponseType: internal,
 	}
 	internal = wireError{http.StatusInternalServerError, CodeInternal, "An internal error occurred.", false}
 )

@@ -112,6 +112,10 @@ var errorTable = []rule{
 	{Code: jeton.CodeTemporarilyUnavailable, Reason: jeton.ReasonOverloaded, Answer: cmnSpike},
 	{Code: jeton.CodeTemporarilyUnavailable, Answer: cmnUnavailable},
 	{Code: jeton.CodeServerError, Answer: cmnInternal},
+
+	// Codes of endpoints Candescent has no counterpart of.
+	{Code: jeton.CodeUnsupportedTokenType, Answer: cmnRequest},
+	{Code: jeton.CodeUnsupportedResponseType, Answer: cmnRequest},
 }
 
 // lookup returns the answer for e in a request of grant.

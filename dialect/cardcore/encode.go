@@ -63,18 +63,20 @@ type wireError struct {
 }
 
 // errorTable maps every engine code to CardCore's answer (DESIGN rule 3: one table).
-// Codes not listed answer 400 with the engine's description.
+// A code without a row would answer 400 with the engine's description.
 var errorTable = map[jeton.Code]wireError{
-	jeton.CodeInvalidRequest:         {status: http.StatusBadRequest},
-	jeton.CodeInvalidClient:          {status: http.StatusUnauthorized},
-	jeton.CodeInvalidGrant:           {status: http.StatusBadRequest},
-	jeton.CodeUnauthorizedClient:     {status: http.StatusBadRequest},
-	jeton.CodeUnsupportedGrantType:   {status: http.StatusBadRequest, message: "grant_type must be client_credentials or refresh_token"},
-	jeton.CodeInvalidScope:           {status: http.StatusBadRequest},
-	jeton.CodeAccessDenied:           {status: http.StatusForbidden},
-	jeton.CodeServerError:            {status: http.StatusInternalServerError, message: "internal server error"},
-	jeton.CodeTemporarilyUnavailable: {status: http.StatusServiceUnavailable, message: "service temporarily unavailable; retry later"},
-	jeton.CodeInvalidToken:           {status: http.StatusUnauthorized},
+	jeton.CodeInvalidRequest:          {status: http.StatusBadRequest},
+	jeton.CodeInvalidClient:           {status: http.StatusUnauthorized},
+	jeton.CodeInvalidGrant:            {status: http.StatusBadRequest},
+	jeton.CodeUnauthorizedClient:      {status: http.StatusBadRequest},
+	jeton.CodeUnsupportedGrantType:    {status: http.StatusBadRequest, message: "grant_type must be client_credentials or refresh_token"},
+	jeton.CodeInvalidScope:            {status: http.StatusBadRequest},
+	jeton.CodeAccessDenied:            {status: http.StatusForbidden},
+	jeton.CodeServerError:             {status: http.StatusInternalServerError, message: "internal server error"},
+	jeton.CodeTemporarilyUnavailable:  {status: http.StatusServiceUnavailable, message: "service temporarily unavailable; retry later"},
+	jeton.CodeInvalidToken:            {status: http.StatusUnauthorized},
+	jeton.CodeUnsupportedTokenType:    {status: http.StatusBadRequest},
+	jeton.CodeUnsupportedResponseType: {status: http.StatusBadRequest},
 }
 
 // reasonTable refines errorTable where a reason needs another status.
