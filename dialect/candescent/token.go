@@ -47,15 +47,9 @@ func (d *Dialect) decodeToken(r *http.Request, body wire.Body) (token.Request, e
 	if err != nil {
 		return token.Request{}, err
 	}
-	req := token.Request{
-		GrantType:    form["grant_type"],
-		Username:     form["username"],
-		Password:     form["password"],
-		Code:         form["code"],
-		RefreshToken: form["refresh_token"],
-	}
-	if req.GrantType == "" {
-		return req, wire.Missing("grant_type")
+	req, err := wire.TokenForm(form)
+	if err != nil {
+		return req, err
 	}
 	if req.GrantType == jeton.GrantAuthorizationCode {
 		// Candescent's codes are minted server-side and exchanged without a

@@ -30,18 +30,11 @@ func decodeToken(r *http.Request, body wire.Body) (token.Request, error) {
 	if err != nil {
 		return token.Request{}, err
 	}
-	req := token.Request{
-		GrantType:    form["grant_type"],
-		Username:     form["username"],
-		Password:     form["password"],
-		Code:         form["code"],
-		RedirectURI:  form["redirect_uri"],
-		CodeVerifier: form["code_verifier"],
-		RefreshToken: form["refresh_token"],
+	req, err := wire.TokenForm(form)
+	if err != nil {
+		return req, err
 	}
-	if req.GrantType == "" {
-		return req, wire.Missing("grant_type")
-	}
+	req.RedirectURI, req.CodeVerifier = form["redirect_uri"], form["code_verifier"] // §4.1.3, RFC 7636 §4.5
 	if req.Scope, err = token.ParseScope(form["scope"]); err != nil {
 		return req, err
 	}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/token"
 )
 
 // Size bounds of a form (DESIGN rule 4).
@@ -88,4 +89,21 @@ func safeName(n string) string {
 // Missing is the refusal of a request without the required parameter param.
 func Missing(param string) *jeton.Error {
 	return jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter %s is required", param).WithParam(param)
+}
+
+// TokenForm reads the grant parameters every form dialect takes (RFC 6749 §4.1.3,
+// §4.3.2, §6: grant_type, required; code, username, password, refresh_token) into the
+// engine's request. A dialect adds the rest of its own.
+func TokenForm(form map[string]string) (token.Request, error) {
+	req := token.Request{
+		GrantType:    form["grant_type"],
+		Username:     form["username"],
+		Password:     form["password"],
+		Code:         form["code"],
+		RefreshToken: form["refresh_token"],
+	}
+	if req.GrantType == "" {
+		return req, Missing("grant_type")
+	}
+	return req, nil
 }
