@@ -1,0 +1,78 @@
+package wire_test
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/wire"
+)
+
+func TestBodyLimit(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		size     int
+		declared bool
+		wantErr  bool
+	}{
+		{"at the limit", 16, true, false},
+		{"declared over", 17, true, true},
+		{"over, undeclared", 17, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("a", tt.size)))
+			if !tt.declared {
+				r.ContentLength = -1 // chunked: only reading finds out
+			}
+			_, err := wire.NewBody(r, 16).Read()
+			var e *jeton.Error
+			switch {
+			case !tt.wantErr && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.wantErr && (!errors.As(err, &e) || e.Reason != jeton.ReasonBodyTooLarge || e.Status != http.StatusRequestEntityTooLarge):
+				t.Fatalf("err = %v, want a 413 body_too_large", err)
+			}
+		})
+	}
+}
+
+// RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+func TestParseBasicUnescapes(t *testing.T) {
+	h := "Basic " + base64.StdEncoding.EncodeToString([]byte("my%3Aclient:p%40ss+word"))
+	id, secret, err := wire.ParseBasic(h)
+	if err != nil || id != "my:client" || secret != "p@ss word" {
+		t.Fatalf("got %q %q %v", id, secret, err)
+	}
+	for _, bad := range []string{"Bearer x", "Basic !!!", "Basic " + base64.StdEncoding.EncodeToString([]byte("nocolon")),
+		"Basic " + base64.StdEncoding.EncodeToString([]byte("%zz:s")), "Basic " + base64.StdEncoding.EncodeToString([]byte("c:%01"))} {
+		if _, _, err := wire.ParseBasic(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}
+
+// FuzzForm: whatever a stranger posts, Form never panics and fails only with a
+// protocol error.
+func FuzzForm(f *testing.F) {
+	f.Add("grant_type=client_credentials&scope=a+b")
+	f.Add("a=1&a=2")
+	f.Add("x=%ff")
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		form, err := wire.NewBody(r, wire.MaxFormBytes).Form()
+		var e *jeton.Error
+		if err != nil && !errors.As(err, &e) {
+			t.Fatalf("not a protocol error: %v", err)
+		}
+		for _, v := range form {
+			if len(v) > wire.MaxFieldBytes {
+				t.Fatalf("field of %d bytes accepted", len(v))
+			}
+		}
+	})
+}
