@@ -14,7 +14,6 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/dialect/wire"
-	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
 
@@ -69,8 +68,4 @@ func (codec) Finish(_ *http.Request, x dialect.Exchange[json.RawMessage]) dialec
 		x.Err = &inputError{err: e, value: x.State}
 	}
 	return x
-}
-
-func (codec) Encode(w http.ResponseWriter, r *http.Request, x dialect.Exchange[json.RawMessage]) {
-	EncodeToken(w, reqlog.From(r.Context()), x.Result, x.Err)
 }

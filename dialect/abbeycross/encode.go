@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/reqlog"
-	"github.com/jeton/jeton/token"
 )
 
 // tokenResponse is RFC 6749 §5.1 (the vendor documents the 200 body only as an object).
@@ -31,18 +31,19 @@ type errorResponse struct {
 	ParameterValue json.RawMessage `json:"parameter_value,omitempty"`
 }
 
-// EncodeToken writes the answer. Every answer carries Cache-Control: no-store and
+// Encode writes the answer. Every answer carries Cache-Control: no-store and
 // Pragma: no-cache (RFC 6749 §5.1). An error gets a fresh errorId (UUIDv7, RFC 9562
-// §5.7: unique and time-ordered) that is also recorded in info, so the request's log
-// line carries it.
-func EncodeToken(w http.ResponseWriter, info *reqlog.Info, res *token.Result, err error) {
+// §5.7: unique and time-ordered) that is also recorded in the request's log info, so
+// its log line carries it.
+func (codec) Encode(w http.ResponseWriter, r *http.Request, x dialect.Exchange[json.RawMessage]) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	if err != nil {
-		writeError(w, info, err)
+	if x.Err != nil {
+		writeError(w, reqlog.From(r.Context()), x.Err)
 		return
 	}
+	res := x.Result
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: res.AccessToken,
 		TokenType:   res.TokenType,

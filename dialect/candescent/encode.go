@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/token"
 )
 
@@ -42,12 +43,13 @@ func shape(grant string, res *token.Result) tokenResponse {
 	return out
 }
 
-// encodeToken writes a V2 token answer or its error.
-func encodeToken(w http.ResponseWriter, grant string, res *token.Result, err error) {
-	if answeredError(w, grant, err) {
+// Encode writes a V2 token answer or its error, with the transaction id echoed.
+func (v2Codec) Encode(w http.ResponseWriter, r *http.Request, x dialect.Exchange[struct{}]) {
+	echoTransaction(w, r, headerTransactionID)
+	if answeredError(w, x.Request.GrantType, x.Err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, shape(grant, res))
+	writeJSON(w, http.StatusOK, shape(x.Request.GrantType, x.Result))
 }
 
 // answeredError sets the headers of every token-family answer (Cache-Control:

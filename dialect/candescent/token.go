@@ -26,11 +26,6 @@ func (c v2Codec) Decode(r *http.Request, body wire.Body) (token.Request, struct{
 	return req, struct{}{}, err
 }
 
-func (v2Codec) Encode(w http.ResponseWriter, r *http.Request, x dialect.Exchange[struct{}]) {
-	echoTransaction(w, r, headerTransactionID)
-	encodeToken(w, x.Request.GrantType, x.Result, x.Err)
-}
-
 // needsInstitution are the grants whose requests must name the FI in institutionId;
 // a refresh token already carries it.
 func needsInstitution(grant string) bool {

@@ -104,7 +104,3 @@ func (c codec) Finish(r *http.Request, x dialect.Exchange[jeton.CardCoreApp]) di
 	}
 	return x
 }
-
-func (codec) Encode(w http.ResponseWriter, _ *http.Request, x dialect.Exchange[jeton.CardCoreApp]) {
-	EncodeToken(w, x.Request.GrantType, x.Result, x.State, x.Err)
-}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/token"
+	"github.com/jeton/jeton/dialect"
 )
 
 // envelope is CardCore's answer: {statusCode, message, data} on success,
@@ -38,18 +38,20 @@ type tokenData struct {
 // TokenMessage is the success message of the token endpoint (the vendor's seed).
 const TokenMessage = "Institution OAuth created successfully."
 
-// EncodeToken writes a token answer: 200 with the identifiers of app, or the error.
-func EncodeToken(w http.ResponseWriter, grantType string, res *token.Result, app jeton.CardCoreApp, err error) {
-	if err != nil {
-		writeError(w, err)
+// Encode writes a token answer: 200 with the identifiers of the application, or the
+// error.
+func (codec) Encode(w http.ResponseWriter, _ *http.Request, x dialect.Exchange[jeton.CardCoreApp]) {
+	if x.Err != nil {
+		writeError(w, x.Err)
 		return
 	}
+	res, app := x.Result, x.State
 	data := tokenData{
 		AccessToken: res.AccessToken, InstitutionID: app.Key, TokenType: res.TokenType,
 		Institution: app.InstitutionRecordID, InstitutionUser: app.CreatedBy, InstitutionOauth: app.RecordID,
 		ExpiresIn: int64(res.ExpiresIn.Seconds()),
 	}
-	if grantType == jeton.GrantClientCredentials {
+	if x.Request.GrantType == jeton.GrantClientCredentials {
 		data.RefreshToken = res.RefreshToken
 	}
 	writeJSON(w, http.StatusOK, envelope{StatusCode: http.StatusOK, Message: TokenMessage, Data: data})
