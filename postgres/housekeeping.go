@@ -5,16 +5,6 @@ import (
 	"time"
 )
 
-// ExtendRefreshToken restarts the idle lifetime of an unused token.
-func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE refresh_tokens SET expires_at = $1
-		WHERE digest = $2 AND used_at IS NULL`, expiresAt, digest)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("extend refresh token", err)
-}
-
 // expiredDeletes are the janitor's statements: each removes at most $2 rows whose
 // expiry is at or before $1, picked by ctid through an index on expires_at. Deleting a
 // family deletes its tokens (ON DELETE CASCADE).

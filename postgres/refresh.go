@@ -80,6 +80,16 @@ func whyNotRotated(ctx context.Context, tx pgx.Tx, digest []byte) error {
 	return jeton.ErrAlreadyUsed
 }
 
+// ExtendRefreshToken restarts the idle lifetime of an unused token.
+func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE refresh_tokens SET expires_at = $1
+		WHERE digest = $2 AND used_at IS NULL`, expiresAt, digest)
+	if err == nil {
+		err = mustAffect(tag)
+	}
+	return mapErr("extend refresh token", err)
+}
+
 // RevokeRefreshFamily sets RevokedAt on the family unless already set (the first
 // revocation time is kept); an unknown family is ErrNotFound.
 func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {

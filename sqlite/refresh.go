@@ -95,6 +95,16 @@ func (s *Store) whyNotRotated(ctx context.Context, tx *sql.Tx, digest []byte) er
 	return jeton.ErrAlreadyUsed
 }
 
+// ExtendRefreshToken restarts the idle lifetime of an unused token.
+func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error {
+	res, err := s.exec(ctx, `UPDATE refresh_tokens SET expires_at = ?
+		WHERE digest = ? AND used_at IS NULL`, micros(expiresAt), digest)
+	if err == nil {
+		err = mustAffect(res)
+	}
+	return mapErr("extend refresh token", err)
+}
+
 // RevokeRefreshFamily sets RevokedAt on the family unless already set (the first
 // revocation time is kept); an unknown family is ErrNotFound.
 func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {

@@ -119,4 +119,18 @@ var refreshTests = []subtest{
 			same(t, "revocation of "+id+" recorded", revoked, true)
 		}
 	}},
+	{"Refresh/ExtendUnusedOnly", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		f := seedFamily(t, s, "rt-1")
+		later := at(20 * 24 * time.Hour)
+		ok(t, "extend", s.ExtendRefreshToken(ctx, jeton.Digest("rt-1"), later))
+		tok, _, err := s.GetRefreshToken(ctx, jeton.Digest("rt-1"))
+		ok(t, "get", err)
+		if !tok.ExpiresAt.Equal(later) {
+			t.Errorf("expires_at %v, want %v", tok.ExpiresAt, later)
+		}
+		ok(t, "rotate", s.RotateRefreshToken(ctx, jeton.Digest("rt-1"), newToken("rt-2", f.ID, at(time.Minute)), at(time.Minute)))
+		is(t, "extend a used token", s.ExtendRefreshToken(ctx, jeton.Digest("rt-1"), later), jeton.ErrNotFound)
+		is(t, "extend an unknown token", s.ExtendRefreshToken(ctx, jeton.Digest("nope"), later), jeton.ErrNotFound)
+	}},
 }
