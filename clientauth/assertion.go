@@ -92,21 +92,21 @@ func bad(format string, args ...any) *jeton.Error {
 // Verify implements Method. Checks run cheapest first, and the jti is recorded only
 // after the signature and every claim passed, so forged assertions cannot use up a
 // client's jtis.
-func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credentials) (err error) {
+func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credentials) (rec Pending, err error) {
 	if a.cfg.Profile != nil {
 		defer func() { stated(err) }()
 	}
 	// Structure and size before any JSON or crypto (RFC 7515 §7.1).
 	rawHdr, _, err := split(cred.Assertion)
 	if err != nil {
-		return failed(jeton.ReasonBadAssertion, err)
+		return Pending{}, failed(jeton.ReasonBadAssertion, err)
 	}
 	hdr, err := peekHeader(rawHdr)
 	if err != nil {
-		return failed(jeton.ReasonBadAssertion, err)
+		return Pending{}, failed(jeton.ReasonBadAssertion, err)
 	}
 	if hdr.Crit {
-		return bad("JWS has a crit header; no extension is supported (RFC 7515 §4.1.11)")
+		return Pending{}, bad("JWS has a crit header; no extension is supported (RFC 7515 §4.1.11)")
 	}
 	var algs []jose.SignatureAlgorithm
 	switch c.AuthMethod {
@@ -118,19 +118,19 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 	case jeton.AuthSecretJWT:
 		algs = secretAlgs
 	default:
-		return failed(jeton.ReasonWrongAuthMethod, errors.New("client is not registered for a JWT method"))
+		return Pending{}, failed(jeton.ReasonWrongAuthMethod, errors.New("client is not registered for a JWT method"))
 	}
 	if !slices.Contains(algs, jose.SignatureAlgorithm(hdr.Alg)) {
-		return bad("alg %.20q is not allowed for %s", hdr.Alg, c.AuthMethod)
+		return Pending{}, bad("alg %.20q is not allowed for %s", hdr.Alg, c.AuthMethod)
 	}
 	tok, err := jwt.ParseSigned(cred.Assertion, algs)
 	if err != nil || len(tok.Headers) != 1 {
-		return bad("JWS does not parse")
+		return Pending{}, bad("JWS does not parse")
 	}
 	alg := jose.SignatureAlgorithm(tok.Headers[0].Algorithm)
 	if alg == jose.ES256 && a.cfg.RequireLowS {
 		if err := checkLowS(cred.Assertion); err != nil {
-			return failed(jeton.ReasonBadAssertion, err) // lows.go
+			return Pending{}, failed(jeton.ReasonBadAssertion, err) // lows.go
 		}
 	}
 
@@ -144,28 +144,20 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 		err = a.verifyWithSecrets(c, tok, &claims)
 	}
 	if err != nil {
-		return err
+		return Pending{}, err
 	}
 	now := a.cfg.Now()
 	exp, err := a.checkClaims(c, cred, &claims, c.ID, now)
 	if err != nil {
-		return err
+		return Pending{}, err
 	}
-	return a.useOnce(ctx, c, claims.ID, exp, now)
+	return a.record(c, claims.ID, exp, now), nil
 }
 
-// useOnce records a jti (RFC 7523 §3 item 7: single-use until the assertion expires).
-// It is remembered until exp + Skew, the last instant the assertion would be accepted.
-// Under WithPending the record runs on while the caller goes on (pending.go).
-func (a *Assertion) useOnce(ctx context.Context, c *jeton.Client, jti string, exp, now time.Time) error {
-	until := exp.Add(a.cfg.Skew)
-	p := unstartedPending(ctx)
-	if p == nil {
-		return a.replayErr(a.cfg.Replay.UseAssertionID(ctx, c.ID, jti, until, now))
-	}
-	wait := startRecord(ctx, a.cfg.Replay, c.ID, jti, until, now)
-	p.wait = func() error { return a.replayErr(wait()) }
-	return nil
+// record is the jti's single-use record (RFC 7523 §3 item 7), kept until exp + Skew,
+// the last instant the assertion would be accepted. The caller writes it (Pending).
+func (a *Assertion) record(c *jeton.Client, jti string, exp, now time.Time) Pending {
+	return Pending{a: a, clientID: c.ID, jti: jti, until: exp.Add(a.cfg.Skew), now: now}
 }
 
 // replayErr turns the replay store's answer into authentication's.

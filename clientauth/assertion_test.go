@@ -230,10 +230,16 @@ func sign(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, extra 
 	return out
 }
 
+// authenticate writes the replay record at once, as every caller but the engine does.
 func (f *fixture) authenticate(clientID, assertion string) (*jeton.Client, error) {
-	return f.auth.Authenticate(context.Background(), clientauth.Credentials{
-		Presented: clientauth.PresentedAssertion, ClientID: clientID, Assertion: assertion,
-		AssertionType: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+	c, rec, err := f.authenticatePending(clientID, assertion)
+	if err == nil {
+		err = rec.Wait(context.Background())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func reasonOf(t *testing.T, err error) jeton.Reason {

@@ -46,9 +46,11 @@ type ClientSource interface {
 	Client(ctx context.Context, id string) (jeton.Client, error)
 }
 
-// Method verifies one registered authentication method's proof.
+// Method verifies one registered authentication method's proof. A method that must
+// write to decide (an assertion's single-use record) returns that write unwritten;
+// the others return the zero Pending.
 type Method interface {
-	Verify(ctx context.Context, c *jeton.Client, cred Credentials) error
+	Verify(ctx context.Context, c *jeton.Client, cred Credentials) (Pending, error)
 }
 
 // Authenticator runs the client's registered method. Methods absent from the map are
@@ -59,34 +61,41 @@ type Authenticator struct {
 	Now     func() time.Time
 }
 
-// Authenticate returns the authenticated client or an invalid_client error.
-func (a *Authenticator) Authenticate(ctx context.Context, cred Credentials) (*jeton.Client, error) {
+// Authenticate returns the authenticated client and its method's Pending record, or an
+// invalid_client error. The client is authenticated only once the caller's
+// Pending.Wait returned nil.
+func (a *Authenticator) Authenticate(ctx context.Context, cred Credentials) (*jeton.Client, Pending, error) {
 	if cred.Presented == PresentedNothing || cred.ClientID == "" {
-		return nil, failed(jeton.ReasonClientUnknown, errors.New("no client credentials presented"))
+		return nil, Pending{}, failed(jeton.ReasonClientUnknown, errors.New("no client credentials presented"))
 	}
 	c, err := a.Clients.Client(ctx, cred.ClientID)
 	if errors.Is(err, jeton.ErrNotFound) {
 		// Spend the time a real comparison would, so timing doesn't reveal existence.
 		jeton.DigestEqual(cred.Secret, nil)
-		return nil, failed(jeton.ReasonClientUnknown, err)
+		return nil, Pending{}, failed(jeton.ReasonClientUnknown, err)
 	}
 	if err != nil {
-		return nil, jeton.ServerError(err)
+		return nil, Pending{}, jeton.ServerError(err)
 	}
-	if err := a.verify(ctx, &c, cred); err != nil {
-		return nil, err
+	rec, err := a.verify(ctx, &c, cred)
+	if err != nil {
+		return nil, Pending{}, err
 	}
 	if c.Status != jeton.ClientActive {
-		return nil, inactive(c.Status)
+		// The record is written first: a replay is reported as one, whatever the status.
+		if err := rec.Wait(ctx); err != nil {
+			return nil, Pending{}, err
+		}
+		return nil, Pending{}, inactive(c.Status)
 	}
-	return &c, nil
+	return &c, rec, nil
 }
 
 // verify runs the client's registered method, if the presentation fits it.
-func (a *Authenticator) verify(ctx context.Context, c *jeton.Client, cred Credentials) error {
+func (a *Authenticator) verify(ctx context.Context, c *jeton.Client, cred Credentials) (Pending, error) {
 	method, ok := a.Methods[c.AuthMethod]
 	if !ok || !presentationFits(cred.Presented, c.AuthMethod) {
-		return failed(jeton.ReasonWrongAuthMethod, errors.New("client registered for "+string(c.AuthMethod)))
+		return Pending{}, failed(jeton.ReasonWrongAuthMethod, errors.New("client registered for "+string(c.AuthMethod)))
 	}
 	return method.Verify(ctx, c, cred)
 }

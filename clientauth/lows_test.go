@@ -119,8 +119,12 @@ func profileVerify(t *testing.T, f *fixture, assertion string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a.Verify(t.Context(), &c, clientauth.Credentials{Presented: clientauth.PresentedAssertion,
+	rec, err := a.Verify(t.Context(), &c, clientauth.Credentials{Presented: clientauth.PresentedAssertion,
 		ClientID: "es-client", Assertion: assertion})
+	if err != nil {
+		return err
+	}
+	return rec.Wait(t.Context())
 }
 
 // TestProfileReplayKeysOnSigningInput: a jti-less assertion is single-use by what was

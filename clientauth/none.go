@@ -15,4 +15,6 @@ import (
 type None struct{}
 
 // Verify implements Method: there is nothing to verify.
-func (None) Verify(context.Context, *jeton.Client, Credentials) error { return nil }
+func (None) Verify(context.Context, *jeton.Client, Credentials) (Pending, error) {
+	return Pending{}, nil
+}

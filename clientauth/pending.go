@@ -7,59 +7,57 @@ import (
 	"github.com/jeton/jeton"
 )
 
-// Pending is an assertion's single-use record (RFC 7523 §3 item 7) that was started
-// but not waited for. The engine uses it to sign and issue while the record commits
-// (token.Engine.Token): under load a commit is the longest wait of a request, and a
-// CardCore request would otherwise wait for two of them, one after the other.
+// Pending is the single-use record (RFC 7523 §3 item 7) of an assertion that passed
+// every other check: Authenticate decides it and returns it with the client, unwritten,
+// and the caller writes it. Most callers Wait at once. token.Engine, for a grant that
+// stores nothing, Starts it and signs and issues while it commits: under load a commit
+// is the longest wait of a request, and a CardCore request would otherwise wait for two
+// of them, one after the other.
 //
-// The decision is not weakened: authentication still fails, with the same answer, when
-// the record finds the assertion used before; the caller just learns it from Wait, and
-// must not hand out anything it made before Wait returned nil.
+// The decision is not weakened: authentication fails, with the same answer, when the
+// record finds the assertion used before; the caller learns it from Wait, and must not
+// hand out anything it made before Wait returned nil. The zero Pending (client secrets,
+// none) records nothing. A Pending is for the one goroutine that runs the request.
 type Pending struct {
-	wait func() error // nil when nothing was started
-	done bool
-	err  error
+	a             *Assertion // nil: nothing to record
+	clientID, jti string
+	until, now    time.Time
+	wait          func() error // set by Start
+	done          bool
+	err           error
 }
 
-type pendingKey struct{}
-
-// WithPending returns a context under which an assertion method starts its single-use
-// record without waiting for it, and the Pending that reports the outcome. Methods
-// that write nothing (client secrets, none) ignore it.
-func WithPending(ctx context.Context) (context.Context, *Pending) {
-	p := &Pending{}
-	return context.WithValue(ctx, pendingKey{}, p), p
+// Start queues the record and returns at once; Wait then reports its outcome.
+func (p *Pending) Start(ctx context.Context) {
+	if p.a == nil || p.wait != nil || p.done {
+		return
+	}
+	p.wait = startRecord(ctx, p.a.cfg.Replay, p.clientID, p.jti, p.until, p.now)
 }
 
-// Wait returns the started record's outcome: nil when it was recorded or when nothing
-// was started, the invalid_client error of a replay otherwise. A nil Pending waits for
-// nothing. Wait is for the one goroutine that runs the request.
-func (p *Pending) Wait() error {
-	if p == nil || p.wait == nil {
-		return nil
+// Wait returns the record's outcome, writing it now unless Start did: nil when it was
+// recorded or when there is nothing to record, the invalid_client error of a replay
+// otherwise. Later calls return the same.
+func (p *Pending) Wait(ctx context.Context) error {
+	if p.a == nil || p.done {
+		return p.err
 	}
-	if !p.done {
-		p.err, p.done = p.wait(), true
+	var err error
+	if p.wait != nil {
+		err = p.wait()
+	} else {
+		err = p.a.cfg.Replay.UseAssertionID(ctx, p.clientID, p.jti, p.until, p.now)
 	}
+	p.err, p.done = p.a.replayErr(err), true
 	return p.err
 }
 
 // ReplayStarter is an AssertionStore that can queue a record and return at once;
 // wait (called once) returns what UseAssertionID would have. sqlite.Store is one:
-// with it the record is queued the moment the assertion has passed, and a Pending
-// waits on the store's own answer. With other stores a Pending runs UseAssertionID on
-// a goroutine.
+// with it a started record is queued at once and Wait waits on the store's own
+// answer. With other stores Start runs UseAssertionID on a goroutine.
 type ReplayStarter interface {
 	StartUseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) (wait func() error)
-}
-
-// unstartedPending returns the Pending in ctx if it has no record yet.
-func unstartedPending(ctx context.Context) *Pending {
-	p, _ := ctx.Value(pendingKey{}).(*Pending)
-	if p == nil || p.wait != nil {
-		return nil
-	}
-	return p
 }
 
 // startRecord starts the record of (clientID, jti) on store and returns its wait.

@@ -10,17 +10,15 @@ import (
 	"github.com/jeton/jeton/clientauth"
 )
 
-func (f *fixture) authenticatePending(clientID, assertion string) (*jeton.Client, *clientauth.Pending, error) {
-	ctx, p := clientauth.WithPending(context.Background())
-	c, err := f.auth.Authenticate(ctx, clientauth.Credentials{
+func (f *fixture) authenticatePending(clientID, assertion string) (*jeton.Client, clientauth.Pending, error) {
+	return f.auth.Authenticate(context.Background(), clientauth.Credentials{
 		Presented: clientauth.PresentedAssertion, ClientID: clientID, Assertion: assertion,
 		AssertionType: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
-	return c, p, err
 }
 
-// Under WithPending the replay record is reported by Wait, with the answer a waiting
-// Authenticate gives; every check before it still fails at once. SQLite queues the
-// record itself (clientauth.ReplayStarter).
+// A started replay record is reported by Wait, with the answer of a record written at
+// once; every check before it still fails at once. SQLite queues the record itself
+// (clientauth.ReplayStarter).
 func TestPendingReplayRecord(t *testing.T) {
 	checkPending(t, newFixture(t))
 }
@@ -43,13 +41,15 @@ func TestPendingReplayRecordWithoutStarter(t *testing.T) {
 
 func checkPending(t *testing.T, f *fixture) {
 	t.Helper()
+	ctx := context.Background()
 	a := sign(t, jose.RS256, rsaA, "", nil, valid("rs-client", f.clock()))
 
 	c, p, err := f.authenticatePending("rs-client", a)
 	if err != nil || c.ID != "rs-client" {
 		t.Fatalf("first use: %v, %v", c, err)
 	}
-	if err := p.Wait(); err != nil {
+	p.Start(ctx)
+	if err := p.Wait(ctx); err != nil {
 		t.Fatalf("first use recorded: %v", err)
 	}
 
@@ -57,10 +57,11 @@ func checkPending(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatalf("replay refused before its record ran: %v", err)
 	}
-	if r := reasonOf(t, p.Wait()); r != jeton.ReasonReplay {
+	p.Start(ctx)
+	if r := reasonOf(t, p.Wait(ctx)); r != jeton.ReasonReplay {
 		t.Fatalf("replay reason = %q", r)
 	}
-	if r := reasonOf(t, p.Wait()); r != jeton.ReasonReplay {
+	if r := reasonOf(t, p.Wait(ctx)); r != jeton.ReasonReplay {
 		t.Fatalf("second Wait reason = %q", r)
 	}
 
@@ -70,11 +71,13 @@ func checkPending(t *testing.T, f *fixture) {
 	if r := reasonOf(t, err); r != jeton.ReasonBadAssertion {
 		t.Fatalf("forged reason = %q", r)
 	}
-	if err := p.Wait(); err != nil {
+	p.Start(ctx)
+	if err := p.Wait(ctx); err != nil {
 		t.Fatalf("forged assertion started a record: %v", err)
 	}
-	var none *clientauth.Pending
-	if err := none.Wait(); err != nil {
+	var none clientauth.Pending
+	none.Start(ctx)
+	if err := none.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -43,10 +43,10 @@ const digestJTIPrefix = "#sha256:"
 
 // verifyProfile is Verify's second half under a Profile: signature with the client's
 // keys, then the Profile's claim rules, then the single-use record.
-func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Credentials, tok *jwt.JSONWebToken, alg jose.SignatureAlgorithm, kid string) error {
+func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Credentials, tok *jwt.JSONWebToken, alg jose.SignatureAlgorithm, kid string) (Pending, error) {
 	issuer, err := a.cfg.Profile.Issuer(ctx, c, cred)
 	if err != nil {
-		return err
+		return Pending{}, err
 	}
 	var raw json.RawMessage
 	if err := a.verifyWithKeys(ctx, c, tok, alg, kid, &raw); err != nil {
@@ -54,19 +54,19 @@ func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Cre
 		// registered key's type to whoever knows an application's ids.
 		var e *jeton.Error
 		if errors.As(err, &e) && e.Reason == jeton.ReasonBadAssertion {
-			return bad("signature does not verify with the application's registered key")
+			return Pending{}, bad("signature does not verify with the application's registered key")
 		}
-		return err
+		return Pending{}, err
 	}
 	var lc looseClaims
 	if err := json.Unmarshal(raw, &lc); err != nil {
-		return bad("claims do not parse: %v", claimsErr(err))
+		return Pending{}, bad("claims do not parse: %v", claimsErr(err))
 	}
 	claims := lc.claims()
 	now := a.cfg.Now()
 	exp, err := a.checkClaims(c, cred, &claims, issuer, now)
 	if err != nil {
-		return err
+		return Pending{}, err
 	}
 	jti := claims.ID
 	if jti == "" {
@@ -75,7 +75,7 @@ func (a *Assertion) verifyProfile(ctx context.Context, c *jeton.Client, cred Cre
 		d := sha256.Sum256([]byte(signingInput(cred.Assertion)))
 		jti = digestJTIPrefix + base64.RawURLEncoding.EncodeToString(d[:])
 	}
-	return a.useOnce(ctx, c, jti, exp, now)
+	return a.record(c, jti, exp, now), nil
 }
 
 // claimsErr keeps a claim-decoding error short and free of input echoes.

@@ -16,16 +16,16 @@ type Secret struct {
 }
 
 // Verify implements Method.
-func (s Secret) Verify(_ context.Context, c *jeton.Client, cred Credentials) error {
+func (s Secret) Verify(_ context.Context, c *jeton.Client, cred Credentials) (Pending, error) {
 	if cred.Secret == "" {
-		return failed(jeton.ReasonBadSecret, errors.New("empty secret"))
+		return Pending{}, failed(jeton.ReasonBadSecret, errors.New("empty secret"))
 	}
 	current := jeton.DigestEqual(cred.Secret, c.SecretDigest)
 	previous := len(c.PreviousSecretDigest) > 0 &&
 		s.Now().Before(c.PreviousSecretExpiresAt) &&
 		jeton.DigestEqual(cred.Secret, c.PreviousSecretDigest)
 	if !current && !previous {
-		return failed(jeton.ReasonBadSecret, errors.New("secret mismatch"))
+		return Pending{}, failed(jeton.ReasonBadSecret, errors.New("secret mismatch"))
 	}
-	return nil
+	return Pending{}, nil
 }

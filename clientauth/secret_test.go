@@ -32,7 +32,7 @@ func TestSecretGraceBoundary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Secret{Now: func() time.Time { return tt.at }}.Verify(context.Background(), c, Credentials{Secret: tt.secret})
+			_, err := Secret{Now: func() time.Time { return tt.at }}.Verify(context.Background(), c, Credentials{Secret: tt.secret})
 			if tt.ok != (err == nil) {
 				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
 			}

@@ -67,11 +67,11 @@ type storesNothing interface{ storesNothing() }
 // Token runs the pipeline for one request. The error is always a *jeton.Error.
 //
 // For a grant that stores nothing, a client assertion's single-use record (step 1)
-// commits while steps 2-5 run (clientauth.Pending), and Token waits for it before it
-// answers. A replayed assertion still gets step 1's invalid_client, and what steps
-// 4-5 made for it never leaves the server: its refresh family, if one was started, is
-// revoked (withdraw). Other grants record it inside step 1 as before, since their
-// handlers spend codes, rotate refresh tokens or count password failures.
+// commits while steps 2-5 run (clientauth.Pending.Start), and Token waits for it
+// before it answers. A replayed assertion still gets step 1's invalid_client, and what
+// steps 4-5 made for it never leaves the server: its refresh family, if one was
+// started, is revoked (withdraw). Other grants write the record within step 1, since
+// their handlers spend codes, rotate refresh tokens or count password failures.
 func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 	grant, ok := e.grants[req.GrantType]
 	if !ok {
@@ -79,12 +79,17 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 		// it reveals nothing about the client and costs nothing.
 		return nil, jeton.Errorf(jeton.CodeUnsupportedGrantType, jeton.ReasonNone, "grant type is not supported").WithParam("grant_type")
 	}
-	authCtx, pending := ctx, (*clientauth.Pending)(nil)
-	if _, ok := grant.(storesNothing); ok {
-		authCtx, pending = clientauth.WithPending(ctx)
+	client, record, err := e.auth.Authenticate(ctx, req.Credentials) // step 1
+	if err != nil {
+		return nil, jeton.AsError(err)
 	}
-	res, authz, err := e.run(ctx, authCtx, grant, req, pending)
-	if perr := pending.Wait(); perr != nil {
+	if _, ok := grant.(storesNothing); ok {
+		record.Start(ctx)
+	} else if err := record.Wait(ctx); err != nil {
+		return nil, jeton.AsError(err)
+	}
+	res, authz, err := e.run(ctx, grant, req, client, &record)
+	if perr := record.Wait(ctx); perr != nil {
 		e.withdraw(ctx, authz)
 		return nil, jeton.AsError(perr)
 	}
@@ -94,16 +99,16 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// run is steps 1-5; authCtx is the context of step 1 (it may carry pending).
-func (e *Engine) run(ctx, authCtx context.Context, grant Grant, req Request, pending *clientauth.Pending) (*Result, *Authorization, error) {
-	cr, err := e.authorize(authCtx, req) // steps 1-3
+// run is steps 2-5 for the client step 1 returned with record.
+func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeton.Client, record *clientauth.Pending) (*Result, *Authorization, error) {
+	cr, err := e.authorize(ctx, req, client) // steps 2-3
 	if err != nil {
 		return nil, nil, err
 	}
 	if cr.Client.MaxActiveTokens > 0 {
 		// A capped client's token slot stays taken once claimed (step 5), so claim
 		// one only for an assertion known to be fresh.
-		if err := pending.Wait(); err != nil {
+		if err := record.Wait(ctx); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -126,12 +131,8 @@ func (e *Engine) withdraw(ctx context.Context, authz *Authorization) {
 	_ = e.issuer.RefreshFamilies.RevokeRefreshFamily(context.WithoutCancel(ctx), authz.FamilyID, e.now())
 }
 
-// authorize is steps 1-3: authenticate, check the grant is allowed, apply policy.
-func (e *Engine) authorize(ctx context.Context, req Request) (*ClientRequest, error) {
-	client, err := e.auth.Authenticate(ctx, req.Credentials)
-	if err != nil {
-		return nil, err
-	}
+// authorize is steps 2-3: check the grant is allowed, apply policy.
+func (e *Engine) authorize(ctx context.Context, req Request, client *jeton.Client) (*ClientRequest, error) {
 	if !client.AllowsGrant(req.GrantType) {
 		// RFC 6749 §5.2 unauthorized_client.
 		return nil, jeton.Errorf(jeton.CodeUnauthorizedClient, jeton.ReasonNone, "client is not allowed to use this grant type").WithParam("grant_type")
@@ -142,6 +143,7 @@ func (e *Engine) authorize(ctx context.Context, req Request) (*ClientRequest, er
 	} else if !client.ActsFor(cr.Institution) {
 		return nil, jeton.Errorf(jeton.CodeUnauthorizedClient, jeton.ReasonInstitution, "client may not obtain tokens for this institution")
 	}
+	var err error
 	if cr.Scope, err = resolveScope(req.Scope, client); err != nil {
 		return nil, err
 	}
@@ -157,7 +159,10 @@ func (e *Engine) authorize(ctx context.Context, req Request) (*ClientRequest, er
 // token endpoint but issue nothing: introspection (RFC 7662 §2.1) and revocation
 // (RFC 7009 §2.1). The error is always a *jeton.Error (invalid_client).
 func (e *Engine) Authenticate(ctx context.Context, cred clientauth.Credentials) (*jeton.Client, error) {
-	c, err := e.auth.Authenticate(ctx, cred)
+	c, record, err := e.auth.Authenticate(ctx, cred)
+	if err == nil {
+		err = record.Wait(ctx)
+	}
 	if err != nil {
 		return nil, jeton.AsError(err)
 	}

@@ -33,7 +33,7 @@ type overlapFixture struct {
 	key    *ecdsa.PrivateKey
 }
 
-func newOverlapFixture(t *testing.T) *overlapFixture {
+func newOverlapFixture(t testing.TB) *overlapFixture {
 	t.Helper()
 	ctx := context.Background()
 	s := sqlitetest.New(t)
@@ -80,7 +80,7 @@ func newOverlapFixture(t *testing.T) *overlapFixture {
 }
 
 // assertion signs a fresh ES256 client assertion for clientID.
-func (f *overlapFixture) assertion(t *testing.T, clientID string) string {
+func (f *overlapFixture) assertion(t testing.TB, clientID string) string {
 	t.Helper()
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: f.key}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
@@ -155,5 +155,24 @@ func TestOverlapKeepsCappedClientsSlots(t *testing.T) {
 	}
 	if all, _ := f.families(t, "capped"); all != 2 {
 		t.Fatalf("%d families for the capped client, want 2 (replays start none)", all)
+	}
+}
+
+// BenchmarkOverlappedClientCredentials is the hot path the overlap is for: a
+// private_key_jwt client_credentials request whose grant starts a refresh family
+// (CardCore's), on SQLite. Run with -benchmem: the replay record must not add
+// allocations.
+func BenchmarkOverlappedClientCredentials(b *testing.B) {
+	f := newOverlapFixture(b)
+	as := make([]string, b.N)
+	for i := range as {
+		as[i] = f.assertion(b, "app")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := f.token("app", as[i]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
