@@ -55,6 +55,18 @@ const (
 	GrantRefreshToken      = "refresh_token"
 )
 
+// grants is the one list of the grant types jeton implements (a handler each in
+// token/). The admin API accepts exactly these in a registration and the metrics label
+// exactly these, so a new grant is added here and nowhere else; grants_test.go fails
+// when a Grant constant or a token handler is missing from it.
+var grants = [...]string{GrantClientCredentials, GrantPassword, GrantAuthorizationCode, GrantRefreshToken}
+
+// Grants returns the grant types jeton implements, in a fresh slice.
+func Grants() []string { return slices.Clone(grants[:]) }
+
+// KnownGrant reports whether g is one of Grants.
+func KnownGrant(g string) bool { return slices.Contains(grants[:], g) }
+
 // TokenFormat is the access-token format a client receives.
 type TokenFormat string
 

@@ -23,8 +23,6 @@ const (
 )
 
 var (
-	knownGrants = []string{jeton.GrantClientCredentials, jeton.GrantPassword,
-		jeton.GrantAuthorizationCode, jeton.GrantRefreshToken}
 	// signingAlgs are the JWS algorithms jeton signs access tokens with (RFC 7518 §3.1,
 	// RFC 8037 §3.1): exactly those the key manager keeps a key for from the first
 	// start, so no accepted alg can leave a client without a signing key.
@@ -137,7 +135,7 @@ func checkGrants(grants []string) error {
 	}
 	for i, g := range grants {
 		f := fmt.Sprintf("grants[%d]", i)
-		if !slices.Contains(knownGrants, g) {
+		if !jeton.KnownGrant(g) {
 			return fieldError(f, "unknown grant type %q", g)
 		}
 		if slices.Index(grants, g) != i {

@@ -52,10 +52,9 @@ func (m *Metrics) observe(pattern string, status int, info *reqlog.Info, elapsed
 	m.tokens.WithLabelValues(info.Dialect, knownGrant(info.Grant), outcome).Inc()
 }
 
+// knownGrant is the grant label: one of jeton.Grants, an operation, or "other".
 func knownGrant(g string) string {
-	switch g {
-	case jeton.GrantClientCredentials, jeton.GrantPassword, jeton.GrantAuthorizationCode, jeton.GrantRefreshToken,
-		reqlog.OpIntrospection, reqlog.OpRevocation:
+	if jeton.KnownGrant(g) || g == reqlog.OpIntrospection || g == reqlog.OpRevocation {
 		return g
 	}
 	return "other"

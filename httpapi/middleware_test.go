@@ -157,3 +157,15 @@ func TestReadyz(t *testing.T) {
 		}
 	}
 }
+
+// Every grant jeton implements is a metrics label of its own; anything else is "other".
+func TestMetricsLabelEveryGrant(t *testing.T) {
+	for _, g := range jeton.Grants() {
+		if got := knownGrant(g); got != g {
+			t.Errorf("knownGrant(%q) = %q", g, got)
+		}
+	}
+	if got := knownGrant("urn:example:other"); got != "other" {
+		t.Errorf("knownGrant of an unknown grant = %q", got)
+	}
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/sqlite/sqlitetest"
+	"github.com/jeton/jeton/token"
+)
+
+// serve enables every grant jeton implements on the standard endpoint (discovery then
+// lists them all): a grant added to jeton.Grants but not wired here fails.
+func TestServeEnablesEveryGrant(t *testing.T) {
+	a := &app{store: sqlitetest.New(t), kek: make([]byte, 32)}
+	pool, err := token.NewHashPool(token.HashPoolConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants, _, err := a.buildGrants(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, g := range grants {
+		types = append(types, g.Type())
+	}
+	want := jeton.Grants()
+	slices.Sort(types)
+	slices.Sort(want)
+	if !slices.Equal(types, want) {
+		t.Fatalf("serve enables %v; jeton.Grants() = %v", types, want)
+	}
+}
