@@ -10,31 +10,26 @@ package clientcache
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/ttlcache"
 )
 
 // DefaultMaxEntries bounds memory: a flood of random client ids can't grow the cache.
-const DefaultMaxEntries = 10000
+const DefaultMaxEntries = ttlcache.DefaultMax
 
 type entry struct {
-	client  jeton.Client
-	err     error // jeton.ErrNotFound cached too, so unknown ids don't hit the store each time
-	expires time.Time
+	client jeton.Client
+	err    error // jeton.ErrNotFound cached too, so unknown ids don't hit the store each time
 }
 
 // Cache wraps a ClientStore. Clients it returns share slices with the cache: callers
 // must treat them as read-only.
 type Cache struct {
-	store      jeton.ClientStore
-	ttl        time.Duration
-	now        func() time.Time
-	maxEntries int
-
-	mu      sync.RWMutex
-	entries map[string]entry
+	store   jeton.ClientStore
+	now     func() time.Time
+	entries ttlcache.Cache[string, *entry] // pointers: a hit copies the client once
 }
 
 // New returns a cache over store. A ttl of zero disables caching.
@@ -42,69 +37,35 @@ func New(store jeton.ClientStore, ttl time.Duration, now func() time.Time) *Cach
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{store: store, ttl: ttl, now: now, maxEntries: DefaultMaxEntries, entries: map[string]entry{}}
+	c := &Cache{store: store, now: now}
+	c.entries.TTL, c.entries.Max = ttl, DefaultMaxEntries
+	return c
 }
 
 // Client returns the client with id, from memory when fresh.
 func (c *Cache) Client(ctx context.Context, id string) (jeton.Client, error) {
-	now := c.now()
-	c.mu.RLock()
-	e, ok := c.entries[id]
-	c.mu.RUnlock()
-	if ok && now.Before(e.expires) {
-		return e.client, e.err
-	}
-	client, err := c.store.GetClient(ctx, id)
-	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
-		return client, err // a store failure is never cached
-	}
-	if c.ttl > 0 {
-		c.put(id, entry{client: client, err: err, expires: now.Add(c.ttl)})
-	}
-	return client, err
-}
-
-func (c *Cache) put(id string, e entry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.maxEntries {
-		c.evictExpired(e.expires.Add(-c.ttl))
-		if len(c.entries) >= c.maxEntries {
-			clear(c.entries) // rare: every entry is fresh; start over rather than grow
+	e, err := c.entries.Load(id, c.now(), func() (*entry, error) {
+		client, err := c.store.GetClient(ctx, id)
+		if err != nil && !errors.Is(err, jeton.ErrNotFound) {
+			return &entry{client: client}, err // a store failure is never cached
 		}
+		return &entry{client: client, err: err}, nil
+	})
+	if err != nil {
+		return e.client, err
 	}
-	c.entries[id] = e
-}
-
-func (c *Cache) evictExpired(now time.Time) {
-	for id, e := range c.entries {
-		if !now.Before(e.expires) {
-			delete(c.entries, id)
-		}
-	}
+	return e.client, e.err
 }
 
 // Invalidate drops id so the next lookup reads the store.
-func (c *Cache) Invalidate(id string) {
-	c.mu.Lock()
-	delete(c.entries, id)
-	c.mu.Unlock()
-}
+func (c *Cache) Invalidate(id string) { c.entries.Invalidate(id) }
 
 // Len is the number of cached entries (for tests and metrics).
-func (c *Cache) Len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.entries)
-}
+func (c *Cache) Len() int { return c.entries.Len() }
 
 // InvalidateAll drops every entry: after a gap in change notifications, any cached
 // client may be stale.
-func (c *Cache) InvalidateAll() {
-	c.mu.Lock()
-	clear(c.entries)
-	c.mu.Unlock()
-}
+func (c *Cache) InvalidateAll() { c.entries.InvalidateAll() }
 
 // Changed is the callback for store change notifications: a client id drops that
 // client, "" (a notification gap) drops everything.

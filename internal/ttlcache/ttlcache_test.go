@@ -1,0 +1,96 @@
+package ttlcache_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton/internal/ttlcache"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestExpiryAndInvalidate(t *testing.T) {
+	var c ttlcache.Cache[string, int]
+	c.Put("a", 1, t0.Add(time.Second), t0)
+	if v, ok := c.Get("a", t0.Add(999*time.Millisecond)); !ok || v != 1 {
+		t.Fatalf("fresh: %v, %v", v, ok)
+	}
+	if _, ok := c.Get("a", t0.Add(time.Second)); ok {
+		t.Fatal("served at its expiry")
+	}
+	c.Put("b", 2, t0.Add(time.Hour), t0)
+	c.Invalidate("b")
+	if _, ok := c.Get("b", t0); ok {
+		t.Fatal("served after Invalidate")
+	}
+	c.Put("c", 3, t0.Add(time.Hour), t0)
+	c.InvalidateAll()
+	if c.Len() != 0 {
+		t.Fatalf("Len after InvalidateAll = %d", c.Len())
+	}
+}
+
+func TestLoadCachesValuesNotErrors(t *testing.T) {
+	c := ttlcache.Cache[string, int]{TTL: time.Minute}
+	calls := 0
+	load := func(v int, err error) func() (int, error) {
+		return func() (int, error) { calls++; return v, err }
+	}
+	if _, err := c.Load("k", t0, load(0, errors.New("down"))); err == nil {
+		t.Fatal("error not returned")
+	}
+	if v, err := c.Load("k", t0, load(7, nil)); v != 7 || err != nil || calls != 2 {
+		t.Fatalf("after an error: %v, %v, %d loads", v, err, calls)
+	}
+	if v, _ := c.Load("k", t0.Add(59*time.Second), load(8, nil)); v != 7 || calls != 2 {
+		t.Fatalf("within TTL: %v, %d loads", v, calls)
+	}
+	if v, _ := c.Load("k", t0.Add(time.Minute), load(9, nil)); v != 9 || calls != 3 {
+		t.Fatalf("after TTL: %v, %d loads", v, calls)
+	}
+	off := ttlcache.Cache[string, int]{}
+	off.Load("k", t0, load(1, nil))
+	if off.Len() != 0 {
+		t.Fatal("a zero TTL cached")
+	}
+}
+
+// A full cache drops expired entries first, and everything only when all are fresh.
+func TestBound(t *testing.T) {
+	c := ttlcache.Cache[int, int]{Max: 3}
+	c.Put(1, 1, t0.Add(time.Second), t0)
+	c.Put(2, 2, t0.Add(time.Hour), t0)
+	c.Put(3, 3, t0.Add(time.Hour), t0)
+	c.Put(4, 4, t0.Add(time.Hour), t0.Add(time.Second))
+	if _, ok := c.Get(2, t0.Add(time.Second)); !ok || c.Len() != 3 {
+		t.Fatalf("expired entry not the one dropped: len %d", c.Len())
+	}
+	c.Put(5, 5, t0.Add(time.Hour), t0.Add(time.Second))
+	if c.Len() != 1 {
+		t.Fatalf("all fresh and full: len %d after a put, want 1", c.Len())
+	}
+	var d ttlcache.Cache[int, int]
+	for i := range ttlcache.DefaultMax + 1 {
+		d.Put(i, i, t0.Add(time.Hour), t0)
+	}
+	if d.Len() > ttlcache.DefaultMax {
+		t.Fatalf("zero Max grew to %d", d.Len())
+	}
+	u := ttlcache.Cache[int, int]{Max: -1}
+	for i := range ttlcache.DefaultMax + 1 {
+		u.Put(i, i, t0.Add(time.Hour), t0)
+	}
+	if u.Len() != ttlcache.DefaultMax+1 {
+		t.Fatalf("unbounded cache dropped entries: %d", u.Len())
+	}
+}
+
+func TestGetOrPutKeepsOneValue(t *testing.T) {
+	var c ttlcache.Cache[string, *int]
+	a := c.GetOrPut("k", t0, func() *int { return new(int) })
+	b := c.GetOrPut("k", t0.Add(24*365*time.Hour), func() *int { return new(int) })
+	if a != b {
+		t.Fatal("GetOrPut made a second value for one key")
+	}
+}
