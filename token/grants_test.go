@@ -5,12 +5,11 @@ import (
 	"go/parser"
 	gotoken "go/token"
 	"io/fs"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/token"
+	"github.com/jeton/jeton/token/tokentest"
 )
 
 // handlers is one of each grant handler in this package.
@@ -20,16 +19,7 @@ var handlers = []token.Grant{token.ClientCredentials{}, &token.Password{}, &toke
 // not in that list would be refused by the admin API and labelled "other" in the
 // metrics. A new handler file (a Type method) must be added to handlers above.
 func TestHandlersAreJetonGrants(t *testing.T) {
-	var types []string
-	for _, h := range handlers {
-		types = append(types, h.Type())
-	}
-	want := jeton.Grants()
-	slices.Sort(types)
-	slices.Sort(want)
-	if !slices.Equal(types, want) {
-		t.Fatalf("handlers serve %v; jeton.Grants() = %v", types, want)
-	}
+	tokentest.CheckJetonGrants(t, "the handlers", handlers)
 	pkgs, err := parser.ParseDir(gotoken.NewFileSet(), ".", func(fi fs.FileInfo) bool {
 		return !strings.HasSuffix(fi.Name(), "_test.go")
 	}, 0)

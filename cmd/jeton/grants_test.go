@@ -1,12 +1,11 @@
 package main
 
 import (
-	"slices"
 	"testing"
 
-	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
+	"github.com/jeton/jeton/token/tokentest"
 )
 
 // serve enables every grant jeton implements on the standard endpoint (discovery then
@@ -21,14 +20,5 @@ func TestServeEnablesEveryGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var types []string
-	for _, g := range grants {
-		types = append(types, g.Type())
-	}
-	want := jeton.Grants()
-	slices.Sort(types)
-	slices.Sort(want)
-	if !slices.Equal(types, want) {
-		t.Fatalf("serve enables %v; jeton.Grants() = %v", types, want)
-	}
+	tokentest.CheckJetonGrants(t, "serve's grants", grants)
 }
