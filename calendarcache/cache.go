@@ -10,27 +10,19 @@ package calendarcache
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/ttlcache"
 )
-
-type entry struct {
-	cal     *jeton.Calendar // nil: the institution has no calendar (always open)
-	expires time.Time
-}
 
 // Cache wraps a CalendarStore. Institutions are few, so it is not bounded beyond one
 // entry per institution id that asked for a token (ids come from authenticated
 // clients, never from a stranger).
 type Cache struct {
-	store jeton.CalendarStore
-	ttl   time.Duration
-	now   func() time.Time
-
-	mu      sync.RWMutex
-	entries map[string]entry
+	store   jeton.CalendarStore
+	now     func() time.Time
+	entries ttlcache.Cache[string, *jeton.Calendar] // nil: no calendar (always open)
 }
 
 // New returns a cache over store; a ttl of zero disables caching.
@@ -38,48 +30,34 @@ func New(store jeton.CalendarStore, ttl time.Duration, now func() time.Time) *Ca
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{store: store, ttl: ttl, now: now, entries: map[string]entry{}}
+	c := &Cache{store: store, now: now}
+	c.entries.TTL, c.entries.Max = ttl, -1
+	return c
 }
 
 // Calendar returns the institution's calendar, or nil when it has none.
 func (c *Cache) Calendar(ctx context.Context, institutionID string) (*jeton.Calendar, error) {
-	now := c.now()
-	c.mu.RLock()
-	e, ok := c.entries[institutionID]
-	c.mu.RUnlock()
-	if ok && now.Before(e.expires) {
-		return e.cal, nil
-	}
-	cal, err := c.store.GetCalendar(ctx, institutionID)
-	if errors.Is(err, jeton.ErrNotFound) {
-		cal, err = nil, nil
-	}
-	if err != nil {
-		return nil, err // a store failure is never cached
-	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		c.entries[institutionID] = entry{cal: cal, expires: now.Add(c.ttl)}
-		c.mu.Unlock()
-	}
-	return cal, nil
+	return c.entries.Load(institutionID, c.now(), func() (*jeton.Calendar, error) {
+		cal, err := c.store.GetCalendar(ctx, institutionID)
+		switch {
+		case errors.Is(err, jeton.ErrNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, err // a store failure is never cached
+		}
+		return cal, nil
+	})
 }
 
 // Invalidate drops the institution's entry so the next lookup reads the store.
-func (c *Cache) Invalidate(institutionID string) {
-	c.mu.Lock()
-	delete(c.entries, institutionID)
-	c.mu.Unlock()
-}
+func (c *Cache) Invalidate(institutionID string) { c.entries.Invalidate(institutionID) }
 
 // Changed is the callback for store change notifications: an institution id drops
 // that entry, "" (a notification gap) drops everything.
 func (c *Cache) Changed(institutionID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if institutionID == "" {
-		clear(c.entries)
+		c.entries.InvalidateAll()
 		return
 	}
-	delete(c.entries, institutionID)
+	c.entries.Invalidate(institutionID)
 }

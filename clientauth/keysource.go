@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/ttlcache"
 )
 
 // KeySource gives a private_key_jwt client's public keys.
@@ -67,9 +68,10 @@ type KeysConfig struct {
 type Keys struct {
 	cfg KeysConfig
 
-	mu      sync.Mutex
-	parsed  map[string]parsedKeys
-	fetched map[string]*fetchedKeys
+	// Both are bounded by MaxClients and never expire: a parsed entry is valid while
+	// the client's UpdatedAt is the same, a fetched set keeps its own time (remote).
+	parsed  ttlcache.Cache[string, parsedKeys]
+	fetched ttlcache.Cache[string, *fetchedKeys]
 }
 
 type parsedKeys struct {
@@ -103,7 +105,9 @@ func NewKeys(cfg KeysConfig) *Keys {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = DefaultMaxKeyClient
 	}
-	return &Keys{cfg: cfg, parsed: map[string]parsedKeys{}, fetched: map[string]*fetchedKeys{}}
+	k := &Keys{cfg: cfg}
+	k.parsed.Max, k.fetched.Max = cfg.MaxClients, cfg.MaxClients
+	return k
 }
 
 // ClientKeys implements KeySource.
@@ -115,9 +119,8 @@ func (k *Keys) ClientKeys(ctx context.Context, c *jeton.Client, refresh bool) ([
 }
 
 func (k *Keys) registered(c *jeton.Client) ([]jose.JSONWebKey, error) {
-	k.mu.Lock()
-	p, ok := k.parsed[c.ID]
-	k.mu.Unlock()
+	now := k.cfg.Now()
+	p, ok := k.parsed.Get(c.ID, now)
 	if ok && p.updatedAt.Equal(c.UpdatedAt) {
 		return p.keys, p.err
 	}
@@ -128,40 +131,16 @@ func (k *Keys) registered(c *jeton.Client) ([]jose.JSONWebKey, error) {
 	} else if len(keys) == 0 {
 		p.err = errors.New("client has no registered public keys")
 	}
-	k.mu.Lock()
-	if _, ok := k.parsed[c.ID]; !ok && len(k.parsed) >= k.cfg.MaxClients {
-		evictOne(k.parsed)
-	}
-	k.parsed[c.ID] = p
-	k.mu.Unlock()
+	k.parsed.Put(c.ID, p, ttlcache.NoExpiry, now)
 	return p.keys, p.err
 }
 
-// evictOne drops an arbitrary entry (Go randomizes map iteration), keeping a cache
-// bounded without bookkeeping; an evicted client is just parsed or fetched again.
-func evictOne[V any](m map[string]V) {
-	for id := range m {
-		delete(m, id)
-		return
-	}
-}
-
 func (k *Keys) remote(ctx context.Context, c *jeton.Client, refresh bool) ([]jose.JSONWebKey, error) {
-	key := c.ID + "\x00" + c.JWKSURI
-	k.mu.Lock()
-	f, ok := k.fetched[key]
-	if !ok {
-		if len(k.fetched) >= k.cfg.MaxClients {
-			evictOne(k.fetched)
-		}
-		f = &fetchedKeys{}
-		k.fetched[key] = f
-	}
-	k.mu.Unlock()
-
+	now := k.cfg.Now()
+	f := k.fetched.GetOrPut(c.ID+"\x00"+c.JWKSURI, now, func() *fetchedKeys { return &fetchedKeys{} })
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	now := k.cfg.Now()
+	now = k.cfg.Now() // after waiting for another caller's fetch
 	fresh := !f.fetchedAt.IsZero() && now.Sub(f.fetchedAt) < k.cfg.TTL
 	mayTry := f.triedAt.IsZero() || now.Sub(f.triedAt) >= k.cfg.Refetch
 	switch {

@@ -73,7 +73,8 @@ func New(cfg Config) (*Dialect, error) {
 	if cfg.V1TTL <= 0 {
 		cfg.V1TTL = DefaultV1TTL
 	}
-	inst := &institutions{src: cfg.Settings, ttl: cfg.AliasTTL, now: cfg.Now, m: map[string]resolved{}}
+	inst := &institutions{src: cfg.Settings, now: cfg.Now}
+	inst.cache.TTL = cfg.AliasTTL
 	d := &Dialect{cfg: cfg, inst: inst}
 	d.token = dialect.New(cfg.Engine, v2Codec{d}, dialect.Config{Dialect: dialectName, MaxBody: wire.MaxFormBytes})
 	d.v1Token = dialect.New(cfg.Engine, v1Codec{d}, dialect.Config{Dialect: dialectName, MaxBody: wire.MaxFormBytes})

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/ttlcache"
 )
 
 // Candescent's header names, spelt as its API spells them. Go would canonicalise
@@ -104,53 +104,29 @@ type SettingsSource interface {
 }
 
 // institutions resolves the institutionId header — an institution id or an alias set
-// by an admin — to an institution id. Answers (misses too) are cached for ttl, since
-// this runs on every client_credentials request; an alias change takes at most ttl to
-// be seen.
+// by an admin — to an institution id. Answers (misses too) are cached for the cache's
+// TTL, since this runs on every client_credentials request; an alias change takes at
+// most that long to be seen. The cache is bounded (ttlcache.DefaultMax), so random
+// header values can't grow it.
 type institutions struct {
-	src SettingsSource
-	ttl time.Duration
-	now func() time.Time
-
-	mu sync.RWMutex
-	m  map[string]resolved
+	src   SettingsSource
+	now   func() time.Time
+	cache ttlcache.Cache[string, string]
 }
-
-type resolved struct {
-	id  string
-	exp time.Time
-}
-
-// maxResolved bounds the cache; random header values can't grow it without bound.
-const maxResolved = 10000
 
 // resolve returns the institution id the header value names. An alias wins over an
 // institution id of the same spelling.
 func (c *institutions) resolve(ctx context.Context, v string) (string, error) {
-	now := c.now()
-	c.mu.RLock()
-	e, ok := c.m[v]
-	c.mu.RUnlock()
-	if ok && now.Before(e.exp) {
-		return e.id, nil
-	}
-	id := v
-	s, err := c.src.InstitutionByAlias(ctx, v)
-	switch {
-	case err == nil:
-		id = s.InstitutionID
-	case !errors.Is(err, jeton.ErrNotFound):
-		return "", jeton.ServerError(err)
-	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		if len(c.m) >= maxResolved {
-			clear(c.m)
+	return c.cache.Load(v, c.now(), func() (string, error) {
+		s, err := c.src.InstitutionByAlias(ctx, v)
+		switch {
+		case err == nil:
+			return s.InstitutionID, nil
+		case errors.Is(err, jeton.ErrNotFound):
+			return v, nil
 		}
-		c.m[v] = resolved{id: id, exp: now.Add(c.ttl)}
-		c.mu.Unlock()
-	}
-	return id, nil
+		return "", jeton.ServerError(err)
+	})
 }
 
 // institution reads header name (institutionId or di_fiid) and resolves it; "" when

@@ -4,33 +4,23 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/internal/ttlcache"
 )
-
-// maxCachedApps bounds the application cache.
-const maxCachedApps = 10000
 
 // Apps caches applications by client id for the token hot path (the assertion's iss
 // check and the answer's identifiers), for ttl at most; Invalidate drops one at once.
-// Like clientcache, the TTL bounds how stale another replica's view may be.
+// Like clientcache, the TTL bounds how stale another replica's view may be. The cache
+// holds at most ttlcache.DefaultMax applications.
 type Apps struct {
 	store jeton.CardCoreStore
-	ttl   time.Duration
 	now   func() time.Time
-
-	mu sync.RWMutex
-	m  map[string]cachedApp
-}
-
-type cachedApp struct {
-	app     jeton.CardCoreApp
-	expires time.Time
+	cache ttlcache.Cache[string, jeton.CardCoreApp]
 }
 
 // NewApps returns a cache over store; a ttl of zero disables caching.
@@ -38,39 +28,20 @@ func NewApps(store jeton.CardCoreStore, ttl time.Duration, now func() time.Time)
 	if now == nil {
 		now = time.Now
 	}
-	return &Apps{store: store, ttl: ttl, now: now, m: map[string]cachedApp{}}
+	a := &Apps{store: store, now: now}
+	a.cache.TTL = ttl
+	return a
 }
 
 // App returns the application of clientID (deleted ones too).
 func (a *Apps) App(ctx context.Context, clientID string) (jeton.CardCoreApp, error) {
-	now := a.now()
-	a.mu.RLock()
-	e, ok := a.m[clientID]
-	a.mu.RUnlock()
-	if ok && now.Before(e.expires) {
-		return e.app, nil
-	}
-	app, err := a.store.GetCardCoreApp(ctx, clientID)
-	if err != nil {
-		return app, err
-	}
-	if a.ttl > 0 {
-		a.mu.Lock()
-		if len(a.m) >= maxCachedApps {
-			clear(a.m)
-		}
-		a.m[clientID] = cachedApp{app: app, expires: now.Add(a.ttl)}
-		a.mu.Unlock()
-	}
-	return app, nil
+	return a.cache.Load(clientID, a.now(), func() (jeton.CardCoreApp, error) {
+		return a.store.GetCardCoreApp(ctx, clientID)
+	})
 }
 
 // Invalidate drops clientID's entry.
-func (a *Apps) Invalidate(clientID string) {
-	a.mu.Lock()
-	delete(a.m, clientID)
-	a.mu.Unlock()
-}
+func (a *Apps) Invalidate(clientID string) { a.cache.Invalidate(clientID) }
 
 // Algs are the assertion algorithms CardCore applications may use.
 var Algs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256}

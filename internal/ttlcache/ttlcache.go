@@ -16,8 +16,9 @@ import (
 // DefaultMax is the bound of a Cache whose Max is zero.
 const DefaultMax = 10000
 
-// forever is the expiry of entries stored by GetOrPut: later than any clock reading.
-var forever = time.Unix(1<<62, 0)
+// NoExpiry is an expiry later than any clock reading: the entry stays until it is
+// invalidated or the bound drops it (GetOrPut stores with it).
+var NoExpiry = time.Unix(1<<62, 0)
 
 // Cache maps keys to values until their expiry. The zero value is an empty cache of at
 // most DefaultMax entries; set TTL and Max before first use.
@@ -79,7 +80,7 @@ func (c *Cache[K, V]) GetOrPut(k K, now time.Time, mk func() V) V {
 		return e.v
 	}
 	v := mk()
-	c.put(k, v, forever, now)
+	c.put(k, v, NoExpiry, now)
 	return v
 }
 
