@@ -60,6 +60,14 @@ func (e *Engine) GrantTypes() []string {
 	return out
 }
 
+// scopeBounded is a grant that continues an earlier grant (refresh_token): step 3
+// bounds its scope by what was granted then (RFC 6749 §6), which only the grant can
+// read. grantedScope reads it (keeping what Handle needs in req) and returns its scope;
+// it writes nothing, and its errors are the grant's own (invalid_grant).
+type scopeBounded interface {
+	grantedScope(ctx context.Context, req *ClientRequest) ([]string, error)
+}
+
 // storesNothing marks a grant whose Handle reads and writes no stored state: it
 // decides from the authenticated request alone (client_credentials).
 type storesNothing interface{ storesNothing() }
@@ -101,7 +109,7 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 
 // run is steps 2-5 for the client step 1 returned with record.
 func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeton.Client, record *clientauth.Pending) (*Result, *Authorization, error) {
-	cr, err := e.authorize(ctx, req, client) // steps 2-3
+	cr, err := e.authorize(ctx, grant, req, client) // steps 2-3
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,13 +139,16 @@ func (e *Engine) withdraw(ctx context.Context, authz *Authorization) {
 	_ = e.issuer.RefreshFamilies.RevokeRefreshFamily(context.WithoutCancel(ctx), authz.FamilyID, e.now())
 }
 
-// authorize is steps 2-3: check the grant is allowed, apply policy.
-func (e *Engine) authorize(ctx context.Context, req Request, client *jeton.Client) (*ClientRequest, error) {
+// authorize is steps 2-3: check the grant is allowed, resolve institution and scope,
+// apply policy. Step 3 is the one owner of the scope: the client's allowed scopes
+// (RFC 6749 §3.3), then, for a grant that continues an earlier one, that grant's scope
+// (RFC 6749 §6), read after the policies as the handler did before.
+func (e *Engine) authorize(ctx context.Context, grant Grant, req Request, client *jeton.Client) (*ClientRequest, error) {
 	if !client.AllowsGrant(req.GrantType) {
 		// RFC 6749 §5.2 unauthorized_client.
 		return nil, jeton.Errorf(jeton.CodeUnauthorizedClient, jeton.ReasonNone, "client is not allowed to use this grant type").WithParam("grant_type")
 	}
-	cr := &ClientRequest{Request: req, Client: client, Institution: req.InstitutionID, ScopeRequested: req.Scope != nil, Now: e.now()}
+	cr := &ClientRequest{Request: req, Client: client, Institution: req.InstitutionID, Now: e.now()}
 	if cr.Institution == "" {
 		cr.Institution = client.InstitutionID
 	} else if !client.ActsFor(cr.Institution) {
@@ -149,6 +160,15 @@ func (e *Engine) authorize(ctx context.Context, req Request, client *jeton.Clien
 	}
 	for _, p := range e.policies {
 		if err := p.Check(ctx, cr); err != nil {
+			return nil, err
+		}
+	}
+	if b, ok := grant.(scopeBounded); ok {
+		granted, err := b.grantedScope(ctx, cr)
+		if err != nil {
+			return nil, err
+		}
+		if cr.Scope, err = narrowScope(req.Scope, granted); err != nil {
 			return nil, err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -113,8 +112,18 @@ func badRefresh(reason jeton.Reason, cause string) *jeton.Error {
 	return jeton.Errorf(jeton.CodeInvalidGrant, reason, "refresh token is invalid, expired or revoked").WithCause(errors.New(cause))
 }
 
-// Handle implements Grant.
-func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authorization, error) {
+// presentedRefresh is what grantedScope read of the presented token, for Handle.
+type presentedRefresh struct {
+	token  string
+	digest []byte
+	tok    jeton.RefreshToken
+	fam    jeton.RefreshFamily
+}
+
+// grantedScope implements scopeBounded: it reads the presented token, checks it was
+// issued to the client and is live (RFC 6749 §6), keeps it for Handle, and returns its
+// family's scope, which bounds the request's (engine step 3).
+func (g *RefreshGrant) grantedScope(ctx context.Context, req *ClientRequest) ([]string, error) {
 	if len(g.Key) < RefreshKeySize {
 		return nil, jeton.ServerError(errors.New("token: refresh grant has no successor key"))
 	}
@@ -122,7 +131,6 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 	if presented == "" {
 		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter refresh_token is required").WithParam("refresh_token")
 	}
-	now := req.Now.Truncate(time.Second)
 	digest := jeton.Digest(presented)
 	tok, fam, err := g.Store.GetRefreshToken(ctx, digest)
 	if errors.Is(err, jeton.ErrNotFound) {
@@ -136,17 +144,25 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 	if fam.ClientID != req.Client.ID {
 		return nil, badRefresh(jeton.ReasonWrongClient, "refresh token was issued to another client")
 	}
-	if err := g.checkLive(ctx, req.Client, tok, fam, now); err != nil {
+	if err := g.checkLive(ctx, req.Client, tok, fam, req.Now.Truncate(time.Second)); err != nil {
 		return nil, err
 	}
-	scope, err := refreshScope(req, fam)
-	if err != nil {
-		return nil, err
+	req.refresh = &presentedRefresh{token: presented, digest: digest, tok: tok, fam: fam}
+	return fam.Scope, nil
+}
+
+// Handle implements Grant: it rotates (or extends) the token grantedScope read.
+func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authorization, error) {
+	p := req.refresh
+	if p == nil {
+		return nil, jeton.ServerError(errors.New("token: refresh grant handled without engine step 3"))
 	}
+	presented, digest, tok, fam := p.token, p.digest, p.tok, p.fam
+	now := req.Now.Truncate(time.Second)
 	authz := &Authorization{
 		Subject:       fam.Subject,
 		InstitutionID: fam.InstitutionID,
-		Scope:         scope,
+		Scope:         req.Scope, // within fam.Scope (engine step 3)
 		AuthTime:      fam.AuthTime,
 		FamilyID:      fam.ID,
 	}
@@ -173,7 +189,7 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 		ExpiresAt: minTime(now.Add(g.idle()), fam.ExpiresAt),
 	}
 	if tok.UsedAt.IsZero() {
-		err = g.Store.RotateRefreshToken(ctx, digest, next, now)
+		err := g.Store.RotateRefreshToken(ctx, digest, next, now)
 		switch {
 		case err == nil:
 			authz.RefreshToken, authz.RefreshExpiresAt = successor, next.ExpiresAt
@@ -280,22 +296,6 @@ func (g *RefreshGrant) successor(presented string) string {
 	m := hmac.New(sha256.New, g.Key)
 	m.Write([]byte(presented))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// refreshScope applies RFC 6749 §6: with no scope requested the family's scope; a
-// requested scope may narrow it ("MUST NOT include any scope not originally granted",
-// else invalid_scope). The family keeps its original scope, so a later refresh may
-// ask for all of it again.
-func refreshScope(req *ClientRequest, fam jeton.RefreshFamily) ([]string, error) {
-	if !req.ScopeRequested {
-		return slices.Clone(fam.Scope), nil
-	}
-	for _, s := range req.Scope {
-		if !slices.Contains(fam.Scope, s) {
-			return nil, jeton.Errorf(jeton.CodeInvalidScope, jeton.ReasonScopeWidened, "scope %q was not granted to this refresh token", s).WithParam("scope")
-		}
-	}
-	return req.Scope, nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -47,13 +47,13 @@ type ClientRequest struct {
 	Client *jeton.Client
 	// Institution is the resolved institution the token is for.
 	Institution string
-	// Scope is the effective scope: the requested one (already checked against the
-	// client's allowed scopes) or the client's default set.
+	// Scope is the effective scope (engine step 3): the requested one, checked against
+	// the client's allowed scopes, or the client's default set; for a grant that
+	// continues an earlier one (refresh_token), within that grant's scope.
 	Scope []string
-	// ScopeRequested tells a grant whether Scope came from the request (a refresh may
-	// then narrow) or from the defaults.
-	ScopeRequested bool
-	Now            time.Time
+	Now   time.Time
+
+	refresh *presentedRefresh // the refresh grant's read of the presented token
 }
 
 // Authorization is what a grant handler decided: who the token is for and with what

@@ -57,10 +57,32 @@ func resolveScope(requested []string, c *jeton.Client) ([]string, error) {
 	if requested == nil {
 		return slices.Clone(c.DefaultScopes), nil
 	}
-	for _, s := range requested {
-		if !slices.Contains(c.Scopes, s) {
-			return nil, jeton.Errorf(jeton.CodeInvalidScope, jeton.ReasonNone, "scope %q is not allowed for this client", s).WithParam("scope")
-		}
+	if s, ok := outside(requested, c.Scopes); ok {
+		return nil, jeton.Errorf(jeton.CodeInvalidScope, jeton.ReasonNone, "scope %q is not allowed for this client", s).WithParam("scope")
 	}
 	return requested, nil
+}
+
+// narrowScope applies RFC 6749 §6 to a request that continues an earlier grant: with
+// no scope requested the granted scope; a requested scope may narrow it ("MUST NOT
+// include any scope not originally granted", else invalid_scope). The earlier grant
+// keeps its scope, so a later refresh may ask for all of it again.
+func narrowScope(requested, granted []string) ([]string, error) {
+	if requested == nil {
+		return slices.Clone(granted), nil
+	}
+	if s, ok := outside(requested, granted); ok {
+		return nil, jeton.Errorf(jeton.CodeInvalidScope, jeton.ReasonScopeWidened, "scope %q was not granted to this refresh token", s).WithParam("scope")
+	}
+	return requested, nil
+}
+
+// outside returns the first requested scope that allowed lacks.
+func outside(requested, allowed []string) (string, bool) {
+	for _, s := range requested {
+		if !slices.Contains(allowed, s) {
+			return s, true
+		}
+	}
+	return "", false
 }
