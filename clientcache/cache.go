@@ -44,6 +44,9 @@ func New(store jeton.ClientStore, ttl time.Duration, now func() time.Time) *Cach
 
 // Client returns the client with id, from memory when fresh.
 func (c *Cache) Client(ctx context.Context, id string) (jeton.Client, error) {
+	if c.entries.TTL <= 0 {
+		return c.store.GetClient(ctx, id) // caching off: no entry to make
+	}
 	e, err := c.entries.Load(id, c.now(), func() (*entry, error) {
 		client, err := c.store.GetClient(ctx, id)
 		if err != nil && !errors.Is(err, jeton.ErrNotFound) {
