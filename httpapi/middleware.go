@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -20,6 +21,10 @@ func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler
 		info := &reqlog.Info{ID: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", info.ID)
 		sw := &statusWriter{ResponseWriter: w, declared: r.ContentLength, info: info}
+		if r.ContentLength != 0 {
+			sw.body = &readTracker{ReadCloser: r.Body}
+			r.Body = sw.body
+		}
 		r = r.WithContext(reqlog.With(r.Context(), info))
 		defer func() {
 			if p := recover(); p != nil {
@@ -111,16 +116,46 @@ type statusWriter struct {
 	status   int
 	declared int64 // the request's Content-Length (-1: unknown)
 	info     *reqlog.Info
+	body     *readTracker // nil when the request has no body
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
-		if code == http.StatusRequestEntityTooLarge || w.info.BodyRefused || w.declared > MaxBodyBytes {
+		if code == http.StatusRequestEntityTooLarge || w.info.BodyRefused || w.declared > MaxBodyBytes || w.refusedUnread(code) {
 			w.closeUnread()
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// refusedUnread reports an error answer to a request whose body was not read to its
+// end: a refusal for another reason (no session, wrong Content-Type, a missing header)
+// came first, maybe for a body over its route's bound that the client never sends.
+// Such an answer closes the connection rather than wait for the body (RFC 9112 §9.6).
+func (w *statusWriter) refusedUnread(code int) bool {
+	return code >= http.StatusBadRequest && w.body != nil && !w.body.done(w.declared)
+}
+
+// readTracker counts what a handler read of a request body.
+type readTracker struct {
+	io.ReadCloser
+	n   int64
+	eof bool
+}
+
+func (b *readTracker) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+// done reports whether the body of declared length (-1: unknown) was read to its end.
+func (b *readTracker) done(declared int64) bool {
+	return b.eof || (declared > 0 && b.n >= declared)
 }
 
 // closeUnread makes the answer the connection's last (RFC 9112 §9.6) and stops reading

@@ -79,3 +79,26 @@ func refusedAtOnce(t *testing.T, addr, path, ctype, auth string, size int64) {
 		t.Errorf("connection not closed within a second after the answer: %v", err)
 	}
 }
+
+// A request refused for another reason before its body is read (no sign-in session,
+// wrong Content-Type, a missing dialect header) is answered at once too, also when it
+// declares more than its route's bound but less than 64 KiB: net/http would otherwise
+// wait for the whole body before sending the refusal.
+func TestRefusalBeforeBodyAnsweredAtOnce(t *testing.T) {
+	s := startServer(t)
+	pub := s.app.publicLn.Addr().String()
+	const form, js = "application/x-www-form-urlencoded", "application/json"
+	for _, tg := range []struct{ path, ctype string }{
+		{"/oauth2/authorize/login", form},            // no session: bound 16 KiB
+		{"/oauth2/authorize/consent", form},          // no session: bound 16 KiB
+		{"/abbeycross/v1/oauth/token", form},         // wrong Content-Type: bound 16 KiB
+		{"/cardcore/institutions/oauth/token", form}, // wrong Content-Type
+		{"/candescent/oauth2/v1/token", form},        // no transactionId header
+		{"/oauth2/token", js},                        // wrong Content-Type
+	} {
+		t.Run(tg.path, func(t *testing.T) {
+			t.Parallel()
+			refusedAtOnce(t, pub, tg.path, tg.ctype, "", 20<<10)
+		})
+	}
+}
