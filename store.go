@@ -126,6 +126,10 @@ type KeyStore interface {
 	// RetiredAt) of next.Alg, setting RetiredAt = next.ActiveAt and UnpublishAt =
 	// unpublishAt, and inserts next. With no current key of that alg it only inserts.
 	AddSigningKey(ctx context.Context, next SigningKey, unpublishAt time.Time) error
+	// AddFirstSigningKey is ATOMIC: it inserts k only if no current key of k.Alg
+	// exists, else returns ErrConflict and changes nothing (so replicas starting
+	// together on an empty database end up with one first key per alg, not one each).
+	AddFirstSigningKey(ctx context.Context, k SigningKey) error
 	// DeleteSigningKeys removes keys whose UnpublishAt is set and before now; it returns
 	// how many were removed.
 	DeleteSigningKeys(ctx context.Context, now time.Time) (int, error)

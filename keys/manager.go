@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -76,8 +77,12 @@ func NewManager(store jeton.KeyStore, kek []byte, cfg Config) *Manager {
 
 // Load reads and decrypts every stored key, then generates a first key, active at once,
 // for each configured alg that has no current key (so a database made with fewer algs
-// gets the missing ones at the next start). It fails if any key cannot be
-// decrypted (a wrong KEK) or is inconsistent, so that serve stops at start-up.
+// gets the missing ones at the next start). The first key is stored only if no other
+// replica's first key got there meanwhile (AddFirstSigningKey); otherwise this replica
+// signs with that one, so replicas started together publish and sign with the same
+// keys from the start instead of each signing with a key the others learn of only at
+// their next reload. It fails if any key cannot be decrypted (a wrong KEK) or is
+// inconsistent, so that serve stops at start-up.
 func (m *Manager) Load(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -94,14 +99,36 @@ func (m *Manager) Load(ctx context.Context) error {
 		if m.snap.Load().hasCurrent(alg) {
 			continue
 		}
-		now := m.now()
-		if _, err := m.addLocked(ctx, alg, now, now); err != nil {
+		if err := m.addFirstLocked(ctx, alg); err != nil {
 			return err
 		}
 		added = true
 	}
-	if added {
-		return m.reloadLocked(ctx)
+	if !added {
+		return nil
+	}
+	if err := m.reloadLocked(ctx); err != nil {
+		return err
+	}
+	for _, alg := range m.cfg.Algs {
+		if !m.snap.Load().hasCurrent(alg) {
+			return fmt.Errorf("keys: no current %s key after start-up", alg)
+		}
+	}
+	return nil
+}
+
+// addFirstLocked stores a new key of alg, active at once, unless another replica's
+// first key of alg is already stored (ErrConflict: the reload that follows finds it).
+func (m *Manager) addFirstLocked(ctx context.Context, alg string) error {
+	k, err := generate(m.sealer, alg)
+	if err != nil {
+		return err
+	}
+	now := m.now()
+	k.CreatedAt, k.ActiveAt = now, now
+	if err := m.store.AddFirstSigningKey(ctx, k); err != nil && !errors.Is(err, jeton.ErrConflict) {
+		return fmt.Errorf("keys: store first %s key %s: %w", alg, k.ID, err)
 	}
 	return nil
 }

@@ -49,6 +49,18 @@ func (s *memKeyStore) AddSigningKey(_ context.Context, next jeton.SigningKey, un
 	return nil
 }
 
+func (s *memKeyStore) AddFirstSigningKey(_ context.Context, k jeton.SigningKey) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if slices.ContainsFunc(s.rows, func(r jeton.SigningKey) bool {
+		return r.ID == k.ID || (r.Alg == k.Alg && r.RetiredAt.IsZero() && k.RetiredAt.IsZero())
+	}) {
+		return fmt.Errorf("signing key %s: %w", k.ID, jeton.ErrConflict)
+	}
+	s.rows = append(s.rows, cloneKey(k))
+	return nil
+}
+
 func (s *memKeyStore) DeleteSigningKeys(_ context.Context, now time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

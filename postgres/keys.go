@@ -47,6 +47,19 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 	return mapErr("add signing key", err)
 }
 
+// AddFirstSigningKey inserts k unless a current key of k.Alg exists (ErrConflict), in
+// one statement (DESIGN rule 1): the partial unique index signing_keys_one_current
+// refuses a second current key of an alg, and a racing insert waits for the first to
+// commit before it is refused. Its ROW EXCLUSIVE lock waits for AddSigningKey's table
+// lock, so it never interleaves with a rotation.
+func (s *Store) AddFirstSigningKey(ctx context.Context, k jeton.SigningKey) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, ts(k.CreatedAt),
+		ts(k.ActiveAt), ts(k.RetiredAt), ts(k.UnpublishAt))
+	return mapErr("add first signing key", err)
+}
+
 // DeleteSigningKeys removes keys whose UnpublishAt is set and before now.
 func (s *Store) DeleteSigningKeys(ctx context.Context, now time.Time) (int, error) {
 	tag, err := s.pool.Exec(ctx,

@@ -41,6 +41,17 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 	return mapErr("add signing key", err)
 }
 
+// AddFirstSigningKey inserts k unless a current key of k.Alg exists (ErrConflict), in
+// one statement (DESIGN rule 1): the partial unique index signing_keys_one_current
+// refuses a second current key of an alg.
+func (s *Store) AddFirstSigningKey(ctx context.Context, k jeton.SigningKey) error {
+	_, err := s.exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, micros(k.CreatedAt),
+		micros(k.ActiveAt), micros(k.RetiredAt), micros(k.UnpublishAt))
+	return mapErr("add first signing key", err)
+}
+
 // DeleteSigningKeys removes keys whose UnpublishAt is set and before now.
 func (s *Store) DeleteSigningKeys(ctx context.Context, now time.Time) (int, error) {
 	res, err := s.exec(ctx,

@@ -41,6 +41,22 @@ var keyTests = []subtest{
 		ok(t, "list", err)
 		same(t, "keys after failed add", got, []jeton.SigningKey{es1, rs1, es2, es3})
 	}},
+	{"SigningKey/AddFirstOnlyWithoutCurrent", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		es1 := newSigningKey("es-1", "ES256", at(0))
+		ok(t, "first ES256", s.AddFirstSigningKey(ctx, es1))
+		is(t, "second first ES256", s.AddFirstSigningKey(ctx, newSigningKey("es-2", "ES256", at(time.Second))), jeton.ErrConflict)
+		rs1 := newSigningKey("rs-1", "RS256", at(time.Second))
+		ok(t, "first RS256 beside a current ES256", s.AddFirstSigningKey(ctx, rs1))
+		// After a rotation there is still a current key: no second first key.
+		es3 := newSigningKey("es-3", "ES256", at(time.Hour))
+		ok(t, "rotate ES256", s.AddSigningKey(ctx, es3, at(25*time.Hour)))
+		is(t, "first ES256 after rotation", s.AddFirstSigningKey(ctx, newSigningKey("es-4", "ES256", at(2*time.Hour))), jeton.ErrConflict)
+		got, err := s.ListSigningKeys(ctx)
+		ok(t, "list", err)
+		es1.RetiredAt, es1.UnpublishAt = es3.ActiveAt, at(25*time.Hour)
+		same(t, "keys", got, []jeton.SigningKey{es1, rs1, es3})
+	}},
 	{"SigningKey/DeleteOnlyUnpublished", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		got, err := s.ListSigningKeys(ctx)

@@ -80,6 +80,25 @@ var raceTests = []subtest{
 			}
 		}
 	}},
+	{"Race/AddFirstSigningKey", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		won := 0
+		for i, err := range race(func(i int) error {
+			return s.AddFirstSigningKey(ctx, newSigningKey(fmt.Sprintf("es-%02d", i), "ES256", at(0)))
+		}) {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, jeton.ErrConflict):
+				t.Errorf("racer %d: %v", i, err)
+			}
+		}
+		keys, err := s.ListSigningKeys(ctx)
+		ok(t, "list", err)
+		if won != 1 || len(keys) != 1 {
+			t.Errorf("%d racers stored a first key, %d keys stored; want exactly one", won, len(keys))
+		}
+	}},
 	{"Race/AddSigningKey", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		ok(t, "add other alg", s.AddSigningKey(ctx, newSigningKey("rs", "RS256", at(0)), at(time.Hour)))

@@ -40,6 +40,13 @@ type replica struct {
 // given environment (e.g. JETON_KEK) and args, and waits until it has started.
 func startReplica(t *testing.T, env []string, args ...string) *replica {
 	t.Helper()
+	return spawnReplica(t, env, args...)(t)
+}
+
+// spawnReplica starts the process and returns a wait for its start, so that several
+// replicas can start at the same moment.
+func spawnReplica(t *testing.T, env []string, args ...string) func(*testing.T) *replica {
+	t.Helper()
 	dir := t.TempDir()
 	base := []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dir,
 		"--log-format", "json", "--shutdown-timeout", "2s"}
@@ -60,14 +67,17 @@ func startReplica(t *testing.T, env []string, args ...string) *replica {
 			t.Errorf("jeton serve exited: %v\n%s", err, r.logs.String())
 		}
 	})
-	select {
-	case line := <-started:
-		r.public = "http://" + line["public"].(string)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("jeton serve did not start:\n%s", r.logs.String())
+	return func(t *testing.T) *replica {
+		t.Helper()
+		select {
+		case line := <-started:
+			r.public = "http://" + line["public"].(string)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("jeton serve did not start:\n%s", r.logs.String())
+		}
+		r.admin = adminapi.NewClient(readFile(t, filepath.Join(dir, adminURLFile)), readFile(t, filepath.Join(dir, adminTokenFile)), http.DefaultClient)
+		return r
 	}
-	r.admin = adminapi.NewClient(readFile(t, filepath.Join(dir, adminURLFile)), readFile(t, filepath.Join(dir, adminTokenFile)), http.DefaultClient)
-	return r
 }
 
 // scanLog copies a process's log into logs and hands over its "jeton started" line.

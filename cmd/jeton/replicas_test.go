@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/oidc"
@@ -315,4 +316,55 @@ func raceAssertions(t *testing.T, rs [2]*replica, c matrixClient) {
 			t.Errorf("round %d: one assertion 20 times: %d × 200, %d × 401: %v", round, ok, refused, as)
 		}
 	}
+}
+
+// TestReplicasStartTogether: two replicas started at the same moment on a migrated,
+// empty database (an orchestrator starting a deployment) sign with keys the other
+// publishes at once, so a token from either introspects active on both and verifies
+// against either's JWKS without waiting for --key-reload-interval.
+func TestReplicasStartTogether(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	if _, errOut, err := runCLI(t, "", "migrate", "--database", dsn); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut)
+	}
+	env := []string{"JETON_KEK=" + base64.StdEncoding.EncodeToString([]byte("two replicas share one 32-B key!"))}
+	args := []string{"--database", dsn, "--issuer", replicaIssuer, "--key-reload-interval", "1h"}
+	wait := [2]func(*testing.T) *replica{spawnReplica(t, env, args...), spawnReplica(t, env, args...)}
+	rs := [2]*replica{wait[0](t), wait[1](t)}
+	ctx := context.Background()
+	inst, err := rs[0].admin.CreateInstitution(ctx, "First Credit Union")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []string{"ES256", "RS256", "PS256", "EdDSA"} {
+		c := replicaClient(t, rs[0], adminapi.ClientInput{InstitutionID: inst.ID, Name: alg, SigningAlg: alg, Scopes: []string{"accounts:read"}})
+		for i, r := range rs {
+			tok := r.send(t, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, c.ClientID, c.ClientSecret)
+			if tok.status != 200 {
+				t.Fatalf("%s token from replica %d: %v", alg, i, tok)
+			}
+			other := rs[1-i]
+			in := other.send(t, "/oauth2/introspect", url.Values{"token": {tok.body["access_token"].(string)}}, c.ClientID, c.ClientSecret)
+			if in.body["active"] != true {
+				t.Errorf("%s token from replica %d is %v on the other", alg, i, in.body)
+			}
+			verifyAccessToken(t, tok.body["access_token"].(string), fetchJWKSFrom(t, other.public), jose.SignatureAlgorithm(alg))
+		}
+	}
+	keys, err := rs[1].admin.ListKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 4 {
+		t.Errorf("%d signing keys after two first starts, want one per alg (4): %+v", len(keys), keys)
+	}
+}
+
+// fetchJWKSFrom reads the JWKS of the replica at base (discovery names the shared
+// issuer, which no test can reach).
+func fetchJWKSFrom(t *testing.T, base string) jose.JSONWebKeySet {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	getJSON(t, base+"/.well-known/jwks.json", &set)
+	return set
 }
