@@ -30,8 +30,6 @@ type Store interface {
 	AuditStore
 	CalendarStore
 	TokenSlotStore
-	CardCoreStore
-	CandescentStore
 	OIDCStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,

@@ -49,6 +49,8 @@ type Config struct {
 	// or metadata address (serve's --jwks-allow-hosts, for test setups); every other
 	// jwks_uri naming such an address literally is refused.
 	JWKSAllowHosts []string
+	// Routes are the vendor modules' routes (module.Module.AdminRoutes).
+	Routes []Routes
 }
 
 // maxBody bounds every request body (DESIGN rule 4).
@@ -91,12 +93,12 @@ func (s *server) routes() http.Handler {
 	r.route("/admin/v1/institutions/{id}/customers/{cid}", methods{"GET": s.getCustomer})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}/password", methods{"PUT": s.setPassword})
 	r.route("/admin/v1/institutions/{id}/customers/{cid}/unlock", methods{"POST": s.unlockCustomer})
-	r.route("/admin/v1/institutions/{id}/keys", methods{"GET": s.listInstitutionKeys, "POST": s.createInstitutionKey})
-	r.route("/admin/v1/institutions/{id}/keys/{kid}", methods{"DELETE": s.revokeInstitutionKey})
 	r.route("/admin/v1/keys", methods{"GET": s.listKeys})
 	r.route("/admin/v1/keys/rotate", methods{"POST": s.rotateKey})
 	r.route("/admin/v1/audit", methods{"GET": s.listAudit})
-	s.candescentRoutes(r)
+	for _, add := range s.cfg.Routes {
+		add(Router{r})
+	}
 	s.routeOIDC(r)
 	r.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound("route"))

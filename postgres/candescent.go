@@ -4,13 +4,13 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 )
 
 const candescentCols = `institution_id, COALESCE(alias, ''), v1_enabled, updated_at`
 
 // PutCandescentSettings upserts an institution's Candescent settings (one statement).
-func (s *Store) PutCandescentSettings(ctx context.Context, cs jeton.CandescentSettings) error {
+func (s *Store) PutCandescentSettings(ctx context.Context, cs candescentstore.Settings) error {
 	_, err := s.pool.Exec(ctx,
 		`INSERT INTO candescent_institutions (institution_id, alias, v1_enabled, updated_at)
 		 VALUES ($1, NULLIF($2, ''), $3, $4)
@@ -21,30 +21,30 @@ func (s *Store) PutCandescentSettings(ctx context.Context, cs jeton.CandescentSe
 }
 
 // GetCandescentSettings returns an institution's Candescent settings.
-func (s *Store) GetCandescentSettings(ctx context.Context, institutionID string) (jeton.CandescentSettings, error) {
+func (s *Store) GetCandescentSettings(ctx context.Context, institutionID string) (candescentstore.Settings, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+candescentCols+` FROM candescent_institutions WHERE institution_id = $1`, institutionID)
 	cs, err := scanCandescent(row)
 	return cs, mapErr("get candescent settings", err)
 }
 
 // InstitutionByAlias returns the settings that hold alias.
-func (s *Store) InstitutionByAlias(ctx context.Context, alias string) (jeton.CandescentSettings, error) {
+func (s *Store) InstitutionByAlias(ctx context.Context, alias string) (candescentstore.Settings, error) {
 	if alias == "" {
-		return jeton.CandescentSettings{}, mapErr("institution by alias", pgx.ErrNoRows)
+		return candescentstore.Settings{}, mapErr("institution by alias", pgx.ErrNoRows)
 	}
 	row := s.pool.QueryRow(ctx, `SELECT `+candescentCols+` FROM candescent_institutions WHERE alias = $1`, alias)
 	cs, err := scanCandescent(row)
 	return cs, mapErr("institution by alias", err)
 }
 
-func scanCandescent(r pgx.Row) (jeton.CandescentSettings, error) {
-	var cs jeton.CandescentSettings
+func scanCandescent(r pgx.Row) (candescentstore.Settings, error) {
+	var cs candescentstore.Settings
 	err := r.Scan(&cs.InstitutionID, &cs.Alias, &cs.V1Enabled, tsCol{&cs.UpdatedAt})
 	return cs, err
 }
 
 // LinkClients records a minter -> client link.
-func (s *Store) LinkClients(ctx context.Context, l jeton.ClientLink) error {
+func (s *Store) LinkClients(ctx context.Context, l candescentstore.ClientLink) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO client_links (minter_id, client_id, created_at) VALUES ($1, $2, $3)`,
 		l.MinterID, l.ClientID, ts(l.CreatedAt))
 	return mapErr("link clients", err)
@@ -60,7 +60,7 @@ func (s *Store) UnlinkClients(ctx context.Context, minterID, clientID string) er
 }
 
 // GetClientLink returns one link.
-func (s *Store) GetClientLink(ctx context.Context, minterID, clientID string) (jeton.ClientLink, error) {
+func (s *Store) GetClientLink(ctx context.Context, minterID, clientID string) (candescentstore.ClientLink, error) {
 	row := s.pool.QueryRow(ctx, `SELECT minter_id, client_id, created_at FROM client_links WHERE minter_id = $1 AND client_id = $2`,
 		minterID, clientID)
 	l, err := scanClientLink(row)
@@ -68,7 +68,7 @@ func (s *Store) GetClientLink(ctx context.Context, minterID, clientID string) (j
 }
 
 // ListClientLinks returns a minter's links ordered by client id.
-func (s *Store) ListClientLinks(ctx context.Context, minterID string) ([]jeton.ClientLink, error) {
+func (s *Store) ListClientLinks(ctx context.Context, minterID string) ([]candescentstore.ClientLink, error) {
 	rows, err := s.pool.Query(ctx,
 		`SELECT minter_id, client_id, created_at FROM client_links WHERE minter_id = $1 ORDER BY client_id`, minterID)
 	if err != nil {
@@ -78,8 +78,8 @@ func (s *Store) ListClientLinks(ctx context.Context, minterID string) ([]jeton.C
 	return out, mapErr("list client links", err)
 }
 
-func scanClientLink(r pgx.Row) (jeton.ClientLink, error) {
-	var l jeton.ClientLink
+func scanClientLink(r pgx.Row) (candescentstore.ClientLink, error) {
+	var l candescentstore.ClientLink
 	err := r.Scan(&l.MinterID, &l.ClientID, tsCol{&l.CreatedAt})
 	return l, err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 )
 
 const cardcoreAppColumns = `a.client_id, a.institution_id, a.app_key, a.record_id,
@@ -17,7 +18,7 @@ const cardcoreAppFrom = ` FROM cardcore_apps a
 
 // CreateCardCoreApp inserts the institution's record id if it has none (the stored
 // one wins) and the application, in one transaction.
-func (s *Store) CreateCardCoreApp(ctx context.Context, app jeton.CardCoreApp) error {
+func (s *Store) CreateCardCoreApp(ctx context.Context, app cardcorestore.App) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO cardcore_institutions (institution_id, record_id)
 			VALUES ($1, $2) ON CONFLICT (institution_id) DO NOTHING`,
@@ -41,14 +42,14 @@ func (s *Store) CreateCardCoreApp(ctx context.Context, app jeton.CardCoreApp) er
 }
 
 // GetCardCoreApp returns a client's application, deleted ones too.
-func (s *Store) GetCardCoreApp(ctx context.Context, clientID string) (jeton.CardCoreApp, error) {
+func (s *Store) GetCardCoreApp(ctx context.Context, clientID string) (cardcorestore.App, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+cardcoreAppColumns+cardcoreAppFrom+` WHERE a.client_id = $1`, clientID)
 	app, err := scanCardCoreApp(row)
 	return app, mapErr("get cardcore app", err)
 }
 
 // GetCardCoreAppByKey returns institutionID's application with key.
-func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key string) (jeton.CardCoreApp, error) {
+func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key string) (cardcorestore.App, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+cardcoreAppColumns+cardcoreAppFrom+`
 		WHERE a.institution_id = $1 AND a.app_key = $2`, institutionID, key)
 	app, err := scanCardCoreApp(row)
@@ -56,7 +57,7 @@ func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key stri
 }
 
 // UpdateCardCoreApp updates the application, then its client, in one transaction.
-func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app jeton.CardCoreApp) error {
+func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App) error {
 	keys, err := jsonb(c.PublicKeys, "[]")
 	if err != nil {
 		return mapErr("update cardcore app", err)
@@ -104,8 +105,8 @@ func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string
 	return clientID, mapErr("delete cardcore app", err)
 }
 
-func scanCardCoreApp(r pgx.Row) (jeton.CardCoreApp, error) {
-	var a jeton.CardCoreApp
+func scanCardCoreApp(r pgx.Row) (cardcorestore.App, error) {
+	var a cardcorestore.App
 	err := r.Scan(&a.ClientID, &a.InstitutionID, &a.Key, &a.RecordID, &a.InstitutionRecordID,
 		&a.CreatedBy, &a.Description, &a.WebsiteURL, &a.IconURL, &a.Subject, &a.IsOfficial,
 		&a.IsVerified, &a.Deleted, tsCol{&a.CreatedAt}, tsCol{&a.UpdatedAt})
@@ -115,7 +116,7 @@ func scanCardCoreApp(r pgx.Row) (jeton.CardCoreApp, error) {
 const institutionKeyColumns = `id, institution_id, user_id, digest, created_at, revoked_at`
 
 // CreateInstitutionKey records an institution-scoped admin key (digest only).
-func (s *Store) CreateInstitutionKey(ctx context.Context, k jeton.InstitutionKey) error {
+func (s *Store) CreateInstitutionKey(ctx context.Context, k cardcorestore.InstitutionKey) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO institution_keys (`+institutionKeyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		k.ID, k.InstitutionID, k.UserID, k.Digest, ts(k.CreatedAt), ts(k.RevokedAt))
@@ -123,14 +124,14 @@ func (s *Store) CreateInstitutionKey(ctx context.Context, k jeton.InstitutionKey
 }
 
 // GetInstitutionKey returns the key with digest.
-func (s *Store) GetInstitutionKey(ctx context.Context, digest []byte) (jeton.InstitutionKey, error) {
+func (s *Store) GetInstitutionKey(ctx context.Context, digest []byte) (cardcorestore.InstitutionKey, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+institutionKeyColumns+` FROM institution_keys WHERE digest = $1`, digest)
 	k, err := scanInstitutionKey(row)
 	return k, mapErr("get institution key", err)
 }
 
 // ListInstitutionKeys returns institutionID's keys by CreatedAt, then ID.
-func (s *Store) ListInstitutionKeys(ctx context.Context, institutionID string) ([]jeton.InstitutionKey, error) {
+func (s *Store) ListInstitutionKeys(ctx context.Context, institutionID string) ([]cardcorestore.InstitutionKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+institutionKeyColumns+` FROM institution_keys
 		WHERE institution_id = $1 ORDER BY created_at, id`, institutionID)
 	if err != nil {
@@ -150,8 +151,8 @@ func (s *Store) RevokeInstitutionKey(ctx context.Context, institutionID, id stri
 	return mapErr("revoke institution key", err)
 }
 
-func scanInstitutionKey(r pgx.Row) (jeton.InstitutionKey, error) {
-	var k jeton.InstitutionKey
+func scanInstitutionKey(r pgx.Row) (cardcorestore.InstitutionKey, error) {
+	var k cardcorestore.InstitutionKey
 	err := r.Scan(&k.ID, &k.InstitutionID, &k.UserID, &k.Digest, tsCol{&k.CreatedAt}, tsCol{&k.RevokedAt})
 	return k, err
 }

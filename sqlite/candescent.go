@@ -4,13 +4,13 @@ import (
 	"context"
 	"database/sql"
 
-	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 )
 
 const candescentCols = `institution_id, COALESCE(alias, ''), v1_enabled, updated_at`
 
 // PutCandescentSettings upserts an institution's Candescent settings (one statement).
-func (s *Store) PutCandescentSettings(ctx context.Context, cs jeton.CandescentSettings) error {
+func (s *Store) PutCandescentSettings(ctx context.Context, cs candescentstore.Settings) error {
 	_, err := s.exec(ctx,
 		`INSERT INTO candescent_institutions (institution_id, alias, v1_enabled, updated_at)
 		 VALUES (?, NULLIF(?, ''), ?, ?)
@@ -21,30 +21,30 @@ func (s *Store) PutCandescentSettings(ctx context.Context, cs jeton.CandescentSe
 }
 
 // GetCandescentSettings returns an institution's Candescent settings.
-func (s *Store) GetCandescentSettings(ctx context.Context, institutionID string) (jeton.CandescentSettings, error) {
+func (s *Store) GetCandescentSettings(ctx context.Context, institutionID string) (candescentstore.Settings, error) {
 	row := s.queryRow(ctx, `SELECT `+candescentCols+` FROM candescent_institutions WHERE institution_id = ?`, institutionID)
 	cs, err := scanCandescent(row)
 	return cs, mapErr("get candescent settings", err)
 }
 
 // InstitutionByAlias returns the settings that hold alias.
-func (s *Store) InstitutionByAlias(ctx context.Context, alias string) (jeton.CandescentSettings, error) {
+func (s *Store) InstitutionByAlias(ctx context.Context, alias string) (candescentstore.Settings, error) {
 	if alias == "" {
-		return jeton.CandescentSettings{}, mapErr("institution by alias", sql.ErrNoRows)
+		return candescentstore.Settings{}, mapErr("institution by alias", sql.ErrNoRows)
 	}
 	row := s.queryRow(ctx, `SELECT `+candescentCols+` FROM candescent_institutions WHERE alias = ?`, alias)
 	cs, err := scanCandescent(row)
 	return cs, mapErr("institution by alias", err)
 }
 
-func scanCandescent(r scanner) (jeton.CandescentSettings, error) {
-	var cs jeton.CandescentSettings
+func scanCandescent(r scanner) (candescentstore.Settings, error) {
+	var cs candescentstore.Settings
 	err := r.Scan(&cs.InstitutionID, &cs.Alias, &cs.V1Enabled, timeCol{&cs.UpdatedAt})
 	return cs, err
 }
 
 // LinkClients records a minter -> client link.
-func (s *Store) LinkClients(ctx context.Context, l jeton.ClientLink) error {
+func (s *Store) LinkClients(ctx context.Context, l candescentstore.ClientLink) error {
 	_, err := s.exec(ctx, `INSERT INTO client_links (minter_id, client_id, created_at) VALUES (?, ?, ?)`,
 		l.MinterID, l.ClientID, micros(l.CreatedAt))
 	return mapErr("link clients", err)
@@ -60,7 +60,7 @@ func (s *Store) UnlinkClients(ctx context.Context, minterID, clientID string) er
 }
 
 // GetClientLink returns one link.
-func (s *Store) GetClientLink(ctx context.Context, minterID, clientID string) (jeton.ClientLink, error) {
+func (s *Store) GetClientLink(ctx context.Context, minterID, clientID string) (candescentstore.ClientLink, error) {
 	row := s.queryRow(ctx, `SELECT minter_id, client_id, created_at FROM client_links WHERE minter_id = ? AND client_id = ?`,
 		minterID, clientID)
 	l, err := scanClientLink(row)
@@ -68,7 +68,7 @@ func (s *Store) GetClientLink(ctx context.Context, minterID, clientID string) (j
 }
 
 // ListClientLinks returns a minter's links ordered by client id.
-func (s *Store) ListClientLinks(ctx context.Context, minterID string) ([]jeton.ClientLink, error) {
+func (s *Store) ListClientLinks(ctx context.Context, minterID string) ([]candescentstore.ClientLink, error) {
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT minter_id, client_id, created_at FROM client_links WHERE minter_id = ? ORDER BY client_id`, minterID)
 	if err != nil {
@@ -78,8 +78,8 @@ func (s *Store) ListClientLinks(ctx context.Context, minterID string) ([]jeton.C
 	return out, mapErr("list client links", err)
 }
 
-func scanClientLink(r scanner) (jeton.ClientLink, error) {
-	var l jeton.ClientLink
+func scanClientLink(r scanner) (candescentstore.ClientLink, error) {
+	var l candescentstore.ClientLink
 	err := r.Scan(&l.MinterID, &l.ClientID, timeCol{&l.CreatedAt})
 	return l, err
 }

@@ -18,7 +18,7 @@ import (
 // --max-active-tokens commands; working hours and the cap as a client sees them.
 func TestAbbeyCrossLive(t *testing.T) {
 	s := startServer(t, "--abbeycross-addr", "127.0.0.1:0")
-	own := "http://" + s.app.abbeyLn.Addr().String()
+	own := "http://" + s.ownAddr(t, "abbeycross")
 	c := s.newClient(t, adminapi.ClientInput{AuthMethod: jeton.AuthSecretPost, Scopes: []string{"fx:quote"}})
 	body := `{"client_id":"` + c.ClientID + `","client_secret":"` + c.ClientSecret + `"}`
 	post := func(url string) (int, http.Header, map[string]any) {
@@ -109,4 +109,13 @@ func TestAbbeyCrossLive(t *testing.T) {
 	if codes[200] != 3 || codes[409] != 17 {
 		t.Errorf("answers %v, want three 200 and seventeen 409", codes)
 	}
+}
+
+func init() {
+	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
+		args: []string{"--abbeycross-addr", "127.0.0.1:0"},
+		targets: func(t *testing.T, s *liveServer, pub string) []bodyTarget {
+			return []bodyTarget{{pub, "/abbeycross/v1/oauth/token", jsonType, ""}}
+		},
+	})
 }

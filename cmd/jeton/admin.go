@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/module"
 )
 
 // Environment variables the admin commands read when no flag is given.
@@ -87,9 +88,9 @@ func pick(flagVal, envVal, path, flagName, envName string) (string, error) {
 	return v, nil
 }
 
-// client builds the admin API client, checking the output format first so that a typo
+// Client builds the admin API client, checking the output format first so that a typo
 // in -o fails before anything is changed on the server.
-func (c *adminConn) client() (*adminapi.Client, error) {
+func (c *adminConn) Client() (*adminapi.Client, error) {
 	if c.output != "table" && c.output != "json" {
 		return nil, fmt.Errorf("--output %q: want table or json", c.output)
 	}
@@ -103,8 +104,8 @@ func (c *adminConn) client() (*adminapi.Client, error) {
 // adminHTTPClient bounds every admin call, so a hung server does not hang scripts.
 var adminHTTPClient = &http.Client{Timeout: 60 * time.Second}
 
-// printOne prints a single object: JSON as one object, or a two-column table.
-func (c *adminConn) printOne(w io.Writer, v any, rows [][2]string) error {
+// PrintOne prints a single object: JSON as one object, or a two-column table.
+func (c *adminConn) PrintOne(w io.Writer, v any, rows [][2]string) error {
 	if c.output == "json" {
 		return writeJSONTo(w, v)
 	}
@@ -115,8 +116,8 @@ func (c *adminConn) printOne(w io.Writer, v any, rows [][2]string) error {
 	return tw.Flush()
 }
 
-// printList prints a list: a JSON array, or a table with a header row.
-func (c *adminConn) printList(w io.Writer, v any, header []string, rows [][]string) error {
+// PrintList prints a list: a JSON array, or a table with a header row.
+func (c *adminConn) PrintList(w io.Writer, v any, header []string, rows [][]string) error {
 	if c.output == "json" {
 		return writeJSONTo(w, v)
 	}
@@ -128,6 +129,17 @@ func (c *adminConn) printList(w io.Writer, v any, header []string, rows [][]stri
 	return tw.Flush()
 }
 
+// JSON reports whether --output json was asked for.
+func (c *adminConn) JSON() bool { return c.output == "json" }
+
+// addModuleCommands adds the vendor modules' commands of group to cmd (module.CLI is
+// the group's connection).
+func addModuleCommands(cmd *cobra.Command, group string, conn module.CLI) {
+	for _, m := range vendorModules() {
+		cmd.AddCommand(m.Commands(group, conn)...)
+	}
+}
+
 func writeJSONTo(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -135,12 +147,7 @@ func writeJSONTo(w io.Writer, v any) error {
 }
 
 // cellTime formats a timestamp for tables; "-" for the zero time.
-func cellTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
-}
+var cellTime = module.CellTime
 
 // cellList joins a list for a table cell; "-" when empty.
 func cellList(s []string) string {

@@ -280,7 +280,7 @@ func newClientCmd() *cobra.Command {
 		clientStatusCmd(conn, "disable", "Stop a client from getting tokens (reversible)"),
 		clientStatusCmd(conn, "enable", "Let a disabled client get tokens again"),
 		clientDeleteCmd(conn), clientRotateCmd(conn))
-	group.AddCommand(clientLinkCmds(conn)...)
+	addModuleCommands(group, "client", conn)
 	return group
 }
 
@@ -296,7 +296,7 @@ func clientCreateCmd(conn *adminConn) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -321,7 +321,7 @@ func clientListCmd(conn *adminConn) *cobra.Command {
 		Short: "List clients",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -333,7 +333,7 @@ func clientListCmd(conn *adminConn) *cobra.Command {
 			for _, v := range items {
 				rows = append(rows, []string{v.ClientID, v.Name, string(v.Status), string(v.AuthMethod), cellList(v.Grants), v.InstitutionID})
 			}
-			return conn.printList(cmd.OutOrStdout(), items, []string{"CLIENT_ID", "NAME", "STATUS", "AUTH_METHOD", "GRANTS", "INSTITUTION"}, rows)
+			return conn.PrintList(cmd.OutOrStdout(), items, []string{"CLIENT_ID", "NAME", "STATUS", "AUTH_METHOD", "GRANTS", "INSTITUTION"}, rows)
 		},
 	}
 	cmd.Flags().StringVar(&institution, "institution", "", "only clients of this institution")
@@ -346,7 +346,7 @@ func clientShowCmd(conn *adminConn) *cobra.Command {
 		Short: "Show a client",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -354,7 +354,7 @@ func clientShowCmd(conn *adminConn) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return conn.printOne(cmd.OutOrStdout(), v, clientRows(v))
+			return conn.PrintOne(cmd.OutOrStdout(), v, clientRows(v))
 		},
 	}
 }
@@ -370,7 +370,7 @@ func clientUpdateCmd(conn *adminConn) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -393,7 +393,7 @@ func clientStatusCmd(conn *adminConn, verb, short string) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -406,7 +406,7 @@ func clientStatusCmd(conn *adminConn, verb, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return conn.printOne(cmd.OutOrStdout(), v, clientRows(v))
+			return conn.PrintOne(cmd.OutOrStdout(), v, clientRows(v))
 		},
 	}
 }
@@ -417,7 +417,7 @@ func clientDeleteCmd(conn *adminConn) *cobra.Command {
 		Short: "Delete a client for good (it stays listed as deleted)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -440,7 +440,7 @@ func clientRotateCmd(conn *adminConn) *cobra.Command {
 		Short: "Issue a new client secret; the old one works for --grace more",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -462,7 +462,7 @@ func printCreatedClient(cmd *cobra.Command, conn *adminConn, out adminapi.Create
 	if out.ClientSecret != "" {
 		rows = append(rows[:1:1], append([][2]string{{"client_secret", out.ClientSecret}}, rows[1:]...)...)
 	}
-	if err := conn.printOne(cmd.OutOrStdout(), out, rows); err != nil {
+	if err := conn.PrintOne(cmd.OutOrStdout(), out, rows); err != nil {
 		return err
 	}
 	if out.ClientSecret != "" && conn.output == "table" {

@@ -41,7 +41,7 @@ func customerCreateCmd(conn *adminConn, institution *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func customerListCmd(conn *adminConn, institution *string) *cobra.Command {
 		Short: "List an institution's customers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -99,7 +99,7 @@ func customerListCmd(conn *adminConn, institution *string) *cobra.Command {
 			for _, cu := range items {
 				rows = append(rows, []string{cu.ID, cu.Username, string(cu.Status), cellTime(cu.LockedUntil), cellTime(cu.CreatedAt)})
 			}
-			return conn.printList(cmd.OutOrStdout(), items, []string{"ID", "USERNAME", "STATUS", "LOCKED_UNTIL", "CREATED"}, rows)
+			return conn.PrintList(cmd.OutOrStdout(), items, []string{"ID", "USERNAME", "STATUS", "LOCKED_UNTIL", "CREATED"}, rows)
 		},
 	}
 }
@@ -117,7 +117,7 @@ func customerCmd(conn *adminConn, institution *string, name, short string,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -136,7 +136,7 @@ func customerPasswordCmd(conn *adminConn, institution *string) *cobra.Command {
 		Short: "Set a customer's password (read from stdin or prompted for); clears a lockout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -171,7 +171,7 @@ func printCustomer(cmd *cobra.Command, conn *adminConn, cu jeton.Customer) error
 		rows = append(rows, [2]string{"claim " + k, fmt.Sprint(v)})
 	}
 	rows = append(rows, [2]string{"created_at", cellTime(cu.CreatedAt)}, [2]string{"updated_at", cellTime(cu.UpdatedAt)})
-	return conn.printOne(cmd.OutOrStdout(), cu, rows)
+	return conn.PrintOne(cmd.OutOrStdout(), cu, rows)
 }
 
 // readNewPassword gets a password without it ever being a flag (flags end up in shell

@@ -28,7 +28,7 @@ func hoursSetCmd(conn *adminConn) *cobra.Command {
   jeton institution hours set ID --tz Asia/Tokyo --window "Sun-Thu 22:00-06:00"   # crosses midnight`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -54,7 +54,7 @@ func hoursShowCmd(conn *adminConn) *cobra.Command {
 		Short: "Show the calendar and its next opening",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -73,7 +73,7 @@ func hoursClearCmd(conn *adminConn) *cobra.Command {
 		Short: "Remove the calendar: the institution is always open",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ func printHours(cmd *cobra.Command, conn *adminConn, v adminapi.HoursView) error
 	case v.NextOpening != nil:
 		next = v.NextOpening.Format(time.RFC3339) + " (" + v.NextOpening.UTC().Format(time.RFC3339) + ")"
 	}
-	return conn.printOne(cmd.OutOrStdout(), v, [][2]string{
+	return conn.PrintOne(cmd.OutOrStdout(), v, [][2]string{
 		{"institution_id", v.InstitutionID}, {"time_zone", v.TimeZone},
 		{"windows", strings.Join(windows, ", ")}, {"closed", strings.Join(closed, ", ")},
 		{"next_opening", next}, {"updated_at", cellTime(v.UpdatedAt)},

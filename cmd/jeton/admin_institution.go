@@ -16,7 +16,7 @@ func newInstitutionCmd() *cobra.Command {
 		Short: "Create an institution",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -35,7 +35,7 @@ func newInstitutionCmd() *cobra.Command {
 		Short: "List institutions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ func newInstitutionCmd() *cobra.Command {
 			for _, in := range items {
 				rows = append(rows, []string{in.ID, in.Name, cellTime(in.CreatedAt)})
 			}
-			return conn.printList(cmd.OutOrStdout(), items, []string{"ID", "NAME", "CREATED"}, rows)
+			return conn.PrintList(cmd.OutOrStdout(), items, []string{"ID", "NAME", "CREATED"}, rows)
 		},
 	}
 
@@ -56,7 +56,7 @@ func newInstitutionCmd() *cobra.Command {
 		Short: "Show an institution",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -67,13 +67,13 @@ func newInstitutionCmd() *cobra.Command {
 			return printInstitution(cmd, conn, inst)
 		},
 	}
-	group.AddCommand(create, list, show, newHoursCmd(conn), newInstitutionKeyCmd(conn),
-		institutionBrandingCmd(conn), institutionUpdateCmd(conn))
+	group.AddCommand(create, list, show, newHoursCmd(conn), institutionBrandingCmd(conn))
+	addModuleCommands(group, "institution", conn)
 	return group
 }
 
 func printInstitution(cmd *cobra.Command, conn *adminConn, in jeton.Institution) error {
-	return conn.printOne(cmd.OutOrStdout(), in, [][2]string{
+	return conn.PrintOne(cmd.OutOrStdout(), in, [][2]string{
 		{"id", in.ID}, {"name", in.Name}, {"created_at", cellTime(in.CreatedAt)}, {"updated_at", cellTime(in.UpdatedAt)},
 	})
 }

@@ -15,7 +15,7 @@ func newKeyCmd() *cobra.Command {
 		Short: "List signing keys (metadata only)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -27,7 +27,7 @@ func newKeyCmd() *cobra.Command {
 			for _, k := range items {
 				rows = append(rows, []string{k.ID, k.Alg, cellTime(k.CreatedAt), cellTime(k.ActiveAt), cellTime(k.RetiredAt), cellTime(k.UnpublishAt)})
 			}
-			return conn.printList(cmd.OutOrStdout(), items, []string{"KID", "ALG", "CREATED", "ACTIVE", "RETIRED", "UNPUBLISH"}, rows)
+			return conn.PrintList(cmd.OutOrStdout(), items, []string{"KID", "ALG", "CREATED", "ACTIVE", "RETIRED", "UNPUBLISH"}, rows)
 		},
 	}
 
@@ -37,7 +37,7 @@ func newKeyCmd() *cobra.Command {
 		Short: "Add a new signing key; it is published first and signs after the publish delay",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -54,7 +54,7 @@ func newKeyCmd() *cobra.Command {
 }
 
 func printKey(cmd *cobra.Command, conn *adminConn, k jeton.SigningKey) error {
-	return conn.printOne(cmd.OutOrStdout(), k, [][2]string{
+	return conn.PrintOne(cmd.OutOrStdout(), k, [][2]string{
 		{"kid", k.ID}, {"alg", k.Alg}, {"created_at", cellTime(k.CreatedAt)}, {"active_at", cellTime(k.ActiveAt)},
 		{"retired_at", cellTime(k.RetiredAt)}, {"unpublish_at", cellTime(k.UnpublishAt)},
 	})

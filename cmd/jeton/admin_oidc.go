@@ -18,7 +18,7 @@ func customerConsentsCmd(conn *adminConn, institution *string) *cobra.Command {
 		Short: "List a customer's consents",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -30,7 +30,7 @@ func customerConsentsCmd(conn *adminConn, institution *string) *cobra.Command {
 			for _, it := range items {
 				rows = append(rows, []string{it.ClientID, fmt.Sprint(it.Scope), cellTime(it.GrantedAt)})
 			}
-			return conn.printList(cmd.OutOrStdout(), items, []string{"CLIENT", "SCOPE", "GRANTED"}, rows)
+			return conn.PrintList(cmd.OutOrStdout(), items, []string{"CLIENT", "SCOPE", "GRANTED"}, rows)
 		},
 	}
 	var client string
@@ -39,7 +39,7 @@ func customerConsentsCmd(conn *adminConn, institution *string) *cobra.Command {
 		Short: "Revoke a customer's consents (all, or one client's)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func institutionBrandingCmd(conn *adminConn) *cobra.Command {
 		Short: "Set how the institution's sign-in pages look",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ func institutionBrandingCmd(conn *adminConn) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return conn.printOne(cmd.OutOrStdout(), b, [][2]string{
+			return conn.PrintOne(cmd.OutOrStdout(), b, [][2]string{
 				{"INSTITUTION", b.InstitutionID}, {"DISPLAY_NAME", b.DisplayName}, {"LOGO_URL", b.LogoURL}, {"ACCENT_COLOR", b.AccentColor},
 			})
 		},

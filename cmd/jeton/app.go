@@ -18,6 +18,7 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/sqlite"
 )
@@ -35,13 +36,7 @@ type app struct {
 	admin     *http.Server
 	publicLn  net.Listener
 	adminLn   net.Listener
-	// abbeyLn is the AbbeyCross dialect's own listener (--abbeycross-addr); nil when
-	// it has none. Its server is one of extra.
-	abbeyLn net.Listener
-	// candescentLn is the Candescent dialect's own listener (--candescent-addr); nil
-	// when none. Its server is one of extra.
-	candescentLn net.Listener
-	// extra are dialects' own listeners (e.g. --cardcore-addr).
+	// extra are vendor modules' own listeners (e.g. --cardcore-addr).
 	extra []extraServer
 	// Issuer is the resolved public base URL.
 	Issuer string
@@ -174,22 +169,11 @@ func (a *app) adminToken() (string, error) {
 }
 
 func (a *app) listen() (err error) {
-	if err := checkAbbeyCrossPrefix(a.cfg.AbbeyCrossPrefix); err != nil {
-		return err
-	}
-	if a.cfg.AbbeyCrossAddr != "" {
-		if a.abbeyLn, err = net.Listen("tcp", a.cfg.AbbeyCrossAddr); err != nil {
-			return fmt.Errorf("abbeycross listener: %w", err)
-		}
-	}
 	if a.publicLn, err = net.Listen("tcp", a.cfg.Addr); err != nil {
 		return fmt.Errorf("public listener: %w", err)
 	}
 	if a.adminLn, err = net.Listen("tcp", a.cfg.AdminAddr); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
-	}
-	if err := a.listenCandescent(); err != nil {
-		return err
 	}
 	a.Issuer = strings.TrimSuffix(a.cfg.Issuer, "/")
 	if a.Issuer == "" {
@@ -200,13 +184,7 @@ func (a *app) listen() (err error) {
 }
 
 // displayAddr turns a bound address into one a client can dial (0.0.0.0 → localhost).
-func displayAddr(addr net.Addr) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
-}
+var displayAddr = module.DisplayAddr
 
 // ready is /readyz: the store answers and a signing key is loaded.
 func (a *app) ready(ctx context.Context) error {
@@ -319,9 +297,7 @@ func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListene
 }
 
 func (a *app) close() {
-	// abbeyLn and candescentLn are also in extra once the servers are built; closing
-	// twice is harmless.
-	for _, ln := range []net.Listener{a.publicLn, a.adminLn, a.abbeyLn, a.candescentLn} {
+	for _, ln := range []net.Listener{a.publicLn, a.adminLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}

@@ -10,33 +10,46 @@ import (
 	"time"
 )
 
+const formType, jsonType = "application/x-www-form-urlencoded", "application/json"
+
+// bodyTarget is an endpoint that must refuse an oversized body at once.
+type bodyTarget struct{ addr, path, ctype, auth string }
+
+// bodyLimitVendor is a vendor module's part of the test, added by the vendor's own
+// test file in this package: serve flags and its endpoints on the public listener
+// (pub) and its own.
+type bodyLimitVendor struct {
+	args    []string
+	targets func(t *testing.T, s *liveServer, pub string) []bodyTarget
+}
+
+var bodyLimitVendors []bodyLimitVendor
+
 // A body declared larger than any listener accepts is refused as soon as the headers
 // arrive, on every listener, and the connection is closed: a client that declares a
 // huge body and then sends nothing must not hold a connection until the read timeout.
 func TestDeclaredOversizedBodyRefusedAtOnce(t *testing.T) {
-	s := startServer(t, "--cardcore-addr", "127.0.0.1:0", "--candescent-addr", "127.0.0.1:0", "--abbeycross-addr", "127.0.0.1:0")
+	var args []string
+	for _, v := range bodyLimitVendors {
+		args = append(args, v.args...)
+	}
+	s := startServer(t, args...)
 	pub := s.app.publicLn.Addr().String()
 	adm := s.app.adminLn.Addr().String()
-	const form, js = "application/x-www-form-urlencoded", "application/json"
-	type target struct{ addr, path, ctype, auth string }
-	targets := []target{
-		{pub, "/oauth2/token", form, ""},
-		{pub, "/oauth2/introspect", form, ""},
-		{pub, "/oauth2/par", form, ""},
-		{pub, "/oauth2/authorize", form, ""},
-		{pub, "/oauth2/userinfo", form, ""},
-		{pub, "/cardcore/institutions/oauth/token", js, ""},
-		{pub, "/cardcore/institutions/oauth/create", js, ""},
-		{pub, "/candescent/oauth2/v1/token", form, ""},
-		{pub, "/candescent/v1/oauth/token", form, ""},
-		{pub, "/abbeycross/v1/oauth/token", js, ""},
-		{adm, "/admin/v1/institutions", js, "Bearer " + s.token},
+	targets := []bodyTarget{
+		{pub, "/oauth2/token", formType, ""},
+		{pub, "/oauth2/introspect", formType, ""},
+		{pub, "/oauth2/par", formType, ""},
+		{pub, "/oauth2/authorize", formType, ""},
+		{pub, "/oauth2/userinfo", formType, ""},
+		{adm, "/admin/v1/institutions", jsonType, "Bearer " + s.token},
+	}
+	for _, v := range bodyLimitVendors {
+		targets = append(targets, v.targets(t, s, pub)...)
 	}
 	for _, x := range s.app.extra {
-		targets = append(targets, target{x.ln.Addr().String(), "/", form, ""})
+		targets = append(targets, bodyTarget{x.ln.Addr().String(), "/", formType, ""})
 	}
-	targets = append(targets,
-		target{s.app.extra[0].ln.Addr().String(), "/institutions/oauth/token", js, ""}) // cardcore's own
 	for _, tg := range targets {
 		for _, size := range []int64{100_000, 1 << 30} {
 			t.Run(fmt.Sprintf("%s%s/%d", tg.addr, tg.path, size), func(t *testing.T) {

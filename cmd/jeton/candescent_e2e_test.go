@@ -12,6 +12,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/dialect/candescent/candescentmod"
 )
 
 // candescentCall is one request to the Candescent dialect of a live server.
@@ -72,7 +73,7 @@ func TestCandescentCodeMintingEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.admin.LinkClients(ctx, minter.ClientID, app.ClientID); err != nil {
+	if _, err := candescentmod.LinkClients(ctx, s.admin, minter.ClientID, app.ClientID); err != nil {
 		t.Fatal(err)
 	}
 	base := s.public + "/candescent"

@@ -60,7 +60,7 @@ func TestCandescentServeAndCLI(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	own := "http://" + s.app.candescentLn.Addr().String()
+	own := "http://" + s.ownAddr(t, "candescent")
 	for _, base := range []string{s.public + "/candescent", own} {
 		for _, h := range []string{fi1, "01234", fi2} {
 			if st := cc(base, h); st != 200 {
@@ -73,4 +73,16 @@ func TestCandescentServeAndCLI(t *testing.T) {
 	if st := cc(own, fi2); st != 400 {
 		t.Errorf("after --remove-institution: status %d, want 400", st)
 	}
+}
+
+func init() {
+	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
+		args: []string{"--candescent-addr", "127.0.0.1:0"},
+		targets: func(t *testing.T, s *liveServer, pub string) []bodyTarget {
+			return []bodyTarget{
+				{pub, "/candescent/oauth2/v1/token", formType, ""},
+				{pub, "/candescent/v1/oauth/token", formType, ""},
+			}
+		},
+	})
 }

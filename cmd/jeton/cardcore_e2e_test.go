@@ -121,7 +121,7 @@ func TestCardCoreEndToEnd(t *testing.T) {
 	}
 
 	// Root of the own listener: a client whose base URL has no path segment.
-	own := "http://" + s.app.extra[0].ln.Addr().String()
+	own := "http://" + s.ownAddr(t, "cardcore")
 	status, tok := postEnvelope(t, own+cardcore.TokenPath, "", map[string]any{
 		"grant_type": "client_credentials", "institutionId": appKey, "client_id": clientID,
 		"client_assertion_type": cardcore.AssertionType, "client_assertion": vendorAssertion(t, key, clientID, website, 0),
@@ -173,4 +173,17 @@ func TestCardCoreEndToEnd(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("token with `jeton assertion sign`: %d %v", status, again)
 	}
+}
+
+func init() {
+	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
+		args: []string{"--cardcore-addr", "127.0.0.1:0"},
+		targets: func(t *testing.T, s *liveServer, pub string) []bodyTarget {
+			return []bodyTarget{
+				{pub, "/cardcore/institutions/oauth/token", jsonType, ""},
+				{pub, "/cardcore/institutions/oauth/create", jsonType, ""},
+				{s.ownAddr(t, "cardcore"), "/institutions/oauth/token", jsonType, ""},
+			}
+		},
+	})
 }

@@ -155,3 +155,15 @@ func discardLogger(t *testing.T) *slog.Logger {
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
+// ownAddr is the address of a vendor module's own listener (e.g. --cardcore-addr).
+func (s *liveServer) ownAddr(t *testing.T, name string) string {
+	t.Helper()
+	for _, x := range s.app.extra {
+		if x.name == name {
+			return x.ln.Addr().String()
+		}
+	}
+	t.Fatalf("no own listener for %s", name)
+	return ""
+}

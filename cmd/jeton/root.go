@@ -26,8 +26,9 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newMigrateCmd(), newJanitorCmd(), newVersionCmd(), newAssertionCmd())
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newJanitorCmd(), newVersionCmd())
 	root.AddCommand(adminCommands()...)
+	addModuleCommands(root, "", nil)
 	return root
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/jeton/jeton/module"
 )
 
 // serveConfig is every setting of `jeton serve` (see docs/configuration.md).
@@ -53,14 +55,10 @@ type serveConfig struct {
 	// Janitor.
 	JanitorInterval time.Duration
 	JanitorBatch    int
-	// AbbeyCross dialect and working hours (issue 7).
-	AbbeyCrossPrefix string
-	AbbeyCrossAddr   string
+	// Working hours.
 	CalendarCacheTTL time.Duration
-	// Dialects.
-	CardCore cardcoreConfig
-	// Candescent dialect.
-	Candescent candescentConfig
+	// Modules are the vendors served, each with its own settings (modules.go).
+	Modules []module.Module
 }
 
 func newServeCmd() *cobra.Command {
@@ -129,11 +127,11 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.SessionTTL, "session-ttl", time.Hour, "how long a customer's sign-in on the login page is remembered for later authorization requests")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
-	f.StringVar(&cfg.AbbeyCrossPrefix, "abbeycross-prefix", "/abbeycross", `path prefix of the AbbeyCross dialect on the public listener ("" for the root, "off" to not mount it there)`)
-	f.StringVar(&cfg.AbbeyCrossAddr, "abbeycross-addr", "", "own listener for the AbbeyCross dialect, served at its root (empty: none)")
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
-	bindCardCoreFlags(f, &cfg.CardCore)
-	bindCandescentFlags(f, &cfg.Candescent)
+	cfg.Modules = vendorModules()
+	for _, m := range cfg.Modules {
+		m.Flags(f)
+	}
 }
 
 func newMigrateCmd() *cobra.Command {

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"fmt"
+	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -11,10 +10,10 @@ import (
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
-	"github.com/jeton/jeton/dialect/abbeycross"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/token"
@@ -67,31 +66,27 @@ func (a *app) buildServers(adminToken string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
-	cardcoreMounts, err := a.buildCardCore(issuer, grants, metrics, hours)
+	handler := func(mounts []httpapi.Mount) http.Handler {
+		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts})
+	}
+	core := module.Core{
+		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Invalidate: a.cache.Invalidate,
+		ClientCacheTTL: a.cfg.ClientCacheTTL, Engine: engine, TokenIssuer: issuer, Refresh: refreshGrant(grants),
+		Policies: []token.Policy{hours}, Introspector: intro, Revoker: revoker,
+		AssertionMaxLifetime: a.cfg.AssertionMaxLifetime, ClockSkew: a.cfg.ClockSkew, RequireLowS: a.cfg.RequireLowS,
+		Handler: handler, Logger: a.logger, Now: time.Now,
+	}
+	mounts, err := a.serveModules(core, httpapi.Mount{Prefix: "", Dialect: std}, httpapi.Mount{Prefix: "", Dialect: signin})
 	if err != nil {
 		return err
 	}
-	ax := abbeycross.New(abbeycross.Config{Engine: engine})
-	candescentMounts, err := a.buildCandescent(engine, intro, revoker, metrics)
-	if err != nil {
-		return err
-	}
-	mounts := append([]httpapi.Mount{{Prefix: "", Dialect: std}, {Prefix: "", Dialect: signin}}, cardcoreMounts...)
-	mounts = append(mounts, candescentMounts...)
-	if a.cfg.AbbeyCrossPrefix != abbeyCrossOff {
-		mounts = append(mounts, httpapi.Mount{Prefix: a.cfg.AbbeyCrossPrefix, Dialect: ax})
-	}
-	publicHandler := httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts})
-	if a.abbeyLn != nil {
-		h := httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready,
-			Mounts: []httpapi.Mount{{Prefix: "", Dialect: ax}}})
-		a.extra = append(a.extra, extraServer{name: "abbeycross", srv: httpapi.NewHTTPServer(a.cfg.AbbeyCrossAddr, h, a.logger), ln: a.abbeyLn})
-	}
+	publicHandler := handler(mounts)
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
 		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now, KEK: a.kek,
 		Invalidate: a.cache.Invalidate, InvalidateCalendar: a.calendars.Invalidate,
 		Logger: a.logger, Password: pool.Params(), JWKSAllowHosts: a.cfg.JWKSAllowHosts,
+		Routes: a.moduleRoutes(),
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
@@ -161,17 +156,49 @@ func (a *app) buildIssuer() *token.Issuer {
 	}
 }
 
-// abbeyCrossOff is the --abbeycross-prefix value that keeps the dialect off the public
-// listener (it may still have its own, --abbeycross-addr).
-const abbeyCrossOff = "off"
-
-// checkAbbeyCrossPrefix accepts "", "off" or a path like /abbeycross.
-func checkAbbeyCrossPrefix(p string) error {
-	if p == "" || p == abbeyCrossOff {
-		return nil
+// serveModules builds every vendor module's dialects after the core's mounts; their
+// own listeners join a.extra.
+func (a *app) serveModules(core module.Core, mounts ...httpapi.Mount) ([]httpapi.Mount, error) {
+	for _, m := range a.cfg.Modules {
+		s, err := m.Serve(core)
+		for _, x := range s.Servers {
+			if x.Handler == nil { // Serve failed after binding
+				_ = x.Ln.Close()
+				continue
+			}
+			a.extra = append(a.extra, extraServer{name: x.Name, srv: httpapi.NewHTTPServer(x.Addr, x.Handler, a.logger), ln: x.Ln})
+		}
+		if err != nil {
+			return nil, err
+		}
+		mounts = append(mounts, s.Mounts...)
 	}
-	if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " {}?#") {
-		return fmt.Errorf("--abbeycross-prefix %q: want a path like /abbeycross, \"\" or off", p)
+	return mounts, nil
+}
+
+// moduleRoutes are the vendor modules' admin routes.
+func (a *app) moduleRoutes() []adminapi.Routes {
+	routes := make([]adminapi.Routes, 0, len(a.cfg.Modules))
+	for _, m := range a.cfg.Modules {
+		routes = append(routes, m.AdminRoutes)
+	}
+	return routes
+}
+
+// refreshGrant is the refresh grant among grants (a module's own engine shares it).
+func refreshGrant(grants []token.Grant) *token.RefreshGrant {
+	for _, g := range grants {
+		if r, ok := g.(*token.RefreshGrant); ok {
+			return r
+		}
 	}
 	return nil
+}
+
+// extraServer is a listener of its own for one vendor module, served next to the
+// public one.
+type extraServer struct {
+	name string
+	srv  *http.Server
+	ln   net.Listener
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/candescent"
+	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
@@ -119,14 +120,14 @@ func (e *endpoint) seed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(t, e.store.PutCandescentSettings(ctx, jeton.CandescentSettings{InstitutionID: fi, Alias: alias, V1Enabled: true, UpdatedAt: now}))
+	must(t, e.store.PutCandescentSettings(ctx, candescentstore.Settings{InstitutionID: fi, Alias: alias, V1Enabled: true, UpdatedAt: now}))
 	all := []string{jeton.GrantClientCredentials, jeton.GrantPassword, jeton.GrantRefreshToken}
 	e.addClient(t, "partner", jeton.ClientActive, all)
 	e.addClient(t, "machine", jeton.ClientActive, []string{jeton.GrantClientCredentials})
 	e.addClient(t, "dormant", jeton.ClientDisabled, []string{jeton.GrantClientCredentials})
 	e.addClient(t, "oidc-app", jeton.ClientActive, []string{jeton.GrantAuthorizationCode, jeton.GrantRefreshToken})
 	e.addClient(t, "unlinked-app", jeton.ClientActive, []string{jeton.GrantAuthorizationCode})
-	must(t, e.store.LinkClients(ctx, jeton.ClientLink{MinterID: "partner", ClientID: "oidc-app", CreatedAt: now}))
+	must(t, e.store.LinkClients(ctx, candescentstore.ClientLink{MinterID: "partner", ClientID: "oidc-app", CreatedAt: now}))
 	e.alice = e.addCustomer(t, "alice", alicePW, map[string]any{"member_number": "M-1001", "given_name": "Alice",
 		"family_name": "Archer", "email": "alice@example.com", "preferred_username": "alice"})
 	locked := e.addCustomer(t, "lucy", "lucy's long password", nil)

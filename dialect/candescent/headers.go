@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 	"github.com/jeton/jeton/internal/ttlcache"
 )
 
@@ -99,8 +100,8 @@ func printable(s string) bool {
 
 // SettingsSource is what the dialect reads of the Candescent store.
 type SettingsSource interface {
-	GetCandescentSettings(ctx context.Context, institutionID string) (jeton.CandescentSettings, error)
-	InstitutionByAlias(ctx context.Context, alias string) (jeton.CandescentSettings, error)
+	GetCandescentSettings(ctx context.Context, institutionID string) (candescentstore.Settings, error)
+	InstitutionByAlias(ctx context.Context, alias string) (candescentstore.Settings, error)
 }
 
 // institutions resolves the institutionId header — an institution id or an alias set

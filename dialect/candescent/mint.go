@@ -8,6 +8,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
@@ -20,7 +21,7 @@ const (
 
 // LinkSource says whether an admin linked a minter to a client.
 type LinkSource interface {
-	GetClientLink(ctx context.Context, minterID, clientID string) (jeton.ClientLink, error)
+	GetClientLink(ctx context.Context, minterID, clientID string) (candescentstore.ClientLink, error)
 }
 
 // Minter wires the server-side code endpoints: a trusted backend, authenticated by a

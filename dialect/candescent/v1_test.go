@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/candescent"
+	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 	"github.com/jeton/jeton/internal/goldenfile"
 )
 
@@ -140,7 +140,7 @@ func TestV1SwitchedOnPerFI(t *testing.T) {
 	if resp := e.do(t, c); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("V1 off: status %d", resp.StatusCode)
 	}
-	must(t, e.store.PutCandescentSettings(t.Context(), jeton.CandescentSettings{InstitutionID: otherFI, V1Enabled: true, UpdatedAt: time.Now()}))
+	must(t, e.store.PutCandescentSettings(t.Context(), candescentstore.Settings{InstitutionID: otherFI, V1Enabled: true, UpdatedAt: time.Now()}))
 	resp := e.do(t, c)
 	var tok v1TokenXML
 	readXML(t, resp, &tok)

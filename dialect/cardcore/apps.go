@@ -10,6 +10,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/internal/ttlcache"
 )
 
@@ -18,13 +19,13 @@ import (
 // Like clientcache, the TTL bounds how stale another replica's view may be. The cache
 // holds at most ttlcache.DefaultMax applications.
 type Apps struct {
-	store jeton.CardCoreStore
+	store cardcorestore.Store
 	now   func() time.Time
-	cache ttlcache.Cache[string, jeton.CardCoreApp]
+	cache ttlcache.Cache[string, cardcorestore.App]
 }
 
 // NewApps returns a cache over store; a ttl of zero disables caching.
-func NewApps(store jeton.CardCoreStore, ttl time.Duration, now func() time.Time) *Apps {
+func NewApps(store cardcorestore.Store, ttl time.Duration, now func() time.Time) *Apps {
 	if now == nil {
 		now = time.Now
 	}
@@ -34,8 +35,8 @@ func NewApps(store jeton.CardCoreStore, ttl time.Duration, now func() time.Time)
 }
 
 // App returns the application of clientID (deleted ones too).
-func (a *Apps) App(ctx context.Context, clientID string) (jeton.CardCoreApp, error) {
-	return a.cache.Load(clientID, a.now(), func() (jeton.CardCoreApp, error) {
+func (a *Apps) App(ctx context.Context, clientID string) (cardcorestore.App, error) {
+	return a.cache.Load(clientID, a.now(), func() (cardcorestore.App, error) {
 		return a.store.GetCardCoreApp(ctx, clientID)
 	})
 }

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/dialect/wire"
 	"github.com/jeton/jeton/token"
 )
@@ -31,7 +31,7 @@ type Config struct {
 	// AssertionProfile (cmd/jeton wires it).
 	Engine *token.Engine
 	// Store keeps applications, clients and institution keys.
-	Store jeton.Store
+	Store Store
 	// Apps is the application cache shared with the assertion profile.
 	Apps *Apps
 	// Invalidate drops a client from the client cache after a change.
@@ -88,17 +88,17 @@ func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
 type codec struct{ apps *Apps }
 
 var (
-	_ dialect.Codec[jeton.CardCoreApp]    = codec{}
-	_ dialect.Finisher[jeton.CardCoreApp] = codec{}
+	_ dialect.Codec[cardcorestore.App]    = codec{}
+	_ dialect.Finisher[cardcorestore.App] = codec{}
 )
 
-func (codec) Decode(_ *http.Request, body wire.Body) (token.Request, jeton.CardCoreApp, error) {
+func (codec) Decode(_ *http.Request, body wire.Body) (token.Request, cardcorestore.App, error) {
 	req, err := decodeToken(body)
-	return req, jeton.CardCoreApp{}, err
+	return req, cardcorestore.App{}, err
 }
 
 // Finish finds the application of the client a token was issued to.
-func (c codec) Finish(r *http.Request, x dialect.Exchange[jeton.CardCoreApp]) dialect.Exchange[jeton.CardCoreApp] {
+func (c codec) Finish(r *http.Request, x dialect.Exchange[cardcorestore.App]) dialect.Exchange[cardcorestore.App] {
 	if x.Err == nil {
 		x.State, x.Err = c.apps.App(r.Context(), x.Result.ClientID)
 	}

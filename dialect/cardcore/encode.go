@@ -10,6 +10,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 )
 
 // envelope is CardCore's answer: {statusCode, message, data} on success,
@@ -40,7 +41,7 @@ const TokenMessage = "Institution OAuth created successfully."
 
 // Encode writes a token answer: 200 with the identifiers of the application, or the
 // error.
-func (codec) Encode(w http.ResponseWriter, _ *http.Request, x dialect.Exchange[jeton.CardCoreApp]) {
+func (codec) Encode(w http.ResponseWriter, _ *http.Request, x dialect.Exchange[cardcorestore.App]) {
 	if x.Err != nil {
 		writeError(w, x.Err)
 		return

@@ -30,6 +30,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/cardcore"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
@@ -62,11 +63,17 @@ func (p closedPolicy) Check(context.Context, *token.ClientRequest) error {
 	return nil
 }
 
+// store is a core store that also keeps CardCore's records (both backends are).
+type store interface {
+	jeton.Store
+	cardcorestore.Store
+}
+
 // endpoint is the dialect over the real engine, SQLite store and keys, behind the
 // public middleware, mounted at /cardcore.
 type endpoint struct {
 	srv    *httptest.Server
-	store  jeton.Store
+	store  store
 	clock  *testclock.Clock
 	km     *keys.Manager
 	intro  *token.Introspector
@@ -82,7 +89,7 @@ func newEndpoint(t *testing.T) *endpoint {
 
 // newPostgres returns a migrated store on a throwaway PostgreSQL database; it skips t
 // without JETON_TEST_POSTGRES.
-func newPostgres(t *testing.T) jeton.Store {
+func newPostgres(t *testing.T) store {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), pgtest.NewDatabase(t))
 	if err != nil {
@@ -96,10 +103,10 @@ func newPostgres(t *testing.T) jeton.Store {
 }
 
 // newEndpointOn is newEndpoint over store.
-func newEndpointOn(t *testing.T, store jeton.Store) *endpoint {
+func newEndpointOn(t *testing.T, st store) *endpoint {
 	t.Helper()
 	ctx := context.Background()
-	e := &endpoint{store: store, clock: testclock.New(t0)}
+	e := &endpoint{store: st, clock: testclock.New(t0)}
 	e.km = keys.NewManager(e.store, make([]byte, 32), keys.Config{Algs: []string{"ES256"}, Now: e.clock.Now})
 	if err := e.km.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -126,7 +133,7 @@ func newEndpointOn(t *testing.T, store jeton.Store) *endpoint {
 			t.Fatal(err)
 		}
 		key := fmt.Sprintf("institution-key-%d-for-tests-only", i)
-		err := e.store.CreateInstitutionKey(ctx, jeton.InstitutionKey{ID: "key-" + inst, InstitutionID: inst,
+		err := e.store.CreateInstitutionKey(ctx, cardcorestore.InstitutionKey{ID: "key-" + inst, InstitutionID: inst,
 			UserID: fmt.Sprintf("%024x", i+1), Digest: jeton.Digest(key), CreatedAt: t0})
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 
@@ -33,8 +32,8 @@ func highS(t *testing.T, jws string) string {
 // accepted once; its identical replay, its high-S twin and another signature of the
 // same header and claims are all refused, on both stores.
 func TestJTILessAssertionSingleUse(t *testing.T) {
-	for name, open := range map[string]func(*testing.T) jeton.Store{
-		"sqlite":   func(t *testing.T) jeton.Store { return sqlitetest.New(t) },
+	for name, open := range map[string]func(*testing.T) store{
+		"sqlite":   func(t *testing.T) store { return sqlitetest.New(t) },
 		"postgres": newPostgres,
 	} {
 		t.Run(name, func(t *testing.T) {

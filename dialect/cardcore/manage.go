@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -17,6 +18,14 @@ const (
 	DeletedMessage = "Oauth Application deleted"
 	notFoundMsg    = "Institution OAuth not found"
 )
+
+// Store is what application management reads and writes: the core's clients and
+// audit log, and CardCore's own records.
+type Store interface {
+	jeton.ClientStore
+	jeton.AuditStore
+	cardcorestore.Store
+}
 
 // apiError is a management answer other than success: HTTP status, message and a
 // short error code, in the envelope.
@@ -45,10 +54,10 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 
 // caller authenticates an institution-scoped admin key (Authorization: Bearer, RFC
 // 6750 §2.1); only its digest is stored, so one lookup by digest is the comparison.
-func (d *Dialect) caller(r *http.Request) (jeton.InstitutionKey, error) {
+func (d *Dialect) caller(r *http.Request) (cardcorestore.InstitutionKey, error) {
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" || len(key) > 256 {
-		return jeton.InstitutionKey{}, &apiError{http.StatusUnauthorized, "an institution key is required: Authorization: Bearer <key>", "unauthorized"}
+		return cardcorestore.InstitutionKey{}, &apiError{http.StatusUnauthorized, "an institution key is required: Authorization: Bearer <key>", "unauthorized"}
 	}
 	k, err := d.cfg.Store.GetInstitutionKey(r.Context(), jeton.Digest(key))
 	switch {
@@ -63,10 +72,10 @@ func (d *Dialect) caller(r *http.Request) (jeton.InstitutionKey, error) {
 // ownApp finds the caller's live application named by the path's institutionId; any
 // other (another institution's, deleted, malformed) is 404, never 403, so ids do not
 // leak between institutions.
-func (d *Dialect) ownApp(r *http.Request, k jeton.InstitutionKey) (jeton.CardCoreApp, error) {
+func (d *Dialect) ownApp(r *http.Request, k cardcorestore.InstitutionKey) (cardcorestore.App, error) {
 	key := strings.ToLower(r.PathValue("institutionId"))
 	if !isHex(key, 32) {
-		return jeton.CardCoreApp{}, errNotFound
+		return cardcorestore.App{}, errNotFound
 	}
 	app, err := d.cfg.Store.GetCardCoreAppByKey(r.Context(), k.InstitutionID, key)
 	switch {
@@ -79,7 +88,7 @@ func (d *Dialect) ownApp(r *http.Request, k jeton.InstitutionKey) (jeton.CardCor
 }
 
 // changed drops an application's cached copies and records the change.
-func (d *Dialect) changed(ctx context.Context, k jeton.InstitutionKey, action, clientID string) error {
+func (d *Dialect) changed(ctx context.Context, k cardcorestore.InstitutionKey, action, clientID string) error {
 	d.cfg.Invalidate(clientID)
 	d.cfg.Apps.Invalidate(clientID)
 	return d.cfg.Store.AppendAudit(ctx, jeton.AuditEvent{ID: jeton.NewID(), At: d.cfg.Now(),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/token"
 )
 
@@ -83,7 +84,7 @@ func (d *Dialect) create(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, envelope{StatusCode: http.StatusCreated, Message: CreatedMessage, Data: viewOf(c, app)})
 }
 
-func (d *Dialect) newApp(k jeton.InstitutionKey, in createBody) (jeton.Client, jeton.CardCoreApp, error) {
+func (d *Dialect) newApp(k cardcorestore.InstitutionKey, in createBody) (jeton.Client, cardcorestore.App, error) {
 	missing := []struct {
 		name   string
 		absent bool
@@ -92,21 +93,21 @@ func (d *Dialect) newApp(k jeton.InstitutionKey, in createBody) (jeton.Client, j
 		{"iconUrl", in.IconURL == nil}, {"isOfficial", in.IsOfficial == nil}}
 	for _, f := range missing {
 		if f.absent {
-			return jeton.Client{}, jeton.CardCoreApp{}, badInput(f.name + " is required")
+			return jeton.Client{}, cardcorestore.App{}, badInput(f.name + " is required")
 		}
 	}
 	if *in.GrantType != jeton.GrantClientCredentials {
-		return jeton.Client{}, jeton.CardCoreApp{}, badInput("grantType must be client_credentials")
+		return jeton.Client{}, cardcorestore.App{}, badInput("grantType must be client_credentials")
 	}
 	if err := checkFields(in.Name, in.Description, in.WebsiteURL, in.Scopes); err != nil {
-		return jeton.Client{}, jeton.CardCoreApp{}, err
+		return jeton.Client{}, cardcorestore.App{}, err
 	}
 	if err := checkURL("iconUrl", *in.IconURL); err != nil {
-		return jeton.Client{}, jeton.CardCoreApp{}, err
+		return jeton.Client{}, cardcorestore.App{}, err
 	}
 	key, subject, err := registeredKey(*in.PublicKey, d.cfg.MinRSABits)
 	if err != nil {
-		return jeton.Client{}, jeton.CardCoreApp{}, badInput(err.Error())
+		return jeton.Client{}, cardcorestore.App{}, badInput(err.Error())
 	}
 	now := d.cfg.Now().UTC().Truncate(time.Millisecond)
 	c := jeton.Client{
@@ -117,9 +118,9 @@ func (d *Dialect) newApp(k jeton.InstitutionKey, in createBody) (jeton.Client, j
 		Scopes: in.Scopes, DefaultScopes: in.Scopes, TokenFormat: jeton.FormatJWT, SigningAlg: "ES256",
 		AccessTokenTTL: d.cfg.AccessTokenTTL, RefreshTokenTTL: d.cfg.RefreshTokenTTL, CreatedAt: now, UpdatedAt: now,
 	}
-	app := jeton.CardCoreApp{
-		ClientID: c.ID, InstitutionID: k.InstitutionID, Key: jeton.NewID(), RecordID: jeton.NewRecordID(),
-		InstitutionRecordID: jeton.NewRecordID(), CreatedBy: k.UserID, Description: *in.Description,
+	app := cardcorestore.App{
+		ClientID: c.ID, InstitutionID: k.InstitutionID, Key: jeton.NewID(), RecordID: cardcorestore.NewRecordID(),
+		InstitutionRecordID: cardcorestore.NewRecordID(), CreatedBy: k.UserID, Description: *in.Description,
 		WebsiteURL: *in.WebsiteURL, IconURL: *in.IconURL, Subject: subject, IsOfficial: *in.IsOfficial,
 		CreatedAt: now, UpdatedAt: now,
 	}

@@ -1,6 +1,9 @@
 package cardcore
 
-import "github.com/jeton/jeton"
+import (
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
+)
 
 // appView is an application as CardCore answers it, plus clientId (jeton's addition:
 // the vendor shows the client ID only on its dashboard) and the URLs.
@@ -29,7 +32,7 @@ type appView struct {
 // isoMillis is the timestamp shape of CardCore's records (ISO 8601, milliseconds, Z).
 const isoMillis = "2006-01-02T15:04:05.000Z07:00"
 
-func viewOf(c jeton.Client, a jeton.CardCoreApp) appView {
+func viewOf(c jeton.Client, a cardcorestore.App) appView {
 	redirect := c.RedirectURIs
 	if redirect == nil {
 		redirect = []string{}

@@ -1,11 +1,14 @@
-package jeton
+// Package candescentstore is the Candescent vendor's state: institution settings and
+// client links, and the store interface that sqlite.Store and postgres.Store implement
+// in their candescent.go files (docs/dialects/candescent.md). The core never imports it.
+package candescentstore
 
 import "time"
 
-// CandescentSettings are an institution's settings for the Candescent dialect
+// Settings are an institution's settings for the Candescent dialect
 // (docs/dialects/candescent.md). They live beside the institution rather than in it:
 // only that dialect reads them.
-type CandescentSettings struct {
+type Settings struct {
 	InstitutionID string `json:"institution_id"`
 	// Alias is another name the institutionId and di_fiid headers may carry for the
 	// institution (FIs with numeric ids, e.g. "01234"); "" when none. Aliases are

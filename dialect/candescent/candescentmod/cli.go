@@ -1,4 +1,4 @@
-package main
+package candescentmod
 
 import (
 	"fmt"
@@ -7,12 +7,25 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/dialect/candescent/candescentstore"
+	"github.com/jeton/jeton/module"
 )
+
+// Commands are `jeton institution update` (name, alias, V1 switch) and `jeton client
+// link|unlink|links`.
+func (*Module) Commands(group string, cli module.CLI) []*cobra.Command {
+	switch group {
+	case "institution":
+		return []*cobra.Command{institutionUpdateCmd(cli)}
+	case "client":
+		return clientLinkCmds(cli)
+	}
+	return nil
+}
 
 // institutionUpdateCmd changes an institution: its name, and its Candescent alias and
 // V1 switch (docs/dialects/candescent.md). Only the flags given change.
-func institutionUpdateCmd(conn *adminConn) *cobra.Command {
+func institutionUpdateCmd(conn module.CLI) *cobra.Command {
 	var name, alias, v1 string
 	cmd := &cobra.Command{
 		Use:   "update ID [--name NAME] [--alias 01234] [--candescent-v1 on|off]",
@@ -23,7 +36,7 @@ func institutionUpdateCmd(conn *adminConn) *cobra.Command {
 			if !f.Changed("name") && !f.Changed("alias") && !f.Changed("candescent-v1") {
 				return fmt.Errorf("nothing to change: give --name, --alias or --candescent-v1")
 			}
-			var up adminapi.CandescentUpdate
+			var up Update
 			if f.Changed("alias") {
 				up.Alias = &alias
 			}
@@ -34,7 +47,7 @@ func institutionUpdateCmd(conn *adminConn) *cobra.Command {
 				}
 				up.V1Enabled = &on
 			}
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
@@ -48,9 +61,9 @@ func institutionUpdateCmd(conn *adminConn) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cs, err := c.GetCandescent(ctx, args[0])
+			cs, err := GetCandescent(ctx, c, args[0])
 			if up.Alias != nil || up.V1Enabled != nil {
-				cs, err = c.UpdateCandescent(ctx, args[0], up)
+				cs, err = UpdateCandescent(ctx, c, args[0], up)
 			}
 			if err != nil {
 				return err
@@ -74,20 +87,20 @@ func onOff(flag, v string) (bool, error) {
 	return false, fmt.Errorf("--%s %q: must be on or off", flag, v)
 }
 
-func printInstitutionSettings(cmd *cobra.Command, conn *adminConn, in jeton.Institution, cs jeton.CandescentSettings) error {
+func printInstitutionSettings(cmd *cobra.Command, conn module.CLI, in jeton.Institution, cs candescentstore.Settings) error {
 	v := struct {
 		jeton.Institution
-		Candescent jeton.CandescentSettings `json:"candescent"`
+		Candescent candescentstore.Settings `json:"candescent"`
 	}{in, cs}
-	return conn.printOne(cmd.OutOrStdout(), v, [][2]string{
+	return conn.PrintOne(cmd.OutOrStdout(), v, [][2]string{
 		{"id", in.ID}, {"name", in.Name}, {"alias", cs.Alias}, {"candescent_v1", strconv.FormatBool(cs.V1Enabled)},
-		{"created_at", cellTime(in.CreatedAt)}, {"updated_at", cellTime(in.UpdatedAt)},
+		{"created_at", module.CellTime(in.CreatedAt)}, {"updated_at", module.CellTime(in.UpdatedAt)},
 	})
 }
 
 // clientLinkCmds are `client link`, `client unlink` and `client links`: which clients
 // a minter may mint Candescent authorization codes for.
-func clientLinkCmds(conn *adminConn) []*cobra.Command {
+func clientLinkCmds(conn module.CLI) []*cobra.Command {
 	var minter, client string
 	flags := func(cmd *cobra.Command, withClient bool) *cobra.Command {
 		cmd.Flags().StringVar(&minter, "minter", "", "client id of the backend that mints codes")
@@ -103,16 +116,16 @@ func clientLinkCmds(conn *adminConn) []*cobra.Command {
 		Short: "Let a client mint Candescent authorization codes for another client",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
-			l, err := c.LinkClients(cmd.Context(), minter, client)
+			l, err := LinkClients(cmd.Context(), c, minter, client)
 			if err != nil {
 				return err
 			}
-			return conn.printOne(cmd.OutOrStdout(), l, [][2]string{
-				{"minter_id", l.MinterID}, {"client_id", l.ClientID}, {"created_at", cellTime(l.CreatedAt)}})
+			return conn.PrintOne(cmd.OutOrStdout(), l, [][2]string{
+				{"minter_id", l.MinterID}, {"client_id", l.ClientID}, {"created_at", module.CellTime(l.CreatedAt)}})
 		},
 	}, true)
 	unlink := flags(&cobra.Command{
@@ -120,15 +133,15 @@ func clientLinkCmds(conn *adminConn) []*cobra.Command {
 		Short: "Remove a code-minting link",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
-			if err := c.UnlinkClients(cmd.Context(), minter, client); err != nil {
+			if err := UnlinkClients(cmd.Context(), c, minter, client); err != nil {
 				return err
 			}
-			if conn.output == "json" {
-				return writeJSONTo(cmd.OutOrStdout(), map[string]string{"minter_id": minter, "client_id": client, "status": "unlinked"})
+			if conn.JSON() {
+				return conn.PrintOne(cmd.OutOrStdout(), map[string]string{"minter_id": minter, "client_id": client, "status": "unlinked"}, nil)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "unlinked", minter, "->", client)
 			return nil
@@ -139,19 +152,19 @@ func clientLinkCmds(conn *adminConn) []*cobra.Command {
 		Short: "List the clients a minter may mint codes for",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := conn.client()
+			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
-			items, err := c.ListClientLinks(cmd.Context(), minter)
+			items, err := ListClientLinks(cmd.Context(), c, minter)
 			if err != nil {
 				return err
 			}
 			rows := make([][]string, 0, len(items))
 			for _, l := range items {
-				rows = append(rows, []string{l.MinterID, l.ClientID, cellTime(l.CreatedAt)})
+				rows = append(rows, []string{l.MinterID, l.ClientID, module.CellTime(l.CreatedAt)})
 			}
-			return conn.printList(cmd.OutOrStdout(), items, []string{"MINTER", "CLIENT", "CREATED"}, rows)
+			return conn.PrintList(cmd.OutOrStdout(), items, []string{"MINTER", "CLIENT", "CREATED"}, rows)
 		},
 	}, false)
 	return []*cobra.Command{link, unlink, list}

@@ -1,4 +1,4 @@
-package main
+package cardcoremod
 
 import (
 	"crypto"
@@ -12,12 +12,87 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jeton/jeton/dialect/cardcore"
+	"github.com/jeton/jeton/module"
 )
 
-// newAssertionCmd is `jeton assertion sign`: it prints a ready client assertion (RFC
+// Commands are `jeton assertion sign` and `jeton institution key`.
+func (*Module) Commands(group string, cli module.CLI) []*cobra.Command {
+	switch group {
+	case "":
+		return []*cobra.Command{assertionCmd()}
+	case "institution":
+		return []*cobra.Command{institutionKeyCmd(cli)}
+	}
+	return nil
+}
+
+// institutionKeyCmd is `jeton institution key`: institution-scoped admin keys, which
+// manage only that institution's CardCore applications (docs/dialects/cardcore.md).
+func institutionKeyCmd(conn module.CLI) *cobra.Command {
+	group := &cobra.Command{Use: "key", Short: "Manage an institution's scoped admin keys (CardCore application management)"}
+	create := &cobra.Command{
+		Use:   "create INSTITUTION_ID",
+		Short: "Create an institution-scoped admin key; the key is shown only this once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.Client()
+			if err != nil {
+				return err
+			}
+			k, err := CreateInstitutionKey(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			return conn.PrintOne(cmd.OutOrStdout(), k, [][2]string{
+				{"id", k.ID}, {"institution_id", k.InstitutionID}, {"user_id", k.UserID},
+				{"created_at", module.CellTime(k.CreatedAt)}, {"key", k.Key},
+			})
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list INSTITUTION_ID",
+		Short: "List an institution's admin keys (never the keys themselves)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.Client()
+			if err != nil {
+				return err
+			}
+			items, err := ListInstitutionKeys(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, 0, len(items))
+			for _, k := range items {
+				rows = append(rows, []string{k.ID, k.UserID, module.CellTime(k.CreatedAt), module.CellTime(k.RevokedAt)})
+			}
+			return conn.PrintList(cmd.OutOrStdout(), items, []string{"ID", "USER", "CREATED", "REVOKED"}, rows)
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke INSTITUTION_ID KEY_ID",
+		Short: "Revoke an institution's admin key at once",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.Client()
+			if err != nil {
+				return err
+			}
+			if err := RevokeInstitutionKey(cmd.Context(), c, args[0], args[1]); err != nil {
+				return err
+			}
+			cmd.Printf("revoked key %s\n", args[1])
+			return nil
+		},
+	}
+	group.AddCommand(create, list, revoke)
+	return group
+}
+
+// assertionCmd is `jeton assertion sign`: it prints a ready client assertion (RFC
 // 7523 §2.2) signed the way CardCore's guide describes, so that integrators need not
 // paste a private key into a web tool.
-func newAssertionCmd() *cobra.Command {
+func assertionCmd() *cobra.Command {
 	group := &cobra.Command{Use: "assertion", Short: "Client assertions (RFC 7523)"}
 	var keyFile, clientID, aud, iss string
 	var ttl time.Duration

@@ -1,36 +1,38 @@
-package jeton
+package cardcorestore
 
 import (
 	"context"
 	"time"
+
+	"github.com/jeton/jeton"
 )
 
-// CardCoreStore keeps CardCore applications and institution-scoped admin keys
-// (docs/dialects/cardcore.md). Store embeds it.
-type CardCoreStore interface {
-	// CreateCardCoreApp records app for its existing client (ErrNotFound without one)
+// Store keeps CardCore applications and institution-scoped admin keys
+// (docs/dialects/cardcore.md).
+type Store interface {
+	// CreateCardCoreApp records app for its existing client (jeton.ErrNotFound without one)
 	// and, in the same transaction, gives app.InstitutionID its record id if it has none
 	// yet (app.InstitutionRecordID is the candidate; the stored one wins). A duplicate
-	// client id or Key is ErrConflict.
-	CreateCardCoreApp(ctx context.Context, app CardCoreApp) error
+	// client id or Key is jeton.ErrConflict.
+	CreateCardCoreApp(ctx context.Context, app App) error
 	// GetCardCoreApp returns the application of a client, deleted ones too, with its
 	// InstitutionRecordID.
-	GetCardCoreApp(ctx context.Context, clientID string) (CardCoreApp, error)
+	GetCardCoreApp(ctx context.Context, clientID string) (App, error)
 	// GetCardCoreAppByKey returns institutionID's application with key; another
-	// institution's is ErrNotFound.
-	GetCardCoreAppByKey(ctx context.Context, institutionID, key string) (CardCoreApp, error)
+	// institution's is jeton.ErrNotFound.
+	GetCardCoreAppByKey(ctx context.Context, institutionID, key string) (App, error)
 	// UpdateCardCoreApp replaces the client c's Name, Status, AuthMethod, PublicKeys,
 	// Grants, Scopes, DefaultScopes and UpdatedAt and the descriptive fields of its
 	// application (Description, WebsiteURL, IconURL, Subject, IsOfficial,
-	// IsVerified, UpdatedAt) in one transaction. ErrNotFound unless app names a live
+	// IsVerified, UpdatedAt) in one transaction. jeton.ErrNotFound unless app names a live
 	// (not deleted) application of c in app.InstitutionID.
-	UpdateCardCoreApp(ctx context.Context, c Client, app CardCoreApp) error
+	UpdateCardCoreApp(ctx context.Context, c jeton.Client, app App) error
 	// DeleteCardCoreApp is ATOMIC: in one transaction it marks institutionID's live
-	// application with key deleted and its client ClientDeleted, at now. It returns the
-	// client id; ErrNotFound if there is no such live application.
+	// application with key deleted and its client jeton.ClientDeleted, at now. It returns the
+	// client id; jeton.ErrNotFound if there is no such live application.
 	DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time) (string, error)
 
-	// CreateInstitutionKey records k (its institution must exist, else ErrNotFound).
+	// CreateInstitutionKey records k (its institution must exist, else jeton.ErrNotFound).
 	CreateInstitutionKey(ctx context.Context, k InstitutionKey) error
 	// GetInstitutionKey returns the key with digest, revoked ones too.
 	GetInstitutionKey(ctx context.Context, digest []byte) (InstitutionKey, error)

@@ -1,4 +1,8 @@
-package jeton
+// Package cardcorestore is the CardCore vendor's state: its domain types and the store
+// interface that sqlite.Store and postgres.Store implement in their cardcore.go files
+// (docs/dialects/cardcore.md). The core never imports it: jeton.Store holds only what
+// the engine needs.
+package cardcorestore
 
 import (
 	"crypto/rand"
@@ -6,11 +10,11 @@ import (
 	"time"
 )
 
-// CardCoreApp is a CardCore "institution OAuth application" (docs/dialects/cardcore.md):
+// App is a CardCore "institution OAuth application" (docs/dialects/cardcore.md):
 // a private_key_jwt Client plus the identifiers and descriptive fields CardCore's wire
 // format carries. The Client holds the name, scopes, grants and the registered key; this
 // holds the rest, in its own table keyed by the client id.
-type CardCoreApp struct {
+type App struct {
 	ClientID      string `json:"client_id"`
 	InstitutionID string `json:"institution_id"`
 	// Key is the application's institution key, "institutionId" on the wire: 32

@@ -1,0 +1,109 @@
+// Package module is how a vendor plugs into jeton. A vendor (CardCore, Candescent,
+// AbbeyCross, the next one) is one module: its dialect, its own state and store
+// interface, its admin routes and its CLI commands. cmd/jeton wires every module the
+// same way through the Module type, so no core package names a vendor and deleting a
+// vendor is deleting its directory and its one line in cmd/jeton (docs/architecture.md).
+package module
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/token"
+)
+
+// Module is one vendor. A method with nothing to add returns zero values.
+type Module interface {
+	// Name is the vendor's name in logs, e.g. "cardcore".
+	Name() string
+	// Flags declares the module's `jeton serve` settings.
+	Flags(f *pflag.FlagSet)
+	// Serve builds the module's dialects over the core's engine.
+	Serve(c Core) (Serving, error)
+	// AdminRoutes adds the module's routes to the admin API.
+	AdminRoutes(r adminapi.Router)
+	// Commands returns the module's CLI commands for a command group: "" is the root
+	// (`jeton assertion`), "institution" and "client" are the admin groups.
+	Commands(group string, cli CLI) []*cobra.Command
+}
+
+// Core is what a module's dialects are built on.
+type Core struct {
+	Issuer string // the public base URL
+	Store  jeton.Store
+	// Clients is the cached client lookup of the token endpoint.
+	Clients clientauth.ClientSource
+	// Invalidate drops a client from that cache after a change.
+	Invalidate     func(clientID string)
+	ClientCacheTTL time.Duration
+	Engine         *token.Engine
+	// TokenIssuer, Refresh and Policies let a module build an engine of its own
+	// over the same issuer, refresh grant and policies (working hours).
+	TokenIssuer  *token.Issuer
+	Refresh      *token.RefreshGrant
+	Policies     []token.Policy
+	Introspector *token.Introspector
+	Revoker      *token.Revoker
+	// Assertion settings (serve's --assertion-max-lifetime, --clock-skew,
+	// --require-low-s) for a module with its own client-assertion rules.
+	AssertionMaxLifetime time.Duration
+	ClockSkew            time.Duration
+	RequireLowS          bool
+	// Handler serves mounts with the public listener's middleware, metrics and
+	// readiness check, for a module's own listener.
+	Handler func(mounts []httpapi.Mount) http.Handler
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Serving is what a module serves: mounts on the public listener and listeners of
+// its own.
+type Serving struct {
+	Mounts  []httpapi.Mount
+	Servers []Server
+}
+
+// Server is a listener of a module's own, bound by the module in Serve.
+type Server struct {
+	Name    string
+	Addr    string
+	Ln      net.Listener
+	Handler http.Handler
+}
+
+// CLI is what a module's commands get from their group: the admin API client (from
+// the group's --server/--token/--data-dir flags) and the group's output format.
+type CLI interface {
+	Client() (*adminapi.Client, error)
+	// JSON reports whether --output json was asked for.
+	JSON() bool
+	PrintOne(w io.Writer, v any, rows [][2]string) error
+	PrintList(w io.Writer, v any, header []string, rows [][]string) error
+}
+
+// DisplayAddr turns a bound address into one a client can dial (0.0.0.0 → localhost).
+func DisplayAddr(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// CellTime formats a timestamp for CLI tables; "-" for the zero time.
+func CellTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
