@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/adminapi/admintest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/sqlite"
@@ -103,6 +103,7 @@ type answer struct {
 	header http.Header
 	body   []byte
 	err    adminapi.ErrorBody
+	raw    admintest.Answer
 }
 
 // raw sends a hand-made request with the right token, for input the typed client
@@ -113,44 +114,14 @@ func (e *env) raw(method, path, body string) answer {
 
 func (e *env) rawAuth(method, path, body, authz string) answer {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if authz != "" {
-		req.Header.Set("Authorization", authz)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	a := answer{status: resp.StatusCode, header: resp.Header}
-	a.body, _ = io.ReadAll(resp.Body)
-	if resp.StatusCode >= 400 {
-		if err := json.Unmarshal(a.body, &a.err); err != nil {
-			e.t.Fatalf("%s %s: error body is not JSON: %q", method, path, a.body)
-		}
-	}
-	return a
+	a := admintest.Do(e.t, e.srv, method, path, body, authz)
+	return answer{status: a.Status, header: a.Header, body: a.Body, err: a.Err, raw: a}
 }
 
 // wantError checks an answer's status, code and field.
 func (a answer) wantError(t *testing.T, status int, code, field string) {
 	t.Helper()
-	if a.status != status || a.err.Error != code || a.err.Field != field {
-		t.Fatalf("got %d %+v; want %d error=%q field=%q", a.status, a.err, status, code, field)
-	}
-	if a.err.Message == "" {
-		t.Fatalf("error answer without a message: %s", a.body)
-	}
+	a.raw.WantError(t, status, code, field)
 }
 
 func mustInstitution(t *testing.T, e *env, name string) jeton.Institution {

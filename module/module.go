@@ -6,6 +6,7 @@
 package module
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -79,6 +80,19 @@ type Server struct {
 	Addr    string
 	Ln      net.Listener
 	Handler http.Handler
+}
+
+// Own returns, when addr is not "", a listener of the module's own named name, bound
+// to addr and serving d at its root.
+func (c Core) Own(name, addr string, d httpapi.Mounter) ([]Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s listener: %w", name, err)
+	}
+	return []Server{{Name: name, Addr: addr, Ln: ln, Handler: c.Handler([]httpapi.Mount{{Prefix: "", Dialect: d}})}}, nil
 }
 
 // CLI is what a module's commands get from their group: the admin API client (from

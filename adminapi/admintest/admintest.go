@@ -55,6 +55,7 @@ func (e *Env) Institution(name string) jeton.Institution {
 // Answer is a raw answer.
 type Answer struct {
 	Status int
+	Header http.Header
 	Body   []byte
 	Err    adminapi.ErrorBody
 }
@@ -63,24 +64,37 @@ type Answer struct {
 // cannot produce.
 func (e *Env) Raw(method, path, body string) Answer {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
+	return Do(e.t, e.srv, method, path, body, "Bearer "+token)
+}
+
+// Do sends a hand-made request to srv with the Authorization header authz (none if
+// ""), and reads the answer and its JSON error body.
+func Do(t *testing.T, srv *httptest.Server, method, path, body, authz string) Answer {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	req, err := http.NewRequest(method, srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := srv.Client().Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	a := Answer{Status: resp.StatusCode}
+	a := Answer{Status: resp.StatusCode, Header: resp.Header}
 	a.Body, _ = io.ReadAll(resp.Body)
 	if resp.StatusCode >= 400 {
 		if err := json.Unmarshal(a.Body, &a.Err); err != nil {
-			e.t.Fatalf("%s %s: error body is not JSON: %q", method, path, a.Body)
+			t.Fatalf("%s %s: error body is not JSON: %q", method, path, a.Body)
 		}
 	}
 	return a

@@ -5,7 +5,6 @@ package abbeycrossmod
 
 import (
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,15 +55,11 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 		return module.Serving{}, err
 	}
 	d := abbeycross.New(abbeycross.Config{Engine: c.Engine})
-	var s module.Serving
-	if m.Addr != "" {
-		ln, err := net.Listen("tcp", m.Addr)
-		if err != nil {
-			return s, fmt.Errorf("abbeycross listener: %w", err)
-		}
-		s.Servers = []module.Server{{Name: "abbeycross", Addr: m.Addr, Ln: ln,
-			Handler: c.Handler([]httpapi.Mount{{Prefix: "", Dialect: d}})}}
+	servers, err := c.Own("abbeycross", m.Addr, d)
+	if err != nil {
+		return module.Serving{}, err
 	}
+	s := module.Serving{Servers: servers}
 	if m.Prefix != off {
 		s.Mounts = []httpapi.Mount{{Prefix: m.Prefix, Dialect: d}}
 	}

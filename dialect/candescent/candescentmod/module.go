@@ -5,7 +5,6 @@ package candescentmod
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -68,15 +67,11 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if err != nil {
 		return module.Serving{}, err
 	}
-	var s module.Serving
-	if m.Addr != "" {
-		ln, err := net.Listen("tcp", m.Addr)
-		if err != nil {
-			return s, fmt.Errorf("candescent listener: %w", err)
-		}
-		s.Servers = []module.Server{{Name: "candescent", Addr: m.Addr, Ln: ln,
-			Handler: c.Handler([]httpapi.Mount{{Prefix: "", Dialect: d}})}}
+	servers, err := c.Own("candescent", m.Addr, d)
+	if err != nil {
+		return module.Serving{}, err
 	}
+	s := module.Serving{Servers: servers}
 	if m.Prefix != off {
 		s.Mounts = []httpapi.Mount{{Prefix: m.Prefix, Dialect: d}}
 	}
