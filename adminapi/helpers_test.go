@@ -3,7 +3,6 @@ package adminapi_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -136,11 +135,7 @@ func mustInstitution(t *testing.T, e *env, name string) jeton.Institution {
 // asAPIError unwraps err to the server's answer, failing if it is something else.
 func asAPIError(t *testing.T, err error) *adminapi.APIError {
 	t.Helper()
-	var ae *adminapi.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("err = %v; want *adminapi.APIError", err)
-	}
-	return ae
+	return admintest.APIError(t, err)
 }
 
 func mustJSON(t *testing.T, v any) string {
