@@ -30,6 +30,7 @@ const busyTimeoutMS = 10000
 // pool of several connections: WAL lets them run concurrently with each other and with
 // the writer, which matters on the token hot path.
 type Store struct {
+	path  string
 	write *sql.DB
 	// writer is the write connection the group committer owns (see Open).
 	writer *sql.Conn
@@ -83,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
-	s := &Store{write: write, writer: writer, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
+	s := &Store{path: path, write: write, writer: writer, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
 		ops: make(chan *writeOp, maxBatch), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go s.commitLoop()
 	s.checkpoints.Add(1)
@@ -116,6 +117,9 @@ func openPool(ctx context.Context, path string, conns int, extra url.Values) (*s
 	}
 	return db, nil
 }
+
+// Path is the database file the store was opened on.
+func (s *Store) Path() string { return s.path }
 
 // DB returns the write pool (reads and writes allowed), for tests and maintenance. Do
 // not hold a write transaction on it while calling Store write methods: they would wait
