@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,5 +132,100 @@ func TestBackupTarget(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Fatalf("target directory holds %v, want only backup.db", names)
+	}
+}
+
+// TestRestore: a backup replaces a stopped database (kept aside, its WAL folded in),
+// stale -wal/-shm files are removed, a database still open is refused, and so are a
+// file that is not a jeton database and one from a newer schema.
+func TestRestore(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	now := time.Now()
+	rev := jeton.Revocation{Kind: jeton.RevokeJTI, ID: jeton.NewID(), InstitutionID: "bank", RevokedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Revoke(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := sqlite.Backup(ctx, s.Path(), backup, false); err != nil {
+		t.Fatal(err)
+	}
+	// A write after the backup: the restore must take it away.
+	later := rev
+	later.ID = jeton.NewID()
+	if err := s.Revoke(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.Restore(ctx, backup, s.Path()); !errors.Is(err, sqlite.ErrInUse) {
+		t.Fatalf("restore over an open database: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A crashed server leaves a -wal (here: garbage) that must not meet the restored file.
+	if err := os.WriteFile(s.Path()+"-wal", []byte("stale"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	replaced, err := sqlite.Restore(ctx, backup, s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.Path() + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale -wal left beside the restored database: %v", err)
+	}
+	r, err := sqlite.Open(ctx, s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n := countRevocations(t, r); n != 1 {
+		t.Errorf("restored database has %d revocations, the backup 1", n)
+	}
+	old, err := sqlite.Open(ctx, replaced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if n := countRevocations(t, old); n != 2 {
+		t.Errorf("kept database %s has %d revocations, want 2", replaced, n)
+	}
+
+	// Only the -wal and -shm of a database someone deleted: they go too.
+	orphan := filepath.Join(t.TempDir(), "jeton.db")
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.WriteFile(orphan+suffix, []byte("stale"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if replaced, err := sqlite.Restore(ctx, backup, orphan); err != nil || replaced != "" {
+		t.Fatalf("restore beside orphaned WAL files: %q %v", replaced, err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(orphan + suffix); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("orphaned %s left beside the restored database: %v", suffix, err)
+		}
+	}
+
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	if err := os.WriteFile(junk, []byte("not a database at all, not even close to one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.Restore(ctx, junk, filepath.Join(t.TempDir(), "jeton.db")); err == nil {
+		t.Error("a file that is no database was restored")
+	}
+	future := filepath.Join(t.TempDir(), "future.db")
+	if _, err := sqlite.Backup(ctx, backup, future, false); err != nil {
+		t.Fatal(err)
+	}
+	f, err := sqlite.Open(ctx, future)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.DB().ExecContext(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := sqlite.Restore(ctx, future, filepath.Join(t.TempDir(), "jeton.db")); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("a backup of a newer schema: %v", err)
 	}
 }

@@ -33,41 +33,67 @@ func (s *Store) Migrate(ctx context.Context) error {
 // migrate (jeton janitor) stops with a clear message instead of failing on the first
 // missing table. It only reads: goose's own version query would create the table.
 func (s *Store) CheckMigrated(ctx context.Context) error {
-	p, err := s.migrator()
+	target, err := latestVersion(s.write)
 	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+		return err
 	}
-	var target int64
-	for _, src := range p.ListSources() {
-		target = max(target, src.Version)
-	}
-	// SQLite resolves table names when it prepares a statement, so the catalog is
-	// asked first.
-	var exists bool
-	err = s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_schema
-		WHERE type = 'table' AND name = 'goose_db_version')`).Scan(&exists)
-	if err != nil {
-		return fmt.Errorf("sqlite: schema version: %w", err)
-	}
-	if !exists {
-		return fmt.Errorf("sqlite: %w: no schema (this jeton needs version %d)", jeton.ErrNotMigrated, target)
-	}
-	var current sql.NullInt64
-	err = s.read.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&current)
+	current, exists, err := schemaVersion(ctx, s.read)
 	switch {
 	case err != nil:
-		return fmt.Errorf("sqlite: schema version: %w", err)
-	case current.Int64 < target:
-		return fmt.Errorf("sqlite: %w: schema version %d, this jeton needs %d", jeton.ErrNotMigrated, current.Int64, target)
+		return err
+	case !exists:
+		return fmt.Errorf("sqlite: %w: no schema (this jeton needs version %d)", jeton.ErrNotMigrated, target)
+	case current < target:
+		return fmt.Errorf("sqlite: %w: schema version %d, this jeton needs %d", jeton.ErrNotMigrated, current, target)
 	}
 	return nil
 }
 
-func (s *Store) migrator() (*goose.Provider, error) {
+// schemaVersion reads the database's goose version, reporting whether goose's table
+// exists at all. It only reads.
+func schemaVersion(ctx context.Context, db *sql.DB) (version int64, exists bool, err error) {
+	// SQLite resolves table names when it prepares a statement, so the catalog is
+	// asked first.
+	err = db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_schema
+		WHERE type = 'table' AND name = 'goose_db_version')`).Scan(&exists)
+	if err != nil || !exists {
+		return 0, false, wrapVersionErr(err)
+	}
+	var current sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&current); err != nil {
+		return 0, true, wrapVersionErr(err)
+	}
+	return current.Int64, true, nil
+}
+
+func wrapVersionErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("sqlite: schema version: %w", err)
+}
+
+// latestVersion is the highest migration this build has. db is only handed to goose,
+// which needs one to list its migrations; nothing is read from it.
+func latestVersion(db *sql.DB) (int64, error) {
+	p, err := newMigrator(db)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	var latest int64
+	for _, src := range p.ListSources() {
+		latest = max(latest, src.Version)
+	}
+	return latest, nil
+}
+
+func (s *Store) migrator() (*goose.Provider, error) { return newMigrator(s.write) }
+
+func newMigrator(db *sql.DB) (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.write, fsys,
+	return goose.NewProvider(goose.DialectSQLite3, db, fsys,
 		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(replayKeyMigration))
 }

@@ -34,12 +34,9 @@ func newBackupCmd() *cobra.Command {
 			if err := applySettings(cmd.Flags(), configPath); err != nil {
 				return err
 			}
-			if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
-				return errors.New(pgDumpHint)
-			}
-			src := database
-			if src == "" {
-				src = filepath.Join(dataDir, "jeton.db")
+			src, err := sqlitePath(dataDir, database)
+			if err != nil {
+				return err
 			}
 			if _, err := os.Stat(src); err != nil {
 				return fmt.Errorf("no SQLite database at %s (check --data-dir/--database): %w", src, err)
@@ -52,10 +49,64 @@ func newBackupCmd() *cobra.Command {
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&force, "force", false, "replace TARGET if it exists")
-	f.StringVar(&configPath, "config", os.Getenv("JETON_CONFIG"), "YAML config file [JETON_CONFIG]")
-	f.StringVar(&dataDir, "data-dir", defaultDataDir, "data directory (SQLite default location)")
-	f.StringVar(&database, "database", "", "database: empty for SQLite in the data dir, a file path, or postgres://... (refused: use pg_dump)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace TARGET if it exists")
+	databaseFlags(cmd, &configPath, &dataDir, &database)
 	return cmd
+}
+
+// newRestoreCmd is `jeton restore BACKUP`: put a backup in place of a stopped server's
+// SQLite database (sqlite.Restore), keeping the database it replaces.
+func newRestoreCmd() *cobra.Command {
+	var dataDir, database, configPath string
+	cmd := &cobra.Command{
+		Use:   "restore BACKUP",
+		Short: "Replace the SQLite database of a stopped server with BACKUP (the old one is kept)",
+		Long: "Checks that BACKUP is an intact jeton database, refuses while a process has the database open,\n" +
+			"keeps the current database as <database>.replaced-<time>, removes its -wal/-shm files and moves\n" +
+			"the backup into place. The data dir needs the key-encryption key the backup was made under.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applySettings(cmd.Flags(), configPath); err != nil {
+				return err
+			}
+			dst, err := sqlitePath(dataDir, database)
+			if err != nil {
+				return err
+			}
+			if database == "" {
+				if err := os.MkdirAll(dataDir, 0o700); err != nil {
+					return fmt.Errorf("data dir: %w", err)
+				}
+			}
+			replaced, err := sqlite.Restore(cmd.Context(), args[0], dst)
+			if err != nil {
+				return err
+			}
+			cmd.Printf("restored %s from %s\n", dst, args[0])
+			if replaced != "" {
+				cmd.Printf("the replaced database is kept as %s\n", replaced)
+			}
+			return nil
+		},
+	}
+	databaseFlags(cmd, &configPath, &dataDir, &database)
+	return cmd
+}
+
+// sqlitePath is the SQLite file --data-dir/--database name; PostgreSQL is refused.
+func sqlitePath(dataDir, database string) (string, error) {
+	if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
+		return "", errors.New(pgDumpHint)
+	}
+	if database != "" {
+		return database, nil
+	}
+	return filepath.Join(dataDir, "jeton.db"), nil
+}
+
+func databaseFlags(cmd *cobra.Command, configPath, dataDir, database *string) {
+	f := cmd.Flags()
+	f.StringVar(configPath, "config", os.Getenv("JETON_CONFIG"), "YAML config file [JETON_CONFIG]")
+	f.StringVar(dataDir, "data-dir", defaultDataDir, "data directory (SQLite default location)")
+	f.StringVar(database, "database", "", "SQLite database file (default <data-dir>/jeton.db); postgres://... is refused: use pg_dump/pg_restore")
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/spf13/cobra"
 
 	"github.com/jeton/jeton/adminapi"
 )
@@ -115,6 +116,10 @@ func TestBackupRestoreWhileIssuing(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	// jeton restore refuses while serve has the database open.
+	if out, err := runJeton(t, "restore", "--data-dir", s.dataDir, backup); err == nil || !strings.Contains(out, "in use") {
+		t.Errorf("restore under a running server: %v %q", err, out)
+	}
 	if refused.Load() != 0 || issued.Load() <= during {
 		t.Errorf("issuing during the backups: %d refused, %d issued (%d before the first backup finished)", refused.Load(), issued.Load(), during)
 	}
@@ -122,9 +127,11 @@ func TestBackupRestoreWhileIssuing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Restore: the copy as jeton.db of a new data dir, the KEK beside it.
+	// Restore into a new data dir, the KEK copied beside it.
 	restored := t.TempDir()
-	copyFile(t, backup, filepath.Join(restored, "jeton.db"))
+	if out, err := runJeton(t, "restore", "--data-dir", restored, backup); err != nil || !strings.Contains(out, "restored") {
+		t.Fatalf("jeton restore: %v %q", err, out)
+	}
 	copyFile(t, filepath.Join(s.dataDir, "kek"), filepath.Join(restored, "kek"))
 	r := startServerIn(t, restored, "--issuer", issuer)
 	if in := introspect(t, r.public, opaque, opaqueTok); in["active"] != true || in["client_id"] != opaque.ClientID {
@@ -165,15 +172,16 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 }
 
-// TestBackupRefusesPostgreSQL: on PostgreSQL the command says to use pg_dump.
+// TestBackupRefusesPostgreSQL: on PostgreSQL both commands say to use pg_dump.
 func TestBackupRefusesPostgreSQL(t *testing.T) {
-	var out bytes.Buffer
-	cmd := newBackupCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs([]string{"--database", "postgres://jeton@db.internal/jeton", filepath.Join(t.TempDir(), "x.db")})
-	err := cmd.ExecuteContext(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
-		t.Fatalf("backup of PostgreSQL: %v", err)
+	for _, cmd := range []*cobra.Command{newBackupCmd(), newRestoreCmd()} {
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"--database", "postgres://jeton@db.internal/jeton", filepath.Join(t.TempDir(), "x.db")})
+		err := cmd.ExecuteContext(t.Context())
+		if err == nil || !strings.Contains(err.Error(), "pg_dump") {
+			t.Errorf("%s on PostgreSQL: %v", cmd.Name(), err)
+		}
 	}
 }

@@ -26,7 +26,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newMigrateCmd(), newJanitorCmd(), newBackupCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newJanitorCmd(), newBackupCmd(), newRestoreCmd(), newVersionCmd())
 	root.AddCommand(adminCommands()...)
 	addModuleCommands(root, "", nil)
 	return root
