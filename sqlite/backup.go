@@ -74,13 +74,22 @@ func Backup(ctx context.Context, src, dst string, overwrite bool) (size int64, e
 	if !overwrite {
 		// Refuse a target that appeared while the copy was made; link fails on an
 		// existing name, so this check and the publication are one step.
-		if err := os.Link(tmpPath, dst); err != nil {
-			if errors.Is(err, os.ErrExist) {
+		err := os.Link(tmpPath, dst)
+		switch {
+		case errors.Is(err, os.ErrExist):
+			return 0, fmt.Errorf("%w: %s (pass --force to replace it)", ErrBackupExists, dst)
+		case err != nil:
+			// A file system without hard links (some network shares): check, then
+			// rename, which leaves only this moment for a target to appear.
+			if _, serr := os.Lstat(dst); serr == nil {
 				return 0, fmt.Errorf("%w: %s (pass --force to replace it)", ErrBackupExists, dst)
 			}
-			return 0, fmt.Errorf("sqlite: backup: %w", err)
+			if err := os.Rename(tmpPath, dst); err != nil {
+				return 0, fmt.Errorf("sqlite: backup: %w", err)
+			}
+		default:
+			_ = os.Remove(tmpPath)
 		}
-		_ = os.Remove(tmpPath)
 	} else if err := os.Rename(tmpPath, dst); err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
