@@ -67,6 +67,14 @@ type ClientStore interface {
 	// UpdateClient replaces every mutable field of c.ID (all but ID, InstitutionID and
 	// CreatedAt).
 	UpdateClient(ctx context.Context, c Client) error
+	// CreateClientAudited is CreateClient and AppendAudit(ev) in one transaction: the
+	// client and its audit event are both written or neither is (a failure of either
+	// undoes the other). Admin changes go through these two, so no change is ever
+	// missing from the audit log.
+	CreateClientAudited(ctx context.Context, c Client, ev AuditEvent) error
+	// UpdateClientAudited is UpdateClient and AppendAudit(ev) in one transaction, both
+	// or neither.
+	UpdateClientAudited(ctx context.Context, c Client, ev AuditEvent) error
 }
 
 // CustomerStore keeps an institution's end users. Usernames are unique per institution.

@@ -12,14 +12,20 @@ const defaultAuditLimit = 100
 
 // AppendAudit appends an event; a duplicate event id is ErrConflict.
 func (s *Store) AppendAudit(ctx context.Context, e jeton.AuditEvent) error {
+	return mapErr("append audit", insertAudit(ctx, s.pool, e))
+}
+
+// insertAudit is the INSERT of AppendAudit, on the pool or inside the transaction of
+// the change the event records.
+func insertAudit(ctx context.Context, db execer, e jeton.AuditEvent) error {
 	details, err := jsonb(e.Details, "{}")
 	if err != nil {
-		return mapErr("append audit", err)
+		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO audit_events (id, at, institution_id, actor,
+	_, err = db.Exec(ctx, `INSERT INTO audit_events (id, at, institution_id, actor,
 		action, subject, details) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		e.ID, ts(e.At), e.InstitutionID, e.Actor, e.Action, e.Subject, details)
-	return mapErr("append audit", err)
+	return err
 }
 
 // ListAudit returns the events f selects, newest first (ties: last appended first), at

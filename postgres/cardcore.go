@@ -16,10 +16,13 @@ const cardcoreAppColumns = `a.client_id, a.institution_id, a.app_key, a.record_i
 const cardcoreAppFrom = ` FROM cardcore_apps a
 	JOIN cardcore_institutions i ON i.institution_id = a.institution_id`
 
-// CreateCardCoreApp inserts the institution's record id if it has none (the stored
-// one wins) and the application, in one transaction.
-func (s *Store) CreateCardCoreApp(ctx context.Context, app cardcorestore.App) error {
+// CreateCardCoreApp inserts the client, the institution's record id if it has none
+// (the stored one wins), the application and the audit event, in one transaction.
+func (s *Store) CreateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := insertClient(ctx, tx, c); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO cardcore_institutions (institution_id, record_id)
 			VALUES ($1, $2) ON CONFLICT (institution_id) DO NOTHING`,
 			app.InstitutionID, app.InstitutionRecordID); err != nil {
@@ -34,9 +37,12 @@ func (s *Store) CreateCardCoreApp(ctx context.Context, app cardcorestore.App) er
 			app.Description, app.WebsiteURL, app.IconURL, app.Subject, app.IsOfficial,
 			app.IsVerified, app.Deleted, ts(app.CreatedAt), ts(app.UpdatedAt))
 		if err == nil {
-			err = mustAffect(tag) // no such client in this institution
+			err = mustAffect(tag) // the client is not this application's
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
 	})
 	return mapErr("create cardcore app", err)
 }
@@ -56,8 +62,9 @@ func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key stri
 	return app, mapErr("get cardcore app by key", err)
 }
 
-// UpdateCardCoreApp updates the application, then its client, in one transaction.
-func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App) error {
+// UpdateCardCoreApp updates the application, then its client, and appends ev, in one
+// transaction.
+func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {
 	keys, err := jsonb(c.PublicKeys, "[]")
 	if err != nil {
 		return mapErr("update cardcore app", err)
@@ -82,14 +89,18 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 		if err == nil {
 			err = mustAffect(tag)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
 	})
 	return mapErr("update cardcore app", err)
 }
 
-// DeleteCardCoreApp soft-deletes the application and its client in one transaction
+// DeleteCardCoreApp soft-deletes the application and its client and appends ev in one
+// transaction
 // (the clients trigger NOTIFYs every replica's cache).
-func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time) (string, error) {
+func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time, ev jeton.AuditEvent) (string, error) {
 	var clientID string
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE cardcore_apps SET deleted = true, updated_at = $1
@@ -100,7 +111,10 @@ func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string
 		}
 		_, err = tx.Exec(ctx, `UPDATE clients SET status = $1, updated_at = $2 WHERE id = $3`,
 			jeton.ClientDeleted, now, clientID)
-		return err
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
 	})
 	return clientID, mapErr("delete cardcore app", err)
 }

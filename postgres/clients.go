@@ -16,11 +16,27 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
 func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
+	return mapErr("create client", insertClient(ctx, s.pool, c))
+}
+
+// CreateClientAudited inserts c and appends ev in one transaction: both or neither.
+func (s *Store) CreateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := insertClient(ctx, tx, c); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	return mapErr("create client", err)
+}
+
+// insertClient is the INSERT of CreateClient, on the pool or inside a transaction.
+func insertClient(ctx context.Context, db execer, c jeton.Client) error {
 	keys, err := jsonb(c.PublicKeys, "[]")
 	if err != nil {
-		return mapErr("create client", err)
+		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES
+	_, err = db.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
 		$21, $22, $23, $24, $25, $26, $27)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, c.SecretDigest,
@@ -29,7 +45,7 @@ func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.CreatedAt), ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR)
-	return mapErr("create client", err)
+	return err
 }
 
 // GetClient returns a client by its global id.
@@ -52,11 +68,27 @@ func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.
 
 // UpdateClient replaces every mutable field of c.ID (not InstitutionID or CreatedAt).
 func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
+	return mapErr("update client", updateClient(ctx, s.pool, c))
+}
+
+// UpdateClientAudited updates c and appends ev in one transaction: both or neither.
+func (s *Store) UpdateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := updateClient(ctx, tx, c); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	return mapErr("update client", err)
+}
+
+// updateClient is the UPDATE of UpdateClient, on the pool or inside a transaction.
+func updateClient(ctx context.Context, db execer, c jeton.Client) error {
 	keys, err := jsonb(c.PublicKeys, "[]")
 	if err != nil {
-		return mapErr("update client", err)
+		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE clients SET name = $1, status = $2,
+	tag, err := db.Exec(ctx, `UPDATE clients SET name = $1, status = $2,
 		auth_method = $3, secret_digest = $4, previous_secret_digest = $5,
 		previous_secret_expires_at = $6, public_keys = $7, institutions = $8, grants = $9,
 		scopes = $10, default_scopes = $11, redirect_uris = $12, token_format = $13,
@@ -70,10 +102,10 @@ func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
 		int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR, c.ID)
-	if err == nil {
-		err = mustAffect(tag)
+	if err != nil {
+		return err
 	}
-	return mapErr("update client", err)
+	return mustAffect(tag)
 }
 
 func scanClient(r pgx.Row) (jeton.Client, error) {

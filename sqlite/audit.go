@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/jeton/jeton"
 )
@@ -11,14 +12,23 @@ const defaultAuditLimit = 100
 
 // AppendAudit appends an event; a duplicate event id is ErrConflict.
 func (s *Store) AppendAudit(ctx context.Context, e jeton.AuditEvent) error {
+	err := s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.insertAudit(ctx, tx, e)
+	})()
+	return mapErr("append audit", err)
+}
+
+// insertAudit is the INSERT of AppendAudit, inside tx, for the writes that record
+// their audit event in their own transaction.
+func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, e jeton.AuditEvent) error {
 	details, err := jsonText(e.Details)
 	if err != nil {
-		return mapErr("append audit", err)
+		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO audit_events (id, at, institution_id,
+	_, err = s.execTx(ctx, tx, `INSERT INTO audit_events (id, at, institution_id,
 		actor, action, subject, details) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, micros(e.At), e.InstitutionID, e.Actor, e.Action, e.Subject, details)
-	return mapErr("append audit", err)
+	return err
 }
 
 // ListAudit returns the events f selects, newest first (ties: last appended first), at

@@ -16,10 +16,13 @@ const cardcoreAppColumns = `a.client_id, a.institution_id, a.app_key, a.record_i
 const cardcoreAppFrom = ` FROM cardcore_apps a
 	JOIN cardcore_institutions i ON i.institution_id = a.institution_id`
 
-// CreateCardCoreApp inserts the institution's record id if it has none (the stored
-// one wins) and the application, in one transaction.
-func (s *Store) CreateCardCoreApp(ctx context.Context, app cardcorestore.App) error {
+// CreateCardCoreApp inserts the client, the institution's record id if it has none
+// (the stored one wins), the application and the audit event, in one transaction.
+func (s *Store) CreateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.insertClient(ctx, tx, c); err != nil {
+			return err
+		}
 		if _, err := s.execTx(ctx, tx, `INSERT INTO cardcore_institutions (institution_id, record_id)
 			VALUES (?, ?) ON CONFLICT (institution_id) DO NOTHING`,
 			app.InstitutionID, app.InstitutionRecordID); err != nil {
@@ -35,9 +38,12 @@ func (s *Store) CreateCardCoreApp(ctx context.Context, app cardcorestore.App) er
 			app.IsVerified, app.Deleted, micros(app.CreatedAt), micros(app.UpdatedAt),
 			app.ClientID, app.InstitutionID)
 		if err == nil {
-			err = mustAffect(res) // no such client in this institution
+			err = mustAffect(res) // the client is not this application's
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, ev)
 	})
 	return mapErr("create cardcore app", err)
 }
@@ -57,8 +63,9 @@ func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key stri
 	return app, mapErr("get cardcore app by key", err)
 }
 
-// UpdateCardCoreApp updates the application, then its client, in one transaction.
-func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App) error {
+// UpdateCardCoreApp updates the application, then its client, and appends ev, in one
+// transaction.
+func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {
 	j, err := clientJSON(c)
 	if err != nil {
 		return mapErr("update cardcore app", err)
@@ -82,13 +89,17 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 		if err == nil {
 			err = mustAffect(res)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, ev)
 	})
 	return mapErr("update cardcore app", err)
 }
 
-// DeleteCardCoreApp soft-deletes the application and its client in one transaction.
-func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time) (string, error) {
+// DeleteCardCoreApp soft-deletes the application and its client and appends ev in one
+// transaction.
+func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time, ev jeton.AuditEvent) (string, error) {
 	var clientID string
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		err := s.queryRowTx(ctx, tx, `UPDATE cardcore_apps SET deleted = 1, updated_at = ?
@@ -99,7 +110,10 @@ func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string
 		}
 		_, err = s.execTx(ctx, tx, `UPDATE clients SET status = ?, updated_at = ? WHERE id = ?`,
 			jeton.ClientDeleted, micros(now), clientID)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, ev)
 	})
 	return clientID, mapErr("delete cardcore app", err)
 }

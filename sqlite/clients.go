@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/jeton/jeton"
 )
@@ -15,11 +16,30 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
 func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
+	err := s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.insertClient(ctx, tx, c)
+	})()
+	return mapErr("create client", err)
+}
+
+// CreateClientAudited inserts c and appends ev in one transaction: both or neither.
+func (s *Store) CreateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.insertClient(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, ev)
+	})
+	return mapErr("create client", err)
+}
+
+// insertClient is the INSERT of CreateClient, inside tx.
+func (s *Store) insertClient(ctx context.Context, tx *sql.Tx, c jeton.Client) error {
 	j, err := clientJSON(c)
 	if err != nil {
-		return mapErr("create client", err)
+		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
+	_, err = s.execTx(ctx, tx, `INSERT INTO clients (`+clientColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest),
 		blob(c.PreviousSecretDigest), micros(c.PreviousSecretExpiresAt),
@@ -27,7 +47,7 @@ func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.CreatedAt), micros(c.UpdatedAt), blob(c.SecretSealed),
 		blob(c.PreviousSecretSealed), c.JWKSURI, c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR)
-	return mapErr("create client", err)
+	return err
 }
 
 // GetClient returns a client by its global id.
@@ -50,11 +70,30 @@ func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.
 
 // UpdateClient replaces every mutable field of c.ID (not InstitutionID or CreatedAt).
 func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
+	err := s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.updateClient(ctx, tx, c)
+	})()
+	return mapErr("update client", err)
+}
+
+// UpdateClientAudited updates c and appends ev in one transaction: both or neither.
+func (s *Store) UpdateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.updateClient(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, ev)
+	})
+	return mapErr("update client", err)
+}
+
+// updateClient is the UPDATE of UpdateClient, inside tx.
+func (s *Store) updateClient(ctx context.Context, tx *sql.Tx, c jeton.Client) error {
 	j, err := clientJSON(c)
 	if err != nil {
-		return mapErr("update client", err)
+		return err
 	}
-	res, err := s.exec(ctx, `UPDATE clients SET name = ?, status = ?,
+	res, err := s.execTx(ctx, tx, `UPDATE clients SET name = ?, status = ?,
 		auth_method = ?, secret_digest = ?, previous_secret_digest = ?,
 		previous_secret_expires_at = ?, public_keys = ?, institutions = ?, grants = ?,
 		scopes = ?, default_scopes = ?, redirect_uris = ?, token_format = ?,
@@ -66,10 +105,10 @@ func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.UpdatedAt), blob(c.SecretSealed), blob(c.PreviousSecretSealed), c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR, c.ID)
-	if err == nil {
-		err = mustAffect(res)
+	if err != nil {
+		return err
 	}
-	return mapErr("update client", err)
+	return mustAffect(res)
 }
 
 // clientJSON encodes the JSON columns in clientColumns order: public_keys,

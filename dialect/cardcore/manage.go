@@ -1,7 +1,6 @@
 package cardcore
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -87,12 +86,17 @@ func (d *Dialect) ownApp(r *http.Request, k cardcorestore.InstitutionKey) (cardc
 	return app, nil
 }
 
-// changed drops an application's cached copies and records the change.
-func (d *Dialect) changed(ctx context.Context, k cardcorestore.InstitutionKey, action, clientID string) error {
+// event is the audit event of a change the caller k makes to clientID's application;
+// the store writes it in the change's own transaction.
+func (d *Dialect) event(k cardcorestore.InstitutionKey, action, clientID string) jeton.AuditEvent {
+	return jeton.AuditEvent{ID: jeton.NewID(), At: d.cfg.Now(), InstitutionID: k.InstitutionID,
+		Actor: "institution-key:" + k.ID, Action: action, Subject: clientID}
+}
+
+// changed drops an application's cached copies after a change.
+func (d *Dialect) changed(clientID string) {
 	d.cfg.Invalidate(clientID)
 	d.cfg.Apps.Invalidate(clientID)
-	return d.cfg.Store.AppendAudit(ctx, jeton.AuditEvent{ID: jeton.NewID(), At: d.cfg.Now(),
-		InstitutionID: k.InstitutionID, Actor: "institution-key:" + k.ID, Action: action, Subject: clientID})
 }
 
 // remove is DELETE /institutions/oauth/{institutionId}: a soft delete (isDeleted),
@@ -110,17 +114,16 @@ func (d *Dialect) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.cfg.Now()
-	clientID, err := d.cfg.Store.DeleteCardCoreApp(r.Context(), k.InstitutionID, app.Key, now)
+	ev := d.event(k, "cardcore.app.delete", app.ClientID)
+	clientID, err := d.cfg.Store.DeleteCardCoreApp(r.Context(), k.InstitutionID, app.Key, now, ev)
 	if errors.Is(err, jeton.ErrNotFound) {
 		err = errNotFound // deleted by a concurrent request
-	}
-	if err == nil {
-		err = d.changed(r.Context(), k, "cardcore.app.delete", clientID)
 	}
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
 	}
+	d.changed(clientID)
 	c, err := d.cfg.Store.GetClient(r.Context(), clientID)
 	if err != nil {
 		writeAPIError(w, r, err)

@@ -63,21 +63,12 @@ func (d *Dialect) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if err := d.cfg.Store.CreateClient(ctx, c); err != nil {
+	if err := d.cfg.Store.CreateCardCoreApp(ctx, c, app, d.event(k, "cardcore.app.create", c.ID)); err != nil {
 		writeAPIError(w, r, err)
 		return
 	}
-	if err := d.cfg.Store.CreateCardCoreApp(ctx, app); err != nil {
-		// Compensate: a client without its application must not stay usable.
-		c.Status = jeton.ClientDeleted
-		_ = d.cfg.Store.UpdateClient(ctx, c)
-		writeAPIError(w, r, err)
-		return
-	}
-	if app, err = d.cfg.Store.GetCardCoreApp(ctx, c.ID); err == nil { // the stored institution record id
-		err = d.changed(ctx, k, "cardcore.app.create", c.ID)
-	}
-	if err != nil {
+	d.changed(c.ID)
+	if app, err = d.cfg.Store.GetCardCoreApp(ctx, c.ID); err != nil { // the stored institution record id
 		writeAPIError(w, r, err)
 		return
 	}
@@ -168,17 +159,15 @@ func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
 		c.Scopes, c.DefaultScopes = in.Scopes, in.Scopes
 	}
 	c.UpdatedAt, app.UpdatedAt = now, now
-	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app)
+	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app, d.event(k, "cardcore.app.update", c.ID))
 	if errors.Is(err, jeton.ErrNotFound) {
 		err = errNotFound // deleted meanwhile
-	}
-	if err == nil {
-		err = d.changed(ctx, k, "cardcore.app.update", c.ID)
 	}
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
 	}
+	d.changed(c.ID)
 	writeJSON(w, http.StatusOK, envelope{StatusCode: http.StatusOK, Message: UpdatedMessage, Data: viewOf(c, app)})
 }
 

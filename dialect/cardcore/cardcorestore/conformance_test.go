@@ -2,6 +2,7 @@ package cardcorestore_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,17 +51,47 @@ const (
 	keyB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 )
 
+// event is an audit event of the suite, id its key.
+func event(id, action string) jeton.AuditEvent {
+	return jeton.AuditEvent{ID: id, At: storetest.At(0), InstitutionID: "inst-a",
+		Actor: "institution-key:key-1", Action: action, Subject: "client-a"}
+}
+
+// createApp creates app with a new client of its own id and institution.
+func createApp(t *testing.T, s store, app cardcorestore.App) error {
+	c := storetest.NewClient(app.ClientID, app.InstitutionID)
+	return s.CreateCardCoreApp(t.Context(), c, app, event("ev-"+app.Key, "cardcore.app.create"))
+}
+
+// audited reports whether the audit log holds the event id.
+func audited(t *testing.T, s store, id string) bool {
+	t.Helper()
+	evs, err := s.ListAudit(t.Context(), jeton.AuditFilter{Limit: 1000})
+	storetest.OK(t, "list audit", err)
+	for _, e := range evs {
+		if e.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 var cases = []storetest.Case[store]{
 	{Name: "CardCore/AppRoundTripAndScoping", Run: func(t *testing.T, s store) {
 		ctx := t.Context()
-		storetest.Seed(t, s, "inst-a", "client-a")
-		storetest.Seed(t, s, "inst-b", "client-b")
-		storetest.OK(t, "create client a2", s.CreateClient(ctx, storetest.NewClient("client-a2", "inst-a")))
+		storetest.Seed(t, s, "inst-a", "")
+		storetest.Seed(t, s, "inst-b", "")
 		app := newCardCoreApp("client-a", "inst-a", keyA)
-		storetest.OK(t, "create app", s.CreateCardCoreApp(ctx, app))
+		storetest.OK(t, "create app", createApp(t, s, app))
 		got, err := s.GetCardCoreApp(ctx, "client-a")
 		storetest.OK(t, "get app", err)
 		storetest.Same(t, "app", got, app)
+		gotC, err := s.GetClient(ctx, "client-a")
+		storetest.OK(t, "get client", err)
+		storetest.Same(t, "client", gotC, storetest.NewClient("client-a", "inst-a"))
+		if !audited(t, s, "ev-"+keyA) {
+			t.Error("the creation's audit event is missing")
+		}
 		got, err = s.GetCardCoreAppByKey(ctx, "inst-a", keyA)
 		storetest.OK(t, "get app by key", err)
 		storetest.Same(t, "app by key", got, app)
@@ -71,46 +102,89 @@ var cases = []storetest.Case[store]{
 		// candidate loses to the stored one.
 		app2 := newCardCoreApp("client-a2", "inst-a", keyB)
 		app2.RecordID, app2.InstitutionRecordID = "rec2", "another-candidate"
-		storetest.OK(t, "create second app", s.CreateCardCoreApp(ctx, app2))
+		storetest.OK(t, "create second app", createApp(t, s, app2))
 		got, err = s.GetCardCoreApp(ctx, "client-a2")
 		storetest.OK(t, "get second app", err)
 		storetest.Same(t, "institution record id kept", got.InstitutionRecordID, app.InstitutionRecordID)
 
 		dup := newCardCoreApp("client-b", "inst-b", keyA)
 		dup.RecordID = "rec3"
-		storetest.Is(t, "duplicate key", s.CreateCardCoreApp(ctx, dup), jeton.ErrConflict)
-		storetest.Is(t, "client of another institution", s.CreateCardCoreApp(ctx, newCardCoreApp("client-b", "inst-a", "cccccccccccccccccccccccccccccccc")), jeton.ErrNotFound)
-		storetest.Is(t, "missing client", s.CreateCardCoreApp(ctx, newCardCoreApp("nope", "inst-a", "dddddddddddddddddddddddddddddddd")), jeton.ErrNotFound)
-		_, err = s.GetCardCoreApp(ctx, "client-b")
-		storetest.Is(t, "no app for client-b", err, jeton.ErrNotFound)
+		storetest.Is(t, "duplicate key", createApp(t, s, dup), jeton.ErrConflict)
+		_, err = s.GetClient(ctx, "client-b")
+		storetest.Is(t, "no client-b", err, jeton.ErrNotFound)
+		other := newCardCoreApp("client-d", "inst-a", "cccccccccccccccccccccccccccccccc")
+		err = s.CreateCardCoreApp(ctx, storetest.NewClient("client-d", "inst-b"), other, event("ev-other", "cardcore.app.create"))
+		storetest.Is(t, "client of another institution", err, jeton.ErrNotFound)
+		err = s.CreateCardCoreApp(ctx, storetest.NewClient("client-a", "inst-a"),
+			newCardCoreApp("client-a", "inst-a", "dddddddddddddddddddddddddddddddd"), event("ev-again", "cardcore.app.create"))
+		storetest.Is(t, "duplicate client", err, jeton.ErrConflict)
+	}},
+	{Name: "CardCore/CreateIsAtomic", Run: func(t *testing.T, s store) {
+		// A failure of any insert after the client's leaves no client row, no
+		// application and no audit event; a failing audit insert undoes the rest.
+		ctx := t.Context()
+		storetest.Seed(t, s, "inst-a", "")
+		storetest.OK(t, "create app", createApp(t, s, newCardCoreApp("client-a", "inst-a", keyA)))
+		dup := newCardCoreApp("client-x", "inst-a", keyA)
+		dup.RecordID = "rec-x"
+		err := s.CreateCardCoreApp(ctx, storetest.NewClient("client-x", "inst-a"), dup, event("ev-x", "cardcore.app.create"))
+		storetest.Is(t, "app insert fails", err, jeton.ErrConflict)
+		_, err = s.GetClient(ctx, "client-x")
+		storetest.Is(t, "no client row after a failed app insert", err, jeton.ErrNotFound)
+		if audited(t, s, "ev-x") {
+			t.Error("a failed creation left its audit event")
+		}
+		err = s.CreateCardCoreApp(ctx, storetest.NewClient("client-y", "inst-a"),
+			newCardCoreApp("client-y", "inst-a", keyB), event("ev-"+keyA, "cardcore.app.create"))
+		storetest.Is(t, "audit insert fails", err, jeton.ErrConflict)
+		_, err = s.GetClient(ctx, "client-y")
+		storetest.Is(t, "no client row after a failed audit insert", err, jeton.ErrNotFound)
+		_, err = s.GetCardCoreApp(ctx, "client-y")
+		storetest.Is(t, "no app after a failed audit insert", err, jeton.ErrNotFound)
 	}},
 	{Name: "CardCore/UpdateAndSoftDelete", Run: func(t *testing.T, s store) {
 		ctx := t.Context()
-		storetest.Seed(t, s, "inst-a", "client-a")
+		storetest.Seed(t, s, "inst-a", "")
 		storetest.Seed(t, s, "inst-b", "")
 		app := newCardCoreApp("client-a", "inst-a", keyA)
-		storetest.OK(t, "create app", s.CreateCardCoreApp(ctx, app))
+		storetest.OK(t, "create app", createApp(t, s, app))
 		c, err := s.GetClient(ctx, "client-a")
 		storetest.OK(t, "get client", err)
 		c.Name, c.Scopes, c.UpdatedAt = "Renamed", []string{"READ"}, storetest.At(time.Minute)
 		app.Description, app.WebsiteURL, app.UpdatedAt = "new", "https://new.example", storetest.At(time.Minute)
-		storetest.OK(t, "update", s.UpdateCardCoreApp(ctx, c, app))
+		storetest.OK(t, "update", s.UpdateCardCoreApp(ctx, c, app, event("ev-update", "cardcore.app.update")))
 		got, err := s.GetCardCoreApp(ctx, "client-a")
 		storetest.OK(t, "get app", err)
 		storetest.Same(t, "updated app", got, app)
 		gotC, err := s.GetClient(ctx, "client-a")
 		storetest.OK(t, "get client", err)
 		storetest.Same(t, "updated client", gotC, c)
+		if !audited(t, s, "ev-update") {
+			t.Error("the update's audit event is missing")
+		}
 
 		other := app
 		other.InstitutionID = "inst-b"
-		storetest.Is(t, "update through another institution", s.UpdateCardCoreApp(ctx, c, other), jeton.ErrNotFound)
-		_, err = s.DeleteCardCoreApp(ctx, "inst-b", keyA, storetest.At(time.Hour))
+		storetest.Is(t, "update through another institution", s.UpdateCardCoreApp(ctx, c, other, event("ev-u2", "cardcore.app.update")), jeton.ErrNotFound)
+		_, err = s.DeleteCardCoreApp(ctx, "inst-b", keyA, storetest.At(time.Hour), event("ev-d2", "cardcore.app.delete"))
 		storetest.Is(t, "delete through another institution", err, jeton.ErrNotFound)
+		if audited(t, s, "ev-u2") || audited(t, s, "ev-d2") {
+			t.Error("a failed change left its audit event")
+		}
+		renamed := c
+		renamed.Name = "Not kept"
+		err = s.UpdateCardCoreApp(ctx, renamed, app, event("ev-update", "cardcore.app.update"))
+		storetest.Is(t, "update with a duplicate audit event", err, jeton.ErrConflict)
+		gotC, err = s.GetClient(ctx, "client-a")
+		storetest.OK(t, "get client", err)
+		storetest.Same(t, "client kept after a failed audit insert", gotC, c)
 
-		id, err := s.DeleteCardCoreApp(ctx, "inst-a", keyA, storetest.At(time.Hour))
+		id, err := s.DeleteCardCoreApp(ctx, "inst-a", keyA, storetest.At(time.Hour), event("ev-delete", "cardcore.app.delete"))
 		storetest.OK(t, "delete", err)
 		storetest.Same(t, "deleted client id", id, "client-a")
+		if !audited(t, s, "ev-delete") {
+			t.Error("the deletion's audit event is missing")
+		}
 		got, err = s.GetCardCoreApp(ctx, "client-a")
 		storetest.OK(t, "get deleted app", err)
 		if !got.Deleted || !got.UpdatedAt.Equal(storetest.At(time.Hour)) {
@@ -119,16 +193,17 @@ var cases = []storetest.Case[store]{
 		gotC, err = s.GetClient(ctx, "client-a")
 		storetest.OK(t, "get deleted client", err)
 		storetest.Same(t, "client status", gotC.Status, jeton.ClientDeleted)
-		_, err = s.DeleteCardCoreApp(ctx, "inst-a", keyA, storetest.At(2*time.Hour))
+		_, err = s.DeleteCardCoreApp(ctx, "inst-a", keyA, storetest.At(2*time.Hour), event("ev-d3", "cardcore.app.delete"))
 		storetest.Is(t, "delete twice", err, jeton.ErrNotFound)
-		storetest.Is(t, "update deleted", s.UpdateCardCoreApp(ctx, c, app), jeton.ErrNotFound)
+		storetest.Is(t, "update deleted", s.UpdateCardCoreApp(ctx, c, app, event("ev-u3", "cardcore.app.update")), jeton.ErrNotFound)
 	}},
 	{Name: "CardCore/DeleteRace", Run: func(t *testing.T, s store) {
 		ctx := t.Context()
-		storetest.Seed(t, s, "inst-a", "client-a")
-		storetest.OK(t, "create app", s.CreateCardCoreApp(ctx, newCardCoreApp("client-a", "inst-a", keyA)))
-		errs := storetest.Race(func(int) error {
-			_, err := s.DeleteCardCoreApp(ctx, "inst-a", keyA, storetest.At(time.Hour))
+		storetest.Seed(t, s, "inst-a", "")
+		storetest.OK(t, "create app", createApp(t, s, newCardCoreApp("client-a", "inst-a", keyA)))
+		errs := storetest.Race(func(i int) error {
+			ev := event(fmt.Sprintf("ev-delete-%d", i), "cardcore.app.delete")
+			_, err := s.DeleteCardCoreApp(ctx, "inst-a", keyA, storetest.At(time.Hour), ev)
 			if errors.Is(err, jeton.ErrNotFound) {
 				return jeton.ErrAlreadyUsed // lost the race: already deleted
 			}

@@ -10,11 +10,12 @@ import (
 // Store keeps CardCore applications and institution-scoped admin keys
 // (docs/dialects/cardcore.md).
 type Store interface {
-	// CreateCardCoreApp records app for its existing client (jeton.ErrNotFound without one)
-	// and, in the same transaction, gives app.InstitutionID its record id if it has none
-	// yet (app.InstitutionRecordID is the candidate; the stored one wins). A duplicate
-	// client id or Key is jeton.ErrConflict.
-	CreateCardCoreApp(ctx context.Context, app App) error
+	// CreateCardCoreApp is ATOMIC: in one transaction it inserts the client c, gives
+	// app.InstitutionID its record id if it has none yet (app.InstitutionRecordID is the
+	// candidate; the stored one wins), records app for c and appends ev. Any failure
+	// leaves none of them: a duplicate client id or Key is jeton.ErrConflict, an app
+	// whose ClientID or InstitutionID is not c's is jeton.ErrNotFound.
+	CreateCardCoreApp(ctx context.Context, c jeton.Client, app App, ev jeton.AuditEvent) error
 	// GetCardCoreApp returns the application of a client, deleted ones too, with its
 	// InstitutionRecordID.
 	GetCardCoreApp(ctx context.Context, clientID string) (App, error)
@@ -24,13 +25,16 @@ type Store interface {
 	// UpdateCardCoreApp replaces the client c's Name, Status, AuthMethod, PublicKeys,
 	// Grants, Scopes, DefaultScopes and UpdatedAt and the descriptive fields of its
 	// application (Description, WebsiteURL, IconURL, Subject, IsOfficial,
-	// IsVerified, UpdatedAt) in one transaction. jeton.ErrNotFound unless app names a live
-	// (not deleted) application of c in app.InstitutionID.
-	UpdateCardCoreApp(ctx context.Context, c jeton.Client, app App) error
+	// IsVerified, UpdatedAt) and appends ev, in one transaction. jeton.ErrNotFound (and
+	// nothing written) unless app names a live (not deleted) application of c in
+	// app.InstitutionID.
+	UpdateCardCoreApp(ctx context.Context, c jeton.Client, app App, ev jeton.AuditEvent) error
 	// DeleteCardCoreApp is ATOMIC: in one transaction it marks institutionID's live
 	// application with key deleted and its client jeton.ClientDeleted, at now. It returns the
-	// client id; jeton.ErrNotFound if there is no such live application.
-	DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time) (string, error)
+	// client id and appends ev (whose Subject the caller sets to that client id, known
+	// from the application it read) in the same transaction; jeton.ErrNotFound, and
+	// nothing written, if there is no such live application.
+	DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time, ev jeton.AuditEvent) (string, error)
 
 	// CreateInstitutionKey records k (its institution must exist, else jeton.ErrNotFound).
 	CreateInstitutionKey(ctx context.Context, k InstitutionKey) error
