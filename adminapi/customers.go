@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/password"
 )
 
@@ -28,7 +29,7 @@ func (s *server) createCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkText("username", in.Username, maxUsernameLen); err != nil {
+	if err := clients.CheckText("username", in.Username, maxUsernameLen); err != nil {
 		return err
 	}
 	if err := password.Validate(in.Password); err != nil {

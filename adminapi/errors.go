@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clients"
 )
 
 // Error codes of the admin API (the "error" member of ErrorBody).
@@ -53,6 +54,20 @@ func notFound(what string) *APIError {
 
 func conflict(format string, args ...any) *APIError {
 	return &APIError{Status: http.StatusConflict, Code: CodeConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// serviceError turns a refusal of the clients service into its answer; other errors
+// are returned unchanged.
+func serviceError(err error) error {
+	var fe *clients.FieldError
+	var ce *clients.ConflictError
+	switch {
+	case errors.As(err, &fe):
+		return fieldError(fe.Field, "%s", fe.Message)
+	case errors.As(err, &ce):
+		return conflict("%s", ce.Message)
+	}
+	return err
 }
 
 // storeError turns a store failure into an answer: ErrNotFound and ErrConflict are the

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clients"
 )
 
 func (s *server) createInstitution(w http.ResponseWriter, r *http.Request) error {
@@ -11,7 +12,7 @@ func (s *server) createInstitution(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := checkText("name", in.Name, maxNameLen); err != nil {
+	if err := clients.CheckText("name", in.Name, clients.MaxNameLen); err != nil {
 		return err
 	}
 	now := s.now()
@@ -48,7 +49,7 @@ func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := checkText("name", in.Name, maxNameLen); err != nil {
+	if err := clients.CheckText("name", in.Name, clients.MaxNameLen); err != nil {
 		return err
 	}
 	ctx := r.Context()

@@ -1,10 +1,12 @@
 package adminapi
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clients"
 )
 
 // errNoKeys answers the key routes of a server wired without a key manager.
@@ -30,8 +32,8 @@ func (s *server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptionalJSON(w, r, &in); err != nil {
 		return err
 	}
-	alg := or(in.Alg, defaultSigningAlg)
-	if !slices.Contains(signingAlgs, alg) {
+	alg := cmp.Or(in.Alg, clients.DefaultSigningAlg)
+	if !slices.Contains(clients.SigningAlgs, alg) {
 		return fieldError("alg", "unsupported signing algorithm %q; use ES256, RS256, PS256 or EdDSA", alg)
 	}
 	if s.cfg.Keys == nil {

@@ -85,7 +85,7 @@ func (s *server) putBranding(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if err := s.institutionExists(ctx, "id", id); err != nil {
+	if err := s.clients.InstitutionExists(ctx, "id", id); err != nil {
 		return err
 	}
 	b := jeton.Branding{InstitutionID: id, DisplayName: in.DisplayName, LogoURL: in.LogoURL, AccentColor: in.AccentColor, UpdatedAt: s.now()}

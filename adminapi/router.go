@@ -57,9 +57,11 @@ func (s *server) adapt(h handlerFunc) http.Handler {
 	})
 }
 
-// writeError answers err: an *APIError as it is, anything else as a 500 whose cause
+// writeError answers err: an *APIError as it is, a refusal of the clients service as
+// its APIError, anything else as a 500 whose cause
 // goes only to the log (DESIGN rule 3).
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	err = serviceError(err)
 	var ae *APIError
 	if reqlog.ClientGone(r, err) {
 		// The client hung up: nobody reads this answer, and the access log records the

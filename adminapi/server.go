@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/password"
 )
 
@@ -51,6 +52,9 @@ type Config struct {
 	JWKSAllowHosts []string
 	// Routes are the vendor modules' routes (module.Module.AdminRoutes).
 	Routes []Routes
+	// Clients is the clients service the client routes call; nil: one built from
+	// Store, KEK, JWKSAllowHosts, Invalidate and Now.
+	Clients *clients.Service
 }
 
 // maxBody bounds every request body (DESIGN rule 4).
@@ -63,6 +67,7 @@ const actor = "admin"
 type server struct {
 	cfg         Config
 	tokenDigest [32]byte
+	clients     *clients.Service
 }
 
 // New returns the admin API handler. Mount it at the root of the admin listener; it
@@ -77,7 +82,11 @@ func New(cfg Config) http.Handler {
 	if cfg.Password == (password.Params{}) {
 		cfg.Password = password.DefaultParams
 	}
-	s := &server{cfg: cfg, tokenDigest: sha256.Sum256([]byte(cfg.Token))}
+	s := &server{cfg: cfg, tokenDigest: sha256.Sum256([]byte(cfg.Token)), clients: cfg.Clients}
+	if s.clients == nil {
+		s.clients = clients.New(clients.Config{Store: cfg.Store, KEK: cfg.KEK,
+			JWKSAllowHosts: cfg.JWKSAllowHosts, Invalidate: cfg.Invalidate, Now: cfg.Now})
+	}
 	return s.commonHeaders(s.requireToken(s.routes()))
 }
 
@@ -152,8 +161,9 @@ func (s *server) invalidate(clientID string) {
 	}
 }
 
-// audit appends an event. The change it records has already been made (the Store has
-// no transaction spanning both), so a failure is logged loudly rather than turned into
+// audit appends an event for a change other than a client's (the clients service
+// writes those in the change's own transaction). The change it records has already
+// been made, so a failure is logged loudly rather than turned into
 // an error answer that would invite the caller to repeat a change that happened.
 func (s *server) audit(ctx context.Context, institutionID, action, subject string, details map[string]string) {
 	e := jeton.AuditEvent{

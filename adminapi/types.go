@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clients"
 )
 
 // The request and response bodies below are shared by the server and the Go client, so
@@ -21,71 +22,12 @@ type InstitutionInput struct {
 	Name string `json:"name"`
 }
 
-// ClientInput registers a client. Empty fields take the documented defaults:
-// auth_method client_secret_basic, grants [client_credentials], token_format jwt,
-// access_token_ttl 3600, refresh_token_ttl 30 days, signing_alg ES256. The TTLs are
-// pointers so that an explicit 0 is rejected rather than silently defaulted.
-type ClientInput struct {
-	InstitutionID string           `json:"institution_id"`
-	Name          string           `json:"name"`
-	AuthMethod    jeton.AuthMethod `json:"auth_method,omitempty"`
-	Grants        []string         `json:"grants,omitempty"`
-	Scopes        []string         `json:"scopes,omitempty"`
-	// DefaultScopes apply when a token request names no scope; omitted (nil) means
-	// every scope in Scopes, an empty list means none.
-	DefaultScopes   []string          `json:"default_scopes"`
-	RedirectURIs    []string          `json:"redirect_uris,omitempty"`
-	TokenFormat     jeton.TokenFormat `json:"token_format,omitempty"`
-	AccessTokenTTL  *int64            `json:"access_token_ttl,omitempty"`
-	RefreshTokenTTL *int64            `json:"refresh_token_ttl,omitempty"`
-	SigningAlg      string            `json:"signing_alg,omitempty"`
-	PublicKeys      []jeton.ClientKey `json:"public_keys,omitempty"`
-	// JWKSURI is where a private_key_jwt client publishes its JWK Set (RFC 7591 §2),
-	// instead of PublicKeys.
-	JWKSURI string `json:"jwks_uri,omitempty"`
-	// RefreshRotation is "on" (the default: every refresh issues a new refresh token,
-	// RFC 9700 §4.14.2) or "off" (the refresh token stays the same).
-	RefreshRotation string `json:"refresh_rotation,omitempty"`
-	// Institutions are extra institutions the client may act for; the owner is always
-	// added.
-	Institutions []string `json:"institutions,omitempty"`
-	// MaxActiveTokens caps the client's unexpired, unrevoked access tokens (0, the
-	// default: no cap); a request beyond it is refused.
-	MaxActiveTokens int `json:"max_active_tokens,omitempty"`
-	// FirstParty skips the consent page (the institution's own apps).
-	FirstParty bool `json:"first_party,omitempty"`
-	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
-	RequirePAR bool `json:"require_par,omitempty"`
-}
+// ClientInput registers a client (the clients service's input, shared with the Go
+// client).
+type ClientInput = clients.Input
 
-// ClientUpdate changes a client. Nil fields are left as they are; a non-nil empty list
-// clears that list. The result is validated as a whole, like a new registration.
-type ClientUpdate struct {
-	Name            *string             `json:"name,omitempty"`
-	Status          *jeton.ClientStatus `json:"status,omitempty"` // active or disabled
-	AuthMethod      *jeton.AuthMethod   `json:"auth_method,omitempty"`
-	Grants          *[]string           `json:"grants,omitempty"`
-	Scopes          *[]string           `json:"scopes,omitempty"`
-	DefaultScopes   *[]string           `json:"default_scopes,omitempty"`
-	RedirectURIs    *[]string           `json:"redirect_uris,omitempty"`
-	TokenFormat     *jeton.TokenFormat  `json:"token_format,omitempty"`
-	AccessTokenTTL  *int64              `json:"access_token_ttl,omitempty"`
-	RefreshTokenTTL *int64              `json:"refresh_token_ttl,omitempty"`
-	SigningAlg      *string             `json:"signing_alg,omitempty"`
-	PublicKeys      *[]jeton.ClientKey  `json:"public_keys,omitempty"`
-	// JWKSURI set to "" removes it.
-	JWKSURI         *string   `json:"jwks_uri,omitempty"`
-	RefreshRotation *string   `json:"refresh_rotation,omitempty"`
-	Institutions    *[]string `json:"institutions,omitempty"`
-	// MaxActiveTokens caps the client's live access tokens; 0 removes the cap.
-	MaxActiveTokens *int  `json:"max_active_tokens,omitempty"`
-	FirstParty      *bool `json:"first_party,omitempty"`
-	RequirePAR      *bool `json:"require_par,omitempty"`
-	// AddInstitutions and RemoveInstitutions edit the institutions the client acts for
-	// without restating the list (applied after Institutions).
-	AddInstitutions    []string `json:"add_institutions,omitempty"`
-	RemoveInstitutions []string `json:"remove_institutions,omitempty"`
-}
+// ClientUpdate changes a client.
+type ClientUpdate = clients.Update
 
 // Ptr returns a pointer to v, for filling ClientInput and ClientUpdate.
 func Ptr[T any](v T) *T { return &v }
@@ -181,7 +123,7 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		SigningAlg:      c.SigningAlg,
 		PublicKeys:      nonNil(c.PublicKeys),
 		JWKSURI:         c.JWKSURI,
-		RefreshRotation: rotationOn,
+		RefreshRotation: clients.RotationOn,
 		Institutions:    nonNil(c.Institutions),
 		MaxActiveTokens: c.MaxActiveTokens,
 		FirstParty:      c.FirstParty,
@@ -190,7 +132,7 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		UpdatedAt:       c.UpdatedAt,
 	}
 	if c.RefreshRotationOff {
-		v.RefreshRotation = rotationOff
+		v.RefreshRotation = clients.RotationOff
 	}
 	if len(c.PreviousSecretDigest) > 0 && c.PreviousSecretExpiresAt.After(now) {
 		t := c.PreviousSecretExpiresAt

@@ -1,4 +1,4 @@
-package adminapi
+package clients
 
 import (
 	"fmt"
@@ -9,23 +9,21 @@ import (
 	"unicode/utf8"
 )
 
-// Bounds on admin input (DESIGN rule 4: every size is bounded).
+// Bounds on a client's fields (DESIGN rule 4: every size is bounded).
 const (
-	maxNameLen      = 200
-	maxUsernameLen  = 256
+	// MaxNameLen bounds display names (clients, and the admin API's institutions).
+	MaxNameLen      = 200
 	maxScopes       = 100
 	maxScopeLen     = 128
 	maxRedirectURIs = 20
 	maxURILen       = 2048
 	maxPublicKeys   = 10
 	maxInstitutions = 100
-	maxClaims       = 50
-	maxClaimNameLen = 64
 )
 
-// checkText validates a display string: 1..max characters, not blank, no control
+// CheckText validates a display string: 1..max characters, not blank, no control
 // characters (which would corrupt tables, logs and terminals).
-func checkText(field, s string, max int) error {
+func CheckText(field, s string, max int) error {
 	n := utf8.RuneCountInString(s)
 	switch {
 	case strings.TrimSpace(s) == "":
@@ -128,36 +126,6 @@ func checkRedirectURIs(field string, uris []string) error {
 			return fieldError(f, "duplicate redirect URI")
 		}
 		seen[u] = true
-	}
-	return nil
-}
-
-// reservedClaims are claims the server sets itself in tokens and userinfo (RFC 7519
-// §4.1, RFC 9068 §2.2, OIDC Core §2 and §5.1); a customer's stored claims must not
-// override them.
-var reservedClaims = map[string]bool{
-	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-	"client_id": true, "scope": true, "auth_time": true, "nonce": true, "acr": true, "amr": true,
-	"azp": true, "at_hash": true, "c_hash": true, "sid": true, "cnf": true,
-}
-
-func checkClaims(claims map[string]any) error {
-	if len(claims) > maxClaims {
-		return fieldError("claims", "at most %d claims", maxClaims)
-	}
-	for name := range claims {
-		f := "claims." + name
-		if name == "" || len(name) > maxClaimNameLen {
-			return fieldError("claims", "claim names must be 1..%d bytes", maxClaimNameLen)
-		}
-		for _, r := range name {
-			if unicode.IsControl(r) || unicode.IsSpace(r) {
-				return fieldError(f, "claim name must not contain spaces or control characters")
-			}
-		}
-		if reservedClaims[name] {
-			return fieldError(f, "claim %q is set by the server and cannot be stored", name)
-		}
 	}
 	return nil
 }

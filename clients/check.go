@@ -1,4 +1,4 @@
-package adminapi
+package clients
 
 import (
 	"context"
@@ -19,28 +19,27 @@ const (
 	maxAccessTTL      = 24 * time.Hour
 	maxRefreshTTL     = 365 * 24 * time.Hour
 	maxGrace          = 30 * 24 * time.Hour
-	defaultSigningAlg = "ES256"
+	// DefaultSigningAlg signs a new client's access tokens unless it names another.
+	DefaultSigningAlg = "ES256"
 )
 
-var (
-	// signingAlgs are the JWS algorithms jeton signs access tokens with (RFC 7518 §3.1,
-	// RFC 8037 §3.1): exactly those the key manager keeps a key for from the first
-	// start, so no accepted alg can leave a client without a signing key.
-	signingAlgs = keys.DefaultAlgs()
-)
+// SigningAlgs are the JWS algorithms jeton signs access tokens with (RFC 7518 §3.1,
+// RFC 8037 §3.1): exactly those the key manager keeps a key for from the first start,
+// so no accepted alg can leave a client without a signing key.
+var SigningAlgs = keys.DefaultAlgs()
 
 // Values of refresh_rotation.
 const (
-	rotationOn  = "on"
-	rotationOff = "off"
+	RotationOn  = "on"
+	RotationOff = "off"
 )
 
 // parseRotation maps refresh_rotation to jeton.Client.RefreshRotationOff.
 func parseRotation(v string) (off bool, err error) {
 	switch v {
-	case rotationOn:
+	case RotationOn:
 		return false, nil
-	case rotationOff:
+	case RotationOff:
 		return true, nil
 	}
 	return false, fieldError("refresh_rotation", "must be on or off, got %q", v)
@@ -61,17 +60,28 @@ func seconds(field string, v int64, lo, hi time.Duration) (time.Duration, error)
 	return time.Duration(v) * time.Second, nil
 }
 
-// checkClient validates a client as a whole, after defaults (creation) or a merge
-// (update), so that both paths enforce the same rules, including those across fields.
-// It also adds the owner to c.Institutions.
-func (s *server) checkClient(ctx context.Context, c *jeton.Client) error {
-	if err := checkText("name", c.Name, maxNameLen); err != nil {
+// Rules relax Check for a caller whose wire contract needs it; the zero value is the
+// admin API's rules.
+type Rules struct {
+	// RefreshWithClientCredentials lets refresh_token accompany client_credentials
+	// alone: for a dialect that issues a refresh token with client_credentials, which
+	// RFC 6749 §4.4.3 discourages but a vendor's contract may require.
+	RefreshWithClientCredentials bool
+}
+
+// Check validates a client as a whole, after defaults (creation) or a merge (update),
+// so that every path enforces the same rules, including those across fields. It also
+// adds the owner to c.Institutions. Every caller that creates or changes a client runs
+// it: the admin API through Create and Update, a vendor's management endpoints
+// directly before their own atomic store call.
+func (s *Service) Check(ctx context.Context, c *jeton.Client, r Rules) error {
+	if err := CheckText("name", c.Name, MaxNameLen); err != nil {
 		return err
 	}
 	if !c.AuthMethod.Valid() {
 		return fieldError("auth_method", "unknown auth method %q; use client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none", c.AuthMethod)
 	}
-	if err := checkGrants(c.Grants); err != nil {
+	if err := checkGrants(c.Grants, r); err != nil {
 		return err
 	}
 	if err := checkScopes("scopes", c.Scopes); err != nil {
@@ -95,7 +105,7 @@ func (s *server) checkClient(ctx context.Context, c *jeton.Client) error {
 	if c.TokenFormat != jeton.FormatJWT && c.TokenFormat != jeton.FormatOpaque {
 		return fieldError("token_format", "unknown token format %q; use jwt or opaque", c.TokenFormat)
 	}
-	if !slices.Contains(signingAlgs, c.SigningAlg) {
+	if !slices.Contains(SigningAlgs, c.SigningAlg) {
 		return fieldError("signing_alg", "unsupported signing algorithm %q; use ES256, RS256, PS256 or EdDSA", c.SigningAlg)
 	}
 	if err := checkPublicKeys("public_keys", c.PublicKeys); err != nil {
@@ -129,7 +139,13 @@ func (s *server) checkClient(ctx context.Context, c *jeton.Client) error {
 	return s.checkInstitutions(ctx, c)
 }
 
-func checkGrants(grants []string) error {
+// issuesRefresh reports whether grant g issues refresh tokens under r.
+func (r Rules) issuesRefresh(g string) bool {
+	return g == jeton.GrantPassword || g == jeton.GrantAuthorizationCode ||
+		(r.RefreshWithClientCredentials && g == jeton.GrantClientCredentials)
+}
+
+func checkGrants(grants []string, r Rules) error {
 	if len(grants) == 0 {
 		return fieldError("grants", "at least one grant type is required")
 	}
@@ -142,10 +158,9 @@ func checkGrants(grants []string) error {
 			return fieldError(f, "duplicate grant type %q", g)
 		}
 	}
-	if slices.Contains(grants, jeton.GrantRefreshToken) &&
-		!slices.Contains(grants, jeton.GrantPassword) && !slices.Contains(grants, jeton.GrantAuthorizationCode) {
-		// Only these two grants issue refresh tokens here (RFC 6749 §4.4.3 forbids one
-		// for client_credentials), so refresh_token alone could never be used.
+	if slices.Contains(grants, jeton.GrantRefreshToken) && !slices.ContainsFunc(grants, r.issuesRefresh) {
+		// Only these grants issue refresh tokens (RFC 6749 §4.4.3: client_credentials
+		// should not, unless r allows it), so refresh_token alone could never be used.
 		return fieldError("grants", "refresh_token needs password or authorization_code")
 	}
 	return nil
@@ -153,7 +168,7 @@ func checkGrants(grants []string) error {
 
 // checkInstitutions requires every institution the client acts for to exist, and puts
 // the owner first when it is missing (a client always acts for its owner).
-func (s *server) checkInstitutions(ctx context.Context, c *jeton.Client) error {
+func (s *Service) checkInstitutions(ctx context.Context, c *jeton.Client) error {
 	if len(c.Institutions) > maxInstitutions {
 		return fieldError("institutions", "at most %d institutions", maxInstitutions)
 	}
@@ -165,7 +180,7 @@ func (s *server) checkInstitutions(ctx context.Context, c *jeton.Client) error {
 		if id == c.InstitutionID {
 			continue // checked by the caller
 		}
-		if err := s.institutionExists(ctx, f, id); err != nil {
+		if err := s.InstitutionExists(ctx, f, id); err != nil {
 			return err
 		}
 	}
@@ -175,9 +190,9 @@ func (s *server) checkInstitutions(ctx context.Context, c *jeton.Client) error {
 	return nil
 }
 
-// institutionExists is a 400 naming field when id is not an institution: the id came
-// in a body, so the request is wrong, not the URL.
-func (s *server) institutionExists(ctx context.Context, field, id string) error {
+// InstitutionExists is a FieldError naming field when id is not an institution: the
+// id came in a body, so the request is wrong, not the URL.
+func (s *Service) InstitutionExists(ctx context.Context, field, id string) error {
 	if id == "" {
 		return fieldError(field, "required")
 	}

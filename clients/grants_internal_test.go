@@ -1,4 +1,4 @@
-package adminapi
+package clients
 
 import (
 	"os"
@@ -13,10 +13,10 @@ import (
 // A registration may name every grant jeton implements, and the admin API's reference
 // lists exactly those: both come from jeton.Grants.
 func TestRegistrationAcceptsEveryGrant(t *testing.T) {
-	if err := checkGrants(jeton.Grants()); err != nil {
+	if err := checkGrants(jeton.Grants(), Rules{}); err != nil {
 		t.Fatalf("checkGrants(%v): %v", jeton.Grants(), err)
 	}
-	if err := checkGrants([]string{"urn:example:other"}); err == nil {
+	if err := checkGrants([]string{"urn:example:other"}, Rules{}); err == nil {
 		t.Fatal("an unknown grant type was accepted")
 	}
 	spec, err := os.ReadFile("../docs/admin-api.yaml")

@@ -1,0 +1,26 @@
+package clients
+
+import "fmt"
+
+// FieldError is a change refused because of one input field. Each caller answers it
+// in its own wire format (the admin API as invalid_field naming Field).
+type FieldError struct {
+	Field   string // e.g. "grants[1]"
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+func fieldError(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ConflictError is a change the client's current state forbids (a deleted client, a
+// secret rotation for a method without one).
+type ConflictError struct{ Message string }
+
+func (e *ConflictError) Error() string { return e.Message }
+
+func conflict(format string, args ...any) *ConflictError {
+	return &ConflictError{Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,74 @@
+// Package clients is the one place where OAuth clients are created and changed: the
+// domain rules (defaults, validation as a whole, secrets), and the audit event that
+// commits with each change (docs/architecture.md "Clients service"). The admin API
+// calls it, a vendor's management endpoints call its Check before their own atomic
+// store call, and so will the console; none of them holds a client rule of its own.
+package clients
+
+import (
+	"context"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// Store is what the service reads and writes.
+type Store interface {
+	GetInstitution(ctx context.Context, id string) (jeton.Institution, error)
+	GetClient(ctx context.Context, clientID string) (jeton.Client, error)
+	CreateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error
+	UpdateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error
+}
+
+// Config wires the service.
+type Config struct {
+	Store Store
+	// KEK is the key-encryption key (keys.LoadKEK) under which client_secret_jwt
+	// secrets are sealed; without it such clients cannot be registered.
+	KEK []byte
+	// JWKSAllowHosts are jwks_uri hosts that may name a non-public address.
+	JWKSAllowHosts []string
+	// Invalidate is called with a client id after every change to that client, so
+	// that the token endpoint's client cache drops it. May be nil.
+	Invalidate func(clientID string)
+	Now        func() time.Time // default time.Now
+}
+
+// Service creates and changes clients.
+type Service struct{ cfg Config }
+
+// New returns the service.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg}
+}
+
+// now is the clock at microseconds: the finest precision both SQLite and PostgreSQL
+// keep, so that what a change answers equals what a later read returns.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// Changed is a client after a change and the secret issued by it ("" if none): the
+// store keeps only its digest, so this is the one time anyone sees it.
+type Changed struct {
+	Client jeton.Client
+	Secret string
+}
+
+// write is the store call that saves a client with its audit event.
+type write func(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error
+
+// save writes c with the audit event of action by actor in one transaction, then
+// drops c from the caches.
+func (s *Service) save(ctx context.Context, w write, actor, action string, c jeton.Client, details map[string]string) error {
+	ev := jeton.AuditEvent{ID: jeton.NewID(), At: s.now(), InstitutionID: c.InstitutionID,
+		Actor: actor, Action: action, Subject: c.ID, Details: details}
+	if err := w(ctx, c, ev); err != nil {
+		return err
+	}
+	if s.cfg.Invalidate != nil {
+		s.cfg.Invalidate(c.ID)
+	}
+	return nil
+}
