@@ -19,6 +19,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/token"
 )
@@ -45,7 +46,10 @@ type Core struct {
 	// Clients is the cached client lookup of the token endpoint.
 	Clients clientauth.ClientSource
 	// Invalidate drops a client from that cache after a change.
-	Invalidate     func(clientID string)
+	Invalidate func(clientID string)
+	// ClientService holds the client rules (validation, audit) that a module's
+	// management endpoints apply, as the admin API does.
+	ClientService  *clients.Service
 	ClientCacheTTL time.Duration
 	Engine         *token.Engine
 	// TokenIssuer, Refresh and Policies let a module build an engine of its own

@@ -10,6 +10,7 @@ import (
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
@@ -69,8 +70,10 @@ func (a *app) buildServers(adminToken string) error {
 	handler := func(mounts []httpapi.Mount) http.Handler {
 		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts})
 	}
+	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek,
+		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now})
 	core := module.Core{
-		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Invalidate: a.cache.Invalidate,
+		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Invalidate: a.cache.Invalidate, ClientService: clientService,
 		ClientCacheTTL: a.cfg.ClientCacheTTL, Engine: engine, TokenIssuer: issuer, Refresh: refreshGrant(grants),
 		Policies: []token.Policy{hours}, Introspector: intro, Revoker: revoker,
 		AssertionMaxLifetime: a.cfg.AssertionMaxLifetime, ClockSkew: a.cfg.ClockSkew, RequireLowS: a.cfg.RequireLowS,
@@ -86,7 +89,7 @@ func (a *app) buildServers(adminToken string) error {
 		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now, KEK: a.kek,
 		Invalidate: a.cache.Invalidate, InvalidateCalendar: a.calendars.Invalidate,
 		Logger: a.logger, Password: pool.Params(), JWKSAllowHosts: a.cfg.JWKSAllowHosts,
-		Routes: a.moduleRoutes(),
+		Routes: a.moduleRoutes(), Clients: clientService,
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)

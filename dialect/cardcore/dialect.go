@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/dialect/wire"
@@ -36,6 +37,9 @@ type Config struct {
 	Apps *Apps
 	// Invalidate drops a client from the client cache after a change.
 	Invalidate func(clientID string)
+	// Clients is the core's clients service: application management validates every
+	// client it creates or changes with its Check, as the admin API does.
+	Clients *clients.Service
 	// MinRSABits is the smallest RSA key accepted at registration (default 2048).
 	MinRSABits int
 	// AccessTokenTTL is the lifetime of new applications' access tokens (default 1 h).

@@ -29,6 +29,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientcache"
+	jetonclients "github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/dialect/cardcore"
 	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/httpapi"
@@ -122,7 +123,8 @@ func newEndpointOn(t *testing.T, st store) *endpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := cardcore.New(cardcore.Config{Engine: engine, Store: e.store, Apps: apps, Now: e.clock.Now})
+	d := cardcore.New(cardcore.Config{Engine: engine, Store: e.store, Apps: apps, Now: e.clock.Now,
+		Clients: jetonclients.New(jetonclients.Config{Store: e.store, Now: e.clock.Now})})
 	h := httpapi.New(httpapi.Config{Logger: slog.New(slog.DiscardHandler), Ready: func(context.Context) error { return nil },
 		Mounts: []httpapi.Mount{{Prefix: cardcore.DefaultPrefix, Dialect: d}}})
 	e.srv = httptest.NewServer(h)

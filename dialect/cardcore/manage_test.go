@@ -118,3 +118,27 @@ func TestRevokedInstitutionKey(t *testing.T) {
 		t.Fatalf("revoked key: %s", got.raw)
 	}
 }
+
+// TestSharedValidation: application management applies the core's client rules (the
+// admin API's) after its own, so what only the core refuses is a 400 naming the field,
+// and every change is in the audit log with the institution key as actor.
+func TestSharedValidation(t *testing.T) {
+	e := newEndpoint(t)
+	a := e.createApp(t, e.keyA, testRSAKey(t), certPEM(t, testRSAKey(t), "fintech.example"))
+	var m map[string]any
+	_ = json.Unmarshal([]byte(createBody("Dup", publicPEM(t, testRSAKey(t)))), &m)
+	m["scopes"] = []string{"READ", "READ"}
+	b, _ := json.Marshal(m)
+	got := e.call(t, request{path: "/institutions/oauth/create", key: e.keyA, body: string(b)})
+	if got.status != http.StatusBadRequest || !strings.Contains(got.raw, `scopes[1]: duplicate scope \"READ\"`) {
+		t.Fatalf("duplicate scopes on create: %d %s", got.status, got.raw)
+	}
+	got = e.call(t, request{method: http.MethodPut, path: "/institutions/oauth/" + a.appKey, key: e.keyA, body: `{"name":"Bell\u0007"}`})
+	if got.status != http.StatusBadRequest || !strings.Contains(got.raw, "name: must not contain control characters") {
+		t.Fatalf("control character in name on update: %d %s", got.status, got.raw)
+	}
+	evs, err := e.store.ListAudit(t.Context(), jeton.AuditFilter{Action: "cardcore.app.create"})
+	if err != nil || len(evs) != 1 || evs[0].Subject != a.clientID || evs[0].Actor != "institution-key:key-"+instA {
+		t.Fatalf("audit of the creation: %+v, %v", evs, err)
+	}
+}

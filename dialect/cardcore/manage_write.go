@@ -1,6 +1,7 @@
 package cardcore
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/token"
 )
@@ -58,11 +60,14 @@ func (d *Dialect) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, app, err := d.newApp(k, in)
+	ctx := r.Context()
+	if err == nil {
+		err = d.check(ctx, &c)
+	}
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
 	}
-	ctx := r.Context()
 	if err := d.cfg.Store.CreateCardCoreApp(ctx, c, app, d.event(k, "cardcore.app.create", c.ID)); err != nil {
 		writeAPIError(w, r, err)
 		return
@@ -159,6 +164,10 @@ func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
 		c.Scopes, c.DefaultScopes = in.Scopes, in.Scopes
 	}
 	c.UpdatedAt, app.UpdatedAt = now, now
+	if err := d.check(ctx, &c); err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
 	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app, d.event(k, "cardcore.app.update", c.ID))
 	if errors.Is(err, jeton.ErrNotFound) {
 		err = errNotFound // deleted meanwhile
@@ -169,6 +178,22 @@ func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
 	}
 	d.changed(c.ID)
 	writeJSON(w, http.StatusOK, envelope{StatusCode: http.StatusOK, Message: UpdatedMessage, Data: viewOf(c, app)})
+}
+
+// rules are the core's client rules as CardCore's contract needs them: its
+// applications get a refresh token with client_credentials.
+var rules = clients.Rules{RefreshWithClientCredentials: true}
+
+// check runs the core's validation of a client (the admin API's) after CardCore's own
+// field checks, whose answers come first; what only the core refuses is answered as
+// CardCore's invalid_request, naming the field.
+func (d *Dialect) check(ctx context.Context, c *jeton.Client) error {
+	err := d.cfg.Clients.Check(ctx, c, rules)
+	var fe *clients.FieldError
+	if errors.As(err, &fe) {
+		return badInput(fe.Error())
+	}
+	return err
 }
 
 // checkFields validates the fields create and update share; nil ones are absent.

@@ -81,7 +81,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if err != nil {
 		return s, err
 	}
-	d := cardcore.New(cardcore.Config{Engine: engine, Store: st, Apps: apps, Invalidate: c.Invalidate,
+	d := cardcore.New(cardcore.Config{Engine: engine, Store: st, Apps: apps, Invalidate: c.Invalidate, Clients: c.ClientService,
 		MinRSABits: m.MinRSABits, AccessTokenTTL: m.TokenTTL, Now: c.Now})
 	if ln != nil {
 		s.Servers[0].Handler = c.Handler([]httpapi.Mount{{Prefix: "", Dialect: d}})
