@@ -15,6 +15,16 @@ func (s *Store) AppendAudit(ctx context.Context, e jeton.AuditEvent) error {
 	return mapErr("append audit", insertAudit(ctx, s.pool, e))
 }
 
+// audited runs write and appends ev in one transaction: both or neither.
+func (s *Store) audited(ctx context.Context, ev jeton.AuditEvent, write func(tx pgx.Tx) error) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
 // insertAudit is the INSERT of AppendAudit, on the pool or inside the transaction of
 // the change the event records.
 func insertAudit(ctx context.Context, db execer, e jeton.AuditEvent) error {

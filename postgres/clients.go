@@ -21,12 +21,7 @@ func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
 
 // CreateClientAudited inserts c and appends ev in one transaction: both or neither.
 func (s *Store) CreateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := insertClient(ctx, tx, c); err != nil {
-			return err
-		}
-		return insertAudit(ctx, tx, ev)
-	})
+	err := s.audited(ctx, ev, func(tx pgx.Tx) error { return insertClient(ctx, tx, c) })
 	return mapErr("create client", err)
 }
 
@@ -73,12 +68,7 @@ func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
 
 // UpdateClientAudited updates c and appends ev in one transaction: both or neither.
 func (s *Store) UpdateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := updateClient(ctx, tx, c); err != nil {
-			return err
-		}
-		return insertAudit(ctx, tx, ev)
-	})
+	err := s.audited(ctx, ev, func(tx pgx.Tx) error { return updateClient(ctx, tx, c) })
 	return mapErr("update client", err)
 }
 

@@ -18,6 +18,16 @@ func (s *Store) AppendAudit(ctx context.Context, e jeton.AuditEvent) error {
 	return mapErr("append audit", err)
 }
 
+// audited runs write and appends ev in one transaction: both or neither.
+func (s *Store) audited(ctx context.Context, ev jeton.AuditEvent, write func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := write(ctx, tx); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, ev)
+	})
+}
+
 // insertAudit is the INSERT of AppendAudit, inside tx, for the writes that record
 // their audit event in their own transaction.
 func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, e jeton.AuditEvent) error {

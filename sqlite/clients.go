@@ -24,12 +24,7 @@ func (s *Store) CreateClient(ctx context.Context, c jeton.Client) error {
 
 // CreateClientAudited inserts c and appends ev in one transaction: both or neither.
 func (s *Store) CreateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := s.insertClient(ctx, tx, c); err != nil {
-			return err
-		}
-		return s.insertAudit(ctx, tx, ev)
-	})
+	err := s.audited(ctx, ev, func(ctx context.Context, tx *sql.Tx) error { return s.insertClient(ctx, tx, c) })
 	return mapErr("create client", err)
 }
 
@@ -78,12 +73,7 @@ func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
 
 // UpdateClientAudited updates c and appends ev in one transaction: both or neither.
 func (s *Store) UpdateClientAudited(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error {
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := s.updateClient(ctx, tx, c); err != nil {
-			return err
-		}
-		return s.insertAudit(ctx, tx, ev)
-	})
+	err := s.audited(ctx, ev, func(ctx context.Context, tx *sql.Tx) error { return s.updateClient(ctx, tx, c) })
 	return mapErr("update client", err)
 }
 
