@@ -19,7 +19,7 @@ const cardcoreAppFrom = ` FROM cardcore_apps a
 // CreateCardCoreApp inserts the client, the institution's record id if it has none
 // (the stored one wins), the application and the audit event, in one transaction.
 func (s *Store) CreateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.audited(ctx, ev, func(tx pgx.Tx) error {
 		if err := insertClient(ctx, tx, c); err != nil {
 			return err
 		}
@@ -39,10 +39,7 @@ func (s *Store) CreateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 		if err == nil {
 			err = mustAffect(tag) // the client is not this application's
 		}
-		if err != nil {
-			return err
-		}
-		return insertAudit(ctx, tx, ev)
+		return err
 	})
 	return mapErr("create cardcore app", err)
 }
@@ -69,7 +66,7 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 	if err != nil {
 		return mapErr("update cardcore app", err)
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.audited(ctx, ev, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE cardcore_apps SET description = $1, website_url = $2,
 			icon_url = $3, subject = $4, is_official = $5, is_verified = $6, updated_at = $7
 			WHERE client_id = $8 AND institution_id = $9 AND NOT deleted`,
@@ -89,10 +86,7 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 		if err == nil {
 			err = mustAffect(tag)
 		}
-		if err != nil {
-			return err
-		}
-		return insertAudit(ctx, tx, ev)
+		return err
 	})
 	return mapErr("update cardcore app", err)
 }
@@ -102,7 +96,7 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 // (the clients trigger NOTIFYs every replica's cache).
 func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time, ev jeton.AuditEvent) (string, error) {
 	var clientID string
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.audited(ctx, ev, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE cardcore_apps SET deleted = true, updated_at = $1
 			WHERE institution_id = $2 AND app_key = $3 AND NOT deleted RETURNING client_id`,
 			now, institutionID, key).Scan(&clientID)
@@ -111,10 +105,7 @@ func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string
 		}
 		_, err = tx.Exec(ctx, `UPDATE clients SET status = $1, updated_at = $2 WHERE id = $3`,
 			jeton.ClientDeleted, now, clientID)
-		if err != nil {
-			return err
-		}
-		return insertAudit(ctx, tx, ev)
+		return err
 	})
 	return clientID, mapErr("delete cardcore app", err)
 }

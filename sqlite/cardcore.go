@@ -19,7 +19,7 @@ const cardcoreAppFrom = ` FROM cardcore_apps a
 // CreateCardCoreApp inserts the client, the institution's record id if it has none
 // (the stored one wins), the application and the audit event, in one transaction.
 func (s *Store) CreateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.audited(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.insertClient(ctx, tx, c); err != nil {
 			return err
 		}
@@ -40,10 +40,7 @@ func (s *Store) CreateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 		if err == nil {
 			err = mustAffect(res) // the client is not this application's
 		}
-		if err != nil {
-			return err
-		}
-		return s.insertAudit(ctx, tx, ev)
+		return err
 	})
 	return mapErr("create cardcore app", err)
 }
@@ -70,7 +67,7 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 	if err != nil {
 		return mapErr("update cardcore app", err)
 	}
-	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.audited(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.execTx(ctx, tx, `UPDATE cardcore_apps SET description = ?, website_url = ?,
 			icon_url = ?, subject = ?, is_official = ?, is_verified = ?, updated_at = ?
 			WHERE client_id = ? AND institution_id = ? AND NOT deleted`,
@@ -89,10 +86,7 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 		if err == nil {
 			err = mustAffect(res)
 		}
-		if err != nil {
-			return err
-		}
-		return s.insertAudit(ctx, tx, ev)
+		return err
 	})
 	return mapErr("update cardcore app", err)
 }
@@ -101,7 +95,7 @@ func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardc
 // transaction.
 func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string, now time.Time, ev jeton.AuditEvent) (string, error) {
 	var clientID string
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.audited(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
 		err := s.queryRowTx(ctx, tx, `UPDATE cardcore_apps SET deleted = 1, updated_at = ?
 			WHERE institution_id = ? AND app_key = ? AND NOT deleted RETURNING client_id`,
 			micros(now), institutionID, key).Scan(&clientID)
@@ -110,10 +104,7 @@ func (s *Store) DeleteCardCoreApp(ctx context.Context, institutionID, key string
 		}
 		_, err = s.execTx(ctx, tx, `UPDATE clients SET status = ?, updated_at = ? WHERE id = ?`,
 			jeton.ClientDeleted, micros(now), clientID)
-		if err != nil {
-			return err
-		}
-		return s.insertAudit(ctx, tx, ev)
+		return err
 	})
 	return clientID, mapErr("delete cardcore app", err)
 }
