@@ -68,22 +68,26 @@ func (d *Dialect) caller(r *http.Request) (cardcorestore.InstitutionKey, error) 
 	return k, nil
 }
 
-// ownApp finds the caller's live application named by the path's institutionId; any
-// other (another institution's, deleted, malformed) is 404, never 403, so ids do not
-// leak between institutions.
-func (d *Dialect) ownApp(r *http.Request, k cardcorestore.InstitutionKey) (cardcorestore.App, error) {
+// ownApp authenticates the caller and finds its live application named by the path's
+// institutionId; any other (another institution's, deleted, malformed) is 404, never
+// 403, so ids do not leak between institutions.
+func (d *Dialect) ownApp(r *http.Request) (cardcorestore.InstitutionKey, cardcorestore.App, error) {
+	k, err := d.caller(r)
+	if err != nil {
+		return k, cardcorestore.App{}, err
+	}
 	key := strings.ToLower(r.PathValue("institutionId"))
 	if !isHex(key, 32) {
-		return cardcorestore.App{}, errNotFound
+		return k, cardcorestore.App{}, errNotFound
 	}
 	app, err := d.cfg.Store.GetCardCoreAppByKey(r.Context(), k.InstitutionID, key)
 	switch {
 	case errors.Is(err, jeton.ErrNotFound) || (err == nil && app.Deleted):
-		return app, errNotFound
+		return k, app, errNotFound
 	case err != nil:
-		return app, err
+		return k, app, err
 	}
-	return app, nil
+	return k, app, nil
 }
 
 // event is the audit event of a change the caller k makes to clientID's application;
@@ -103,12 +107,7 @@ func (d *Dialect) changed(clientID string) {
 // after which the application's tokens fail introspection at once (the client is
 // deleted in the same transaction and dropped from the caches).
 func (d *Dialect) remove(w http.ResponseWriter, r *http.Request) {
-	k, err := d.caller(r)
-	if err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
-	app, err := d.ownApp(r, k)
+	k, app, err := d.ownApp(r)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return

@@ -125,12 +125,7 @@ func (d *Dialect) newApp(k cardcorestore.InstitutionKey, in createBody) (jeton.C
 
 // update is PUT /institutions/oauth/{institutionId}.
 func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
-	k, err := d.caller(r)
-	if err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
-	app, err := d.ownApp(r, k)
+	k, app, err := d.ownApp(r)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
