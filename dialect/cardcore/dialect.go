@@ -38,7 +38,7 @@ type Config struct {
 	// Invalidate drops a client from the client cache after a change.
 	Invalidate func(clientID string)
 	// Clients is the core's clients service: application management validates every
-	// client it creates or changes with its Check, as the admin API does.
+	// client it creates or changes with its Check, as the admin API does. Required.
 	Clients *clients.Service
 	// MinRSABits is the smallest RSA key accepted at registration (default 2048).
 	MinRSABits int
