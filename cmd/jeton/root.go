@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"runtime/debug"
-
 	"github.com/spf13/cobra"
 )
 
@@ -14,10 +11,6 @@ const (
 	adminTokenFile = "admin-token" // the admin API bearer token, 0600
 	adminURLFile   = "admin-url"   // the admin API base URL, e.g. http://127.0.0.1:8081
 )
-
-// version is set at build time with -ldflags "-X main.version=..."; otherwise the
-// module's build info is used.
-var version = ""
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -30,25 +23,4 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(adminCommands()...)
 	addModuleCommands(root, "", nil)
 	return root
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print jeton's version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "jeton", buildVersion())
-		},
-	}
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "devel"
 }
