@@ -18,35 +18,40 @@ import (
 // 200 and 1 otherwise. The container image has no shell and no curl, so its
 // HEALTHCHECK runs the binary itself (Dockerfile, cmd/jeton-image).
 func newHealthcheckCmd() *cobra.Command {
-	var addr, url string
-	var timeout time.Duration
-	var insecure bool
+	var o healthcheckOptions
 	cmd := &cobra.Command{
 		Use:   "healthcheck",
 		Short: "Exit 0 when the server on --addr (or JETON_ADDR) answers /readyz with 200",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("addr") {
-				if v, ok := os.LookupEnv(envName("addr")); ok {
-					addr = v
-				}
-			}
-			if url == "" {
-				u, err := readyURL(addr)
-				if err != nil {
-					return err
-				}
-				url = u
-			}
-			return healthcheck(cmd.Context(), cmd.OutOrStdout(), url, timeout, insecure)
-		},
+		RunE:  o.run,
 	}
 	f := cmd.Flags()
-	f.StringVar(&addr, "addr", "127.0.0.1:8080", "the server's public listener, as given to serve (env JETON_ADDR); 0.0.0.0 and [::] are asked on loopback")
-	f.StringVar(&url, "url", "", "the full URL to GET instead (e.g. https://127.0.0.1:8443/readyz)")
-	f.DurationVar(&timeout, "timeout", 3*time.Second, "give up after this long")
-	f.BoolVar(&insecure, "insecure-skip-verify", false, "for an https --url on loopback: do not verify the server certificate (it names the public host, not 127.0.0.1)")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "the server's public listener, as given to serve (env JETON_ADDR); 0.0.0.0 and [::] are asked on loopback")
+	f.StringVar(&o.url, "url", "", "the full URL to GET instead (e.g. https://127.0.0.1:8443/readyz)")
+	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "give up after this long")
+	f.BoolVar(&o.insecure, "insecure-skip-verify", false, "for an https --url on loopback: do not verify the server certificate (it names the public host, not 127.0.0.1)")
 	return cmd
+}
+
+type healthcheckOptions struct {
+	addr, url string
+	timeout   time.Duration
+	insecure  bool
+}
+
+func (o *healthcheckOptions) run(cmd *cobra.Command, _ []string) error {
+	if v, ok := os.LookupEnv(envName("addr")); ok && !cmd.Flags().Changed("addr") {
+		o.addr = v
+	}
+	url := o.url
+	if url == "" {
+		u, err := readyURL(o.addr)
+		if err != nil {
+			return err
+		}
+		url = u
+	}
+	return healthcheck(cmd.Context(), cmd.OutOrStdout(), url, o.timeout, o.insecure)
 }
 
 // readyURL is http://<addr>/readyz, with an unspecified host (":8080", "0.0.0.0:8080",
