@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # jeton's container image: a static binary on nothing (FROM scratch), non-root, no shell.
 # The same image is built without a Docker daemon by `go run ./cmd/jeton-image build`
 # (what CI checks, .ci/image-check); cmd/jeton-image/image_test.go keeps the two in step.
