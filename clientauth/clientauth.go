@@ -10,6 +10,7 @@ package clientauth
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"time"
 
@@ -39,6 +40,11 @@ type Credentials struct {
 	// AppKey is a dialect's key for the application the request claims to be (CardCore's
 	// institutionId); a Profile's Issuer checks it against the client. "" elsewhere.
 	AppKey string
+	// TLSChain is the certificate chain the client presented in the TLS handshake
+	// (--tls-client-certs request), leaf first, unverified: the handshake checks only
+	// that it is well-formed. RFC 8705 §2 client authentication decides what it proves
+	// (a PKI chain or a client's registered self-signed certificate). Nil without one.
+	TLSChain []*x509.Certificate
 }
 
 // ClientSource finds clients by id; clientcache.Cache implements it over a Store.

@@ -84,6 +84,9 @@ func (e *Endpoint[S]) exchange(w http.ResponseWriter, r *http.Request, info *req
 		return x
 	}
 	x.Request, x.State, x.Err = e.codec.Decode(r, wire.NewBody(r, e.cfg.MaxBody))
+	// The TLS client certificate reaches client authentication whatever the dialect's
+	// wire format (RFC 8705 §2).
+	x.Request.Credentials.TLSChain = wire.TLSChain(r)
 	info.Grant, info.ClientID = x.Request.GrantType, x.Request.Credentials.ClientID
 	if x.Err != nil {
 		return x

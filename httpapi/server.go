@@ -55,7 +55,25 @@ func New(cfg Config) http.Handler {
 		}
 		writePlain(w, http.StatusOK, "ready\n")
 	})
-	return Middleware(cfg.Logger, cfg.Metrics, mux)
+	return hsts(Middleware(cfg.Logger, cfg.Metrics, mux))
+}
+
+// HSTS is the Strict-Transport-Security value sent with every answer over TLS on a
+// public-facing listener (RFC 6797 §6.1). One year (max-age=31536000): an issuer URL
+// is long-lived and https-only, a year is what browsers' preload lists require and what
+// RFC 6797 §11.2 has in mind for a site that stays on HTTPS. No includeSubDomains: the
+// issuer's host does not speak for its parent domain's other hosts.
+const HSTS = "max-age=31536000"
+
+// hsts adds Strict-Transport-Security to answers sent over TLS. RFC 6797 §7.2: never
+// over plain HTTP (a balancer terminating TLS in front adds its own).
+func hsts(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS != nil {
+			w.Header().Set("Strict-Transport-Security", HSTS)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func writePlain(w http.ResponseWriter, status int, body string) {

@@ -3,16 +3,9 @@ package tlsserve_test
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,80 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jeton/jeton/internal/testcert"
 	"github.com/jeton/jeton/tlsserve"
 )
 
-// pair is a self-signed certificate for 127.0.0.1 and its key, as PEM.
-type pair struct {
-	cert            *x509.Certificate
-	certPEM, keyPEM []byte
-}
-
-func newPair(t *testing.T, cn string) pair {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IsCA:        true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	return pair{cert: cert,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})}
-}
-
-func (p pair) tlsCert(t *testing.T) tls.Certificate {
-	c, err := tls.X509KeyPair(p.certPEM, p.keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func (p pair) write(t *testing.T, f tlsserve.Files) {
-	t.Helper()
-	// Written the way a rotation tool does: a new file renamed over the old one.
-	for _, x := range []struct {
-		path string
-		b    []byte
-	}{{f.Cert, p.certPEM}, {f.Key, p.keyPEM}} {
-		tmp := x.path + ".new"
-		if err := os.WriteFile(tmp, x.b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, x.path); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// pinned trusts exactly p's certificate.
-func pinned(p pair) *tls.Config {
-	roots := x509.NewCertPool()
-	roots.AddCert(p.cert)
-	return &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
-}
-
 // server serves on a TLS listener made by tlsserve.Listen; each answer names the
 // client certificates it received.
-func server(t *testing.T, p pair, mode tlsserve.ClientCerts) (string, *tlsserve.Certificate, tlsserve.Files) {
+func server(t *testing.T, p testcert.Pair, mode tlsserve.ClientCerts) (string, *tlsserve.Certificate, tlsserve.Files) {
 	t.Helper()
 	dir := t.TempDir()
 	files := tlsserve.Files{Cert: filepath.Join(dir, "tls.crt"), Key: filepath.Join(dir, "tls.key")}
-	p.write(t, files)
+	p.Write(t, files.Cert, files.Key)
 	ln, cert, err := tlsserve.Listen("127.0.0.1:0", files, mode, slog.New(slog.DiscardHandler), "public")
 	if err != nil {
 		t.Fatal(err)
@@ -145,27 +75,27 @@ func (o openConn) get(t *testing.T) string {
 }
 
 func TestRotationByWatch(t *testing.T) {
-	oldPair, newPair := newPair(t, "old"), newPair(t, "new")
+	oldPair, newPair := testcert.New(t, "old"), testcert.New(t, "new")
 	addr, cert, files := server(t, oldPair, tlsserve.ClientCertsOff)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go cert.Watch(ctx, 20*time.Millisecond)
 
-	conn, err := tls.Dial("tcp", addr, pinned(oldPair))
+	conn, err := tls.Dial("tcp", addr, oldPair.Pinned())
 	if err != nil {
 		t.Fatalf("client pinned to the first certificate: %v", err)
 	}
 	defer conn.Close()
 	open := openConn{c: conn, r: bufio.NewReader(conn)}
 	open.get(t)
-	if _, err := get(t, addr, pinned(newPair)); err == nil {
+	if _, err := get(t, addr, newPair.Pinned()); err == nil {
 		t.Fatal("a client pinned to the next certificate connected before the rotation")
 	}
 
-	newPair.write(t, files)
+	newPair.Write(t, files.Cert, files.Key)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err = get(t, addr, pinned(newPair)); err == nil {
+		if _, err = get(t, addr, newPair.Pinned()); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -173,7 +103,7 @@ func TestRotationByWatch(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := get(t, addr, pinned(oldPair)); err == nil {
+	if _, err := get(t, addr, oldPair.Pinned()); err == nil {
 		t.Fatal("a client pinned to the old certificate still connects after the rotation")
 	}
 	if got := open.get(t); !strings.HasPrefix(got, "peer=") {
@@ -185,40 +115,40 @@ func TestRotationByWatch(t *testing.T) {
 }
 
 func TestReloadOnSignalAndHalfWrittenPair(t *testing.T) {
-	oldPair, newPair := newPair(t, "old"), newPair(t, "new")
+	oldPair, newPair := testcert.New(t, "old"), testcert.New(t, "new")
 	addr, cert, files := server(t, oldPair, tlsserve.ClientCertsOff)
 
 	// The certificate is written, its key not yet: the pair does not match, the old
 	// one stays in use.
-	if err := os.WriteFile(files.Cert, newPair.certPEM, 0o600); err != nil {
+	if err := os.WriteFile(files.Cert, newPair.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := cert.Reload(); err == nil {
 		t.Fatal("a certificate with the wrong key was loaded")
 	}
-	if _, err := get(t, addr, pinned(oldPair)); err != nil {
+	if _, err := get(t, addr, oldPair.Pinned()); err != nil {
 		t.Fatalf("after a refused reload the old certificate is no longer served: %v", err)
 	}
-	if err := os.WriteFile(files.Key, newPair.keyPEM, 0o600); err != nil {
+	if err := os.WriteFile(files.Key, newPair.KeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := cert.Reload(); err != nil { // what SIGHUP calls
 		t.Fatal(err)
 	}
-	if _, err := get(t, addr, pinned(newPair)); err != nil {
+	if _, err := get(t, addr, newPair.Pinned()); err != nil {
 		t.Fatalf("client pinned to the reloaded certificate: %v", err)
 	}
 }
 
 func TestLoadRefusesBadFiles(t *testing.T) {
 	dir := t.TempDir()
-	a, b := newPair(t, "a"), newPair(t, "b")
+	a, b := testcert.New(t, "a"), testcert.New(t, "b")
 	files := tlsserve.Files{Cert: filepath.Join(dir, "c"), Key: filepath.Join(dir, "k")}
 	if _, err := tlsserve.Load("public", files, nil); err == nil {
 		t.Fatal("missing files loaded")
 	}
-	_ = os.WriteFile(files.Cert, a.certPEM, 0o600)
-	_ = os.WriteFile(files.Key, b.keyPEM, 0o600)
+	_ = os.WriteFile(files.Cert, a.CertPEM, 0o600)
+	_ = os.WriteFile(files.Key, b.KeyPEM, 0o600)
 	if _, err := tlsserve.Load("public", files, nil); err == nil {
 		t.Fatal("mismatched pair loaded")
 	}
@@ -228,21 +158,21 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 }
 
 func TestProtocolVersionsAndSuites(t *testing.T) {
-	p := newPair(t, "srv")
+	p := testcert.New(t, "srv")
 	addr, _, _ := server(t, p, tlsserve.ClientCertsOff)
 
-	got, err := get(t, addr, pinned(p))
+	got, err := get(t, addr, p.Pinned())
 	if err != nil || !strings.Contains(got, "version=TLS 1.3") {
 		t.Fatalf("default client: %q, %v (want TLS 1.3)", got, err)
 	}
 	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
-		cfg := pinned(p)
+		cfg := p.Pinned()
 		cfg.MinVersion, cfg.MaxVersion = v, v
 		if _, err := get(t, addr, cfg); err == nil {
 			t.Errorf("%s handshake succeeded", tls.VersionName(v))
 		}
 	}
-	cfg := pinned(p)
+	cfg := p.Pinned()
 	cfg.MaxVersion = tls.VersionTLS12
 	if got, err := get(t, addr, cfg); err != nil || !strings.Contains(got, "version=TLS 1.2") {
 		t.Fatalf("TLS 1.2 with modern suites: %q, %v", got, err)
@@ -251,7 +181,7 @@ func TestProtocolVersionsAndSuites(t *testing.T) {
 		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
 		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, tls.TLS_RSA_WITH_AES_128_GCM_SHA256,
 	} {
-		cfg := pinned(p)
+		cfg := p.Pinned()
 		cfg.MaxVersion, cfg.CipherSuites = tls.VersionTLS12, []uint16{s}
 		if _, err := get(t, addr, cfg); err == nil {
 			t.Errorf("TLS 1.2 with only %s succeeded", tls.CipherSuiteName(s))
@@ -262,7 +192,7 @@ func TestProtocolVersionsAndSuites(t *testing.T) {
 // TestRawHellos sends what Go's client cannot: an SSLv3 ClientHello and garbage. The
 // server answers with an alert or closes, and keeps serving others.
 func TestRawHellos(t *testing.T) {
-	p := newPair(t, "srv")
+	p := testcert.New(t, "srv")
 	addr, _, _ := server(t, p, tlsserve.ClientCertsOff)
 	hello := []byte{0x03, 0x00} // client_version SSL 3.0
 	hello = append(hello, make([]byte, 32)...)
@@ -293,7 +223,7 @@ func TestRawHellos(t *testing.T) {
 			}
 		})
 	}
-	if _, err := get(t, addr, pinned(p)); err != nil {
+	if _, err := get(t, addr, p.Pinned()); err != nil {
 		t.Fatalf("after bad handshakes: %v", err)
 	}
 }
@@ -303,15 +233,15 @@ func bytesContain(b []byte, s string) bool { return strings.Contains(string(b), 
 // TestClientCertificates: request mode asks for a certificate, accepts any
 // well-formed one without verifying it, and accepts none; off mode asks for none.
 func TestClientCertificates(t *testing.T) {
-	p, client := newPair(t, "srv"), newPair(t, "client-self-signed")
+	p, client := testcert.New(t, "srv"), testcert.New(t, "client-self-signed")
 	addr, _, _ := server(t, p, tlsserve.ClientCertsRequest)
-	cfg := pinned(p)
-	cfg.Certificates = []tls.Certificate{client.tlsCert(t)}
+	cfg := p.Pinned()
+	cfg.Certificates = []tls.Certificate{client.TLS(t)}
 	if got, err := get(t, addr, cfg); err != nil || !strings.Contains(got, "peer=client-self-signed ") {
 		t.Fatalf("with a client certificate: %q, %v", got, err)
 	}
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-		cfg := pinned(p)
+		cfg := p.Pinned()
 		cfg.MaxVersion = v
 		if got, err := get(t, addr, cfg); err != nil || !strings.Contains(got, "peer= ") {
 			t.Fatalf("%s without a client certificate: %q, %v", tls.VersionName(v), got, err)
@@ -320,10 +250,10 @@ func TestClientCertificates(t *testing.T) {
 
 	off, _, _ := server(t, p, tlsserve.ClientCertsOff)
 	asked := false
-	cfg = pinned(p)
+	cfg = p.Pinned()
 	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		asked = true
-		c := client.tlsCert(t)
+		c := client.TLS(t)
 		return &c, nil
 	}
 	if got, err := get(t, off, cfg); err != nil || asked || !strings.Contains(got, "peer= ") {

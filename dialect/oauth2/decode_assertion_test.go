@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestDecodeAssertionClientID(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := clientauth.Credentials{Presented: clientauth.PresentedAssertion, ClientID: "c1", Assertion: jws, AssertionType: wire.JWTBearerAssertion}
-		if req.Credentials != want {
+		if !reflect.DeepEqual(req.Credentials, want) {
 			t.Fatalf("got %+v, want %+v", req.Credentials, want)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -109,7 +110,7 @@ func TestDecodeTokenCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if req.Credentials != tt.want {
+			if !reflect.DeepEqual(req.Credentials, tt.want) {
 				t.Errorf("got %+v, want %+v", req.Credentials, tt.want)
 			}
 		})

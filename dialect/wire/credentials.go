@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -18,6 +19,21 @@ const JWTBearerAssertion = "urn:ietf:params:oauth:client-assertion-type:jwt-bear
 // header or the body. RFC 6749 §2.3: a client "MUST NOT use more than one
 // authentication method in each request", so a request with two is invalid_request.
 func Credentials(r *http.Request, form map[string]string) (clientauth.Credentials, error) {
+	cred, err := formCredentials(r, form)
+	cred.TLSChain = TLSChain(r)
+	return cred, err
+}
+
+// TLSChain is the certificate chain r's client presented in the TLS handshake, nil
+// over plain HTTP or when it presented none (clientauth.Credentials.TLSChain).
+func TLSChain(r *http.Request) []*x509.Certificate {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil
+	}
+	return r.TLS.PeerCertificates
+}
+
+func formCredentials(r *http.Request, form map[string]string) (clientauth.Credentials, error) {
 	_, hasSecret := form["client_secret"]
 	_, hasAssertion := form["client_assertion"]
 	if h := r.Header.Get("Authorization"); h != "" {

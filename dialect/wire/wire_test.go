@@ -1,6 +1,8 @@
 package wire_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -75,4 +77,21 @@ func FuzzForm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCredentialsCarryTLSChain: the chain a client presented in the handshake goes
+// with the credentials of every endpoint that reads them with Credentials
+// (token, introspection, revocation, PAR).
+func TestCredentialsCarryTLSChain(t *testing.T) {
+	leaf := &x509.Certificate{Raw: []byte("leaf")}
+	r := httptest.NewRequest(http.MethodPost, "/token", nil)
+	r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{leaf}}
+	cred, err := wire.Credentials(r, map[string]string{"client_id": "c", "client_secret": "s"})
+	if err != nil || len(cred.TLSChain) != 1 || cred.TLSChain[0] != leaf {
+		t.Fatalf("got %v, %v", cred.TLSChain, err)
+	}
+	r.TLS = &tls.ConnectionState{}
+	if cred, _ := wire.Credentials(r, map[string]string{"client_id": "c"}); cred.TLSChain != nil {
+		t.Fatalf("no certificate presented, got %v", cred.TLSChain)
+	}
 }
