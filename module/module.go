@@ -6,7 +6,6 @@
 package module
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
 )
 
@@ -67,8 +67,14 @@ type Core struct {
 	// Handler serves mounts with the public listener's middleware, metrics and
 	// readiness check, for a module's own listener.
 	Handler func(mounts []httpapi.Mount) http.Handler
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// TLS binds every listener, the core's and the modules' own, so each gets HTTPS,
+	// certificate reloads and client-certificate requests the same way (Listen).
+	TLS *tlsserve.Set
+	// ClientCerts is the public listener's --tls-client-certs, which a module's own
+	// listener shares: it serves the same clients.
+	ClientCerts tlsserve.ClientCerts
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Serving is what a module serves: mounts on the public listener and listeners of
@@ -87,16 +93,60 @@ type Server struct {
 }
 
 // Own returns, when addr is not "", a listener of the module's own named name, bound
-// to addr and serving d at its root.
-func (c Core) Own(name, addr string, d httpapi.Mounter) ([]Server, error) {
+// to addr (HTTPS when files are set) and serving d at its root.
+func (c Core) Own(name, addr string, files tlsserve.Files, d httpapi.Mounter) ([]Server, error) {
 	if addr == "" {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, _, err := c.Listen(name, addr, files)
 	if err != nil {
-		return nil, fmt.Errorf("%s listener: %w", name, err)
+		return nil, err
 	}
 	return []Server{{Name: name, Addr: addr, Ln: ln, Handler: c.Handler([]httpapi.Mount{{Prefix: "", Dialect: d}})}}, nil
+}
+
+// Listen binds a module's own listener named name at addr, HTTPS when files are set
+// (their certificate reloaded with every other listener's), and returns its base
+// URL (https://host:port or http://host:port).
+func (c Core) Listen(name, addr string, files tlsserve.Files) (net.Listener, string, error) {
+	if err := files.Check(name + "-tls"); err != nil {
+		return nil, "", err
+	}
+	set := c.TLS
+	if set == nil {
+		set = &tlsserve.Set{Logger: c.Logger}
+	}
+	ln, secure, err := set.Listen(name, addr, files, c.ClientCerts)
+	if err != nil {
+		return nil, "", err
+	}
+	scheme := "http://"
+	if secure {
+		scheme = "https://"
+	} else {
+		WarnPlain(c.Logger, name, ln.Addr())
+	}
+	return ln, scheme + DisplayAddr(ln.Addr()), nil
+}
+
+// TLSFlags declares a module listener's --<prefix>-tls-cert and --<prefix>-tls-key.
+func TLSFlags(f *pflag.FlagSet, prefix string, files *tlsserve.Files) {
+	f.StringVar(&files.Cert, prefix+"-tls-cert", "", "PEM certificate chain of the --"+prefix+"-addr listener: it serves HTTPS (reloaded when the file changes or on SIGHUP)")
+	f.StringVar(&files.Key, prefix+"-tls-key", "", "PEM private key for --"+prefix+"-tls-cert")
+}
+
+// WarnPlain logs a warning when a public-facing listener serves plain HTTP on an
+// address other than loopback: credentials and tokens would cross the network in
+// clear unless a load balancer in front terminates TLS. It reports whether it warned.
+func WarnPlain(logger *slog.Logger, name string, addr net.Addr) bool {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		return false
+	}
+	if logger != nil {
+		logger.Warn("listener serves plain HTTP on a non-loopback address; serve HTTPS (--tls-cert/--tls-key) or keep it behind a load balancer that does",
+			"listener", name, "addr", addr.String())
+	}
+	return true
 }
 
 // CLI is what a module's commands get from their group: the admin API client (from

@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -21,6 +23,7 @@ import (
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/sqlite"
+	"github.com/jeton/jeton/tlsserve"
 )
 
 // app is a running jeton: the store, the keys, and the two listeners.
@@ -38,6 +41,10 @@ type app struct {
 	adminLn   net.Listener
 	// extra are vendor modules' own listeners (e.g. --cardcore-addr).
 	extra []extraServer
+	// certs are every listener's certificates, reloaded together (docs/tls.md).
+	certs *tlsserve.Set
+	// publicTLS: the public listener serves HTTPS.
+	publicTLS bool
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -168,19 +175,44 @@ func (a *app) adminToken() (string, error) {
 	return tok, nil
 }
 
+// listen binds the public and admin listeners, each HTTPS when given a certificate.
+// The issuer defaults to the public listener's URL, https:// when it serves TLS.
 func (a *app) listen() (err error) {
-	if a.publicLn, err = net.Listen("tcp", a.cfg.Addr); err != nil {
-		return fmt.Errorf("public listener: %w", err)
+	clientCerts, err := tlsserve.ParseClientCerts(a.cfg.TLSClientCerts)
+	if err != nil {
+		return err
 	}
-	if a.adminLn, err = net.Listen("tcp", a.cfg.AdminAddr); err != nil {
-		return fmt.Errorf("admin listener: %w", err)
+	if err := errors.Join(a.cfg.TLS.Check("tls"), a.cfg.AdminTLS.Check("admin-tls")); err != nil {
+		return err
 	}
+	if clientCerts != tlsserve.ClientCertsOff && !a.cfg.TLS.Enabled() {
+		return errors.New("--tls-client-certs request needs HTTPS on the public listener (--tls-cert/--tls-key)")
+	}
+	a.certs = &tlsserve.Set{Logger: a.logger}
+	if a.publicLn, a.publicTLS, err = a.certs.Listen("public", a.cfg.Addr, a.cfg.TLS, clientCerts); err != nil {
+		return err
+	}
+	adminLn, adminTLS, err := a.certs.Listen("admin", a.cfg.AdminAddr, a.cfg.AdminTLS, tlsserve.ClientCertsOff)
+	if err != nil {
+		return err
+	}
+	a.adminLn = adminLn
 	a.Issuer = strings.TrimSuffix(a.cfg.Issuer, "/")
 	if a.Issuer == "" {
-		a.Issuer = "http://" + displayAddr(a.publicLn.Addr())
+		a.Issuer = scheme(a.publicTLS) + displayAddr(a.publicLn.Addr())
 	}
-	adminURL := "http://" + displayAddr(a.adminLn.Addr())
+	if !a.publicTLS {
+		module.WarnPlain(a.logger, "public", a.publicLn.Addr())
+	}
+	adminURL := scheme(adminTLS) + displayAddr(a.adminLn.Addr())
 	return os.WriteFile(filepath.Join(a.cfg.DataDir, adminURLFile), []byte(adminURL+"\n"), 0o600)
+}
+
+func scheme(tls bool) string {
+	if tls {
+		return "https://"
+	}
+	return "http://"
 }
 
 // displayAddr turns a bound address into one a client can dial (0.0.0.0 → localhost).
@@ -205,6 +237,10 @@ func (a *app) run(ctx context.Context) error {
 		go func() { errc <- x.srv.Serve(x.ln) }()
 	}
 	go a.reloadKeys(ctx)
+	if !a.certs.Empty() {
+		a.certs.Watch(ctx, a.cfg.TLSReload)
+		go a.reloadCertsOnHangup(ctx)
+	}
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
 	if l, ok := a.store.(clientChangeListener); ok {
 		go a.listenClientChanges(ctx, l)
@@ -229,6 +265,23 @@ func (a *app) run(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// reloadCertsOnHangup reloads every listener's certificate on SIGHUP, at once rather
+// than at the next poll; a pair that does not load leaves the one in use.
+func (a *app) reloadCertsOnHangup(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			a.logger.Info("SIGHUP: reloading certificates")
+			_ = a.certs.Reload() // each failure is logged by the set
+		}
+	}
 }
 
 // reloadKeys picks up rotations made by other replicas and deletes keys whose last

@@ -34,6 +34,7 @@ type replica struct {
 	public string // base URL of its public listener
 	admin  *adminapi.Client
 	logs   *syncBuffer // its stderr (JSON log lines)
+	proc   *os.Process
 }
 
 // startReplica runs `jeton serve` in a process of its own with its own data dir, the
@@ -59,7 +60,7 @@ func spawnReplica(t *testing.T, env []string, args ...string) func(*testing.T) *
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{logs: &syncBuffer{}}
+	r := &replica{logs: &syncBuffer{}, proc: cmd.Process}
 	started := make(chan map[string]any, 1)
 	go scanLog(stderr, r.logs, started)
 	t.Cleanup(func() {

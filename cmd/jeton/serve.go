@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jeton/jeton/module"
+	"github.com/jeton/jeton/tlsserve"
 )
 
 // serveConfig is every setting of `jeton serve` (see docs/configuration.md).
@@ -31,6 +32,12 @@ type serveConfig struct {
 	KeyReload       time.Duration
 	ClientCacheTTL  time.Duration
 	ShutdownTimeout time.Duration
+
+	// HTTPS (docs/tls.md).
+	TLS            tlsserve.Files
+	AdminTLS       tlsserve.Files
+	TLSClientCerts string
+	TLSReload      time.Duration
 
 	// Client assertions (RFC 7523).
 	AssertionAudience    []string
@@ -96,6 +103,12 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.StringVar(configPath, "config", os.Getenv("JETON_CONFIG"), "YAML config file (keys are flag names) [JETON_CONFIG]")
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "public listener (token endpoint, discovery, JWKS)")
 	f.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:8081", "admin API listener; keep it off the public network")
+	f.StringVar(&cfg.TLS.Cert, "tls-cert", "", "PEM certificate chain of the public listener: it serves HTTPS (TLS 1.2+); reloaded when the file changes or on SIGHUP")
+	f.StringVar(&cfg.TLS.Key, "tls-key", "", "PEM private key for --tls-cert")
+	f.StringVar(&cfg.TLSClientCerts, "tls-client-certs", string(tlsserve.ClientCertsOff), "client certificates on the HTTPS public listener: off, or request (asked for, never required, handed to client authentication unverified)")
+	f.StringVar(&cfg.AdminTLS.Cert, "admin-tls-cert", "", "PEM certificate chain of the admin listener: it serves HTTPS (its own pair; reloaded like --tls-cert)")
+	f.StringVar(&cfg.AdminTLS.Key, "admin-tls-key", "", "PEM private key for --admin-tls-cert")
+	f.DurationVar(&cfg.TLSReload, "tls-reload-interval", 5*time.Second, "how often certificate files are checked for changes (SIGHUP reloads at once)")
 	f.StringVar(&cfg.DataDir, "data-dir", defaultDataDir, "directory for the SQLite database, the key-encryption key and the admin token")
 	f.StringVar(&cfg.Database, "database", "", "database: empty for SQLite in the data dir, a file path for SQLite elsewhere, or postgres://... for PostgreSQL")
 	f.StringVar(&cfg.Issuer, "issuer", "", "public base URL, the tokens' iss (default http://<addr>)")

@@ -17,6 +17,7 @@ import (
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -78,6 +79,7 @@ func (a *app) buildServers(adminToken string) error {
 		Policies: []token.Policy{hours}, Introspector: intro, Revoker: revoker,
 		AssertionMaxLifetime: a.cfg.AssertionMaxLifetime, ClockSkew: a.cfg.ClockSkew, RequireLowS: a.cfg.RequireLowS,
 		Handler: handler, Logger: a.logger, Now: time.Now,
+		TLS: a.certs, ClientCerts: tlsserve.ClientCerts(a.cfg.TLSClientCerts),
 	}
 	mounts, err := a.serveModules(core, httpapi.Mount{Prefix: "", Dialect: std}, httpapi.Mount{Prefix: "", Dialect: signin})
 	if err != nil {

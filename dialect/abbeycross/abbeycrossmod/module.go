@@ -14,6 +14,7 @@ import (
 	"github.com/jeton/jeton/dialect/abbeycross"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/module"
+	"github.com/jeton/jeton/tlsserve"
 )
 
 // off is the --abbeycross-prefix value that keeps the dialect off the public listener
@@ -24,6 +25,7 @@ const off = "off"
 type Module struct {
 	Prefix string
 	Addr   string
+	TLS    tlsserve.Files // --abbeycross-tls-cert/-key: HTTPS on --abbeycross-addr
 }
 
 // New returns the module with its defaults (set by Flags).
@@ -36,6 +38,7 @@ func (*Module) Name() string { return "abbeycross" }
 func (m *Module) Flags(f *pflag.FlagSet) {
 	f.StringVar(&m.Prefix, "abbeycross-prefix", abbeycross.DefaultPrefix, `path prefix of the AbbeyCross dialect on the public listener ("" for the root, "off" to not mount it there)`)
 	f.StringVar(&m.Addr, "abbeycross-addr", "", "own listener for the AbbeyCross dialect, served at its root (empty: none)")
+	module.TLSFlags(f, "abbeycross", &m.TLS)
 }
 
 // checkPrefix accepts "", "off" or a path like /abbeycross.
@@ -55,7 +58,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 		return module.Serving{}, err
 	}
 	d := abbeycross.New(abbeycross.Config{Engine: c.Engine})
-	servers, err := c.Own("abbeycross", m.Addr, d)
+	servers, err := c.Own("abbeycross", m.Addr, m.TLS, d)
 	if err != nil {
 		return module.Serving{}, err
 	}

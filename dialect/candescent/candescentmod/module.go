@@ -14,6 +14,7 @@ import (
 	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/module"
+	"github.com/jeton/jeton/tlsserve"
 )
 
 // off as --candescent-prefix leaves the dialect off the public listener.
@@ -24,6 +25,7 @@ const off = "off"
 type Module struct {
 	Prefix   string
 	Addr     string
+	TLS      tlsserve.Files // --candescent-tls-cert/-key: HTTPS on --candescent-addr
 	V1TTL    time.Duration
 	AliasTTL time.Duration
 }
@@ -38,6 +40,7 @@ func (*Module) Name() string { return "candescent" }
 func (m *Module) Flags(f *pflag.FlagSet) {
 	f.StringVar(&m.Prefix, "candescent-prefix", candescent.DefaultPrefix, `path prefix of the Candescent dialect on the public listener ("off": not mounted there)`)
 	f.StringVar(&m.Addr, "candescent-addr", "", "own listener serving the Candescent dialect at its root (empty: none)")
+	module.TLSFlags(f, "candescent", &m.TLS)
 	f.DurationVar(&m.V1TTL, "candescent-v1-ttl", candescent.DefaultV1TTL, "longest lifetime of Candescent V1 (legacy XML) access tokens")
 	f.DurationVar(&m.AliasTTL, "candescent-alias-ttl", candescent.DefaultAliasTTL, "how long an institutionId (id or alias) resolution is cached")
 }
@@ -67,7 +70,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if err != nil {
 		return module.Serving{}, err
 	}
-	servers, err := c.Own("candescent", m.Addr, d)
+	servers, err := c.Own("candescent", m.Addr, m.TLS, d)
 	if err != nil {
 		return module.Serving{}, err
 	}

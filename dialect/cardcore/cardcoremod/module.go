@@ -14,6 +14,7 @@ import (
 	"github.com/jeton/jeton/dialect/cardcore"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/module"
+	"github.com/jeton/jeton/tlsserve"
 )
 
 // Module is the CardCore module; its fields are serve's CardCore settings
@@ -22,6 +23,7 @@ type Module struct {
 	Enabled    bool
 	Prefix     string
 	Addr       string
+	TLS        tlsserve.Files // --cardcore-tls-cert/-key: HTTPS on --cardcore-addr
 	Audience   []string
 	MinRSABits int
 	TokenTTL   time.Duration
@@ -38,6 +40,7 @@ func (m *Module) Flags(f *pflag.FlagSet) {
 	f.BoolVar(&m.Enabled, "cardcore", true, "serve the CardCore dialect (token endpoint and application management)")
 	f.StringVar(&m.Prefix, "cardcore-prefix", cardcore.DefaultPrefix, "path prefix of the CardCore dialect on the public listener (\"\" for none)")
 	f.StringVar(&m.Addr, "cardcore-addr", "", "also serve the CardCore dialect at the root of this listener (for clients whose base URL has no path)")
+	module.TLSFlags(f, "cardcore", &m.TLS)
 	f.StringSliceVar(&m.Audience, "cardcore-audience", nil, "extra accepted aud of CardCore client assertions, e.g. the CardCore environment URL (the token endpoint URLs are always accepted)")
 	f.IntVar(&m.MinRSABits, "cardcore-min-rsa-bits", 2048, "smallest RSA key a CardCore application may register (lower only for legacy keys)")
 	f.DurationVar(&m.TokenTTL, "cardcore-token-ttl", time.Hour, "access-token lifetime of new CardCore applications")
@@ -61,11 +64,12 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	var ln net.Listener
 	audiences := append([]string{c.Issuer, c.Issuer + prefix + cardcore.TokenPath}, m.Audience...)
 	if m.Addr != "" {
+		var base string
 		var err error
-		if ln, err = net.Listen("tcp", m.Addr); err != nil {
-			return module.Serving{}, fmt.Errorf("cardcore listener: %w", err)
+		if ln, base, err = c.Listen("cardcore", m.Addr, m.TLS); err != nil {
+			return module.Serving{}, err
 		}
-		audiences = append(audiences, "http://"+module.DisplayAddr(ln.Addr())+cardcore.TokenPath)
+		audiences = append(audiences, base+cardcore.TokenPath)
 	}
 	var s module.Serving
 	if ln != nil {
