@@ -6,6 +6,7 @@
 package module
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -96,7 +97,7 @@ type Server struct {
 // to addr (HTTPS when files are set) and serving d at its root.
 func (c Core) Own(name, addr string, files tlsserve.Files, d httpapi.Mounter) ([]Server, error) {
 	if addr == "" {
-		return nil, nil
+		return nil, NoOwnListener(name, files)
 	}
 	ln, _, err := c.Listen(name, addr, files)
 	if err != nil {
@@ -127,6 +128,15 @@ func (c Core) Listen(name, addr string, files tlsserve.Files) (net.Listener, str
 		WarnPlain(c.Logger, name, ln.Addr())
 	}
 	return ln, scheme + DisplayAddr(ln.Addr()), nil
+}
+
+// NoOwnListener refuses a certificate for a module listener that is not configured
+// (--<name>-tls-cert without --<name>-addr), which would otherwise be ignored.
+func NoOwnListener(name string, files tlsserve.Files) error {
+	if files.Enabled() {
+		return fmt.Errorf("--%s-tls-cert/--%s-tls-key need --%s-addr", name, name, name)
+	}
+	return nil
 }
 
 // TLSFlags declares a module listener's --<prefix>-tls-cert and --<prefix>-tls-key.

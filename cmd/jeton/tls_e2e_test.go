@@ -160,6 +160,8 @@ func TestServeTLSSettings(t *testing.T) {
 		{"--tls-client-certs", "require", "--tls-cert", c, "--tls-key", k},
 		{"--tls-cert", c, "--tls-key", c},
 		{"--candescent-addr", "127.0.0.1:0", "--candescent-tls-cert", c},
+		{"--cardcore-tls-cert", c, "--cardcore-tls-key", k},
+		{"--abbeycross-tls-cert", c, "--abbeycross-tls-key", k},
 	} {
 		cfg := testServeConfig(t, t.TempDir(), args...)
 		a, err := startApp(context.Background(), cfg, discardLogger(t))

@@ -70,6 +70,8 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 			return module.Serving{}, err
 		}
 		audiences = append(audiences, base+cardcore.TokenPath)
+	} else if err := module.NoOwnListener("cardcore", m.TLS); err != nil {
+		return module.Serving{}, err
 	}
 	var s module.Serving
 	if ln != nil {

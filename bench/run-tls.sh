@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# HTTPS benchmark (issue 14): client_credentials over HTTPS against the same server
+# over plain HTTP, both with keep-alive (wrk keeps its connections open, so the TLS
+# handshake is paid once per connection and the figure is the per-request cost of
+# TLS: record encryption and decryption).
+#
+# Starts jeton twice from the same build, one with --tls-cert/--tls-key (a fresh
+# ECDSA P-256 certificate from openssl) and one without, each with its own data dir
+# and client, warms both up, then drives them alternately (http, https, http, ...)
+# with the same wrk settings and reports the medians and the ratio https/http. A
+# report, not a gate: it exits 0 whether the target passes or fails, non-zero only
+# when something broke.
+#
+# Environment overrides: CONNS=16 THREADS=1 DURATION=20s ROUNDS=3 WARMUP=5s KEEP=1
+set -euo pipefail
+
+CONNS=${CONNS:-16}
+THREADS=${THREADS:-1}
+DURATION=${DURATION:-20s}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-5s}
+KEEP=${KEEP:-}
+[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+[[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
+MIN_RATIO=0.8 # issue 14: HTTPS throughput >= 0.8 x plain HTTP, keep-alive
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+bench_tmp jeton-bench-tls
+
+field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+command -v wrk >/dev/null || die "wrk is required (Debian: apt-get install wrk); bench/run.sh installs it"
+command -v openssl >/dev/null || die "openssl is required (to make the test certificate)"
+
+echo "building jeton ..."
+go build -o "$tmp/jeton" ./cmd/jeton || die "jeton does not build"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$tmp/tls.key" -out "$tmp/tls.crt" >"$tmp/openssl.log" 2>&1 ||
+	die "openssl: $(cat "$tmp/openssl.log")"
+
+declare -A url basic
+# start NAME SCHEME [serve flags...]: a jeton with its own data dir and one
+# client_secret_basic client; sets url[NAME] and basic[NAME].
+start() {
+	local name=$1 scheme=$2 jport aport pid
+	shift 2
+	jport=$(free_port)
+	aport=$(free_port)
+	mkdir -p "$tmp/$name"
+	"$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
+		--data-dir "$tmp/$name" --log-level warn "$@" >"$tmp/$name.log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	url[$name]="$scheme://127.0.0.1:$jport/oauth2/token"
+	wait_http "$scheme://127.0.0.1:$jport/readyz" "$pid" || die "$name did not become ready: $(tail -n 20 "$tmp/$name.log")"
+	"$tmp/jeton" institution create --data-dir "$tmp/$name" --name Bench -o json >"$tmp/$name-inst.json" ||
+		die "$name: institution create failed"
+	"$tmp/jeton" client create --data-dir "$tmp/$name" --institution "$(field "$tmp/$name-inst.json" id)" --name bench \
+		--grant client_credentials --auth-method client_secret_basic --scope accounts:read \
+		-o json >"$tmp/$name-client.json" || die "$name: client create failed"
+	basic[$name]=$(python3 -c 'import base64, json, sys, urllib.parse as u; c = json.load(open(sys.argv[1])); print(base64.b64encode((u.quote_plus(c["client_id"]) + ":" + u.quote_plus(c["client_secret"])).encode()).decode())' "$tmp/$name-client.json")
+}
+# curl checks the certificate against the one made above, so the https server is
+# really serving it; wrk (OpenSSL) does not verify.
+export CURL_CA_BUNDLE="$tmp/tls.crt"
+start http http
+start https https --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key"
+targets=(http https)
+
+for t in "${targets[@]}"; do
+	code=$(curl -sS -o "$tmp/check-$t.json" -w '%{http_code}' -H "Authorization: Basic ${basic[$t]}" \
+		-d grant_type=client_credentials -d scope=accounts:read "${url[$t]}") || die "$t: request failed"
+	[[ $code == 200 ]] || die "$t answered $code: $(head -c 300 "$tmp/check-$t.json")"
+done
+tlsinfo=$(curl -sS -o /dev/null -w '%{ssl_verify_result}' "${url[https]%/oauth2/token}/healthz")
+[[ $tlsinfo == 0 ]] || die "curl could not verify the https server's certificate"
+echo "checked one token from each; https: $(openssl s_client -connect "${url[https]#https://}" -brief </dev/null 2>&1 |
+	grep -E 'Protocol version|Ciphersuite' | tr -s ' ' | paste -sd ',' | sed 's/:/: /g; s/  */ /g' || true)"
+
+run() { # run NAME DURATION OUTFILE
+	BENCH_BASIC=${basic[$1]} wrk --latency -c "$CONNS" -t "$THREADS" -d "$2" \
+		-s "$root/bench/token.lua" "${url[$1]%/oauth2/token}" >"$3" 2>&1 || die "$1: wrk failed: $(cat "$3")"
+}
+
+echo "warming up ($WARMUP each, discarded) ..."
+for t in "${targets[@]}"; do run "$t" "$WARMUP" "$tmp/warmup-$t.txt"; done
+
+echo "measuring: wrk --latency -c $CONNS -t $THREADS -d $DURATION, keep-alive, $ROUNDS round(s), alternating ${targets[*]}"
+broken=0
+for ((r = 1; r <= ROUNDS; r++)); do
+	for t in "${targets[@]}"; do
+		out="$tmp/wrk-$t-$r.txt"
+		run "$t" "$DURATION" "$out"
+		read -r rps p50 p99 bad < <(parse_wrk "$out")
+		printf '  round %d  %-6s %10s req/s  p50 %7.2f ms  p99 %7.2f ms%s\n' \
+			"$r" "$t" "$rps" "$p50" "$p99" "$([[ $bad -gt 0 ]] && echo "  ($bad failed requests)")"
+		echo "$rps $p50 $p99" >>"$tmp/results-$t.txt"
+		[[ $bad -gt 0 ]] && broken=1
+	done
+done
+
+declare -A m_rps m_p50 m_p99
+for t in "${targets[@]}"; do
+	m_rps[$t]=$(awk '{print $1}' "$tmp/results-$t.txt" | median)
+	m_p50[$t]=$(awk '{print $2}' "$tmp/results-$t.txt" | median)
+	m_p99[$t]=$(awk '{print $3}' "$tmp/results-$t.txt" | median)
+done
+echo
+echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-6s | %10s | %9s | %9s\n' target "req/s" "p50 ms" "p99 ms"
+printf '%-6s-+-%10s-+-%9s-+-%9s\n' ------ ---------- --------- ---------
+for t in "${targets[@]}"; do
+	printf '%-6s | %10.0f | %9.2f | %9.2f\n' "$t" "${m_rps[$t]}" "${m_p50[$t]}" "${m_p99[$t]}"
+done
+ratio=$(awk -v s="${m_rps[https]}" -v p="${m_rps[http]}" 'BEGIN {printf "%.3f", s / p}')
+ok=$(awk -v s="${m_rps[https]}" -v p="${m_rps[http]}" -v m="$MIN_RATIO" 'BEGIN {print (s / p >= m) ? "PASS" : "FAIL"}')
+echo
+echo "throughput ratio https/http: $ratio"
+printf '  %-4s https throughput >= %s x http, keep-alive (%s)\n' "$ok" "$MIN_RATIO" "$ratio"
+if [[ $broken == 1 ]]; then
+	KEEP=1
+	die "some requests failed (non-2xx or socket errors); the figures above are not valid"
+fi
