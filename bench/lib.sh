@@ -16,6 +16,9 @@ bench_cleanup() {
 	if [[ -n ${KEEP:-} ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 
+# field FILE KEY prints a top-level field of a JSON object.
+field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
 die() {
 	echo "bench: $*" >&2
 	exit 1
@@ -80,4 +83,45 @@ parse_wrk() {
 	}
 	END { printf "%s %.3f %.3f %d\n", rps, p50, p99, bad }
 	' "$1"
+}
+
+# bench_settings reads the wrk settings a script shares with the others from the
+# environment (CONNS=16 THREADS=1 DURATION=20s ROUNDS=3 WARMUP=5s KEEP=); a bare
+# number of seconds is accepted for DURATION and WARMUP.
+bench_settings() {
+	CONNS=${CONNS:-16}
+	THREADS=${THREADS:-1}
+	DURATION=${DURATION:-20s}
+	ROUNDS=${ROUNDS:-3}
+	WARMUP=${WARMUP:-5s}
+	KEEP=${KEEP:-}
+	[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+	[[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
+	return 0
+}
+
+# record_round ROUND NAME WRKFILE prints one round's line and appends "rps p50 p99"
+# to $tmp/results-NAME.txt; it sets broken=1 when requests failed.
+record_round() {
+	local rps p50 p99 bad
+	read -r rps p50 p99 bad < <(parse_wrk "$3")
+	printf '  round %d  %-9s %10s req/s  p50 %7.2f ms  p99 %7.2f ms%s\n' \
+		"$1" "$2" "$rps" "$p50" "$p99" "$([[ $bad -gt 0 ]] && echo "  ($bad failed requests)")"
+	echo "$rps $p50 $p99" >>"$tmp/results-$2.txt"
+	if [[ $bad -gt 0 ]]; then broken=1; fi
+	return 0
+}
+
+# report_medians NAME... prints a table of the median req/s, p50 and p99 of each
+# target's rounds and sets m_rps[NAME] (declare -A m_rps first).
+report_medians() {
+	local t p50 p99
+	printf '%-9s | %10s | %9s | %9s\n' target "req/s" "p50 ms" "p99 ms"
+	printf '%-9s-+-%10s-+-%9s-+-%9s\n' --------- ---------- --------- ---------
+	for t in "$@"; do
+		m_rps[$t]=$(awk '{print $1}' "$tmp/results-$t.txt" | median)
+		p50=$(awk '{print $2}' "$tmp/results-$t.txt" | median)
+		p99=$(awk '{print $3}' "$tmp/results-$t.txt" | median)
+		printf '%-9s | %10.0f | %9.2f | %9.2f\n' "$t" "${m_rps[$t]}" "$p50" "$p99"
+	done
 }

@@ -12,20 +12,13 @@
 # Environment overrides: CONNS=16 THREADS=1 DURATION=20s ROUNDS=3 WARMUP=5s KEEP=1
 set -euo pipefail
 
-CONNS=${CONNS:-16}
-THREADS=${THREADS:-1}
-DURATION=${DURATION:-20s}
-ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-5s}
-KEEP=${KEEP:-}
-[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
-[[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 MIN_RATIO=0.6 # issue 7: AbbeyCross client_credentials >= 0.6 x the baseline
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
+bench_settings
 bench_tmp jeton-bench-ax
 
 field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }

@@ -12,21 +12,14 @@
 #   KEEP=1    keep the temp dir (logs, wrk output)
 set -euo pipefail
 
-CONNS=${CONNS:-16}
-THREADS=${THREADS:-1}
-DURATION=${DURATION:-20s}
-ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-5s}
 ALIAS=${ALIAS:-}
-KEEP=${KEEP:-}
-[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
-[[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 MIN_RATIO=0.6
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
+bench_settings
 bench_tmp jeton-bench-candescent
 
 for cmd in wrk curl python3; do

@@ -14,25 +14,18 @@
 # Environment overrides: CONNS=16 THREADS=1 DURATION=20s ROUNDS=3 WARMUP=5s KEEP=1
 set -euo pipefail
 
-CONNS=${CONNS:-16}
-THREADS=${THREADS:-1}
-DURATION=${DURATION:-20s}
-ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-5s}
-KEEP=${KEEP:-}
-[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
-[[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 MIN_RATIO=0.8 # issue 14: HTTPS throughput >= 0.8 x plain HTTP, keep-alive
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
+bench_settings
 bench_tmp jeton-bench-tls
 
-field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-command -v wrk >/dev/null || die "wrk is required (Debian: apt-get install wrk); bench/run.sh installs it"
-command -v openssl >/dev/null || die "openssl is required (to make the test certificate)"
+for cmd in wrk curl python3 openssl; do
+	command -v "$cmd" >/dev/null || die "$cmd is required (Debian: apt-get install $cmd; bench/run.sh installs wrk)"
+done
 
 echo "building jeton ..."
 go build -o "$tmp/jeton" ./cmd/jeton || die "jeton does not build"
@@ -76,8 +69,10 @@ for t in "${targets[@]}"; do
 done
 tlsinfo=$(curl -sS -o /dev/null -w '%{ssl_verify_result}' "${url[https]%/oauth2/token}/healthz")
 [[ $tlsinfo == 0 ]] || die "curl could not verify the https server's certificate"
-echo "checked one token from each; https: $(openssl s_client -connect "${url[https]#https://}" -brief </dev/null 2>&1 |
-	grep -E 'Protocol version|Ciphersuite' | tr -s ' ' | paste -sd ',' | sed 's/:/: /g; s/  */ /g' || true)"
+hostport=${url[https]#https://}
+hostport=${hostport%%/*}
+echo "checked one token from each; https: $(openssl s_client -connect "$hostport" -brief </dev/null 2>&1 |
+	grep -E '^(Protocol version|Ciphersuite)' | paste -sd ',' || true)"
 
 run() { # run NAME DURATION OUTFILE
 	BENCH_BASIC=${basic[$1]} wrk --latency -c "$CONNS" -t "$THREADS" -d "$2" \
@@ -91,30 +86,16 @@ echo "measuring: wrk --latency -c $CONNS -t $THREADS -d $DURATION, keep-alive, $
 broken=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	for t in "${targets[@]}"; do
-		out="$tmp/wrk-$t-$r.txt"
-		run "$t" "$DURATION" "$out"
-		read -r rps p50 p99 bad < <(parse_wrk "$out")
-		printf '  round %d  %-6s %10s req/s  p50 %7.2f ms  p99 %7.2f ms%s\n' \
-			"$r" "$t" "$rps" "$p50" "$p99" "$([[ $bad -gt 0 ]] && echo "  ($bad failed requests)")"
-		echo "$rps $p50 $p99" >>"$tmp/results-$t.txt"
-		[[ $bad -gt 0 ]] && broken=1
+		run "$t" "$DURATION" "$tmp/wrk-$t-$r.txt"
+		record_round "$r" "$t" "$tmp/wrk-$t-$r.txt"
 	done
 done
 
-declare -A m_rps m_p50 m_p99
-for t in "${targets[@]}"; do
-	m_rps[$t]=$(awk '{print $1}' "$tmp/results-$t.txt" | median)
-	m_p50[$t]=$(awk '{print $2}' "$tmp/results-$t.txt" | median)
-	m_p99[$t]=$(awk '{print $3}' "$tmp/results-$t.txt" | median)
-done
 echo
 echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s | %10s | %9s | %9s\n' target "req/s" "p50 ms" "p99 ms"
-printf '%-6s-+-%10s-+-%9s-+-%9s\n' ------ ---------- --------- ---------
-for t in "${targets[@]}"; do
-	printf '%-6s | %10.0f | %9.2f | %9.2f\n' "$t" "${m_rps[$t]}" "${m_p50[$t]}" "${m_p99[$t]}"
-done
+declare -A m_rps
+report_medians "${targets[@]}"
 ratio=$(awk -v s="${m_rps[https]}" -v p="${m_rps[http]}" 'BEGIN {printf "%.3f", s / p}')
 ok=$(awk -v s="${m_rps[https]}" -v p="${m_rps[http]}" -v m="$MIN_RATIO" 'BEGIN {print (s / p >= m) ? "PASS" : "FAIL"}')
 echo

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/jeton/jeton/internal/every"
 )
 
 // Set is the certificates of a process's listeners, reloaded together: every
@@ -25,10 +27,15 @@ func (s *Set) Listen(name, addr string, files Files, clientCerts ClientCerts) (l
 	if err != nil || cert == nil {
 		return ln, false, err
 	}
-	s.mu.Lock()
-	s.certs = append(s.certs, cert)
-	s.mu.Unlock()
+	s.Add(cert)
 	return ln, true, nil
+}
+
+// Add puts a certificate loaded elsewhere into the set.
+func (s *Set) Add(c *Certificate) {
+	s.mu.Lock()
+	s.certs = append(s.certs, c)
+	s.mu.Unlock()
 }
 
 func (s *Set) all() []*Certificate {
@@ -47,11 +54,17 @@ func (s *Set) Reload() error {
 	return err
 }
 
-// Watch polls every certificate's files every interval until ctx ends.
+// Watch starts polling every certificate's files every interval until ctx ends: a
+// certificate whose files' size or modification time changed, and whose contents
+// differ from what is loaded, is reloaded. Failures are logged once each; the
+// certificate in use stays until a good pair is found.
 func (s *Set) Watch(ctx context.Context, interval time.Duration) {
-	for _, c := range s.all() {
-		go c.Watch(ctx, interval)
-	}
+	certs := s.all()
+	go every.Run(ctx, interval, func() {
+		for _, c := range certs {
+			_ = c.reload(false)
+		}
+	})
 }
 
 // Empty reports whether no listener speaks TLS.

@@ -6,7 +6,6 @@
 package tlsserve
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -95,7 +94,7 @@ func Config(cert *Certificate, clientCerts ClientCerts) *tls.Config {
 }
 
 // Listen binds addr and, when files are set, serves TLS on it with a certificate
-// reloaded from those files (the caller starts Watch and routes SIGHUP to Reload).
+// reloaded from those files (Set.Watch polls them, SIGHUP calls Reload).
 // It returns the certificate, nil for plain HTTP.
 func Listen(addr string, files Files, clientCerts ClientCerts, logger *slog.Logger, name string) (net.Listener, *Certificate, error) {
 	var cert *Certificate
@@ -161,22 +160,6 @@ func (c *Certificate) Leaf() *x509.Certificate { return c.cur.Load().Leaf }
 // Reload re-reads the files (SIGHUP) and swaps the certificate if their contents
 // changed. On an error the certificate in use stays.
 func (c *Certificate) Reload() error { return c.reload(true) }
-
-// Watch polls the files every interval until ctx ends and reloads them when their
-// size or modification time changed and their contents differ. Errors are logged
-// once each; the certificate in use stays until a good pair is found.
-func (c *Certificate) Watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = c.reload(false)
-		}
-	}
-}
 
 // reload reads the files if force or their stamps changed, and swaps the
 // certificate if their contents changed and form a valid pair.

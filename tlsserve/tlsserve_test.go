@@ -79,7 +79,9 @@ func TestRotationByWatch(t *testing.T) {
 	addr, cert, files := server(t, oldPair, tlsserve.ClientCertsOff)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go cert.Watch(ctx, 20*time.Millisecond)
+	set := &tlsserve.Set{}
+	set.Add(cert)
+	set.Watch(ctx, 20*time.Millisecond)
 
 	conn, err := tls.Dial("tcp", addr, oldPair.Pinned())
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/every"
 	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/module"
@@ -287,18 +288,11 @@ func (a *app) reloadCertsOnHangup(ctx context.Context) {
 // reloadKeys picks up rotations made by other replicas and deletes keys whose last
 // token has expired (Prune reloads too).
 func (a *app) reloadKeys(ctx context.Context) {
-	t := time.NewTicker(a.cfg.KeyReload)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := a.keys.Prune(ctx); err != nil && ctx.Err() == nil {
-				a.logger.Error("key reload failed", "err", err)
-			}
+	every.Run(ctx, a.cfg.KeyReload, func() {
+		if _, err := a.keys.Prune(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("key reload failed", "err", err)
 		}
-	}
+	})
 }
 
 // clientChangeListener is a store that reports client changes made by any replica
