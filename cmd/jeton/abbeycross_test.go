@@ -112,6 +112,7 @@ func TestAbbeyCrossLive(t *testing.T) {
 }
 
 func init() {
+	tlsVendors = append(tlsVendors, "abbeycross")
 	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
 		args: []string{"--abbeycross-addr", "127.0.0.1:0"},
 		targets: func(t *testing.T, s *liveServer, pub string) []bodyTarget {

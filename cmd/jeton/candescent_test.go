@@ -76,6 +76,7 @@ func TestCandescentServeAndCLI(t *testing.T) {
 }
 
 func init() {
+	tlsVendors = append(tlsVendors, "candescent")
 	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
 		args: []string{"--candescent-addr", "127.0.0.1:0"},
 		targets: func(t *testing.T, s *liveServer, pub string) []bodyTarget {

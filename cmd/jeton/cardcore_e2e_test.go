@@ -176,6 +176,7 @@ func TestCardCoreEndToEnd(t *testing.T) {
 }
 
 func init() {
+	tlsVendors = append(tlsVendors, "cardcore")
 	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
 		args: []string{"--cardcore-addr", "127.0.0.1:0"},
 		targets: func(t *testing.T, s *liveServer, pub string) []bodyTarget {

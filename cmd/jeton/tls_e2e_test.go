@@ -31,6 +31,11 @@ func pinnedClient(p testcert.Pair) *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: p.Pinned()}}
 }
 
+// tlsVendors are the vendor modules with a listener of their own (--<name>-addr), each
+// added by its vendor's test file, so the tests below cover every vendor's listener
+// and still build when a vendor is removed (.ci/vendor-removal).
+var tlsVendors []string
+
 // TestServeHTTPS runs serve with HTTPS on the public, admin and a vendor's own
 // listener: the issuer, discovery and tokens say https, answers carry HSTS, the CLI's
 // admin URL is https, and a plain-HTTP client gets nothing.
@@ -39,9 +44,12 @@ func TestServeHTTPS(t *testing.T) {
 	public, admin := testcert.New(t, "public"), testcert.New(t, "admin")
 	pc, pk := certFiles(t, dir, "public", public)
 	ac, ak := certFiles(t, dir, "admin", admin)
-	cfg := testServeConfig(t, filepath.Join(dir, "data"), "--tls-cert", pc, "--tls-key", pk, "--tls-client-certs", "request",
-		"--admin-tls-cert", ac, "--admin-tls-key", ak,
-		"--abbeycross-addr", "127.0.0.1:0", "--abbeycross-tls-cert", pc, "--abbeycross-tls-key", pk)
+	args := []string{"--tls-cert", pc, "--tls-key", pk, "--tls-client-certs", "request",
+		"--admin-tls-cert", ac, "--admin-tls-key", ak}
+	for _, v := range tlsVendors {
+		args = append(args, "--"+v+"-addr", "127.0.0.1:0", "--"+v+"-tls-cert", pc, "--"+v+"-tls-key", pk)
+	}
+	cfg := testServeConfig(t, filepath.Join(dir, "data"), args...)
 	logs := &syncBuffer{}
 	logger, _ := newLogger(logs, "json", "debug")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -125,15 +133,19 @@ func TestServeHTTPS(t *testing.T) {
 		t.Fatalf("iss %q, want %q", claims.Iss, base)
 	}
 
-	// The vendor's own listener speaks TLS too.
-	own := "https://" + a.extra[len(a.extra)-1].ln.Addr().String()
-	resp, err = hc.Get(own + "/healthz")
-	if err != nil {
-		t.Fatalf("own listener over HTTPS: %v", err)
+	// Every vendor's own listener speaks TLS too, with HSTS.
+	if len(a.extra) != len(tlsVendors) {
+		t.Fatalf("%d own listeners for vendors %v", len(a.extra), tlsVendors)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Strict-Transport-Security") == "" {
-		t.Fatalf("own listener: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	for _, x := range a.extra {
+		resp, err = hc.Get("https://" + x.ln.Addr().String() + "/healthz")
+		if err != nil {
+			t.Fatalf("%s listener over HTTPS: %v", x.name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Strict-Transport-Security") == "" {
+			t.Fatalf("%s listener: %d, HSTS %q", x.name, resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+		}
 	}
 
 	// Plain HTTP to the HTTPS listener: no answer from the application.
@@ -153,16 +165,19 @@ func TestServeHTTPS(t *testing.T) {
 func TestServeTLSSettings(t *testing.T) {
 	dir := t.TempDir()
 	c, k := certFiles(t, dir, "p", testcert.New(t, "p"))
-	for _, args := range [][]string{
+	refused := [][]string{
 		{"--tls-cert", c},
 		{"--admin-tls-key", k},
 		{"--tls-client-certs", "request"},
 		{"--tls-client-certs", "require", "--tls-cert", c, "--tls-key", k},
 		{"--tls-cert", c, "--tls-key", c},
-		{"--candescent-addr", "127.0.0.1:0", "--candescent-tls-cert", c},
-		{"--cardcore-tls-cert", c, "--cardcore-tls-key", k},
-		{"--abbeycross-tls-cert", c, "--abbeycross-tls-key", k},
-	} {
+	}
+	for _, v := range tlsVendors {
+		refused = append(refused,
+			[]string{"--" + v + "-addr", "127.0.0.1:0", "--" + v + "-tls-cert", c}, // no key
+			[]string{"--" + v + "-tls-cert", c, "--" + v + "-tls-key", k})          // no listener
+	}
+	for _, args := range refused {
 		cfg := testServeConfig(t, t.TempDir(), args...)
 		a, err := startApp(context.Background(), cfg, discardLogger(t))
 		if err == nil {
