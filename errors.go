@@ -44,6 +44,12 @@ const (
 	CodeUnsupportedTokenType    Code = "unsupported_token_type"
 	CodeInvalidToken            Code = "invalid_token"
 	CodeUnsupportedResponseType Code = "unsupported_response_type"
+	// CodeRateLimited: the request is over a rate-limit budget (docs/rate-limits.md);
+	// HTTP 429 (RFC 6585 §4) with Retry-After (RFC 9110 §10.2.3). RFC 6749 §5.2 has
+	// no code for it, so each dialect words it in its table: the standard dialect
+	// sends slow_down, the one code the OAuth Extensions Error registry lists for the
+	// token endpoint response that means "you ask too often" (RFC 8628 §3.5, §7.2).
+	CodeRateLimited Code = "rate_limited"
 )
 
 // Codes is every Code. Each dialect's error table has a row for each (its tests check
@@ -52,7 +58,7 @@ var Codes = []Code{
 	CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient,
 	CodeUnsupportedGrantType, CodeInvalidScope, CodeAccessDenied, CodeServerError,
 	CodeTemporarilyUnavailable, CodeUnsupportedTokenType, CodeInvalidToken,
-	CodeUnsupportedResponseType,
+	CodeUnsupportedResponseType, CodeRateLimited,
 }
 
 // Reason refines a Code for dialects whose wire format is finer-grained than RFC 6749
@@ -85,6 +91,14 @@ const (
 	ReasonScopeWidened      Reason = "scope_widened"     // a refresh asked for more than granted
 	ReasonWrongClient       Reason = "wrong_client"      // a token issued to another client
 	ReasonCustomerInactive  Reason = "customer_inactive" // customer disabled
+)
+
+// Reasons of rate limiting (CodeRateLimited): which budget was spent, for the log.
+const (
+	ReasonRateAddress    Reason = "rate_address"     // requests from one address
+	ReasonRateClient     Reason = "rate_client"      // requests of one client
+	ReasonRateFailedAuth Reason = "rate_failed_auth" // failed client authentications
+	ReasonRatePassword   Reason = "rate_password"    // password checks
 )
 
 // Reasons of issue 7 (working hours and the active-token cap).
@@ -155,6 +169,8 @@ func DefaultStatus(c Code) int {
 		return 500
 	case CodeTemporarilyUnavailable:
 		return 503
+	case CodeRateLimited:
+		return 429 // RFC 6585 §4
 	default:
 		return 400
 	}

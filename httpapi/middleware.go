@@ -64,6 +64,9 @@ func logRequest(logger *slog.Logger, r *http.Request, status int, info *reqlog.I
 		slog.Int("status", status),
 		slog.Float64("ms", float64(elapsed.Microseconds())/1000),
 	}
+	if info.ClientAddr.IsValid() {
+		attrs = append(attrs, slog.String("client_addr", info.ClientAddr.String()))
+	}
 	if info.Dialect != "" {
 		attrs = append(attrs, slog.String("dialect", info.Dialect), slog.String("grant", clip(info.Grant, 64)), slog.String("client_id", clip(info.ClientID, 64)))
 	}

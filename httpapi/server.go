@@ -31,6 +31,8 @@ type Config struct {
 	// keys loaded); /readyz answers 503 with the error otherwise.
 	Ready  func(ctx context.Context) error
 	Mounts []Mount
+	// TrustedProxies are the peers whose forwarding headers give the client address.
+	TrustedProxies TrustedProxies
 }
 
 // New returns the public handler.
@@ -55,7 +57,7 @@ func New(cfg Config) http.Handler {
 		}
 		writePlain(w, http.StatusOK, "ready\n")
 	})
-	return hsts(Middleware(cfg.Logger, cfg.Metrics, mux))
+	return hsts(Middleware(cfg.Logger, cfg.Metrics, ClientAddr(cfg.TrustedProxies, mux)))
 }
 
 // HSTS is the Strict-Transport-Security value sent with every answer over TLS on a

@@ -1,8 +1,10 @@
 package oidc
 
 import (
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -74,6 +76,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, pe)
 		case jeton.CodeTemporarilyUnavailable:
 			h.errorPage(w, r, http.StatusServiceUnavailable, "Sign-in is busy right now. Please try again in a moment.")
+		case jeton.CodeRateLimited:
+			// RFC 6585 §4: 429 with Retry-After, as a page (a person reads it).
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(pe.RetryAfter.Seconds()))))
+			h.errorPage(w, r, http.StatusTooManyRequests, "Too many sign-in attempts. Please wait a moment and try again.")
 		default:
 			sess.Pending.LoginHint = username
 			h.showLogin(w, r, c, sess, "The username or password is incorrect.", now)

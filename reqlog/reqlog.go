@@ -9,11 +9,17 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 )
 
 // Info is what the access log records about a request.
 type Info struct {
-	ID       string // request id (X-Request-Id)
+	ID string // request id (X-Request-Id)
+	// ClientAddr is the client's address: the TCP peer, or what a trusted proxy
+	// forwarded (httpapi.TrustedProxies). Rate limits, the log and audit use it.
+	ClientAddr netip.Addr
+	// HTTPS: the client reached this server, or the first trusted proxy, over TLS.
+	HTTPS    bool
 	Dialect  string
 	Grant    string
 	ClientID string // as presented; logged for tracing, never a secret

@@ -21,11 +21,24 @@ type Policy interface {
 	Check(ctx context.Context, req *ClientRequest) error
 }
 
+// Gate is a Policy that also sees every request before authentication and every
+// failed authentication: the rate limiter (package ratelimit). Admit refuses a
+// request before step 1 costs anything (budgets of the address, and of failed
+// authentications already spent); AuthFailed charges the failed-authentication
+// budgets when step 1 fails, so a success pays nothing for them. A Gate among an
+// engine's Policies is found by NewEngine.
+type Gate interface {
+	Policy
+	Admit(ctx context.Context, req Request) error
+	AuthFailed(ctx context.Context, req Request)
+}
+
 // Engine runs the pipeline. Build it with NewEngine; it is safe for concurrent use.
 type Engine struct {
 	auth     *clientauth.Authenticator
 	grants   map[string]Grant
 	policies []Policy
+	gates    []Gate
 	issuer   *Issuer
 	now      func() time.Time
 }
@@ -47,6 +60,11 @@ func NewEngine(cfg EngineConfig) *Engine {
 	}
 	for _, g := range cfg.Grants {
 		e.grants[g.Type()] = g
+	}
+	for _, p := range cfg.Policies {
+		if g, ok := p.(Gate); ok {
+			e.gates = append(e.gates, g)
+		}
 	}
 	return e
 }
@@ -87,24 +105,52 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 		// it reveals nothing about the client and costs nothing.
 		return nil, jeton.Errorf(jeton.CodeUnsupportedGrantType, jeton.ReasonNone, "grant type is not supported").WithParam("grant_type")
 	}
-	client, record, err := e.auth.Authenticate(ctx, req.Credentials) // step 1
+	client, record, err := e.authenticate(ctx, req) // step 1
 	if err != nil {
-		return nil, jeton.AsError(err)
+		return nil, err
 	}
 	if _, ok := grant.(storesNothing); ok {
 		record.Start(ctx)
 	} else if err := record.Wait(ctx); err != nil {
+		e.authFailed(ctx, req, err)
 		return nil, jeton.AsError(err)
 	}
 	res, authz, err := e.run(ctx, grant, req, client, &record)
 	if perr := record.Wait(ctx); perr != nil {
 		e.withdraw(ctx, authz)
+		e.authFailed(ctx, req, perr)
 		return nil, jeton.AsError(perr)
 	}
 	if err != nil {
 		return nil, jeton.AsError(err)
 	}
 	return res, nil
+}
+
+// authenticate is step 1 behind the gates: Admit before, AuthFailed after a failure.
+// A replayed assertion (Pending) is charged by the caller that waits for it.
+func (e *Engine) authenticate(ctx context.Context, req Request) (*jeton.Client, clientauth.Pending, error) {
+	for _, g := range e.gates {
+		if err := g.Admit(ctx, req); err != nil {
+			return nil, clientauth.Pending{}, jeton.AsError(err)
+		}
+	}
+	client, record, err := e.auth.Authenticate(ctx, req.Credentials)
+	if err != nil {
+		e.authFailed(ctx, req, err)
+		return nil, record, jeton.AsError(err)
+	}
+	return client, record, nil
+}
+
+// authFailed charges the gates for a failed client authentication (invalid_client).
+func (e *Engine) authFailed(ctx context.Context, req Request, err error) {
+	if jeton.AsError(err).Code != jeton.CodeInvalidClient {
+		return
+	}
+	for _, g := range e.gates {
+		g.AuthFailed(ctx, req)
+	}
 }
 
 // run is steps 2-5 for the client step 1 returned with record.
@@ -179,11 +225,13 @@ func (e *Engine) authorize(ctx context.Context, grant Grant, req Request, client
 // token endpoint but issue nothing: introspection (RFC 7662 §2.1) and revocation
 // (RFC 7009 §2.1). The error is always a *jeton.Error (invalid_client).
 func (e *Engine) Authenticate(ctx context.Context, cred clientauth.Credentials) (*jeton.Client, error) {
-	c, record, err := e.auth.Authenticate(ctx, cred)
-	if err == nil {
-		err = record.Wait(ctx)
-	}
+	req := Request{Credentials: cred}
+	c, record, err := e.authenticate(ctx, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := record.Wait(ctx); err != nil {
+		e.authFailed(ctx, req, err)
 		return nil, jeton.AsError(err)
 	}
 	return c, nil

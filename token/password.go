@@ -22,6 +22,10 @@ type PasswordConfig struct {
 	Hasher    *HashPool
 	// Lockout: zero fields take DefaultLockout's values.
 	Lockout jeton.LockoutPolicy
+	// Limit, when set, spends the password-check budgets of the request's address
+	// and of the customer (institution, username) before anything is looked up or
+	// verified; its error (jeton.CodeRateLimited) is the answer (ratelimit.Limiter).
+	Limit func(ctx context.Context, institutionID, username string) error
 }
 
 // Password is the resource owner password credentials grant (RFC 6749 §4.3): a
@@ -39,6 +43,7 @@ type Password struct {
 	audit     jeton.AuditStore
 	hasher    *HashPool
 	lockout   jeton.LockoutPolicy
+	limit     func(ctx context.Context, institutionID, username string) error
 }
 
 // NewPassword returns the password grant.
@@ -59,7 +64,7 @@ func NewPassword(cfg PasswordConfig) (*Password, error) {
 	if l.Cooldown == 0 {
 		l.Cooldown = DefaultLockout.Cooldown
 	}
-	return &Password{customers: cfg.Customers, audit: cfg.Audit, hasher: cfg.Hasher, lockout: l}, nil
+	return &Password{customers: cfg.Customers, audit: cfg.Audit, hasher: cfg.Hasher, lockout: l, limit: cfg.Limit}, nil
 }
 
 // Type implements Grant.
@@ -122,7 +127,15 @@ func (g *Password) Handle(ctx context.Context, req *ClientRequest) (*Authorizati
 // Cost: a sign-in writes twice (the reservation and its settlement), where it wrote
 // nothing before when there were no failures to clear. Both are small single-row
 // updates, next to tens of milliseconds of argon2id.
+//
+// A rate limit (Limit) is checked first: it refuses before any lookup, the same way
+// for a known and an unknown username, so it tells nothing about either.
 func (g *Password) SignIn(ctx context.Context, actor, institutionID, username, pw string, now time.Time) (jeton.Customer, error) {
+	if g.limit != nil {
+		if err := g.limit(ctx, institutionID, username); err != nil {
+			return jeton.Customer{}, err
+		}
+	}
 	cu, err := g.customers.GetCustomerByUsername(ctx, institutionID, username)
 	if errors.Is(err, jeton.ErrNotFound) {
 		// Spend what a known username costs, so time does not tell them apart.

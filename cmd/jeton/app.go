@@ -18,11 +18,13 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/every"
 	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/postgres"
+	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/tlsserve"
 )
@@ -46,6 +48,8 @@ type app struct {
 	certs *tlsserve.Set
 	// publicTLS: the public listener serves HTTPS.
 	publicTLS bool
+	proxies   httpapi.TrustedProxies
+	limiter   *ratelimit.Limiter
 	// Issuer is the resolved public base URL.
 	Issuer string
 }

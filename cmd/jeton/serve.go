@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jeton/jeton/module"
+	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/tlsserve"
 )
 
@@ -64,6 +65,9 @@ type serveConfig struct {
 	JanitorBatch    int
 	// Working hours.
 	CalendarCacheTTL time.Duration
+	// Client addresses and rate limits.
+	TrustedProxies []string
+	RateLimits     ratelimit.Config
 	// Modules are the vendors served, each with its own settings (modules.go).
 	Modules []module.Module
 }
@@ -141,6 +145,8 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
+	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "CIDRs of load balancers/proxies whose X-Forwarded-For, X-Forwarded-Proto and Forwarded headers are believed, comma-separated (default none: the TCP peer is the client)")
+	bindRateLimitFlags(f, &cfg.RateLimits)
 	cfg.Modules = vendorModules()
 	for _, m := range cfg.Modules {
 		m.Flags(f)

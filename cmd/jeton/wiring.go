@@ -17,6 +17,7 @@ import (
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,13 @@ import (
 // buildServers wires the engine, the standard dialect and both handlers (DESIGN rule 6:
 // wiring only here).
 func (a *app) buildServers(adminToken string) error {
+	var err error
+	if a.proxies, err = httpapi.ParseTrustedProxies(a.cfg.TrustedProxies); err != nil {
+		return err
+	}
+	if a.limiter, err = ratelimit.New(a.cfg.RateLimits, nil, time.Now); err != nil {
+		return err
+	}
 	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
 	a.calendars = calendarcache.New(a.store, a.cfg.CalendarCacheTTL, time.Now)
 	auth, methods, err := a.buildAuth()
@@ -44,7 +52,7 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	issuer := a.buildIssuer()
 	hours := token.Hours{Calendars: a.calendars}
-	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours}})
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours, a.limiter}})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	signin, err := oidc.New(oidc.Config{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
@@ -69,14 +77,14 @@ func (a *app) buildServers(adminToken string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
 	handler := func(mounts []httpapi.Mount) http.Handler {
-		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts})
+		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies})
 	}
 	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek,
 		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now})
 	core := module.Core{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Invalidate: a.cache.Invalidate, ClientService: clientService,
 		ClientCacheTTL: a.cfg.ClientCacheTTL, Engine: engine, TokenIssuer: issuer, Refresh: refreshGrant(grants),
-		Policies: []token.Policy{hours}, Introspector: intro, Revoker: revoker,
+		Policies: []token.Policy{hours, a.limiter}, Introspector: intro, Revoker: revoker,
 		AssertionMaxLifetime: a.cfg.AssertionMaxLifetime, ClockSkew: a.cfg.ClockSkew, RequireLowS: a.cfg.RequireLowS,
 		Handler: handler, Logger: a.logger, Now: time.Now,
 		TLS: a.certs, ClientCerts: tlsserve.ClientCerts(a.cfg.TLSClientCerts),
@@ -95,7 +103,7 @@ func (a *app) buildServers(adminToken string) error {
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
-	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, adminMux), a.logger)
+	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, httpapi.ClientAddr(a.proxies, adminMux)), a.logger)
 	return nil
 }
 
@@ -131,7 +139,7 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 // buildGrants enables client_credentials, password (per client), refresh_token and
 // authorization_code.
 func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, *token.Password, error) {
-	pw, err := token.NewPassword(token.PasswordConfig{Customers: a.store, Audit: a.store, Hasher: pool,
+	pw, err := token.NewPassword(token.PasswordConfig{Customers: a.store, Audit: a.store, Hasher: pool, Limit: a.limiter.Password,
 		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}})
 	if err != nil {
 		return nil, nil, err

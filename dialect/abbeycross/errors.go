@@ -53,6 +53,7 @@ var (
 		jeton.CodeTemporarilyUnavailable: {http.StatusServiceUnavailable, CodeUnavailable,
 			"The server is temporarily unavailable. Please try again later.", false},
 		jeton.CodeServerError: internal,
+		jeton.CodeRateLimited: {http.StatusTooManyRequests, CodeRateLimited, "too many requests; retry later", false},
 		// Codes of grants and endpoints this dialect does not serve: a client
 		// credentials request cannot meet them, so they would be a server fault.
 		jeton.CodeInvalidGrant:            internal,

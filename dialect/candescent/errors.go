@@ -110,6 +110,9 @@ var errorTable = []rule{
 	// anything else temporarily unavailable (an FI outside its working hours) is
 	// access blocked for now.
 	{Code: jeton.CodeTemporarilyUnavailable, Reason: jeton.ReasonOverloaded, Answer: cmnSpike},
+	// A rate limit is a spike limit (a token bucket refuses bursts), not CMN_90002's
+	// quota (a volume per period): CMN_90003, 429 with Retry-After.
+	{Code: jeton.CodeRateLimited, Answer: cmnSpike},
 	{Code: jeton.CodeTemporarilyUnavailable, Answer: cmnUnavailable},
 	{Code: jeton.CodeServerError, Answer: cmnInternal},
 

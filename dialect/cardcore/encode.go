@@ -80,6 +80,7 @@ var errorTable = map[jeton.Code]wireError{
 	jeton.CodeInvalidToken:            {status: http.StatusUnauthorized},
 	jeton.CodeUnsupportedTokenType:    {status: http.StatusBadRequest},
 	jeton.CodeUnsupportedResponseType: {status: http.StatusBadRequest},
+	jeton.CodeRateLimited:             {status: http.StatusTooManyRequests, message: "too many requests; retry later"},
 }
 
 // reasonTable refines errorTable where a reason needs another status.

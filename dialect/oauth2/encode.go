@@ -69,6 +69,12 @@ var errorTable = map[jeton.Code]wireError{
 	jeton.CodeUnsupportedTokenType:    {"unsupported_token_type", 0},    // RFC 7009 §2.2.1
 	jeton.CodeInvalidToken:            {"invalid_token", 0},             // RFC 6750 §3.1
 	jeton.CodeUnsupportedResponseType: {"unsupported_response_type", 0}, // RFC 6749 §4.1.2.1
+	// RFC 6749 §5.2 has no code for "too many requests"; slow_down is the registered
+	// token-endpoint code that means it (RFC 8628 §3.5, §7.2), sent with 429 (RFC 6585
+	// §4) and Retry-After. temporarily_unavailable is registered for the
+	// authorization endpoint only (RFC 6749 §4.1.2.1) and says the server, not this
+	// client, is the problem.
+	jeton.CodeRateLimited: {"slow_down", http.StatusTooManyRequests},
 }
 
 // writeError writes e as §5.2 JSON through errorTable; a code without a row is a

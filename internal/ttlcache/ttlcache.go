@@ -129,3 +129,30 @@ func (c *Cache[K, V]) max() int {
 	}
 	return c.Max
 }
+
+// GetOrPutUntil returns k's value, storing mk() when there is none (or it expired),
+// and keeps the entry until at least exp: a caller that uses an entry pushes its
+// expiry out (a rate-limit bucket lives while it is in use). The expiry is rewritten
+// only when less than half of what exp asks for remains, so a hot entry costs a read
+// lock, not a write lock, on almost every call.
+func (c *Cache[K, V]) GetOrPutUntil(k K, now, exp time.Time, mk func() V) V {
+	half := now.Add(exp.Sub(now) / 2)
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok && e.exp.After(half) {
+		return e.v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok && now.Before(e.exp) {
+		if e.exp.Before(exp) {
+			e.exp = exp
+			c.m[k] = e
+		}
+		return e.v
+	}
+	v := mk()
+	c.put(k, v, exp, now)
+	return v
+}

@@ -1,0 +1,28 @@
+package candescent
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// A request over a rate limit is Candescent's spike limit, CMN_90003 with 429 and
+// Retry-After, for every grant.
+func TestRateLimitedAnswer(t *testing.T) {
+	for _, grant := range []string{jeton.GrantClientCredentials, jeton.GrantPassword, jeton.GrantRefreshToken} {
+		w := httptest.NewRecorder()
+		e := jeton.Errorf(jeton.CodeRateLimited, jeton.ReasonRatePassword, "too many requests; retry later")
+		e.RetryAfter = time.Second
+		answeredError(w, grant, e)
+		var body errorResponse
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != 429 || w.Header().Get("Retry-After") != "1" || body.Code != "CMN_90003" || body.Message != "Spike limit violation" {
+			t.Errorf("%s: got %d Retry-After %q %s", grant, w.Code, w.Header().Get("Retry-After"), w.Body)
+		}
+	}
+}

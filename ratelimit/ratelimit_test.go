@@ -1,0 +1,178 @@
+package ratelimit
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/internal/testclock"
+	"github.com/jeton/jeton/reqlog"
+	"github.com/jeton/jeton/token"
+)
+
+func from(addr string) context.Context {
+	return reqlog.With(context.Background(), &reqlog.Info{ClientAddr: netip.MustParseAddr(addr)})
+}
+
+func newLimiter(t *testing.T, cfg Config, o Overrides) (*Limiter, *testclock.Clock) {
+	t.Helper()
+	clock := testclock.New(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
+	l, err := New(cfg, o, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, clock
+}
+
+func wantLimited(t *testing.T, err error, reason jeton.Reason) {
+	t.Helper()
+	e, ok := err.(*jeton.Error)
+	if !ok || e.Code != jeton.CodeRateLimited || e.Reason != reason || e.RetryAfter < time.Second || e.Status != 429 {
+		t.Fatalf("got %v, want rate_limited %s with RetryAfter", err, reason)
+	}
+}
+
+func TestAddressBudget(t *testing.T) {
+	l, clock := newLimiter(t, Config{Address: Budget{Rate: 1, Burst: 3}}, nil)
+	ctx := from("198.51.100.7")
+	for i := 0; i < 3; i++ {
+		if err := l.Admit(ctx, token.Request{}); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	err := l.Admit(ctx, token.Request{})
+	wantLimited(t, err, jeton.ReasonRateAddress)
+	if err := l.Admit(from("198.51.100.8"), token.Request{}); err != nil {
+		t.Fatalf("another address was limited: %v", err)
+	}
+	clock.Advance(time.Second)
+	if err := l.Admit(ctx, token.Request{}); err != nil {
+		t.Fatalf("after a refill: %v", err)
+	}
+}
+
+// One IPv6 subscriber (a /64) is one address.
+func TestIPv6SharesSlash64(t *testing.T) {
+	l, _ := newLimiter(t, Config{Address: Budget{Rate: 1, Burst: 1}}, nil)
+	if err := l.Admit(from("2001:db8:1:2::1"), token.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	wantLimited(t, l.Admit(from("2001:db8:1:2:ffff::9"), token.Request{}), jeton.ReasonRateAddress)
+	if err := l.Admit(from("2001:db8:1:3::1"), token.Request{}); err != nil {
+		t.Fatalf("another /64 was limited: %v", err)
+	}
+}
+
+// Failed authentications are charged only when they fail, and once spent refuse the
+// address and the presented client id before authentication.
+func TestFailedAuthBudget(t *testing.T) {
+	l, clock := newLimiter(t, Config{FailedAuthAddress: Budget{Rate: 0.5, Burst: 2}, FailedAuthClient: Budget{Rate: 0.5, Burst: 4}}, nil)
+	ctx := from("198.51.100.7")
+	req := token.Request{Credentials: clientauth.Credentials{ClientID: "victim"}}
+	for i := 0; i < 10; i++ { // successes cost nothing
+		if err := l.Admit(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.AuthFailed(ctx, req)
+	l.AuthFailed(ctx, req)
+	err := l.Admit(ctx, token.Request{Credentials: clientauth.Credentials{ClientID: "other"}})
+	wantLimited(t, err, jeton.ReasonRateFailedAuth)
+	if e := err.(*jeton.Error); e.RetryAfter != 2*time.Second {
+		t.Errorf("RetryAfter %v, want 2s (one token at 0.5/s)", e.RetryAfter)
+	}
+	// The client id has budget left from another address ...
+	other := from("203.0.113.1")
+	if err := l.Admit(other, req); err != nil {
+		t.Fatal(err)
+	}
+	l.AuthFailed(other, req)
+	l.AuthFailed(other, req)
+	// ... until it is spent: then the id is refused from everywhere.
+	wantLimited(t, l.Admit(from("203.0.113.2"), req), jeton.ReasonRateFailedAuth)
+	clock.Advance(2 * time.Second)
+	if err := l.Admit(ctx, req); err != nil {
+		t.Fatalf("after a refill: %v", err)
+	}
+}
+
+type fixedOverrides map[string]Budget
+
+func (f fixedOverrides) ClientBudget(_ context.Context, inst, client string, _ time.Time) (Budget, bool) {
+	if b, ok := f[client]; ok {
+		return b, true
+	}
+	b, ok := f[inst]
+	return b, ok
+}
+
+func TestClientBudgetAndOverrides(t *testing.T) {
+	o := fixedOverrides{"tight": {Rate: 1, Burst: 1}, "inst-b": {Rate: 1, Burst: 2}, "free": {}}
+	l, _ := newLimiter(t, Config{Client: Budget{Rate: 1, Burst: 3}}, o)
+	check := func(inst, id string) error {
+		return l.Check(context.Background(), &token.ClientRequest{Client: &jeton.Client{ID: id, InstitutionID: inst}, Now: time.Now()})
+	}
+	count := func(inst, id string) int {
+		n := 0
+		for ; n < 10 && check(inst, id) == nil; n++ {
+		}
+		return n
+	}
+	if got := count("inst-a", "plain"); got != 3 {
+		t.Errorf("global budget admitted %d, want 3", got)
+	}
+	wantLimited(t, check("inst-a", "plain"), jeton.ReasonRateClient)
+	if got := count("inst-a", "tight"); got != 1 {
+		t.Errorf("client override admitted %d, want 1", got)
+	}
+	if got := count("inst-b", "member"); got != 2 {
+		t.Errorf("institution override admitted %d, want 2", got)
+	}
+	if got := count("inst-b", "free"); got != 10 {
+		t.Errorf("a zero override (no limit) admitted %d, want all 10", got)
+	}
+}
+
+func TestPasswordBudget(t *testing.T) {
+	l, _ := newLimiter(t, Config{PasswordAddress: Budget{Rate: 1, Burst: 5}, PasswordCustomer: Budget{Rate: 1, Burst: 2}}, nil)
+	ctx := from("198.51.100.7")
+	for i := 0; i < 2; i++ {
+		if err := l.Password(ctx, "inst", "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantLimited(t, l.Password(from("203.0.113.1"), "inst", "alice"), jeton.ReasonRatePassword)
+	if err := l.Password(ctx, "other-inst", "alice"); err != nil {
+		t.Fatalf("the same username at another institution is another customer: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		_ = l.Password(ctx, "inst", "bob")
+	}
+	wantLimited(t, l.Password(ctx, "inst", "carol"), jeton.ReasonRatePassword) // the address's 5
+}
+
+// Buckets are bounded: a flood of distinct addresses never grows a map past MaxKeys.
+func TestBoundedMemory(t *testing.T) {
+	l, _ := newLimiter(t, Config{Address: Budget{Rate: 1, Burst: 1}, MaxKeys: 100}, nil)
+	for i := 0; i < 1000; i++ {
+		a := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
+		_ = l.Admit(reqlog.With(context.Background(), &reqlog.Info{ClientAddr: a}), token.Request{})
+	}
+	if n := l.address.Len(); n > 100 {
+		t.Fatalf("%d buckets kept, bound 100", n)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []Config{{Address: Budget{Rate: -1}}, {Client: Budget{Rate: 5}}} {
+		if _, err := New(c, nil, nil); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	if err := Defaults.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
