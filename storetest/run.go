@@ -34,7 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jeton.Store) {
 	for _, group := range [][]subtest{
 		institutionTests, clientTests, clientAuditedTests, customerTests, keyTests, refreshTests, accessTokenTests,
 		assertionTests, revocationTests, auditTests, contextTests, raceTests,
-		lockoutTests, housekeepingTests, calendarTests, tokenSlotTests, oidcTests,
+		lockoutTests, housekeepingTests, calendarTests, tokenSlotTests, oidcTests, rateLimitTests,
 	} {
 		for _, st := range group {
 			t.Run(st.name, func(t *testing.T) { st.run(t, newStore(t)) })
