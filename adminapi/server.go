@@ -41,8 +41,11 @@ type Config struct {
 	// working-hours calendar, so the token endpoint's calendar cache drops it. May be
 	// nil.
 	InvalidateCalendar func(institutionID string)
-	Logger             *slog.Logger    // default slog.Default()
-	Password           password.Params // argon2id cost for customer passwords; zero: DefaultParams
+	// InvalidateRateLimit is called after every change to a rate-limit override, so
+	// the limiter's override cache drops it. May be nil.
+	InvalidateRateLimit func(scope jeton.RateLimitScope, id string)
+	Logger              *slog.Logger    // default slog.Default()
+	Password            password.Params // argon2id cost for customer passwords; zero: DefaultParams
 	// KEK is the key-encryption key (keys.LoadKEK) under which client_secret_jwt
 	// secrets are sealed; without it such clients cannot be registered.
 	KEK []byte
@@ -105,6 +108,8 @@ func (s *server) routes() http.Handler {
 	r.route("/admin/v1/keys", methods{"GET": s.listKeys})
 	r.route("/admin/v1/keys/rotate", methods{"POST": s.rotateKey})
 	r.route("/admin/v1/audit", methods{"GET": s.listAudit})
+	r.route("/admin/v1/ratelimits", methods{"GET": s.listRateLimits})
+	r.route("/admin/v1/ratelimits/{scope}/{id}", methods{"GET": s.getRateLimit, "PUT": s.putRateLimit, "DELETE": s.deleteRateLimit})
 	for _, add := range s.cfg.Routes {
 		add(Router{r})
 	}

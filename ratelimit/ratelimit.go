@@ -152,9 +152,10 @@ func take[K comparable](c *ttlcache.Cache[K, *bucket], k K, b Budget, now time.T
 		return &bucket{lim: rate.NewLimiter(rate.Limit(b.Rate), b.Burst)}
 	})
 	if bk.lim.Limit() != rate.Limit(b.Rate) || bk.lim.Burst() != b.Burst {
-		// An override changed (or expired) since the bucket was made: it applies at once.
-		bk.lim.SetLimitAt(now, rate.Limit(b.Rate))
-		bk.lim.SetBurstAt(now, b.Burst)
+		// The budget changed since the bucket was made (an override was set or
+		// deleted): it applies at once, with a full bucket of the new size.
+		bk = &bucket{lim: rate.NewLimiter(rate.Limit(b.Rate), b.Burst)}
+		c.Put(k, bk, now.Add(b.refill()), now)
 	}
 	if bk.lim.AllowN(now, 1) {
 		return 0

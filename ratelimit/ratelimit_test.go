@@ -176,3 +176,41 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+type countingStore struct {
+	jeton.RateLimitStore
+	reads int
+	rows  map[string]jeton.RateLimit
+}
+
+func (s *countingStore) GetRateLimit(_ context.Context, scope jeton.RateLimitScope, id string) (jeton.RateLimit, error) {
+	s.reads++
+	if l, ok := s.rows[string(scope)+":"+id]; ok {
+		return l, nil
+	}
+	return jeton.RateLimit{}, jeton.ErrNotFound
+}
+
+// Overrides are read once per TTL, absent ones too, and an invalidation applies at once.
+func TestCachedOverrides(t *testing.T) {
+	st := &countingStore{rows: map[string]jeton.RateLimit{"institution:inst": {Rate: 7, Burst: 8}}}
+	c := NewCached(st, time.Minute)
+	now := time.Now()
+	for i := 0; i < 5; i++ {
+		b, ok := c.ClientBudget(context.Background(), "inst", "cli", now)
+		if !ok || b != (Budget{Rate: 7, Burst: 8}) {
+			t.Fatalf("got %+v %v, want the institution's override", b, ok)
+		}
+	}
+	if st.reads != 2 {
+		t.Fatalf("%d store reads for 5 lookups, want 2 (client miss, institution)", st.reads)
+	}
+	st.rows["client:cli"] = jeton.RateLimit{Rate: 1, Burst: 1}
+	c.Invalidate(jeton.RateLimitClient, "cli")
+	if b, _ := c.ClientBudget(context.Background(), "inst", "cli", now); b != (Budget{Rate: 1, Burst: 1}) {
+		t.Fatalf("after invalidation got %+v, want the client's override", b)
+	}
+	if _, ok := c.ClientBudget(context.Background(), "other", "x", now.Add(2*time.Minute)); ok {
+		t.Fatal("an override for nobody")
+	}
+}

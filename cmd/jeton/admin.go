@@ -27,7 +27,7 @@ const (
 // adminCommands returns the commands that talk to a running server's admin API
 // (institution, client, customer, key).
 func adminCommands() []*cobra.Command {
-	return []*cobra.Command{newInstitutionCmd(), newClientCmd(), newCustomerCmd(), newKeyCmd()}
+	return []*cobra.Command{newInstitutionCmd(), newClientCmd(), newCustomerCmd(), newKeyCmd(), newRateLimitCmd()}
 }
 
 // adminConn holds the connection and output flags every admin command shares.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -138,5 +139,94 @@ func TestWrongSecretFloodIsRefusedAndOthersServed(t *testing.T) {
 	}
 	if served < 10 || refused != 0 {
 		t.Errorf("other client: %d served, %d refused", served, refused)
+	}
+}
+
+// Overrides set with the CLI apply at once: a client's own, else its institution's,
+// else --ratelimit-client; deleting one restores the next budget up. The admin API
+// refuses bad budgets and unknown targets, and audits each change.
+func TestRateLimitOverridesThroughCLI(t *testing.T) {
+	s := startServer(t, "--ratelimit-client", "1000", "--ratelimit-client-burst", "1000", "--ratelimit-cache-ttl", "1h")
+	conn := []string{"--server", s.adminURL, "--token", s.token, "--data-dir", t.TempDir(), "-o", "json"}
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		out, errOut, err := runCLI(t, "", append(args, conn...)...)
+		if err != nil {
+			return errOut, err
+		}
+		return out, nil
+	}
+	a := s.newClient(t, adminapi.ClientInput{Scopes: []string{"accounts:read"}})
+	b := s.newClient(t, adminapi.ClientInput{Scopes: []string{"accounts:read"}, InstitutionID: a.InstitutionID})
+	hc := &http.Client{}
+	served := func(c adminapi.CreatedClient, n int) int {
+		ok := 0
+		for i := 0; i < n; i++ {
+			if st, retry, code := tokenFrom(t, hc, s.public, c.ClientID, c.ClientSecret, ""); st == http.StatusOK {
+				ok++
+			} else if st != http.StatusTooManyRequests || retry == "" || code != "slow_down" {
+				t.Fatalf("status %d %q", st, code)
+			}
+		}
+		return ok
+	}
+	if _, err := run("ratelimit", "set", "institution", a.InstitutionID, "--rate", "0.001", "--burst", "3"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("ratelimit", "set", "client", a.ClientID, "--rate", "0.001", "--burst", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := decodeOne(t, out); v["scope"] != "client" || v["burst"] != float64(2) {
+		t.Fatalf("set answered %v", v)
+	}
+	if got := served(a, 5); got != 2 {
+		t.Errorf("client override: %d of 5 served, want 2", got)
+	}
+	if got := served(b, 5); got != 3 {
+		t.Errorf("institution override: %d of 5 served, want 3", got)
+	}
+	out, err = run("ratelimit", "list")
+	if err != nil || strings.Count(out, `"scope"`) != 2 {
+		t.Fatalf("list: %v %s", err, out)
+	}
+	if _, err := run("ratelimit", "delete", "client", a.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	// a now has its institution's budget (per client, a bucket of its own): a changed
+	// budget starts a full bucket of the new size.
+	if got := served(a, 5); got != 3 {
+		t.Errorf("after deleting the client override %d of 5 served, want 3 (the institution's budget)", got)
+	}
+	if _, err := run("ratelimit", "delete", "institution", a.InstitutionID); err != nil {
+		t.Fatal(err)
+	}
+	if got := served(b, 5); got != 5 {
+		t.Errorf("after deleting every override %d of 5 served, want all (global budget)", got)
+	}
+	for _, bad := range [][]string{
+		{"ratelimit", "set", "client", "nobody", "--rate", "1", "--burst", "1"},
+		{"ratelimit", "set", "client", a.ClientID, "--rate", "5", "--burst", "0"},
+		{"ratelimit", "set", "client", a.ClientID, "--rate", "-1", "--burst", "1"},
+		{"ratelimit", "set", "galaxy", a.ClientID, "--rate", "1", "--burst", "1"},
+		{"ratelimit", "get", "client", a.ClientID},
+		{"ratelimit", "delete", "client", a.ClientID},
+	} {
+		if _, err := run(bad...); err == nil {
+			t.Errorf("%v succeeded", bad)
+		}
+	}
+	events, err := s.admin.ListAudit(context.Background(), adminapi.AuditQuery{InstitutionID: a.InstitutionID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range events {
+		if strings.HasPrefix(e.Action, "ratelimit.") {
+			actions = append(actions, e.Action)
+		}
+	}
+	if len(actions) != 4 {
+		t.Errorf("audit has %v, want 2 sets and 2 deletes", actions)
 	}
 }

@@ -66,8 +66,9 @@ type serveConfig struct {
 	// Working hours.
 	CalendarCacheTTL time.Duration
 	// Client addresses and rate limits.
-	TrustedProxies []string
-	RateLimits     ratelimit.Config
+	TrustedProxies    []string
+	RateLimits        ratelimit.Config
+	RateLimitCacheTTL time.Duration
 	// Modules are the vendors served, each with its own settings (modules.go).
 	Modules []module.Module
 }
@@ -147,6 +148,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "CIDRs of load balancers/proxies whose X-Forwarded-For, X-Forwarded-Proto and Forwarded headers are believed, comma-separated (default none: the TCP peer is the client)")
 	bindRateLimitFlags(f, &cfg.RateLimits)
+	f.DurationVar(&cfg.RateLimitCacheTTL, "ratelimit-cache-ttl", 10*time.Second, "how long a per-institution or per-client rate-limit override is cached; another replica's change applies within it (this replica's at once)")
 	cfg.Modules = vendorModules()
 	for _, m := range cfg.Modules {
 		m.Flags(f)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"time"
@@ -32,7 +33,13 @@ func (a *app) buildServers(adminToken string) error {
 	if a.proxies, err = httpapi.ParseTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return err
 	}
-	if a.limiter, err = ratelimit.New(a.cfg.RateLimits, nil, time.Now); err != nil {
+	var overrides *ratelimit.Cached
+	if rs, ok := a.store.(jeton.RateLimitStore); ok {
+		overrides = ratelimit.NewCached(rs, a.cfg.RateLimitCacheTTL)
+	} else {
+		return errors.New("the store keeps no rate-limit overrides")
+	}
+	if a.limiter, err = ratelimit.New(a.cfg.RateLimits, overrides, time.Now); err != nil {
 		return err
 	}
 	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
@@ -97,7 +104,7 @@ func (a *app) buildServers(adminToken string) error {
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/admin/", adminapi.New(adminapi.Config{
 		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now, KEK: a.kek,
-		Invalidate: a.cache.Invalidate, InvalidateCalendar: a.calendars.Invalidate,
+		Invalidate: a.cache.Invalidate, InvalidateCalendar: a.calendars.Invalidate, InvalidateRateLimit: overrides.Invalidate,
 		Logger: a.logger, Password: pool.Params(), JWKSAllowHosts: a.cfg.JWKSAllowHosts,
 		Routes: a.moduleRoutes(), Clients: clientService,
 	}))
