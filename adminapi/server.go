@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/reqlog"
 )
 
 // KeyManager is the part of keys.Manager the admin API needs.
@@ -174,6 +176,14 @@ func (s *server) audit(ctx context.Context, institutionID, action, subject strin
 	e := jeton.AuditEvent{
 		ID: jeton.NewID(), At: s.now(), InstitutionID: institutionID,
 		Actor: actor, Action: action, Subject: subject, Details: details,
+	}
+	if a := reqlog.From(ctx).ClientAddr; a.IsValid() {
+		// Who made the change, as the admin listener resolved it (trusted proxies).
+		e.Details = maps.Clone(details)
+		if e.Details == nil {
+			e.Details = map[string]string{}
+		}
+		e.Details["client_addr"] = a.String()
 	}
 	if err := s.cfg.Store.AppendAudit(ctx, e); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "admin audit append failed",

@@ -49,6 +49,13 @@ func newServer(t testing.TB) *server { return newServerWith(t, cheap) }
 // newServerWith hashes customer passwords with params.
 func newServerWith(t testing.TB, params password.Params) *server {
 	t.Helper()
+	return newServerLimited(t, params, nil)
+}
+
+// newServerLimited checks password budgets with limit (ratelimit.Limiter.Password)
+// when it is set.
+func newServerLimited(t testing.TB, params password.Params, limit func(context.Context, string, string) error) *server {
+	t.Helper()
 	ctx := context.Background()
 	ts := httptest.NewUnstartedServer(nil)
 	s := &server{url: "http://" + ts.Listener.Addr().String(), store: sqlitetest.New(t)}
@@ -57,7 +64,7 @@ func newServerWith(t testing.TB, params password.Params) *server {
 	seed(t, s, params)
 	pool, err := token.NewHashPool(token.HashPoolConfig{Params: params})
 	must(t, err)
-	pw, err := token.NewPassword(token.PasswordConfig{Customers: s.store, Audit: s.store, Hasher: pool})
+	pw, err := token.NewPassword(token.PasswordConfig{Customers: s.store, Audit: s.store, Hasher: pool, Limit: limit})
 	must(t, err)
 	signer := func(alg string) (token.Signer, error) { return km.Signer(alg) }
 	cache := clientcache.New(s.store, 0, nil)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/reqlog"
 )
 
 // DefaultLockout is the lockout policy when none is configured: 5 failed sign-ins
@@ -226,6 +227,9 @@ func (g *Password) failed(ctx context.Context, actor string, now time.Time, rese
 			"max_failures": strconv.Itoa(g.lockout.MaxFailures),
 			"window":       g.lockout.Window.String(),
 		},
+	}
+	if a := reqlog.From(ctx).ClientAddr; a.IsValid() {
+		ev.Details["client_addr"] = a.String() // the address of the attempt that locked
 	}
 	cause := fmt.Errorf("customer %s: wrong password; locked until %s", reserved.ID, lockedUntil)
 	if err := g.audit.AppendAudit(ctx, ev); err != nil {

@@ -224,6 +224,9 @@ func TestRateLimitOverridesThroughCLI(t *testing.T) {
 	for _, e := range events {
 		if strings.HasPrefix(e.Action, "ratelimit.") {
 			actions = append(actions, e.Action)
+			if e.Details["client_addr"] != "127.0.0.1" {
+				t.Errorf("audit %s without the admin's address: %v", e.Action, e.Details)
+			}
 		}
 	}
 	if len(actions) != 4 {
