@@ -10,6 +10,8 @@
 # Environment overrides:
 #   CONNS=16  THREADS=1  DURATION=20s  ROUNDS=3  WARMUP=5s  SETTLE=5
 #   ONLY=baseline   measure the baseline alone (while jeton does not build)
+#   JETON_ARGS="..." extra serve flags, e.g. the rate limits off for the comparison in
+#                   docs/benchmarks.md: JETON_ARGS="--ratelimit-address 0 --ratelimit-client 0"
 #   KEEP=1          keep the temp dir (logs, wrk output) instead of removing it
 #   PIN=1           pin the servers to CPU 0 and wrk to CPU 1 (taskset), so the load
 #                   generator and the server do not share a core; shows how much of the
@@ -145,8 +147,9 @@ if [[ $ONLY != baseline ]]; then
 	jport=$(free_port)
 	aport=$(free_port)
 	mkdir -p "$tmp/data"
+	read -ra jeton_args <<<"${JETON_ARGS:-}"
 	"${srv_pin[@]}" "$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
-		--data-dir "$tmp/data" --log-level warn >"$tmp/jeton.log" 2>&1 &
+		--data-dir "$tmp/data" --log-level warn "${jeton_args[@]}" >"$tmp/jeton.log" 2>&1 &
 	pid[jeton]=$!
 	pids+=("${pid[jeton]}")
 	wait_http "http://127.0.0.1:$jport/readyz" "${pid[jeton]}" ||

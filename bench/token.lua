@@ -12,3 +12,9 @@ wrk.body = "grant_type=client_credentials&scope=accounts%3Aread"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "Basic " .. basic
 wrk.headers["Accept"] = "application/json"
+-- BENCH_XFF, when set, claims a client address (run-flood.sh: jeton trusts 127.0.0.1
+-- as a proxy, so two wrk runs on one machine look like two addresses).
+local xff = os.getenv("BENCH_XFF")
+if xff ~= nil and xff ~= "" then
+  wrk.headers["X-Forwarded-For"] = xff
+end
