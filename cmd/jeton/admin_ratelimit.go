@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -15,13 +16,19 @@ import (
 func newRateLimitCmd() *cobra.Command {
 	group := &cobra.Command{Use: "ratelimit", Short: "Manage per-institution and per-client rate-limit overrides (else --ratelimit-client applies)"}
 	conn := addAdminFlags(group)
-	scopeArg := func(s string) (jeton.RateLimitScope, error) {
-		for _, sc := range jeton.RateLimitScopes {
-			if string(sc) == s {
-				return sc, nil
+	// scoped runs fn for the command's SCOPE ID arguments with an admin client.
+	scoped := func(fn func(cmd *cobra.Command, c *adminapi.Client, scope jeton.RateLimitScope, id string) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			scope := jeton.RateLimitScope(args[0])
+			if !slices.Contains(jeton.RateLimitScopes, scope) {
+				return fmt.Errorf("scope %q: must be institution or client", args[0])
 			}
+			c, err := conn.Client()
+			if err != nil {
+				return err
+			}
+			return fn(cmd, c, scope, args[1])
 		}
-		return "", fmt.Errorf("scope %q: must be institution or client", s)
 	}
 	show := func(cmd *cobra.Command, v adminapi.RateLimitView) error {
 		return conn.PrintOne(cmd.OutOrStdout(), v, [][2]string{{"scope", string(v.Scope)}, {"id", v.ID},
@@ -34,21 +41,13 @@ func newRateLimitCmd() *cobra.Command {
 		Example: `  jeton ratelimit set client CLIENT_ID --rate 50 --burst 100
   jeton ratelimit set institution INSTITUTION_ID --rate 0     # no limit for its clients`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			scope, err := scopeArg(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := conn.Client()
-			if err != nil {
-				return err
-			}
-			v, err := c.SetRateLimit(cmd.Context(), scope, args[1], in)
+		RunE: scoped(func(cmd *cobra.Command, c *adminapi.Client, scope jeton.RateLimitScope, id string) error {
+			v, err := c.SetRateLimit(cmd.Context(), scope, id, in)
 			if err != nil {
 				return err
 			}
 			return show(cmd, v)
-		},
+		}),
 	}
 	set.Flags().Float64Var(&in.Rate, "rate", 0, "requests per second on average (0: no limit)")
 	set.Flags().IntVar(&in.Burst, "burst", 0, "requests at once (the bucket size; at least 1 when --rate is set)")
@@ -57,21 +56,13 @@ func newRateLimitCmd() *cobra.Command {
 		Use:   "get institution|client ID",
 		Short: "Show one override",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			scope, err := scopeArg(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := conn.Client()
-			if err != nil {
-				return err
-			}
-			v, err := c.GetRateLimit(cmd.Context(), scope, args[1])
+		RunE: scoped(func(cmd *cobra.Command, c *adminapi.Client, scope jeton.RateLimitScope, id string) error {
+			v, err := c.GetRateLimit(cmd.Context(), scope, id)
 			if err != nil {
 				return err
 			}
 			return show(cmd, v)
-		},
+		}),
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -97,21 +88,13 @@ func newRateLimitCmd() *cobra.Command {
 		Use:   "delete institution|client ID",
 		Short: "Remove an override: the institution's (for a client) or the global budget applies again",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			scope, err := scopeArg(args[0])
-			if err != nil {
+		RunE: scoped(func(cmd *cobra.Command, c *adminapi.Client, scope jeton.RateLimitScope, id string) error {
+			if err := c.DeleteRateLimit(cmd.Context(), scope, id); err != nil {
 				return err
 			}
-			c, err := conn.Client()
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteRateLimit(cmd.Context(), scope, args[1]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: rate-limit override deleted\n", scope, args[1])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: rate-limit override deleted\n", scope, id)
 			return nil
-		},
+		}),
 	}
 	group.AddCommand(set, get, list, del)
 	return group
