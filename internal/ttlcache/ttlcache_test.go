@@ -94,3 +94,22 @@ func TestGetOrPutKeepsOneValue(t *testing.T) {
 		t.Fatal("GetOrPut made a second value for one key")
 	}
 }
+
+// GetOrPutUntil keeps an entry in use alive, and makes a new one after it expired.
+func TestGetOrPutUntilExtendsWhileUsed(t *testing.T) {
+	var c ttlcache.Cache[string, *int]
+	now := time.Unix(1000, 0)
+	made := 0
+	mk := func() *int { made++; v := made; return &v }
+	first := c.GetOrPutUntil("k", now, now.Add(10*time.Second), mk)
+	for i := 1; i <= 30; i++ { // used every 2 s for a minute: never expires
+		now = now.Add(2 * time.Second)
+		if got := c.GetOrPutUntil("k", now, now.Add(10*time.Second), mk); got != first {
+			t.Fatalf("after %v a new entry although it was in use", time.Duration(i)*2*time.Second)
+		}
+	}
+	now = now.Add(11 * time.Second)
+	if got := c.GetOrPutUntil("k", now, now.Add(10*time.Second), mk); got == first || made != 2 {
+		t.Fatalf("an unused entry outlived its expiry (made %d)", made)
+	}
+}
