@@ -2,6 +2,7 @@ package candescent
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -24,5 +25,21 @@ func TestRateLimitedAnswer(t *testing.T) {
 		if w.Code != 429 || w.Header().Get("Retry-After") != "1" || body.Code != "CMN_90003" || body.Message != "Spike limit violation" {
 			t.Errorf("%s: got %d Retry-After %q %s", grant, w.Code, w.Header().Get("Retry-After"), w.Body)
 		}
+	}
+}
+
+// V1 (legacy XML) answers only 400, 401 and 500: a rate limit is CMN_90003 with 400,
+// and Retry-After still says when to come back.
+func TestRateLimitedAnswerV1(t *testing.T) {
+	w := httptest.NewRecorder()
+	e := jeton.Errorf(jeton.CodeRateLimited, jeton.ReasonRateAddress, "too many requests; retry later")
+	e.RetryAfter = 4 * time.Second
+	writeV1Error(w, jeton.GrantClientCredentials, e)
+	var body v1Status
+	if err := xml.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 400 || w.Header().Get("Retry-After") != "4" || body.ErrorCode != "CMN_90003" {
+		t.Fatalf("got %d Retry-After %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
 }
