@@ -125,3 +125,48 @@ report_medians() {
 		printf '%-9s | %10.0f | %9.2f | %9.2f\n' "$t" "${m_rps[$t]}" "$p50" "$p99"
 	done
 }
+
+# Two or more jeton servers from one build, measured alternately (run-tls.sh,
+# run-ratelimit.sh): the caller builds "$tmp/jeton", starts each with ab_start, sets
+# targets=(NAME ...) and calls ab_measure. The caller declares the associative arrays
+# (declare -A url basic): other scripts use plain variables of those names.
+# ab_start NAME SCHEME [serve flags...]: a jeton with its own data dir and one
+# client_secret_basic client; sets url[NAME] and basic[NAME].
+ab_start() {
+	local name=$1 scheme=$2 jport aport pid
+	shift 2
+	jport=$(free_port)
+	aport=$(free_port)
+	mkdir -p "$tmp/$name"
+	"$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
+		--data-dir "$tmp/$name" --log-level warn "$@" >"$tmp/$name.log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	url[$name]="$scheme://127.0.0.1:$jport/oauth2/token"
+	wait_http "$scheme://127.0.0.1:$jport/readyz" "$pid" || die "$name did not become ready: $(tail -n 20 "$tmp/$name.log")"
+	"$tmp/jeton" institution create --data-dir "$tmp/$name" --name Bench -o json >"$tmp/$name-inst.json" ||
+		die "$name: institution create failed"
+	"$tmp/jeton" client create --data-dir "$tmp/$name" --institution "$(field "$tmp/$name-inst.json" id)" --name bench \
+		--grant client_credentials --auth-method client_secret_basic --scope accounts:read \
+		-o json >"$tmp/$name-client.json" || die "$name: client create failed"
+	basic[$name]=$(python3 -c 'import base64, json, sys, urllib.parse as u; c = json.load(open(sys.argv[1])); print(base64.b64encode((u.quote_plus(c["client_id"]) + ":" + u.quote_plus(c["client_secret"])).encode()).decode())' "$tmp/$name-client.json")
+}
+ab_run() { # ab_run NAME DURATION OUTFILE
+	BENCH_BASIC=${basic[$1]} wrk --latency -c "$CONNS" -t "$THREADS" -d "$2" \
+		-s "$root/bench/token.lua" "${url[$1]%/oauth2/token}" >"$3" 2>&1 || die "$1: wrk failed: $(cat "$3")"
+}
+
+# ab_measure: warm every target up, then ROUNDS rounds alternating the targets.
+ab_measure() {
+	echo "warming up ($WARMUP each, discarded) ..."
+	for t in "${targets[@]}"; do ab_run "$t" "$WARMUP" "$tmp/warmup-$t.txt"; done
+
+	echo "measuring: wrk --latency -c $CONNS -t $THREADS -d $DURATION, keep-alive, $ROUNDS round(s), alternating ${targets[*]}"
+	broken=0
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for t in "${targets[@]}"; do
+			ab_run "$t" "$DURATION" "$tmp/wrk-$t-$r.txt"
+			record_round "$r" "$t" "$tmp/wrk-$t-$r.txt"
+		done
+	done
+}

@@ -33,33 +33,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$tmp/tls.key" -out "$tmp/tls.crt" >"$tmp/openssl.log" 2>&1 ||
 	die "openssl: $(cat "$tmp/openssl.log")"
 
-declare -A url basic
-# start NAME SCHEME [serve flags...]: a jeton with its own data dir and one
-# client_secret_basic client; sets url[NAME] and basic[NAME].
-start() {
-	local name=$1 scheme=$2 jport aport pid
-	shift 2
-	jport=$(free_port)
-	aport=$(free_port)
-	mkdir -p "$tmp/$name"
-	"$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
-		--data-dir "$tmp/$name" --log-level warn "$@" >"$tmp/$name.log" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	url[$name]="$scheme://127.0.0.1:$jport/oauth2/token"
-	wait_http "$scheme://127.0.0.1:$jport/readyz" "$pid" || die "$name did not become ready: $(tail -n 20 "$tmp/$name.log")"
-	"$tmp/jeton" institution create --data-dir "$tmp/$name" --name Bench -o json >"$tmp/$name-inst.json" ||
-		die "$name: institution create failed"
-	"$tmp/jeton" client create --data-dir "$tmp/$name" --institution "$(field "$tmp/$name-inst.json" id)" --name bench \
-		--grant client_credentials --auth-method client_secret_basic --scope accounts:read \
-		-o json >"$tmp/$name-client.json" || die "$name: client create failed"
-	basic[$name]=$(python3 -c 'import base64, json, sys, urllib.parse as u; c = json.load(open(sys.argv[1])); print(base64.b64encode((u.quote_plus(c["client_id"]) + ":" + u.quote_plus(c["client_secret"])).encode()).decode())' "$tmp/$name-client.json")
-}
 # curl checks the certificate against the one made above, so the https server is
 # really serving it; wrk (OpenSSL) does not verify.
 export CURL_CA_BUNDLE="$tmp/tls.crt"
-start http http
-start https https --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key"
+declare -A url basic
+ab_start http http
+ab_start https https --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key"
 targets=(http https)
 
 for t in "${targets[@]}"; do
@@ -74,22 +53,7 @@ hostport=${hostport%%/*}
 echo "checked one token from each; https: $(openssl s_client -connect "$hostport" -brief </dev/null 2>&1 |
 	grep -E '^(Protocol version|Ciphersuite)' | paste -sd ',' || true)"
 
-run() { # run NAME DURATION OUTFILE
-	BENCH_BASIC=${basic[$1]} wrk --latency -c "$CONNS" -t "$THREADS" -d "$2" \
-		-s "$root/bench/token.lua" "${url[$1]%/oauth2/token}" >"$3" 2>&1 || die "$1: wrk failed: $(cat "$3")"
-}
-
-echo "warming up ($WARMUP each, discarded) ..."
-for t in "${targets[@]}"; do run "$t" "$WARMUP" "$tmp/warmup-$t.txt"; done
-
-echo "measuring: wrk --latency -c $CONNS -t $THREADS -d $DURATION, keep-alive, $ROUNDS round(s), alternating ${targets[*]}"
-broken=0
-for ((r = 1; r <= ROUNDS; r++)); do
-	for t in "${targets[@]}"; do
-		run "$t" "$DURATION" "$tmp/wrk-$t-$r.txt"
-		record_round "$r" "$t" "$tmp/wrk-$t-$r.txt"
-	done
-done
+ab_measure
 
 echo
 echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"

@@ -46,6 +46,7 @@ func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler
 			logRequest(logger, r, status, info, elapsed)
 		}()
 		next.ServeHTTP(sw, r)
+		sw.linger()
 	})
 }
 
@@ -120,6 +121,7 @@ type statusWriter struct {
 	declared int64 // the request's Content-Length (-1: unknown)
 	info     *reqlog.Info
 	body     *readTracker // nil when the request has no body
+	closing  bool         // closeUnread ran: this answer ends the connection
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -167,7 +169,32 @@ func (b *readTracker) done(declared int64) bool {
 // it slowly (or never) would get its refusal only at the read timeout.
 func (w *statusWriter) closeUnread() {
 	w.Header().Set("Connection", "close")
+	w.closing = true
 	_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
+}
+
+// Lingering close (RFC 9112 §9.6): after an answer that closes the connection with the
+// request body unread, the body is read and dropped for a short while before the
+// connection closes. Closing a socket with unread data makes the kernel send a reset,
+// and a reset may destroy the answer in the client's receive buffer before it is read:
+// a client that sent a 70 KiB body would see "connection reset" instead of its 413.
+// The answer is already on its way; what a slow or endless sender holds is this
+// goroutine, for lingerTime at most.
+const (
+	lingerTime  = 250 * time.Millisecond
+	lingerBytes = 1 << 20
+)
+
+// linger flushes the answer and drains what is left of an unread body within
+// lingerTime and lingerBytes (see above). It does nothing unless closeUnread ran.
+func (w *statusWriter) linger() {
+	if !w.closing || w.body == nil || w.body.done(w.declared) {
+		return
+	}
+	rc := http.NewResponseController(w.ResponseWriter)
+	_ = rc.Flush()
+	_ = rc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, w.body.ReadCloser, lingerBytes)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
