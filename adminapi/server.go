@@ -162,12 +162,6 @@ func (s *server) now() time.Time {
 	return s.cfg.Now().UTC().Truncate(time.Microsecond)
 }
 
-func (s *server) invalidate(clientID string) {
-	if s.cfg.Invalidate != nil {
-		s.cfg.Invalidate(clientID)
-	}
-}
-
 // audit appends an event for a change other than a client's (the clients service
 // writes those in the change's own transaction). The change it records has already
 // been made, so a failure is logged loudly rather than turned into
