@@ -170,3 +170,29 @@ ab_measure() {
 		done
 	done
 }
+
+# ab_check: one token from every target, or die.
+ab_check() {
+	for t in "${targets[@]}"; do
+		code=$(curl -sS -o "$tmp/check-$t.json" -w '%{http_code}' -H "Authorization: Basic ${basic[$t]}" \
+			-d grant_type=client_credentials -d scope=accounts:read "${url[$t]}") || die "$t: request failed"
+		[[ $code == 200 ]] || die "$t answered $code: $(head -c 300 "$tmp/check-$t.json")"
+	done
+}
+
+# ab_report: the run's settings, the machine and each target's medians (into m_rps,
+# which the caller declares: declare -A m_rps).
+ab_report() {
+	echo
+	echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"
+	echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	report_medians "${targets[@]}"
+}
+
+# ab_valid: die, keeping the temp dir, when a round had failed requests.
+ab_valid() {
+	if [[ $broken == 1 ]]; then
+		KEEP=1
+		die "some requests failed (non-2xx or socket errors); the figures above are not valid"
+	fi
+}

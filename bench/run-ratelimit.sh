@@ -39,25 +39,15 @@ url[baseline]="http://127.0.0.1:$bport/oauth2/token"
 basic[baseline]=${basic[limits_on]}
 wait_port "$bport" "${pids[-1]}" || die "baseline did not start: $(tail -n 20 "$tmp/baseline.log")"
 targets=(baseline limits_on limits_off)
-for t in "${targets[@]}"; do
-	code=$(curl -sS -o "$tmp/check-$t.json" -w '%{http_code}' -H "Authorization: Basic ${basic[$t]}" \
-		-d grant_type=client_credentials -d scope=accounts:read "${url[$t]}") || die "$t: request failed"
-	[[ $code == 200 ]] || die "$t answered $code: $(head -c 300 "$tmp/check-$t.json")"
-done
+ab_check
 
 ab_measure
 
-echo
-echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"
-echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A m_rps
-report_medians "${targets[@]}"
+ab_report
 read -r on off drop ok < <(awk -v b="${m_rps[baseline]}" -v n="${m_rps[limits_on]}" -v f="${m_rps[limits_off]}" -v m="$MAX_DROP" \
 	'BEGIN {on = n / b; off = f / b; d = off - on; printf "%.3f %.3f %.3f %s\n", on, off, d, (d < m) ? "PASS" : "FAIL"}')
 echo
 echo "ratio to the baseline: limits on $on, limits off $off"
 printf '  %-4s ratio drop with the limits on < %s (%s)\n' "$ok" "$MAX_DROP" "$drop"
-if [[ $broken == 1 ]]; then
-	KEEP=1
-	die "some requests failed (non-2xx or socket errors); the figures above are not valid"
-fi
+ab_valid

@@ -41,11 +41,7 @@ ab_start http http
 ab_start https https --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key"
 targets=(http https)
 
-for t in "${targets[@]}"; do
-	code=$(curl -sS -o "$tmp/check-$t.json" -w '%{http_code}' -H "Authorization: Basic ${basic[$t]}" \
-		-d grant_type=client_credentials -d scope=accounts:read "${url[$t]}") || die "$t: request failed"
-	[[ $code == 200 ]] || die "$t answered $code: $(head -c 300 "$tmp/check-$t.json")"
-done
+ab_check
 tlsinfo=$(curl -sS -o /dev/null -w '%{ssl_verify_result}' "${url[https]%/oauth2/token}/healthz")
 [[ $tlsinfo == 0 ]] || die "curl could not verify the https server's certificate"
 hostport=${url[https]#https://}
@@ -55,17 +51,11 @@ echo "checked one token from each; https: $(openssl s_client -connect "$hostport
 
 ab_measure
 
-echo
-echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"
-echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A m_rps
-report_medians "${targets[@]}"
+ab_report
 ratio=$(awk -v s="${m_rps[https]}" -v p="${m_rps[http]}" 'BEGIN {printf "%.3f", s / p}')
 ok=$(awk -v s="${m_rps[https]}" -v p="${m_rps[http]}" -v m="$MIN_RATIO" 'BEGIN {print (s / p >= m) ? "PASS" : "FAIL"}')
 echo
 echo "throughput ratio https/http: $ratio"
 printf '  %-4s https throughput >= %s x http, keep-alive (%s)\n' "$ok" "$MIN_RATIO" "$ratio"
-if [[ $broken == 1 ]]; then
-	KEEP=1
-	die "some requests failed (non-2xx or socket errors); the figures above are not valid"
-fi
+ab_valid
