@@ -14,6 +14,7 @@ import (
 	"github.com/jeton/jeton/postgres/pgtest"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
+	"github.com/jeton/jeton/storetest"
 )
 
 // SQLite returns a fresh migrated SQLite store in the test's temp directory.
@@ -50,4 +51,25 @@ func Postgres(t *testing.T) func(t *testing.T) *postgres.Store {
 		}
 		return s
 	}
+}
+
+// Both runs a vendor's conformance cases on a fresh SQLite store and on PostgreSQL. S
+// is the vendor's view of a store (jeton.Store plus its own interface), which both
+// backends implement; a backend that does not is a test failure.
+func Both[S any](t *testing.T, cases []storetest.Case[S]) {
+	t.Helper()
+	as := func(t *testing.T, s any) S {
+		v, ok := s.(S)
+		if !ok {
+			t.Fatalf("%T does not implement the suite's store interface", s)
+		}
+		return v
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		storetest.RunCases(t, func(t *testing.T) S { return as(t, SQLite(t)) }, cases)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		newStore := Postgres(t)
+		storetest.RunCases(t, func(t *testing.T) S { return as(t, newStore(t)) }, cases)
+	})
 }

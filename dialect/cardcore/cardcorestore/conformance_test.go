@@ -21,13 +21,7 @@ type store interface {
 // TestConformance runs CardCore's store suite on both backends: the SQLite and
 // PostgreSQL implementations live in sqlite/cardcore.go and postgres/cardcore.go.
 func TestConformance(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		storetest.RunCases(t, func(t *testing.T) store { return stores.SQLite(t) }, cases)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		newStore := stores.Postgres(t)
-		storetest.RunCases(t, func(t *testing.T) store { return newStore(t) }, cases)
-	})
+	stores.Both(t, cases)
 }
 
 func newCardCoreApp(clientID, institutionID, key string) cardcorestore.App {
