@@ -130,24 +130,3 @@ func TestDecodeTokenScope(t *testing.T) {
 		t.Errorf("no scope parameter must decode to nil (the default set applies), got %#v", req.Scope)
 	}
 }
-
-// FuzzDecodeToken: whatever a stranger sends, decoding never panics and every failure
-// is a protocol error with a code.
-func FuzzDecodeToken(f *testing.F) {
-	f.Add("grant_type=client_credentials&scope=a+b", "application/x-www-form-urlencoded", basic("c", "s"))
-	f.Add("grant_type=%ff&&=", "application/x-www-form-urlencoded; charset=UTF-8", "")
-	f.Add("client_assertion=a&client_assertion_type=b", "text/plain", "Basic Og==")
-	f.Fuzz(func(t *testing.T, body, contentType, authz string) {
-		r := httptest.NewRequest(http.MethodPost, TokenPath, strings.NewReader(body))
-		r.Header.Set("Content-Type", contentType)
-		r.Header.Set("Authorization", authz)
-		_, err := decode(r)
-		if err == nil {
-			return
-		}
-		var e *jeton.Error
-		if !errors.As(err, &e) || e.Code == "" {
-			t.Fatalf("error %v is not a protocol error", err)
-		}
-	})
-}

@@ -57,28 +57,6 @@ func TestParseBasicUnescapes(t *testing.T) {
 	}
 }
 
-// FuzzForm: whatever a stranger posts, Form never panics and fails only with a
-// protocol error.
-func FuzzForm(f *testing.F) {
-	f.Add("grant_type=client_credentials&scope=a+b")
-	f.Add("a=1&a=2")
-	f.Add("x=%ff")
-	f.Fuzz(func(t *testing.T, body string) {
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		form, err := wire.NewBody(r, wire.MaxFormBytes).Form()
-		var e *jeton.Error
-		if err != nil && !errors.As(err, &e) {
-			t.Fatalf("not a protocol error: %v", err)
-		}
-		for _, v := range form {
-			if len(v) > wire.MaxFieldBytes {
-				t.Fatalf("field of %d bytes accepted", len(v))
-			}
-		}
-	})
-}
-
 // TestCredentialsCarryTLSChain: the chain a client presented in the handshake goes
 // with the credentials of every endpoint that reads them with Credentials
 // (token, introspection, revocation, PAR).
