@@ -121,7 +121,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // newFixtureWith is newFixture with the assertion configuration changed by opt.
-func newFixtureWith(t *testing.T, opt func(*clientauth.AssertionConfig)) *fixture {
+func newFixtureWith(t testing.TB, opt func(*clientauth.AssertionConfig)) *fixture {
 	t.Helper()
 	testKeys(t)
 	ctx := context.Background()
