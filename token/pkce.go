@@ -28,12 +28,15 @@ func ValidCodeVerifier(v string) bool {
 }
 
 // ValidCodeChallenge reports whether c can be an S256 code_challenge: the base64url
-// (no padding) SHA-256 of a verifier is exactly 43 characters (RFC 7636 §4.2).
+// (no padding) SHA-256 of a verifier is exactly 43 characters (RFC 7636 §4.2). The
+// decoding is strict: a last character with stray low bits spells the same 32 bytes
+// but is no verifier's challenge (VerifyPKCE compares the canonical text), so a code
+// issued for it could never be redeemed.
 func ValidCodeChallenge(c string) bool {
 	if len(c) != 43 {
 		return false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
 	return err == nil && len(b) == sha256.Size
 }
 
