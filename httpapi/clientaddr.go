@@ -53,30 +53,50 @@ func (t TrustedProxies) trusts(a netip.Addr) bool {
 // the TCP peer, whatever the headers say. From a trusted peer it walks the forwarding
 // chain from the right, the hop closest to this server, skipping trusted proxies: the
 // first untrusted hop is the client (a client can prepend anything, but cannot forge
-// what the proxies it passed through appended). Forwarded (RFC 7239 §4, its for=
-// parameter per §5.2) wins over X-Forwarded-For when both are sent. A hop that cannot
-// be parsed (RFC 7239 §6.2 "unknown", an obfuscated §6.3 identifier, garbage) ends the
-// walk: the last trusted hop is then the client, since nothing beyond it can be
-// believed.
+// what the proxies it passed through appended). The chain is Forwarded (RFC 7239 §4,
+// its for= parameter per §5.2) or X-Forwarded-For. A hop that cannot be parsed (RFC
+// 7239 §6.2 "unknown", an obfuscated §6.3 identifier, garbage) ends the walk: the last
+// trusted hop is then the client, since nothing beyond it can be believed.
+//
+// When both headers are sent, each is walked. A proxy maintains one of them and passes
+// the other through as the client sent it, so a client could otherwise name any
+// address in the header its proxy does not set: when the two walks name different
+// clients, neither is believed and the client is the peer (found by FuzzClientAddr).
+// When they agree, Forwarded's proto decides.
 func (t TrustedProxies) Resolve(r *http.Request) (addr netip.Addr, https bool) {
 	peer := peerAddr(r.RemoteAddr)
 	https = r.TLS != nil
 	if len(t.prefixes) == 0 || !peer.IsValid() || !t.trusts(peer) {
 		return peer, https
 	}
-	var hops []hop
-	if fw := r.Header.Values("Forwarded"); len(fw) > 0 {
-		hops = parseForwarded(fw)
-	} else {
-		hops = parseXFF(r.Header.Values("X-Forwarded-For"))
-		if xfp := r.Header.Values("X-Forwarded-Proto"); len(xfp) > 0 {
-			// De facto set by the proxy the client reached; behind several proxies
-			// each may append, so the first value is that of the outermost.
-			first, _, _ := strings.Cut(xfp[0], ",")
-			https = strings.EqualFold(strings.TrimSpace(first), "https")
+	fw, xff := r.Header.Values("Forwarded"), r.Header.Values("X-Forwarded-For")
+	if len(fw) == 0 {
+		return t.walk(peer, parseXFF(xff), forwardedProto(r.Header.Values("X-Forwarded-Proto"), https))
+	}
+	addr, https = t.walk(peer, parseForwarded(fw), https)
+	if len(xff) > 0 {
+		if other, _ := t.walk(peer, parseXFF(xff), false); other != addr {
+			return peer, r.TLS != nil
 		}
 	}
-	addr = peer
+	return addr, https
+}
+
+// forwardedProto is X-Forwarded-Proto's answer, or https when it is absent. De facto
+// set by the proxy the client reached; behind several proxies each may append, so the
+// first value is that of the outermost.
+func forwardedProto(xfp []string, https bool) bool {
+	if len(xfp) == 0 {
+		return https
+	}
+	first, _, _ := strings.Cut(xfp[0], ",")
+	return strings.EqualFold(strings.TrimSpace(first), "https")
+}
+
+// walk returns the client of a chain that reached this server through peer (trusted),
+// and the protocol the last believed hop was reached with (https when none says).
+func (t TrustedProxies) walk(peer netip.Addr, hops []hop, https bool) (netip.Addr, bool) {
+	addr := peer
 	for i := len(hops) - 1; i >= 0; i-- {
 		h := hops[i]
 		if !h.addr.IsValid() {
