@@ -105,6 +105,7 @@ func newTraffic(c config) (*traffic, error) {
 	if len(t.s.Usernames) == 0 {
 		return nil, fmt.Errorf("%s: no customers", c.setup)
 	}
+	t.rts = make(chan string, maxPool)
 	t.users = make(chan string, len(t.s.Usernames))
 	for _, u := range t.s.Usernames {
 		t.users <- u
@@ -135,18 +136,17 @@ func loadKey(path string) (crypto.Signer, error) {
 }
 
 // check sends one request of every kind and fails on any unexpected answer, so a
-// setup mistake stops the run at once; it also signs the customers in until the
-// refresh kind has a full pool of tokens to rotate (it signs in again only when the
-// pool runs dry).
+// setup mistake stops the run at once. First it signs the customers in until the
+// refresh kind has its sessions to rotate.
 func (t *traffic) check() error {
+	for range maxPool {
+		if o := t.keepSession(); !o.ok {
+			return fmt.Errorf("signing the customers in: %s", o.class)
+		}
+	}
 	for _, k := range kinds {
 		if o := k.do(t); !o.ok {
 			return fmt.Errorf("first %s request: %s", k.name, o.class)
-		}
-	}
-	for range maxPool {
-		if o := t.password(); !o.ok {
-			return fmt.Errorf("signing the customers in: %s", o.class)
 		}
 	}
 	return nil

@@ -84,9 +84,9 @@ type traffic struct {
 	key    crypto.Signer
 	cdAud  string // CardCore's token URL, the assertions' aud
 	mu     sync.Mutex
-	opaque []string // recent opaque access tokens
-	rts    []string // current refresh tokens of the main client, oldest first
-	ccRT   string   // the CardCore application's refresh token (no rotation)
+	opaque []string    // recent opaque access tokens
+	rts    chan string // the main client's current refresh tokens: one per session
+	ccRT   string      // the CardCore application's refresh token (no rotation)
 	users  chan string
 }
 
@@ -101,8 +101,7 @@ func (t *traffic) push(pool *[]string, v string) {
 	*pool = append(*pool, v)
 }
 
-// pop takes the oldest: every refresh token is used in turn, well within its idle
-// lifetime.
+// pop takes the oldest.
 func (t *traffic) pop(pool *[]string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -236,35 +235,54 @@ func (t *traffic) revoke() outcome {
 	return o
 }
 
-// password signs the next free customer in (RFC 6749 §4.3) and keeps the refresh
-// token; a customer is never signed in twice at once (the lockout reserves a slot per
-// attempt in flight, docs/architecture.md).
+// password signs the next free customer in (RFC 6749 §4.3); a customer is never signed
+// in twice at once (the lockout reserves a slot per attempt in flight,
+// docs/architecture.md). The session is left to expire: only signIn keeps sessions.
 func (t *traffic) password() outcome {
+	_, o := t.signIn()
+	return o
+}
+
+func (t *traffic) signIn() (string, outcome) {
 	user := <-t.users
 	defer func() { t.users <- user }()
 	a, o := t.token(t.s.Main, url.Values{"grant_type": {"password"}, "username": {user}, "password": {t.s.Password}})
+	if o.ok && a.RefreshToken == "" {
+		return "", outcome{class: "password grant without refresh_token"}
+	}
+	return a.RefreshToken, o
+}
+
+// keepSession signs in and adds the session to the refresh kind's sessions.
+func (t *traffic) keepSession() outcome {
+	rt, o := t.signIn()
 	if o.ok {
-		if a.RefreshToken == "" {
-			return outcome{class: "password grant without refresh_token"}
-		}
-		t.push(&t.rts, a.RefreshToken)
+		t.rts <- rt
 	}
 	return o
 }
 
-// refresh rotates one of the main client's refresh tokens (RFC 6749 §6) and keeps
-// its successor; without one it signs in first.
+// refresh rotates one session's refresh token (RFC 6749 §6) and keeps its successor.
+// The sessions take turns (a FIFO channel, each token well within its idle lifetime)
+// and one is never refreshed twice at once, as a client app's session is not; when
+// every session is being refreshed, the request waits for one (its latency counts).
+// A session whose refresh failed signs in again.
 func (t *traffic) refresh() outcome {
-	rt := t.pop(&t.rts)
-	if rt == "" {
-		return t.password()
+	var rt string
+	select {
+	case rt = <-t.rts:
+	case <-time.After(30 * time.Second):
+		return outcome{class: "no refresh token came back for 30 s"}
 	}
 	a, o := t.token(t.s.Main, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
-	if o.ok {
-		if a.RefreshToken == "" {
-			return outcome{class: "refresh without a successor refresh_token"}
-		}
-		t.push(&t.rts, a.RefreshToken)
+	switch {
+	case o.ok && a.RefreshToken != "":
+		t.rts <- a.RefreshToken
+	case o.ok:
+		o = outcome{class: "refresh without a successor refresh_token"}
+		fallthrough
+	default:
+		go t.keepSession() // replaces the session; a failure shows in the next refreshes
 	}
 	return o
 }
