@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode"
 )
 
 // KEKSize is the length of the key-encryption key: 32 bytes selects AES-256.
@@ -41,6 +42,30 @@ func LoadKEK(path string, env string) ([]byte, error) {
 		return createKEKFile(path)
 	}
 	return kek, err
+}
+
+// LoadPreviousKEKs returns the key-encryption keys accepted for reading only, during a
+// KEK rotation (docs/operations.md, "Rotating the KEK"): those in env (the value of
+// JETON_PREVIOUS_KEK: base64 keys separated by commas or white space) and those in the
+// files at paths. Unlike the current KEK's file, a previous KEK's file must exist.
+// Errors name the variable or the path, never a key.
+func LoadPreviousKEKs(paths []string, env string) ([][]byte, error) {
+	var keks [][]byte
+	for i, text := range strings.FieldsFunc(env, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		kek, err := decodeKEK([]byte(text))
+		if err != nil {
+			return nil, fmt.Errorf("keys: JETON_PREVIOUS_KEK (key %d): %w", i+1, err)
+		}
+		keks = append(keks, kek)
+	}
+	for _, path := range paths {
+		kek, err := readKEKFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%w (a previous KEK file)", err)
+		}
+		keks = append(keks, kek)
+	}
+	return keks, nil
 }
 
 // decodeKEK accepts the standard or URL-safe base64 alphabet, padded or not, so that

@@ -31,7 +31,7 @@ func TestSecretSealRoundTripAndBinding(t *testing.T) {
 	tampered := bytes.Clone(sealed)
 	tampered[len(tampered)-1] ^= 1
 	// A signing-key blob sealed under the bare client id must not open as a secret.
-	s, _ := newSealer(kek)
+	s, _ := NewKeyring(kek)
 	keyBlob := s.seal("client-a", []byte(secret))
 	bad := []struct {
 		name   string
