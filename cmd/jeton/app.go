@@ -31,11 +31,16 @@ import (
 
 // app is a running jeton: the store, the keys, and the two listeners.
 type app struct {
-	cfg       serveConfig
-	logger    *slog.Logger
-	store     jeton.Store
-	keys      *keys.Manager
-	kek       []byte
+	cfg      serveConfig
+	logger   *slog.Logger
+	store    jeton.Store
+	keys     *keys.Manager
+	schedule *keys.Scheduler
+	kek      []byte
+	// previousKEKs open what is still sealed under an old KEK (a KEK rotation).
+	previousKEKs [][]byte
+	// events receives security events (jeton.SecurityEvent); nil drops them.
+	events    jeton.SecurityObserver
 	cache     *clientcache.Cache
 	calendars *calendarcache.Cache
 	public    *http.Server
@@ -153,8 +158,21 @@ func (a *app) loadKeys(ctx context.Context) error {
 	if a.kek, err = keys.LoadKEK(kekFile, os.Getenv("JETON_KEK")); err != nil {
 		return err
 	}
-	a.keys = keys.NewManager(a.store, a.kek, keys.Config{PublishDelay: a.cfg.PublishDelay, MaxTokenTTL: a.cfg.MaxTokenTTL})
-	return a.keys.Load(ctx)
+	if a.previousKEKs, err = keys.LoadPreviousKEKs(a.cfg.PreviousKEKFiles, os.Getenv("JETON_PREVIOUS_KEK")); err != nil {
+		return err
+	}
+	a.keys = keys.NewManager(a.store, a.kek, keys.Config{PublishDelay: a.cfg.PublishDelay, MaxTokenTTL: a.cfg.MaxTokenTTL,
+		PreviousKEKs: a.previousKEKs})
+	if err := a.keys.Load(ctx); err != nil {
+		return err
+	}
+	ring, err := keys.NewKeyring(a.kek, a.previousKEKs...)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("key-encryption keys loaded", "current", ring.CurrentID(), "previous", ring.IDs()[1:])
+	a.schedule, err = keys.NewScheduler(a.keys, keys.ScheduleConfig{Interval: a.cfg.KeyRotationInterval, Events: a.events, Logger: a.logger})
+	return err
 }
 
 // adminToken reads <data-dir>/admin-token, creating it (0600, 256 random bits) at first
@@ -242,6 +260,7 @@ func (a *app) run(ctx context.Context) error {
 		go func() { errc <- x.srv.Serve(x.ln) }()
 	}
 	go a.reloadKeys(ctx)
+	go a.schedule.Run(ctx, scheduleCheck(a.cfg.KeyRotationInterval))
 	if !a.certs.Empty() {
 		a.certs.Watch(ctx, a.cfg.TLSReload)
 		go a.reloadCertsOnHangup(ctx)
@@ -287,6 +306,13 @@ func (a *app) reloadCertsOnHangup(ctx context.Context) {
 			_ = a.certs.Reload() // each failure is logged by the set
 		}
 	}
+}
+
+// scheduleCheck is how often the rotation schedule is checked: every minute, or a tenth
+// of a (test-sized) interval shorter than ten minutes, but at most once a second. A
+// check costs no store call unless a key is due.
+func scheduleCheck(interval time.Duration) time.Duration {
+	return min(keys.ScheduleCheck, max(interval/10, time.Second))
 }
 
 // reloadKeys picks up rotations made by other replicas and deletes keys whose last
