@@ -3,6 +3,8 @@ package keys
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,5 +169,37 @@ func TestLoadPreviousKEKs(t *testing.T) {
 	}
 	if _, err := LoadPreviousKEKs([]string{loose}, ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("a group-readable previous KEK file = %v", err)
+	}
+}
+
+// TestReadKEKNeverCreates: the commands that re-seal read the KEK but never invent
+// one; generate writes a new one but never overwrites.
+func TestReadKEKNeverCreatesAndGenerateNeverOverwrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kek")
+	if _, err := ReadKEK(path, ""); err == nil {
+		t.Fatal("ReadKEK of a missing file succeeded")
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("ReadKEK created a KEK file")
+	}
+	kek, err := GenerateKEKFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("generated file: %v, %v; want mode 0600", info, err)
+	}
+	if got, err := ReadKEK(path, ""); err != nil || !bytes.Equal(got, kek) {
+		t.Fatalf("ReadKEK = %x, %v; want the generated key", got, err)
+	}
+	if _, err := GenerateKEKFile(path); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("GenerateKEKFile over an existing file = %v, want fs.ErrExist", err)
+	}
+	if got, _ := ReadKEK(path, ""); !bytes.Equal(got, kek) {
+		t.Fatal("the existing KEK file changed")
+	}
+	env := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, KEKSize))
+	if got, err := ReadKEK(filepath.Join(t.TempDir(), "missing"), env); err != nil || got[0] != 5 {
+		t.Fatalf("ReadKEK with JETON_KEK = %x, %v", got, err)
 	}
 }
