@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,6 +36,8 @@ type replica struct {
 	admin  *adminapi.Client
 	logs   *syncBuffer // its stderr (JSON log lines)
 	proc   *os.Process
+	// stop sends SIGTERM and waits for the exit (once; the test's cleanup calls it too).
+	stop func(t *testing.T) error
 }
 
 // startReplica runs `jeton serve` in a process of its own with its own data dir, the
@@ -61,10 +64,16 @@ func spawnReplica(t *testing.T, env []string, args ...string) func(*testing.T) *
 		t.Fatal(err)
 	}
 	r := &replica{logs: &syncBuffer{}, proc: cmd.Process}
+	var once sync.Once
+	var stopErr error
+	r.stop = func(t *testing.T) error {
+		once.Do(func() { stopErr = stopProcess(t, cmd) })
+		return stopErr
+	}
 	started := make(chan map[string]any, 1)
 	go scanLog(stderr, r.logs, started)
 	t.Cleanup(func() {
-		if err := stopProcess(t, cmd); err != nil {
+		if err := r.stop(t); err != nil {
 			t.Errorf("jeton serve exited: %v\n%s", err, r.logs.String())
 		}
 	})
