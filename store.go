@@ -24,6 +24,7 @@ type Store interface {
 	CustomerStore
 	KeyStore
 	SealedStore
+	KEKHolderStore
 	RefreshStore
 	AccessTokenStore
 	AssertionStore

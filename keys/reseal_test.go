@@ -244,3 +244,35 @@ func TestResealReportsWhatItCannotOpen(t *testing.T) {
 		t.Errorf("failures %q should name the missing KEK", res.Failed)
 	}
 }
+
+// TestCheckHolders: a rotation is refused while a server seen within the window lacks
+// the KEK it would seal with; servers not seen for longer do not count.
+func TestCheckHolders(t *testing.T) {
+	store := openSQLite(t).(jeton.Store)
+	ctx := t.Context()
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	ring := mustRing(t, newKEK, oldKEK)
+	both, old := mustRing(t, oldKEK, newKEK), mustRing(t, oldKEK)
+	if err := ReportHolder(ctx, store, "staged", both, now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if hs, err := CheckHolders(ctx, store, ring, now); err != nil || len(hs) != 1 {
+		t.Fatalf("CheckHolders with a server holding the new KEK as previous = %v, %v", hs, err)
+	}
+	if err := ReportHolder(ctx, store, "behind", old, now.Add(-HolderWindow+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := CheckHolders(ctx, store, ring, now)
+	if !errors.Is(err, ErrHolderLacksKEK) || !strings.Contains(err.Error(), "behind (holds "+KEKID(oldKEK)) || strings.Contains(err.Error(), "staged") {
+		t.Fatalf("CheckHolders with a server lacking the new KEK = %v, want it named alone", err)
+	}
+	if _, err := CheckHolders(ctx, store, ring, now.Add(2*time.Second)); err != nil {
+		t.Fatalf("a server not seen within the window still counts: %v", err)
+	}
+	if err := store.RemoveKEKHolder(ctx, "behind"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckHolders(ctx, store, ring, now); err != nil {
+		t.Fatalf("a removed server still counts: %v", err)
+	}
+}

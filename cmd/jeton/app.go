@@ -39,6 +39,9 @@ type app struct {
 	kek      []byte
 	// previousKEKs open what is still sealed under an old KEK (a KEK rotation).
 	previousKEKs [][]byte
+	// ring is every KEK this server holds; holder names it in the store's KEK holders.
+	ring   *keys.Keyring
+	holder string
 	// events receives security events (jeton.SecurityEvent); nil drops them.
 	events    jeton.SecurityObserver
 	cache     *clientcache.Cache
@@ -166,11 +169,12 @@ func (a *app) loadKeys(ctx context.Context) error {
 	if err := a.keys.Load(ctx); err != nil {
 		return err
 	}
-	ring, err := keys.NewKeyring(a.kek, a.previousKEKs...)
-	if err != nil {
+	if a.ring, err = keys.NewKeyring(a.kek, a.previousKEKs...); err != nil {
 		return err
 	}
-	a.logger.Info("key-encryption keys loaded", "current", ring.CurrentID(), "previous", ring.IDs()[1:])
+	a.logger.Info("key-encryption keys loaded", "current", a.ring.CurrentID(), "previous", a.ring.IDs()[1:])
+	a.holder = keys.NewHolderID()
+	a.reportKEKs(ctx)
 	a.schedule, err = keys.NewScheduler(a.keys, keys.ScheduleConfig{Interval: a.cfg.KeyRotationInterval, Events: a.events, Logger: a.logger})
 	return err
 }
@@ -261,6 +265,7 @@ func (a *app) run(ctx context.Context) error {
 	}
 	go a.reloadKeys(ctx)
 	go a.schedule.Run(ctx, scheduleCheck(a.cfg.KeyRotationInterval))
+	go every.Run(ctx, keys.HolderReport, func() { a.reportKEKs(ctx) })
 	if !a.certs.Empty() {
 		a.certs.Watch(ctx, a.cfg.TLSReload)
 		go a.reloadCertsOnHangup(ctx)
@@ -305,6 +310,14 @@ func (a *app) reloadCertsOnHangup(ctx context.Context) {
 			a.logger.Info("SIGHUP: reloading certificates")
 			_ = a.certs.Reload() // each failure is logged by the set
 		}
+	}
+}
+
+// reportKEKs records in the store which KEKs this server holds, for `jeton kek rotate`
+// (keys.CheckHolders). A failure only delays that record; serving goes on.
+func (a *app) reportKEKs(ctx context.Context) {
+	if err := keys.ReportHolder(ctx, a.store, a.holder, a.ring, time.Now()); err != nil && ctx.Err() == nil {
+		a.logger.Warn("KEK holder report failed", "err", err)
 	}
 }
 
@@ -383,6 +396,12 @@ func (a *app) close() {
 		_ = x.ln.Close()
 	}
 	if a.store != nil {
+		if a.holder != "" {
+			// A stopped server holds no KEK: it must not hold up a KEK rotation.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = a.store.RemoveKEKHolder(ctx, a.holder)
+			cancel()
+		}
 		_ = a.store.Close()
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -105,7 +107,14 @@ func newKEKStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printSealedStatus(cmd.OutOrStdout(), st)
+			hs, err := store.ListKEKHolders(cmd.Context(), time.Now().Add(-keys.HolderWindow))
+			if err != nil {
+				return err
+			}
+			if err := printSealedStatus(cmd.OutOrStdout(), st); err != nil {
+				return err
+			}
+			return printHolders(cmd.OutOrStdout(), hs, time.Now())
 		},
 	}
 	f.bind(cmd)
@@ -114,6 +123,7 @@ func newKEKStatusCmd() *cobra.Command {
 
 func newKEKRotateCmd() *cobra.Command {
 	var f kekFlags
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "rotate",
 		Short: "Re-seal every sealed value under the current key-encryption key (--kek-file/JETON_KEK), online",
@@ -121,8 +131,9 @@ func newKEKRotateCmd() *cobra.Command {
 			"previous key-encryption key (--previous-kek-file/JETON_PREVIOUS_KEK) or in the format from before\n" +
 			"KEK ids, under the current one. Servers keep serving throughout; every one of them must already\n" +
 			"hold the current KEK (as its KEK or a previous one) before this runs: docs/operations.md,\n" +
-			"\"Rotating the KEK\". A row another server changes meanwhile is never overwritten. Exits non-zero\n" +
-			"while any value is left under another KEK.",
+			"\"Rotating the KEK\"; it refuses to start while a server that reported in the last two minutes\n" +
+			"lacks it. A row another server changes meanwhile is never overwritten. Exits non-zero while any\n" +
+			"value is left under another KEK.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			store, ring, err := f.open(cmd)
@@ -130,11 +141,49 @@ func newKEKRotateCmd() *cobra.Command {
 				return err
 			}
 			defer store.Close()
+			if err := checkHolders(cmd.Context(), cmd.OutOrStdout(), store, ring, force); err != nil {
+				return err
+			}
 			return runReseal(cmd.Context(), cmd.OutOrStdout(), store, ring)
 		},
 	}
 	f.bind(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "re-seal even if a running server does not hold the current KEK (that server then fails to open what is re-sealed)")
 	return cmd
+}
+
+// checkHolders refuses a rotation that a running server could not follow, and warns
+// about servers that still seal new values under another KEK.
+func checkHolders(ctx context.Context, w io.Writer, store jeton.KEKHolderStore, ring *keys.Keyring, force bool) error {
+	now := time.Now()
+	hs, err := keys.CheckHolders(ctx, store, ring, now)
+	if errors.Is(err, keys.ErrHolderLacksKEK) && force {
+		fmt.Fprintf(w, "warning (--force): %v\n", err)
+	} else if err != nil {
+		return fmt.Errorf("%w; restart it with this KEK as --kek-file or --previous-kek-file first, or pass --force", err)
+	}
+	for _, h := range hs {
+		if len(h.KEKIDs) > 0 && h.KEKIDs[0] != ring.CurrentID() {
+			fmt.Fprintf(w, "note: server %s seals new values under KEK %s: what it writes stays there until it is restarted with %s as its KEK and this command runs again\n",
+				h.ID, h.KEKIDs[0], ring.CurrentID())
+		}
+	}
+	return nil
+}
+
+// printHolders lists the servers that reported their KEKs recently.
+func printHolders(w io.Writer, hs []jeton.KEKHolder, now time.Time) error {
+	if len(hs) == 0 {
+		_, err := fmt.Fprintf(w, "no server reported its KEKs in the last %v\n", keys.HolderWindow)
+		return err
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVER\tSEEN\tKEKS (current first)")
+	for _, h := range hs {
+		fmt.Fprintf(tw, "%s\t%s ago\t%s\n", h.ID, now.Sub(h.SeenAt).Truncate(time.Second), strings.Join(h.KEKIDs, ", "))
+	}
+	return tw.Flush()
 }
 
 func runReseal(ctx context.Context, w io.Writer, store jeton.Store, ring *keys.Keyring) error {

@@ -99,6 +99,16 @@ func testKEKRotationOnline(t *testing.T, database string, replicas int) {
 		seeded = append(seeded, c)
 	}
 	before := ccToken(t, old, basic)
+	// A running server without the new KEK stops the command before it writes.
+	out, err := runJetonEnv(t, kekEnv(kekNew, kekOld), "kek", "rotate", "--database", database)
+	if err == nil || !strings.Contains(out, "does not hold the current key-encryption key "+keys.KEKID(kekNew)) ||
+		!strings.Contains(out, "holds "+keys.KEKID(kekOld)) {
+		t.Fatalf("kek rotate beside a server without the new KEK: %v, want a refusal naming it:\n%s", err, out)
+	}
+	if out, err := runJetonEnv(t, kekEnv(kekOld), "kek", "status", "--database", database); err != nil ||
+		!strings.Contains(out, "every sealed value is under the current KEK "+keys.KEKID(kekOld)) {
+		t.Fatalf("the refused rotation changed something: %v\n%s", err, out)
+	}
 	if err := old.stop(t); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +155,7 @@ func testKEKRotationOnline(t *testing.T, database string, replicas int) {
 	}()
 	time.Sleep(300 * time.Millisecond)
 
-	out, err := runJetonEnv(t, kekEnv(kekNew, kekOld), "kek", "rotate", "--database", database)
+	out, err = runJetonEnv(t, kekEnv(kekNew, kekOld), "kek", "rotate", "--database", database)
 	if err != nil {
 		t.Fatalf("jeton kek rotate: %v\n%s", err, out)
 	}
