@@ -125,7 +125,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.StringVar(&cfg.Issuer, "issuer", "", "public base URL, the tokens' iss (default http://<addr>)")
 	f.StringSliceVar(&cfg.Audience, "audience", nil, "aud of access tokens, comma-separated (default the issuer)")
 	f.StringVar(&cfg.KEKFile, "kek-file", "", "key-encryption key file, created 0600 if missing (default <data-dir>/kek); JETON_KEK overrides it")
-	f.StringSliceVar(&cfg.PreviousKEKFiles, "previous-kek-file", nil, "key-encryption key files accepted for reading only, comma-separated: the old KEK while `jeton kek rotate` re-seals (also JETON_PREVIOUS_KEK, base64 keys)")
+	f.StringSliceVar(&cfg.PreviousKEKFiles, "previous-kek-file", nil, "key-encryption key files accepted for reading only, comma-separated: the old KEK while jeton kek rotate re-seals (also JETON_PREVIOUS_KEK, base64 keys)")
 	f.BoolVar(&cfg.Migrate, "migrate", false, "apply PostgreSQL migrations at start (SQLite is always migrated at start)")
 	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
