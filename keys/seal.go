@@ -128,8 +128,11 @@ func (r *Keyring) seal(purpose string, plaintext []byte) []byte {
 	return k.aead.Seal(out, out[headerSize:], plaintext, aad(k.header, purpose))
 }
 
+// aad is header || purpose, in one allocation (it is built per client_secret_jwt
+// request).
 func aad(header []byte, purpose string) []byte {
-	return append(bytes.Clone(header), purpose...)
+	b := make([]byte, 0, len(header)+len(purpose))
+	return append(append(b, header...), purpose...)
 }
 
 // errUnseal is deliberately uninformative: GCM cannot tell a wrong KEK from a tampered
@@ -181,9 +184,10 @@ func (r *Keyring) openLegacy(purpose string, sealed []byte) ([]byte, error) {
 	if len(sealed) < k0.NonceSize()+k0.Overhead() {
 		return nil, errors.New("sealed value is truncated")
 	}
+	ad := []byte(purpose)
 	for _, k := range r.keys {
 		ns := k.aead.NonceSize()
-		if plain, err := k.aead.Open(nil, sealed[:ns], sealed[ns:], []byte(purpose)); err == nil {
+		if plain, err := k.aead.Open(nil, sealed[:ns], sealed[ns:], ad); err == nil {
 			return plain, nil
 		}
 	}
