@@ -48,6 +48,8 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 // refuses a second current key of an alg, and a racing insert waits for the first to
 // commit before it is refused. Its ROW EXCLUSIVE lock waits for AddSigningKey's table
 // lock, so it never interleaves with a rotation.
+//
+// Like every key insert it NOTIFYs the key's listeners (insertKey).
 func (s *Store) AddFirstSigningKey(ctx context.Context, k jeton.SigningKey) error {
 	return mapErr("add first signing key", insertKey(ctx, s.pool, k))
 }
@@ -75,11 +77,17 @@ func (s *Store) ReplaceSigningKey(ctx context.Context, predecessorID string, nex
 	return mapErr("replace signing key", err)
 }
 
+// insertKey inserts k and, in the same statement, NOTIFYs the listeners of key changes
+// (ListenKeyChanges) with its kid. PostgreSQL delivers a notification when the
+// transaction commits, so a replica that reloads on it finds the row; an insert that
+// fails announces nothing.
 func insertKey(ctx context.Context, db execer, k jeton.SigningKey) error {
-	_, err := db.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := db.Exec(ctx, `WITH added AS (
+			INSERT INTO signing_keys (`+keyColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
+		SELECT pg_notify($9, id) FROM added`,
 		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, ts(k.CreatedAt),
-		ts(k.ActiveAt), ts(k.RetiredAt), ts(k.UnpublishAt))
+		ts(k.ActiveAt), ts(k.RetiredAt), ts(k.UnpublishAt), keyChannel)
 	return err
 }
 

@@ -271,11 +271,8 @@ func (a *app) run(ctx context.Context) error {
 		go a.reloadCertsOnHangup(ctx)
 	}
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
-	if l, ok := a.store.(clientChangeListener); ok {
-		go a.listenClientChanges(ctx, l)
-	}
-	if l, ok := a.store.(calendarChangeListener); ok {
-		go a.listenCalendarChanges(ctx, l)
+	if l, ok := a.store.(changeListener); ok {
+		a.followChanges(ctx, l)
 	}
 	var err error
 	select {
@@ -338,50 +335,46 @@ func (a *app) reloadKeys(ctx context.Context) {
 	})
 }
 
-// clientChangeListener is a store that reports client changes made by any replica
-// (postgres.Store, through LISTEN/NOTIFY).
-type clientChangeListener interface {
+// changeListener is a store that reports changes made by any replica
+// (postgres.Store, through LISTEN/NOTIFY): its Listen…Changes methods hold a
+// dedicated connection, call changed with each changed id ("" when listening starts:
+// anything may have changed meanwhile) and return when the connection breaks.
+type changeListener interface {
 	ListenClientChanges(ctx context.Context, changed func(clientID string)) error
-}
-
-// listenClientChanges keeps this replica's client cache in step with changes made
-// through any replica, reconnecting after a broken connection; the cache TTL bounds
-// staleness while it is down (DESIGN "Scale-out").
-func (a *app) listenClientChanges(ctx context.Context, l clientChangeListener) {
-	for {
-		err := l.ListenClientChanges(ctx, a.cache.Changed)
-		if ctx.Err() != nil {
-			return
-		}
-		a.logger.Warn("client change notifications interrupted; reconnecting", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// calendarChangeListener is a store that reports working-hours calendar changes made
-// by any replica (postgres.Store, through LISTEN/NOTIFY).
-type calendarChangeListener interface {
 	ListenCalendarChanges(ctx context.Context, changed func(institutionID string)) error
+	ListenKeyChanges(ctx context.Context, changed func(kid string)) error
 }
 
-// listenCalendarChanges keeps this replica's calendar cache in step with changes made
-// through any replica, reconnecting after a broken connection; the cache TTL bounds
-// staleness while it is down.
-func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListener) {
+// followChanges keeps this replica's caches in step with changes made through any
+// replica: clients, working-hours calendars and signing keys (a rotation on one
+// replica is in every replica's JWKS at once, not at the next key reload).
+func (a *app) followChanges(ctx context.Context, l changeListener) {
+	go a.follow(ctx, "client", l.ListenClientChanges, a.cache.Changed)
+	go a.follow(ctx, "calendar", l.ListenCalendarChanges, a.calendars.Changed)
+	go a.follow(ctx, "signing key", l.ListenKeyChanges, func(string) {
+		if err := a.keys.Reload(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("key reload after a change notification failed", "err", err)
+		}
+	})
+}
+
+// listenRetry is how long a replica waits before it listens again after a broken
+// connection. Meanwhile the caches' TTLs bound how stale this replica may be; when it
+// listens again, changed("") drops everything it may have missed.
+const listenRetry = time.Second
+
+// follow runs listen until ctx ends, reconnecting after a broken connection.
+func (a *app) follow(ctx context.Context, what string, listen func(context.Context, func(string)) error, changed func(string)) {
 	for {
-		err := l.ListenCalendarChanges(ctx, a.calendars.Changed)
+		err := listen(ctx, changed)
 		if ctx.Err() != nil {
 			return
 		}
-		a.logger.Warn("calendar change notifications interrupted; reconnecting", "err", err)
+		a.logger.Warn(what+" change notifications interrupted; reconnecting", "err", err, "retry_in", listenRetry.String())
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Second):
+		case <-time.After(listenRetry):
 		}
 	}
 }
