@@ -7,6 +7,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/postgres"
+	"github.com/jeton/jeton/postgres/pgtest"
 )
 
 // TestListenKeyChanges: a first key, a rotation's successor and a scheduled
@@ -63,7 +64,7 @@ func TestApplicationNames(t *testing.T) {
 		t.Errorf("application names: pool %q, listening %q", pool, listening)
 	}
 
-	named, err := postgres.Open(ctx, writer.Pool().Config().ConnString()+"&application_name=replica-b")
+	named, err := postgres.Open(ctx, pgtest.WithParam(writer.Pool().Config().ConnString(), "application_name", "replica-b"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ type replica struct {
 	proc   *os.Process
 	// stop sends SIGTERM and waits for the exit (once; the test's cleanup calls it too).
 	stop func(t *testing.T) error
+	dir  string // its data dir (admin URL and token files)
 }
 
 // startReplica runs `jeton serve` in a process of its own with its own data dir, the
@@ -63,7 +64,7 @@ func spawnReplica(t *testing.T, env []string, args ...string) func(*testing.T) *
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{logs: &syncBuffer{}, proc: cmd.Process}
+	r := &replica{logs: &syncBuffer{}, proc: cmd.Process, dir: dir}
 	var once sync.Once
 	var stopErr error
 	r.stop = func(t *testing.T) error {
