@@ -191,7 +191,7 @@ op_basic=$(basic_of "$(field "$tmp/opaque.json" client_id)" "$(field "$tmp/opaqu
 cli client create --institution "$inst" --name pk --grant client_credentials --scope accounts:read \
 	--auth-method private_key_jwt --public-key "$tmp/pk-pub.pem" >"$tmp/pk.json" || die "client create failed"
 "$tmp/seed" assertions -key "$tmp/pk-key.pem" -client-id "$(field "$tmp/pk.json" client_id)" -aud "$ISSUER/oauth2/token" \
-	-n 30000 -out "$tmp/pk.txt" 2>"$tmp/seed-pk.log" || die "seed assertions failed: $(cat "$tmp/seed-pk.log")"
+	-n 10000 -out "$tmp/pk.txt" 2>"$tmp/seed-pk.log" || die "seed assertions failed: $(cat "$tmp/seed-pk.log")"
 pk_form="grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="
 
 trips() { curl -fsS "http://127.0.0.1:$hport/" | python3 -c 'import json, sys; print(json.load(sys.stdin)["round_trips"])'; }
