@@ -240,17 +240,3 @@ type RevocationStore interface {
 	Revoke(ctx context.Context, r Revocation) error
 	IsRevoked(ctx context.Context, kind RevocationKind, id string) (bool, error)
 }
-
-// AuditFilter selects audit events; zero fields select everything. Events come newest
-// first, at most Limit (default 100).
-type AuditFilter struct {
-	InstitutionID string
-	Action        string
-	Limit         int
-}
-
-// AuditStore appends and lists audit events.
-type AuditStore interface {
-	AppendAudit(ctx context.Context, e AuditEvent) error
-	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
-}

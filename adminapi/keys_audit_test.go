@@ -86,7 +86,8 @@ func TestAudit(t *testing.T) {
 	e.advance(time.Second)
 	_ = e.c.DeleteClient(ctx, cc.ClientID)
 
-	events, err := e.c.ListAudit(ctx, adminapi.AuditQuery{})
+	page, err := e.c.ListAudit(ctx, adminapi.AuditQuery{})
+	events := page.Items
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,19 +115,20 @@ func TestAudit(t *testing.T) {
 		}
 	}
 
-	upd, _ := e.c.ListAudit(ctx, adminapi.AuditQuery{Action: "client.update"})
+	updPage, _ := e.c.ListAudit(ctx, adminapi.AuditQuery{Action: "client.update"})
+	upd := updPage.Items
 	if len(upd) != 1 || upd[0].Details["status"] != "disabled" || upd[0].InstitutionID != inst.ID {
 		t.Fatalf("client.update events %+v", upd)
 	}
-	if two, _ := e.c.ListAudit(ctx, adminapi.AuditQuery{InstitutionID: inst.ID, Limit: 2}); len(two) != 2 || two[0].Action != "client.delete" {
-		t.Fatalf("limited list %+v", two)
+	if p, _ := e.c.ListAudit(ctx, adminapi.AuditQuery{InstitutionID: inst.ID, Limit: 2}); len(p.Items) != 2 || p.Items[0].Action != "client.delete" {
+		t.Fatalf("limited list %+v", p)
 	}
 	for _, bad := range []string{"0", "1001", "x", "-1"} {
 		e.raw("GET", "/admin/v1/audit?limit="+bad, "").wantError(t, 400, "invalid_field", "limit")
 	}
 	// Refused requests change nothing, so they are not audited.
 	e.raw("POST", "/admin/v1/institutions", `{"name":""}`)
-	if after, _ := e.c.ListAudit(ctx, adminapi.AuditQuery{}); len(after) != len(events) {
-		t.Fatalf("a refused request was audited: %d events, had %d", len(after), len(events))
+	if after, _ := e.c.ListAudit(ctx, adminapi.AuditQuery{}); len(after.Items) != len(events) {
+		t.Fatalf("a refused request was audited: %d events, had %d", len(after.Items), len(events))
 	}
 }

@@ -72,6 +72,7 @@ const actor = "admin"
 type server struct {
 	cfg         Config
 	tokenDigest [32]byte
+	cursorKey   []byte // signs audit cursors (audit.go)
 	clients     *clients.Service
 }
 
@@ -88,6 +89,7 @@ func New(cfg Config) http.Handler {
 		cfg.Password = password.DefaultParams
 	}
 	s := &server{cfg: cfg, tokenDigest: sha256.Sum256([]byte(cfg.Token)), clients: cfg.Clients}
+	s.cursorKey = cursorKey(s.tokenDigest)
 	if s.clients == nil {
 		s.clients = clients.New(clients.Config{Store: cfg.Store, KEK: cfg.KEK,
 			JWKSAllowHosts: cfg.JWKSAllowHosts, Invalidate: cfg.Invalidate, Now: cfg.Now})

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
+	"time"
 
 	"github.com/jeton/jeton"
 )
@@ -42,24 +44,85 @@ func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, e jeton.AuditEvent)
 }
 
 // ListAudit returns the events f selects, newest first (ties: last appended first), at
-// most f.Limit (default 100).
-func (s *Store) ListAudit(ctx context.Context, f jeton.AuditFilter) ([]jeton.AuditEvent, error) {
+// most f.Limit (default 100), continuing after f.After. It reads one row more than
+// the page to know whether a next page exists.
+func (s *Store) ListAudit(ctx context.Context, f jeton.AuditFilter) (jeton.AuditPage, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultAuditLimit
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, at, institution_id, actor, action,
-		subject, details FROM audit_events
-		WHERE (?1 = '' OR institution_id = ?1) AND (?2 = '' OR action = ?2)
-		ORDER BY at DESC, seq DESC LIMIT ?3`, f.InstitutionID, f.Action, limit)
+	where, args := auditWhere(f)
+	// Only the conditions asked for are in the statement, so each combination has a
+	// plan that uses its index (the migrations index every filter with (at, seq)).
+	rows, err := s.read.QueryContext(ctx, `SELECT seq, id, at, institution_id, actor, action,
+		subject, details FROM audit_events`+where+` ORDER BY at DESC, seq DESC LIMIT ?`,
+		append(args, limit+1)...)
 	if err != nil {
-		return nil, mapErr("list audit", err)
+		return jeton.AuditPage{}, mapErr("list audit", err)
 	}
-	out, err := collect(rows, func(r scanner) (jeton.AuditEvent, error) {
+	var seqs []int64
+	events, err := collect(rows, func(r scanner) (jeton.AuditEvent, error) {
 		var e jeton.AuditEvent
-		err := r.Scan(&e.ID, timeCol{&e.At}, &e.InstitutionID, &e.Actor, &e.Action,
+		var seq int64
+		err := r.Scan(&seq, &e.ID, timeCol{&e.At}, &e.InstitutionID, &e.Actor, &e.Action,
 			&e.Subject, jsonCol[map[string]string]{&e.Details})
+		seqs = append(seqs, seq)
 		return e, err
 	})
-	return out, mapErr("list audit", err)
+	if err != nil {
+		return jeton.AuditPage{}, mapErr("list audit", err)
+	}
+	page := jeton.AuditPage{Events: events}
+	if len(events) > limit {
+		page.Events = events[:limit]
+		page.Next = jeton.AuditCursor{At: events[limit-1].At, Seq: seqs[limit-1]}
+	}
+	return page, nil
+}
+
+// auditWhere is the WHERE clause of the filter's conditions ("" for none) and its
+// arguments. The client condition's json_extract is the indexed expression of
+// audit_by_client_detail, written the same way so the planner can use it.
+func auditWhere(f jeton.AuditFilter) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, vs ...any) {
+		conds = append(conds, cond)
+		args = append(args, vs...)
+	}
+	for _, c := range [...]struct{ col, v string }{
+		{"institution_id", f.InstitutionID}, {"action", f.Action}, {"actor", f.Actor},
+	} {
+		if c.v != "" {
+			add(c.col+" = ?", c.v)
+		}
+	}
+	if f.ClientID != "" {
+		add(`(subject = ? OR json_extract(details, '$.client_id') = ?)`, f.ClientID, f.ClientID)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", f.Since.UnixMicro())
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", f.Until.UnixMicro())
+	}
+	if !f.After.IsZero() {
+		add("(at, seq) < (?, ?)", f.After.At.UnixMicro(), f.After.Seq)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// DeleteAuditBefore removes at most batch events older than before, oldest first,
+// picked through audit_by_time.
+func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time, batch int) (int, error) {
+	res, err := s.exec(ctx, `DELETE FROM audit_events WHERE seq IN
+		(SELECT seq FROM audit_events WHERE at < ? ORDER BY at, seq LIMIT ?)`, before.UnixMicro(), batch)
+	if err != nil {
+		return 0, mapErr("delete audit", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("delete audit", err)
 }

@@ -23,7 +23,9 @@ import (
 //     the first RevokedAt.
 //   - DeleteSigningKeys deletes only keys whose UnpublishAt is strictly before now.
 //   - ListAudit breaks ties in At by append order (last appended first); a Limit of
-//     zero or less means the default 100.
+//     zero or less means the default 100; a page's Next is set exactly when another
+//     event follows it, and walking by Next neither repeats nor skips an event, however
+//     many are appended during the walk.
 //   - A cancelled context fails the call with an error wrapping context.Canceled.
 //
 // newStore is called once per subtest and must return a fresh, migrated, empty store

@@ -352,7 +352,8 @@ func TestRefreshReuseAfterGraceRevokesTheFamily(t *testing.T) {
 			t.Errorf("%s still active after reuse", name)
 		}
 	}
-	events, err := w.store.ListAudit(ctx, jeton.AuditFilter{Action: token.AuditRefreshReuse})
+	page, err := w.store.ListAudit(ctx, jeton.AuditFilter{Action: token.AuditRefreshReuse})
+	events := page.Events
 	if err != nil || len(events) != 1 {
 		t.Fatalf("audit %v %v", events, err)
 	}

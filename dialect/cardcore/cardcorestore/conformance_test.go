@@ -60,7 +60,8 @@ func createApp(t *testing.T, s store, app cardcorestore.App) error {
 // audited reports whether the audit log holds the event id.
 func audited(t *testing.T, s store, id string) bool {
 	t.Helper()
-	evs, err := s.ListAudit(t.Context(), jeton.AuditFilter{Limit: 1000})
+	page, err := s.ListAudit(t.Context(), jeton.AuditFilter{Limit: 1000})
+	evs := page.Events
 	storetest.OK(t, "list audit", err)
 	for _, e := range evs {
 		if e.ID == id {
