@@ -15,6 +15,10 @@ import (
 //     ErrNotFound, never returned.
 //   - Missing rows are ErrNotFound, duplicate keys ErrConflict, lost single-use races
 //     ErrAlreadyUsed (wrapped; test with errors.Is).
+//   - An ...Audited method is the method of its name without "Audited" and
+//     AppendAudit(ev) in one transaction: the change and its audit event are both
+//     written or neither is (a failure of either undoes the other). Admin changes go
+//     through these, so no change is ever missing from the audit log.
 //   - Methods marked ATOMIC are one conditional statement or one transaction with a row
 //     lock; never a read in Go followed by a write (DESIGN rule 1). When N callers race,
 //     exactly one succeeds.
@@ -56,6 +60,8 @@ type InstitutionStore interface {
 	ListInstitutions(ctx context.Context) ([]Institution, error)
 	// UpdateInstitution replaces the mutable fields (Name, UpdatedAt) of in.ID.
 	UpdateInstitution(ctx context.Context, in Institution) error
+	CreateInstitutionAudited(ctx context.Context, in Institution, ev AuditEvent) error
+	UpdateInstitutionAudited(ctx context.Context, in Institution, ev AuditEvent) error
 }
 
 // ClientStore keeps OAuth clients. Client ids are globally unique: the token endpoint
@@ -90,6 +96,8 @@ type CustomerStore interface {
 	// LockedUntil, UpdatedAt). AttemptsInFlight is not written: only the lockout
 	// methods below keep it.
 	UpdateCustomer(ctx context.Context, c Customer) error
+	CreateCustomerAudited(ctx context.Context, c Customer, ev AuditEvent) error
+	UpdateCustomerAudited(ctx context.Context, c Customer, ev AuditEvent) error
 	// The lockout methods below keep a run of sign-in attempts per customer: it starts
 	// at its first reservation (FailureWindowStart) and lasts p.Window; a lock ends it
 	// when the lock expires. Within a run FailedAttempts + AttemptsInFlight never
@@ -124,6 +132,7 @@ type CustomerStore interface {
 	// FailureWindowStart and LockedUntil (an admin unlock). Attempts still in flight
 	// then settle as not counted.
 	ClearLoginFailures(ctx context.Context, institutionID, id string) error
+	ClearLoginFailuresAudited(ctx context.Context, institutionID, id string, ev AuditEvent) error
 }
 
 // KeyStore keeps jeton's signing keys.
@@ -134,6 +143,7 @@ type KeyStore interface {
 	// RetiredAt) of next.Alg, setting RetiredAt = next.ActiveAt and UnpublishAt =
 	// unpublishAt, and inserts next. With no current key of that alg it only inserts.
 	AddSigningKey(ctx context.Context, next SigningKey, unpublishAt time.Time) error
+	AddSigningKeyAudited(ctx context.Context, next SigningKey, unpublishAt time.Time, ev AuditEvent) error
 	// AddFirstSigningKey is ATOMIC: it inserts k only if no current key of k.Alg
 	// exists, else returns ErrConflict and changes nothing (so replicas starting
 	// together on an empty database end up with one first key per alg, not one each).
@@ -145,6 +155,7 @@ type KeyStore interface {
 	// rotated it first; or it does not exist) it returns ErrConflict and changes
 	// nothing, so replicas that find a key due at the same moment make one successor.
 	ReplaceSigningKey(ctx context.Context, predecessorID string, next SigningKey, unpublishAt time.Time, ev AuditEvent) error
+	AddFirstSigningKeyAudited(ctx context.Context, k SigningKey, ev AuditEvent) error
 	// DeleteSigningKeys removes keys whose UnpublishAt is set and before now; it returns
 	// how many were removed.
 	DeleteSigningKeys(ctx context.Context, now time.Time) (int, error)

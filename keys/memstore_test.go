@@ -22,7 +22,24 @@ import (
 type memKeyStore struct {
 	mu    sync.Mutex
 	rows  []jeton.SigningKey
-	audit []jeton.AuditEvent // written by ReplaceSigningKey with its key
+	audit []jeton.AuditEvent // written by ReplaceSigningKey and the ...Audited methods
+}
+
+func (s *memKeyStore) AddSigningKeyAudited(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	return s.audited(ev, s.AddSigningKey(ctx, next, unpublishAt))
+}
+
+func (s *memKeyStore) AddFirstSigningKeyAudited(ctx context.Context, k jeton.SigningKey, ev jeton.AuditEvent) error {
+	return s.audited(ev, s.AddFirstSigningKey(ctx, k))
+}
+
+func (s *memKeyStore) audited(ev jeton.AuditEvent, err error) error {
+	if err == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.audit = append(s.audit, ev)
+	}
+	return err
 }
 
 func (s *memKeyStore) ListSigningKeys(context.Context) ([]jeton.SigningKey, error) {

@@ -58,7 +58,7 @@ func auditedRotations(t *testing.T, store jeton.KeyStore) []jeton.AuditEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return evs
+	return evs.Events
 }
 
 // TestScheduledRotation: nothing happens before the key is due; when it is, the

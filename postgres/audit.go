@@ -128,3 +128,35 @@ func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time, batch i
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// write is the body of a store method that changes something, on the pool or inside
+// a transaction: run on its own (do) or with the audit event that records the change
+// (doAudited), so both variants of an admin change share one statement.
+type write func(ctx context.Context, db execer) error
+
+// statement is a write of one statement; with matchOne, a statement that changed no
+// row is ErrNotFound.
+func statement(matchOne bool, query string, args ...any) write {
+	return func(ctx context.Context, db execer) error {
+		tag, err := db.Exec(ctx, query, args...)
+		if err == nil && matchOne {
+			err = mustAffect(tag)
+		}
+		return err
+	}
+}
+
+// do runs a one-statement write on its own, on the pool.
+func (s *Store) do(ctx context.Context, op string, w write) error {
+	return mapErr(op, w(ctx, s.pool))
+}
+
+// doAudited runs w and appends ev in one transaction: both or neither.
+func (s *Store) doAudited(ctx context.Context, op string, ev jeton.AuditEvent, w write) error {
+	return mapErr(op, s.audited(ctx, ev, func(tx pgx.Tx) error { return w(ctx, tx) }))
+}
+
+// failed is a write that fails with err (its arguments could not be encoded).
+func failed(err error) write {
+	return func(context.Context, execer) error { return err }
+}

@@ -21,7 +21,7 @@ func (s *Store) AppendAudit(ctx context.Context, e jeton.AuditEvent) error {
 }
 
 // audited runs write and appends ev in one transaction: both or neither.
-func (s *Store) audited(ctx context.Context, ev jeton.AuditEvent, write func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) audited(ctx context.Context, ev jeton.AuditEvent, write write) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := write(ctx, tx); err != nil {
 			return err
@@ -125,4 +125,37 @@ func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time, batch i
 	}
 	n, err := res.RowsAffected()
 	return int(n), mapErr("delete audit", err)
+}
+
+// write is the body of a store method that changes something, inside a write
+// transaction: run on its own (do) or with the audit event that records the change
+// (doAudited), so both variants of an admin change share one statement.
+type write func(ctx context.Context, tx *sql.Tx) error
+
+// statement is a write of one statement; with matchOne, a statement that changed no
+// row is ErrNotFound.
+func (s *Store) statement(matchOne bool, query string, args ...any) write {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.execTx(ctx, tx, query, args...)
+		if err == nil && matchOne {
+			err = mustAffect(res)
+		}
+		return err
+	}
+}
+
+// failed is a write that fails with err (its arguments could not be encoded).
+func failed(err error) write {
+	return func(context.Context, *sql.Tx) error { return err }
+}
+
+// do runs a one-statement write on its own: SQLite undoes a failed statement by
+// itself, so it needs no savepoint (writeOp.single).
+func (s *Store) do(ctx context.Context, op string, w write) error {
+	return mapErr(op, s.startSingle(ctx, w)())
+}
+
+// doAudited runs w and appends ev in one transaction: both or neither.
+func (s *Store) doAudited(ctx context.Context, op string, ev jeton.AuditEvent, w write) error {
+	return mapErr(op, s.audited(ctx, ev, w))
 }

@@ -19,7 +19,7 @@ func auditEvent(id string, minute int, inst, action string) jeton.AuditEvent {
 }
 
 // list returns the events f selects on one page, failing the test on an error.
-func list(t *testing.T, s jeton.Store, f jeton.AuditFilter) jeton.AuditPage {
+func list(t *testing.T, s jeton.AuditStore, f jeton.AuditFilter) jeton.AuditPage {
 	t.Helper()
 	p, err := s.ListAudit(t.Context(), f)
 	ok(t, "list audit", err)

@@ -8,7 +8,7 @@ import (
 )
 
 // hasAudit reports whether the audit log holds the event id.
-func hasAudit(t *testing.T, s jeton.Store, id string) bool {
+func hasAudit(t *testing.T, s jeton.AuditStore, id string) bool {
 	t.Helper()
 	for _, e := range list(t, s, jeton.AuditFilter{Limit: 1000}).Events {
 		if e.ID == id {

@@ -102,7 +102,7 @@ var keyReplaceTests = []subtest{
 		}
 		evs, err := s.ListAudit(ctx, jeton.AuditFilter{Action: "key.rotate", Limit: 1000})
 		ok(t, "list audit", err)
-		if len(evs) != 1 || evs[0].ID != fmt.Sprintf("ev-%02d", won) {
+		if len(evs.Events) != 1 || evs.Events[0].ID != fmt.Sprintf("ev-%02d", won) {
 			t.Errorf("audit after the race = %+v, want the winner's event alone", evs)
 		}
 	}},

@@ -30,7 +30,7 @@ const (
 
 // AuditRefreshReuse is the audit action recorded when a rotated refresh token comes
 // back after the grace and its family is revoked (RFC 9700 §4.14.2).
-const AuditRefreshReuse = "refresh.reuse"
+const AuditRefreshReuse = jeton.ActionRefreshReuse
 
 // refreshKeyInfo is the HKDF "info" that binds the derived key to its one purpose.
 const refreshKeyInfo = "jeton refresh-token successor v1"
@@ -303,7 +303,7 @@ func (g *RefreshGrant) revokeFamily(ctx context.Context, c *jeton.Client, fam je
 	err = g.Store.AppendAudit(ctx, jeton.AuditEvent{
 		ID: jeton.NewID(), At: now, InstitutionID: fam.InstitutionID, Actor: c.ID,
 		Action: AuditRefreshReuse, Subject: fam.ID,
-		Details: map[string]string{"customer": fam.Subject},
+		Details: map[string]string{"customer": fam.Subject, "client_id": c.ID},
 	})
 	if err != nil {
 		return jeton.ServerError(err)
