@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// ActorSystem is the audit actor of what jeton does by itself: keys it generates or
-// deletes on its own, and the security events it aggregates (package auditlog).
+// ActorSystem is the audit actor of what jeton does by itself: the first keys it
+// generates, and the security events it aggregates (package auditlog).
 const ActorSystem = "jeton"
 
 // The audit actions of the core. Every event the core writes has one of these; vendor
@@ -32,7 +32,6 @@ const (
 	ActionRefreshReuse           = "refresh.reuse"      // by the refresh grant, actor the client
 	ActionKeyCreate              = "key.create"         // a first key of an alg, at start (ActorSystem)
 	ActionKeyRotate              = "key.rotate"
-	ActionKeyDelete              = "key.delete" // keys past their unpublish time (ActorSystem)
 	ActionRateLimitSet           = "ratelimit.set"
 	ActionRateLimitDelete        = "ratelimit.delete"
 )
@@ -46,7 +45,7 @@ var auditActions = [...]string{
 	ActionClientCreate, ActionClientUpdate, ActionClientDelete, ActionClientSecretRotate,
 	ActionCustomerCreate, ActionCustomerPasswordSet, ActionCustomerUnlock,
 	ActionCustomerConsentsRevoke, ActionCustomerLocked, ActionRefreshReuse,
-	ActionKeyCreate, ActionKeyRotate, ActionKeyDelete, ActionRateLimitSet, ActionRateLimitDelete,
+	ActionKeyCreate, ActionKeyRotate, ActionRateLimitSet, ActionRateLimitDelete,
 	string(EventReplayRefused), string(EventFamilyRevoked), string(EventKeyRotated), string(EventRateLimited),
 }
 

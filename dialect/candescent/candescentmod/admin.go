@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
@@ -38,6 +39,9 @@ func (*Module) AdminRoutes(r adminapi.Router) {
 	r.Route("/admin/v1/clients/{id}/links", map[string]adminapi.Handler{"GET": s.listLinks, "POST": s.createLink})
 	r.Route("/admin/v1/clients/{id}/links/{client}", map[string]adminapi.Handler{"DELETE": s.deleteLink})
 }
+
+// AuditActions are the actions of Candescent's audit events (module.Auditor).
+func (*Module) AuditActions() []string { return slices.Clone(AuditActions) }
 
 // store is what the routes read and write: the core's institutions and clients and
 // Candescent's own settings.

@@ -24,6 +24,9 @@ func (*Module) AdminRoutes(r adminapi.Router) {
 	r.Route("/admin/v1/institutions/{id}/keys/{kid}", map[string]adminapi.Handler{"DELETE": s.revokeInstitutionKey})
 }
 
+// AuditActions are the actions of CardCore's audit events (module.Auditor).
+func (*Module) AuditActions() []string { return slices.Clone(cardcore.AuditActions) }
+
 // store is what the routes read and write: the core's institutions and CardCore's
 // own records.
 type store interface {
