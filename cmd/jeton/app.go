@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/httpapi"
@@ -58,6 +59,8 @@ type app struct {
 	publicTLS bool
 	proxies   httpapi.TrustedProxies
 	limiter   *ratelimit.Limiter
+	// securityAudit aggregates security events into the audit log (auditlog).
+	securityAudit *auditlog.Aggregator
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -75,6 +78,9 @@ func startApp(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, 
 
 func (a *app) start(ctx context.Context) (err error) {
 	cfg := a.cfg
+	if cfg.AuditRetention < 0 {
+		return errors.New("--audit-retention must not be negative (0 keeps the audit log forever)")
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -270,7 +276,9 @@ func (a *app) run(ctx context.Context) error {
 		a.certs.Watch(ctx, a.cfg.TLSReload)
 		go a.reloadCertsOnHangup(ctx)
 	}
-	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
+	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch,
+		AuditRetention: a.cfg.AuditRetention, Logger: a.logger})
+	go a.securityAudit.Run(ctx)
 	if l, ok := a.store.(changeListener); ok {
 		a.followChanges(ctx, l)
 	}
@@ -286,6 +294,9 @@ func (a *app) run(ctx context.Context) error {
 	for _, x := range a.extra {
 		err = errors.Join(err, x.srv.Shutdown(sctx))
 	}
+	// The drained requests may have reported events: write them before the store
+	// closes (a failure is logged; the events are lost with the process).
+	_ = a.securityAudit.Flush(sctx)
 	a.close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

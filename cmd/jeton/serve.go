@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/ratelimit"
@@ -69,6 +70,9 @@ type serveConfig struct {
 	// Janitor.
 	JanitorInterval time.Duration
 	JanitorBatch    int
+	// Audit log.
+	AuditRetention      time.Duration
+	AuditSecurityWindow time.Duration
 	// Working hours.
 	CalendarCacheTTL time.Duration
 	// Client addresses and rate limits.
@@ -153,6 +157,8 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.SessionTTL, "session-ttl", time.Hour, "how long a customer's sign-in on the login page is remembered for later authorization requests")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
+	bindAuditRetention(f, &cfg.AuditRetention)
+	f.DurationVar(&cfg.AuditSecurityWindow, "audit-security-window", auditlog.DefaultWindow, "security events (replays refused, rate limits tripped, ...) are written to the audit log as one row per kind, institution, client and reason per window, with a count")
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "CIDRs of load balancers/proxies whose X-Forwarded-For, X-Forwarded-Proto and Forwarded headers are believed, comma-separated (default none: the TCP peer is the client)")
 	bindRateLimitFlags(f, &cfg.RateLimits)

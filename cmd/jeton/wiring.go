@@ -8,6 +8,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
@@ -30,6 +31,7 @@ import (
 // wiring only here).
 func (a *app) buildServers(adminToken string) error {
 	var err error
+	a.securityAudit = auditlog.New(auditlog.Config{Store: a.store, Window: a.cfg.AuditSecurityWindow, Logger: a.logger})
 	if a.proxies, err = httpapi.ParseTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return err
 	}
@@ -114,6 +116,14 @@ func (a *app) buildServers(adminToken string) error {
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
 	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, httpapi.ClientAddr(a.proxies, adminMux)), a.logger)
 	return nil
+}
+
+// securityObservers are the observers of security events (jeton.SecurityEvent) that
+// serve wires: the audit log's aggregator, which writes one row per kind, institution,
+// client and reason per --audit-security-window. Components that report events get
+// this list; it is built in buildServers, before them.
+func (a *app) securityObservers() jeton.SecurityObservers {
+	return jeton.SecurityObservers{a.securityAudit}
 }
 
 // buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and
