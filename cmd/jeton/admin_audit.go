@@ -88,7 +88,9 @@ type auditPrinter struct {
 	count int
 }
 
-func newAuditPrinter(w io.Writer, asJSON bool) *auditPrinter { return &auditPrinter{w: w, json: asJSON} }
+func newAuditPrinter(w io.Writer, asJSON bool) *auditPrinter {
+	return &auditPrinter{w: w, json: asJSON}
+}
 
 func (p *auditPrinter) page(evs []jeton.AuditEvent) error {
 	if p.json {
