@@ -3,15 +3,12 @@ package postgres
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/auditsql"
 )
-
-// defaultAuditLimit is AuditFilter's documented default page size.
-const defaultAuditLimit = 100
 
 // AppendAudit appends an event; a duplicate event id is ErrConflict.
 func (s *Store) AppendAudit(ctx context.Context, e jeton.AuditEvent) error {
@@ -41,20 +38,22 @@ func insertAudit(ctx context.Context, db execer, e jeton.AuditEvent) error {
 	return err
 }
 
+// auditDialect is PostgreSQL's part of the audit list query: the indexed client_id
+// expression is audit_by_client_detail's.
+var auditDialect = auditsql.Dialect{
+	Param:        func(n int) string { return "$" + strconv.Itoa(n) },
+	Time:         func(t time.Time) any { return ts(t) },
+	ClientDetail: `details->>'client_id'`,
+}
+
 // ListAudit returns the events f selects, newest first (ties: last appended first), at
-// most f.Limit (default 100), continuing after f.After. It reads one row more than
-// the page to know whether a next page exists.
+// most f.Limit (default 100), continuing after f.After.
 func (s *Store) ListAudit(ctx context.Context, f jeton.AuditFilter) (jeton.AuditPage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultAuditLimit
-	}
-	where, args := auditWhere(f)
-	// Only the conditions asked for are in the statement, so each combination has a
-	// plan that uses its index (the migrations index every filter with (at, seq)).
+	limit := auditsql.Limit(f)
+	where, args := auditsql.Where(f, auditDialect)
 	args = append(args, limit+1)
 	rows, err := s.pool.Query(ctx, `SELECT seq, id, at, institution_id, actor, action, subject,
-		details FROM audit_events`+where+` ORDER BY at DESC, seq DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+		details FROM audit_events`+where+auditsql.OrderLimit(auditDialect, len(args)), args...)
 	if err != nil {
 		return jeton.AuditPage{}, mapErr("list audit", err)
 	}
@@ -68,54 +67,7 @@ func (s *Store) ListAudit(ctx context.Context, f jeton.AuditFilter) (jeton.Audit
 		seqs = append(seqs, seq)
 		return e, err
 	})
-	if err != nil {
-		return jeton.AuditPage{}, mapErr("list audit", err)
-	}
-	page := jeton.AuditPage{Events: events}
-	if len(events) > limit {
-		page.Events = events[:limit]
-		page.Next = jeton.AuditCursor{At: events[limit-1].At, Seq: seqs[limit-1]}
-	}
-	return page, nil
-}
-
-// auditWhere is the WHERE clause of the filter's conditions ("" for none) and its
-// arguments ($1...). The client condition's details->>'client_id' is the indexed
-// expression of audit_by_client_detail; the cursor is a row comparison, which an
-// index on (at DESC, seq DESC) answers directly.
-func auditWhere(f jeton.AuditFilter) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, v ...any) {
-		for i := range v {
-			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)+i+1), 1)
-		}
-		conds = append(conds, cond)
-		args = append(args, v...)
-	}
-	for _, c := range [...]struct{ col, v string }{
-		{"institution_id", f.InstitutionID}, {"action", f.Action}, {"actor", f.Actor},
-	} {
-		if c.v != "" {
-			add(c.col+" = ?", c.v)
-		}
-	}
-	if f.ClientID != "" {
-		add(`(subject = ? OR details->>'client_id' = ?)`, f.ClientID, f.ClientID)
-	}
-	if !f.Since.IsZero() {
-		add("at >= ?", ts(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add("at < ?", ts(f.Until))
-	}
-	if !f.After.IsZero() {
-		add("(at, seq) < (?, ?)", ts(f.After.At), f.After.Seq)
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return auditsql.Page(events, seqs, limit), mapErr("list audit", err)
 }
 
 // DeleteAuditBefore removes at most batch events older than before, oldest first,
