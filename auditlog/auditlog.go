@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/every"
 )
 
 // Defaults.
@@ -165,16 +166,9 @@ func clip(s string) string {
 // Run flushes every window until ctx ends. It does not flush at the end: the caller
 // calls Flush once the requests that could still report events have drained.
 func (a *Aggregator) Run(ctx context.Context) {
-	t := time.NewTicker(a.cfg.Window)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = a.Flush(ctx) // logged; the rows wait for the next flush
-		}
-	}
+	every.Run(ctx, a.cfg.Window, func() {
+		_ = a.Flush(ctx) // logged; the rows wait for the next flush
+	})
 }
 
 // Flush writes one row per group counted since the last flush. Rows it could not

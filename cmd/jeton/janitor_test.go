@@ -11,16 +11,23 @@ import (
 	"github.com/jeton/jeton/sqlite"
 )
 
-func TestJanitorOnce(t *testing.T) {
-	ctx := context.Background()
+// migratedStore is a fresh, migrated SQLite database at a temp path.
+func migratedStore(t *testing.T) (*sqlite.Store, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "jeton.db")
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Migrate(ctx); err != nil {
+	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return s, path
+}
+
+func TestJanitorOnce(t *testing.T) {
+	ctx := context.Background()
+	s, path := migratedStore(t)
 	now := time.Now()
 	for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(-time.Minute), now.Add(time.Hour)} {
 		r := jeton.Revocation{Kind: jeton.RevokeJTI, ID: jeton.NewID(), InstitutionID: "bank", RevokedAt: now.Add(-2 * time.Hour), ExpiresAt: exp}
@@ -54,14 +61,7 @@ func TestJanitorOnce(t *testing.T) {
 // told), and none with --audit-retention 0.
 func TestJanitorOnceAuditRetention(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "jeton.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, path := migratedStore(t)
 	now := time.Now()
 	for i, age := range []time.Duration{2 * 365 * 24 * time.Hour, 200 * 24 * time.Hour, time.Minute} {
 		ev := jeton.AuditEvent{ID: jeton.NewID(), At: now.Add(-age), Actor: "admin", Action: jeton.ActionInstitutionCreate}
