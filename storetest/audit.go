@@ -156,8 +156,8 @@ var auditTests = []subtest{
 			var wg sync.WaitGroup
 			for range 4 {
 				n++
-				id := fmt.Sprintf("new%03d", n)
-				wg.Go(func() { ok(t, "append "+id, s.AppendAudit(ctx, auditEvent(id, 14+n%3, "inst-a", "login"))) })
+				ev := auditEvent(fmt.Sprintf("new%03d", n), 14+n%3, "inst-a", "login")
+				wg.Go(func() { ok(t, "append "+ev.ID, s.AppendAudit(ctx, ev)) })
 			}
 			wg.Wait()
 		}
