@@ -100,10 +100,11 @@ func New(cfg Config) *Aggregator {
 //   - client.disabled: the clients service writes client.update (status disabled) in
 //     the disabling transaction.
 //   - family.revoked for "reuse": the refresh grant appends refresh.reuse.
-//   - key.rotated by "admin": the rotation's own transaction holds key.rotate.
+//   - key.rotated, by "admin" or by the "schedule": the rotation's own transaction
+//     holds key.rotate (actor admin or schedule).
 //
-// Everything else (replays refused, families revoked for a code replay, scheduled key
-// rotations, rate limits tripped, kinds added later) is recorded here.
+// Everything else (replays refused, families revoked for a code replay, rate limits
+// tripped, kinds added later) is recorded here.
 func OwnRow(e jeton.SecurityEvent) bool {
 	switch e.Kind {
 	case jeton.EventLockout, jeton.EventClientDisabled:
@@ -111,7 +112,7 @@ func OwnRow(e jeton.SecurityEvent) bool {
 	case jeton.EventFamilyRevoked:
 		return e.Reason == "reuse"
 	case jeton.EventKeyRotated:
-		return e.Reason == "admin"
+		return true
 	}
 	return false
 }

@@ -52,7 +52,7 @@ func auditedRotations(t *testing.T, store jeton.KeyStore) []jeton.AuditEvent {
 	if mem, ok := store.(*memKeyStore); ok {
 		mem.mu.Lock()
 		defer mem.mu.Unlock()
-		return slices.Clone(mem.audit)
+		return slices.DeleteFunc(slices.Clone(mem.audit), func(e jeton.AuditEvent) bool { return e.Action != AuditKeyRotate })
 	}
 	evs, err := store.(jeton.AuditStore).ListAudit(t.Context(), jeton.AuditFilter{Action: AuditKeyRotate, Limit: 1000})
 	if err != nil {

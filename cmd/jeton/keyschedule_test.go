@@ -101,7 +101,7 @@ func TestScheduledRotationTwoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	predecessors := map[string]int{}
-	for _, e := range audit {
+	for _, e := range audit.Items {
 		if e.Actor == keys.ScheduleActor {
 			predecessors[e.Details["predecessor"]]++
 		}
