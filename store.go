@@ -15,6 +15,10 @@ import (
 //     ErrNotFound, never returned.
 //   - Missing rows are ErrNotFound, duplicate keys ErrConflict, lost single-use races
 //     ErrAlreadyUsed (wrapped; test with errors.Is).
+//   - An ...Audited method is the method of its name without "Audited" and
+//     AppendAudit(ev) in one transaction: the change and its audit event are both
+//     written or neither is (a failure of either undoes the other). Admin changes go
+//     through these, so no change is ever missing from the audit log.
 //   - Methods marked ATOMIC are one conditional statement or one transaction with a row
 //     lock; never a read in Go followed by a write (DESIGN rule 1). When N callers race,
 //     exactly one succeeds.
@@ -23,6 +27,8 @@ type Store interface {
 	ClientStore
 	CustomerStore
 	KeyStore
+	SealedStore
+	KEKHolderStore
 	RefreshStore
 	AccessTokenStore
 	AssertionStore
@@ -54,6 +60,8 @@ type InstitutionStore interface {
 	ListInstitutions(ctx context.Context) ([]Institution, error)
 	// UpdateInstitution replaces the mutable fields (Name, UpdatedAt) of in.ID.
 	UpdateInstitution(ctx context.Context, in Institution) error
+	CreateInstitutionAudited(ctx context.Context, in Institution, ev AuditEvent) error
+	UpdateInstitutionAudited(ctx context.Context, in Institution, ev AuditEvent) error
 }
 
 // ClientStore keeps OAuth clients. Client ids are globally unique: the token endpoint
@@ -88,6 +96,8 @@ type CustomerStore interface {
 	// LockedUntil, UpdatedAt). AttemptsInFlight is not written: only the lockout
 	// methods below keep it.
 	UpdateCustomer(ctx context.Context, c Customer) error
+	CreateCustomerAudited(ctx context.Context, c Customer, ev AuditEvent) error
+	UpdateCustomerAudited(ctx context.Context, c Customer, ev AuditEvent) error
 	// The lockout methods below keep a run of sign-in attempts per customer: it starts
 	// at its first reservation (FailureWindowStart) and lasts p.Window; a lock ends it
 	// when the lock expires. Within a run FailedAttempts + AttemptsInFlight never
@@ -122,6 +132,7 @@ type CustomerStore interface {
 	// FailureWindowStart and LockedUntil (an admin unlock). Attempts still in flight
 	// then settle as not counted.
 	ClearLoginFailures(ctx context.Context, institutionID, id string) error
+	ClearLoginFailuresAudited(ctx context.Context, institutionID, id string, ev AuditEvent) error
 }
 
 // KeyStore keeps jeton's signing keys.
@@ -132,13 +143,60 @@ type KeyStore interface {
 	// RetiredAt) of next.Alg, setting RetiredAt = next.ActiveAt and UnpublishAt =
 	// unpublishAt, and inserts next. With no current key of that alg it only inserts.
 	AddSigningKey(ctx context.Context, next SigningKey, unpublishAt time.Time) error
+	AddSigningKeyAudited(ctx context.Context, next SigningKey, unpublishAt time.Time, ev AuditEvent) error
 	// AddFirstSigningKey is ATOMIC: it inserts k only if no current key of k.Alg
 	// exists, else returns ErrConflict and changes nothing (so replicas starting
 	// together on an empty database end up with one first key per alg, not one each).
 	AddFirstSigningKey(ctx context.Context, k SigningKey) error
+	// ReplaceSigningKey is ATOMIC, the scheduled rotation's one store call: in one
+	// transaction it retires predecessorID (RetiredAt = next.ActiveAt, UnpublishAt =
+	// unpublishAt), inserts next and appends ev, but only while predecessorID is the
+	// current (unretired) key of next.Alg. Otherwise (another replica, or an admin,
+	// rotated it first; or it does not exist) it returns ErrConflict and changes
+	// nothing, so replicas that find a key due at the same moment make one successor.
+	ReplaceSigningKey(ctx context.Context, predecessorID string, next SigningKey, unpublishAt time.Time, ev AuditEvent) error
+	AddFirstSigningKeyAudited(ctx context.Context, k SigningKey, ev AuditEvent) error
 	// DeleteSigningKeys removes keys whose UnpublishAt is set and before now; it returns
 	// how many were removed.
 	DeleteSigningKeys(ctx context.Context, now time.Time) (int, error)
+}
+
+// SealedKind names a column that holds values sealed under the key-encryption key.
+type SealedKind string
+
+// Every sealed column. A KEK rotation re-seals each of them; a new sealed column needs
+// its kind here and its table in both stores' ListSealed and ReplaceSealed.
+const (
+	// SealedSigningKey: signing_keys.private_sealed, by kid.
+	SealedSigningKey SealedKind = "signing_key"
+	// SealedClientSecret: a client_secret_jwt client's SecretSealed, by client id.
+	SealedClientSecret SealedKind = "client_secret"
+	// SealedPreviousClientSecret: its PreviousSecretSealed (during a secret
+	// rotation's grace), by client id.
+	SealedPreviousClientSecret SealedKind = "client_previous_secret"
+)
+
+// SealedKinds lists every SealedKind.
+var SealedKinds = []SealedKind{SealedSigningKey, SealedClientSecret, SealedPreviousClientSecret}
+
+// SealedValue is one stored sealed value: where it lives and its bytes.
+type SealedValue struct {
+	Kind   SealedKind
+	ID     string // the row: a kid or a client id
+	Sealed []byte
+}
+
+// SealedStore lets a KEK rotation (keys.Reseal) walk and rewrite every sealed value
+// while replicas keep serving.
+type SealedStore interface {
+	// ListSealed returns up to limit non-empty values of kind whose row id is greater
+	// than after, in id order (a page; pass the last id to get the next one).
+	ListSealed(ctx context.Context, kind SealedKind, after string, limit int) ([]SealedValue, error)
+	// ReplaceSealed is ATOMIC (one conditional UPDATE): it sets the value of kind in
+	// row id to next only if it still holds exactly old, so a write another replica
+	// made since old was read is never overwritten. Otherwise (changed, emptied or
+	// deleted since) it returns ErrConflict and changes nothing.
+	ReplaceSealed(ctx context.Context, kind SealedKind, id string, old, next []byte) error
 }
 
 // RefreshStore keeps refresh-token families (digests only).
@@ -192,18 +250,4 @@ type RevocationStore interface {
 	// Revoke records r; revoking something already revoked is not an error.
 	Revoke(ctx context.Context, r Revocation) error
 	IsRevoked(ctx context.Context, kind RevocationKind, id string) (bool, error)
-}
-
-// AuditFilter selects audit events; zero fields select everything. Events come newest
-// first, at most Limit (default 100).
-type AuditFilter struct {
-	InstitutionID string
-	Action        string
-	Limit         int
-}
-
-// AuditStore appends and lists audit events.
-type AuditStore interface {
-	AppendAudit(ctx context.Context, e AuditEvent) error
-	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 }

@@ -15,11 +15,13 @@ type CalendarStore interface {
 	// PutCalendar creates or replaces c's institution's calendar; ErrNotFound if the
 	// institution does not exist.
 	PutCalendar(ctx context.Context, c *Calendar) error
+	PutCalendarAudited(ctx context.Context, c *Calendar, ev AuditEvent) error
 	// GetCalendar returns the institution's compiled calendar; ErrNotFound when it has
 	// none (always open).
 	GetCalendar(ctx context.Context, institutionID string) (*Calendar, error)
 	// DeleteCalendar removes it; ErrNotFound when there was none.
 	DeleteCalendar(ctx context.Context, institutionID string) error
+	DeleteCalendarAudited(ctx context.Context, institutionID string, ev AuditEvent) error
 }
 
 // TokenSlot records one live access token of a client with an active-token cap: JWT

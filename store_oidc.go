@@ -39,9 +39,13 @@ type OIDCStore interface {
 	// RevokeConsents deletes the customer's consent to clientID, or every consent of the
 	// customer when clientID is ""; it returns how many were deleted.
 	RevokeConsents(ctx context.Context, institutionID, customerID, clientID string) (int, error)
+	// RevokeConsentsAudited appends ev with Details["revoked"] set to the number
+	// revoked.
+	RevokeConsentsAudited(ctx context.Context, institutionID, customerID, clientID string, ev AuditEvent) (int, error)
 
 	// GetBranding returns the institution's branding; ErrNotFound when none was set.
 	GetBranding(ctx context.Context, institutionID string) (Branding, error)
 	// PutBranding sets the institution's branding (the institution must exist).
 	PutBranding(ctx context.Context, b Branding) error
+	PutBrandingAudited(ctx context.Context, b Branding, ev AuditEvent) error
 }

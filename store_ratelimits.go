@@ -35,10 +35,14 @@ type RateLimitStore interface {
 	// statement that also checks the institution or client exists: ErrNotFound when
 	// it does not.
 	PutRateLimit(ctx context.Context, l RateLimit) error
+	PutRateLimitAudited(ctx context.Context, l RateLimit, ev AuditEvent) error
 	// GetRateLimit returns the override of (scope, id); ErrNotFound when there is none.
 	GetRateLimit(ctx context.Context, scope RateLimitScope, id string) (RateLimit, error)
 	// ListRateLimits returns every override ordered by scope, then id.
 	ListRateLimits(ctx context.Context) ([]RateLimit, error)
 	// DeleteRateLimit removes the override; ErrNotFound when there was none.
 	DeleteRateLimit(ctx context.Context, scope RateLimitScope, id string) error
+	// The ...Audited variants are their method and AppendAudit(ev) in one transaction
+	// (see Store).
+	DeleteRateLimitAudited(ctx context.Context, scope RateLimitScope, id string, ev AuditEvent) error
 }

@@ -159,14 +159,20 @@ func (c *Client) RotateKey(ctx context.Context, alg string) (jeton.SigningKey, e
 	return out, c.do(ctx, "POST", "/admin/v1/keys/rotate", RotateKeyInput{Alg: alg}, &out)
 }
 
-// ListAudit lists audit events, newest first.
-func (c *Client) ListAudit(ctx context.Context, q AuditQuery) ([]jeton.AuditEvent, error) {
+// ListAudit lists one page of audit events, newest first; its NextCursor (absent on
+// the last page) continues the walk in q.Cursor.
+func (c *Client) ListAudit(ctx context.Context, q AuditQuery) (AuditList, error) {
 	v := url.Values{}
-	if q.InstitutionID != "" {
-		v.Set("institution_id", q.InstitutionID)
+	for name, val := range map[string]string{"institution_id": q.InstitutionID, "action": q.Action,
+		"actor": q.Actor, "client_id": q.ClientID, "cursor": q.Cursor} {
+		if val != "" {
+			v.Set(name, val)
+		}
 	}
-	if q.Action != "" {
-		v.Set("action", q.Action)
+	for name, t := range map[string]time.Time{"since": q.Since, "until": q.Until} {
+		if !t.IsZero() {
+			v.Set(name, t.UTC().Format(time.RFC3339Nano))
+		}
 	}
 	if q.Limit != 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
@@ -175,8 +181,32 @@ func (c *Client) ListAudit(ctx context.Context, q AuditQuery) ([]jeton.AuditEven
 	if len(v) > 0 {
 		p += "?" + v.Encode()
 	}
-	var out List[jeton.AuditEvent]
-	return out.Items, c.do(ctx, "GET", p, nil, &out)
+	var out AuditList
+	return out, c.do(ctx, "GET", p, nil, &out)
+}
+
+// WalkAudit lists every event q selects, newest first, following the pages' cursors,
+// and hands each page to visit; max > 0 stops after that many events. Each page is as
+// large as the API allows (or as what is left of max), so a walk takes few requests.
+func (c *Client) WalkAudit(ctx context.Context, q AuditQuery, max int, visit func([]jeton.AuditEvent) error) error {
+	for seen := 0; ; {
+		q.Limit = maxAuditLimit
+		if max > 0 {
+			q.Limit = min(q.Limit, max-seen)
+		}
+		page, err := c.ListAudit(ctx, q)
+		if err != nil {
+			return err
+		}
+		if err := visit(page.Items); err != nil {
+			return err
+		}
+		seen += len(page.Items)
+		if page.NextCursor == "" || (max > 0 && seen >= max) {
+			return nil
+		}
+		q.Cursor = page.NextCursor
+	}
 }
 
 func clientPath(id string) string { return "/admin/v1/clients/" + url.PathEscape(id) }

@@ -25,7 +25,7 @@ func (k waitingKeys) List(ctx context.Context) ([]jeton.SigningKey, error) {
 	return nil, ctx.Err()
 }
 
-func (waitingKeys) Rotate(context.Context, string) (jeton.SigningKey, error) {
+func (waitingKeys) RotateAudited(context.Context, string, jeton.AuditEvent) (jeton.SigningKey, error) {
 	return jeton.SigningKey{}, nil
 }
 

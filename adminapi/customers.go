@@ -48,10 +48,10 @@ func (s *server) createCustomer(w http.ResponseWriter, r *http.Request) error {
 		Claims: in.Claims, Status: jeton.CustomerActive, CreatedAt: now, UpdatedAt: now,
 	}
 	ctx := r.Context()
-	if err := s.cfg.Store.CreateCustomer(ctx, c); err != nil {
+	ev := s.event(ctx, inst.ID, jeton.ActionCustomerCreate, c.ID, jeton.AuditChange(nil, c))
+	if err := s.cfg.Store.CreateCustomerAudited(ctx, c, ev); err != nil {
 		return storeError(err, "a customer with this username")
 	}
-	s.audit(ctx, inst.ID, "customer.create", c.ID, nil)
 	writeJSON(w, http.StatusCreated, c)
 	return nil
 }
@@ -93,6 +93,7 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeError(err, "customer")
 	}
+	before := c
 	if c.PasswordHash, err = password.Hash(in.Password, s.cfg.Password); err != nil {
 		return err
 	}
@@ -100,10 +101,13 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	c.FailureWindowStart = time.Time{}
 	c.LockedUntil = time.Time{}
 	c.UpdatedAt = s.now()
-	if err := s.cfg.Store.UpdateCustomer(ctx, c); err != nil {
+	// The password and its hash are never in the event: "fields" says it changed,
+	// before/after show the lockout state the reset cleared.
+	ev := s.event(ctx, c.InstitutionID, jeton.ActionCustomerPasswordSet, c.ID,
+		withFields(jeton.AuditChange(before, c), "password"))
+	if err := s.cfg.Store.UpdateCustomerAudited(ctx, c, ev); err != nil {
 		return storeError(err, "customer")
 	}
-	s.audit(ctx, c.InstitutionID, "customer.password_set", c.ID, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -117,15 +121,17 @@ func (s *server) unlockCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeError(err, "customer")
 	}
-	if err := s.cfg.Store.ClearLoginFailures(ctx, c.InstitutionID, c.ID); err != nil {
+	before := c
+	c.FailedAttempts, c.FailureWindowStart, c.LockedUntil = 0, time.Time{}, time.Time{}
+	details := jeton.AuditChange(before, c)
+	details["failed_attempts"] = strconv.Itoa(before.FailedAttempts)
+	if !before.LockedUntil.IsZero() {
+		details["locked_until"] = before.LockedUntil.UTC().Format(time.RFC3339)
+	}
+	ev := s.event(ctx, c.InstitutionID, jeton.ActionCustomerUnlock, c.ID, details)
+	if err := s.cfg.Store.ClearLoginFailuresAudited(ctx, c.InstitutionID, c.ID, ev); err != nil {
 		return storeError(err, "customer")
 	}
-	details := map[string]string{"failed_attempts": strconv.Itoa(c.FailedAttempts)}
-	if !c.LockedUntil.IsZero() {
-		details["locked_until"] = c.LockedUntil.UTC().Format(time.RFC3339)
-	}
-	s.audit(ctx, c.InstitutionID, "customer.unlock", c.ID, details)
-	c.FailedAttempts, c.FailureWindowStart, c.LockedUntil = 0, time.Time{}, time.Time{}
 	writeJSON(w, http.StatusOK, c)
 	return nil
 }

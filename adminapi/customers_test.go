@@ -159,7 +159,8 @@ func TestUnlockCustomer(t *testing.T) {
 	if stored.PasswordHash != before.PasswordHash {
 		t.Fatal("unlock changed the password")
 	}
-	ev, err := e.c.ListAudit(ctx, adminapi.AuditQuery{Action: "customer.unlock"})
+	page, err := e.c.ListAudit(ctx, adminapi.AuditQuery{Action: "customer.unlock"})
+	ev := page.Items
 	if err != nil || len(ev) != 1 {
 		t.Fatalf("audit %+v, %v", ev, err)
 	}

@@ -18,7 +18,7 @@ type Routes func(r Router)
 type Handler = func(w http.ResponseWriter, r *http.Request) error
 
 // Router registers a module's routes and hands their handlers the admin API's store,
-// clock and audit log.
+// clock and audit events.
 type Router struct{ r router }
 
 // Route registers one handler per method of path (a net/http pattern under /admin/v1/);
@@ -37,9 +37,11 @@ func (r Router) Store() jeton.Store { return r.r.s.cfg.Store }
 // Now is the admin API's clock at the precision both stores keep.
 func (r Router) Now() time.Time { return r.r.s.now() }
 
-// Audit appends an admin audit event for a change already made.
-func (r Router) Audit(ctx context.Context, institutionID, action, subject string, details map[string]string) {
-	r.r.s.audit(ctx, institutionID, action, subject, details)
+// Event is the admin audit event of a change a module's route is about to make; the
+// module hands it to its store's ...Audited method, which writes it in the change's
+// own transaction (both or neither). details gain the request's client address.
+func (r Router) Event(ctx context.Context, institutionID, action, subject string, details map[string]string) jeton.AuditEvent {
+	return r.r.s.event(ctx, institutionID, action, subject, details)
 }
 
 // DecodeJSON reads one JSON object into dst; unknown fields are errors (DESIGN rule 4).

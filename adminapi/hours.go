@@ -91,11 +91,16 @@ func (s *server) putHours(w http.ResponseWriter, r *http.Request) error {
 	now := s.now()
 	c.UpdatedAt = now
 	ctx := r.Context()
-	if err := s.cfg.Store.PutCalendar(ctx, c); err != nil {
+	before, err := s.cfg.Store.GetCalendar(ctx, id)
+	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
+		return err
+	}
+	details := jeton.AuditChange(orNil(calendarState(before), err), calendarState(c))
+	details["time_zone"] = c.TimeZone
+	if err := s.cfg.Store.PutCalendarAudited(ctx, c, s.event(ctx, id, jeton.ActionInstitutionHoursSet, id, details)); err != nil {
 		return storeError(err, "institution")
 	}
 	s.invalidateCalendar(id)
-	s.audit(ctx, id, "institution.hours.set", id, map[string]string{"time_zone": c.TimeZone})
 	writeJSON(w, http.StatusOK, hoursView(c, now))
 	return nil
 }
@@ -118,16 +123,27 @@ func (s *server) deleteHours(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.cfg.Store.GetInstitution(ctx, id); err != nil {
 		return storeError(err, "institution")
 	}
-	err := s.cfg.Store.DeleteCalendar(ctx, id)
+	// Deleting and recording happen only when there is a calendar: clearing none
+	// changes nothing, so it is not audited.
+	before, err := s.cfg.Store.GetCalendar(ctx, id)
+	if err == nil {
+		ev := s.event(ctx, id, jeton.ActionInstitutionHoursClear, id, jeton.AuditChange(calendarState(before), nil))
+		err = s.cfg.Store.DeleteCalendarAudited(ctx, id, ev)
+	}
 	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
 		return err
 	}
 	s.invalidateCalendar(id)
-	if err == nil {
-		s.audit(ctx, id, "institution.hours.clear", id, nil)
-	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// calendarState is what an audit event shows of a calendar: the stored settings.
+func calendarState(c *jeton.Calendar) any {
+	if c == nil {
+		return nil
+	}
+	return HoursView{InstitutionID: c.InstitutionID, TimeZone: c.TimeZone, Windows: nonNil(c.Windows), Closed: nonNil(c.Closed)}
 }
 
 func (s *server) invalidateCalendar(institutionID string) {

@@ -50,7 +50,8 @@ func TestHoursSetShowClear(t *testing.T) {
 	if !slices.Equal(e.calendars, []string{inst.ID, inst.ID, inst.ID}) {
 		t.Errorf("calendar invalidations %v, want one per change", e.calendars)
 	}
-	events, err := e.store.ListAudit(ctx, jeton.AuditFilter{InstitutionID: inst.ID})
+	page, err := e.store.ListAudit(ctx, jeton.AuditFilter{InstitutionID: inst.ID})
+	events := page.Events
 	if err != nil || len(events) < 2 || events[0].Action != "institution.hours.clear" || events[1].Action != "institution.hours.set" {
 		t.Errorf("audit %+v, %v", events, err)
 	}

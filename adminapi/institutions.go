@@ -18,10 +18,10 @@ func (s *server) createInstitution(w http.ResponseWriter, r *http.Request) error
 	now := s.now()
 	inst := jeton.Institution{ID: jeton.NewID(), Name: in.Name, CreatedAt: now, UpdatedAt: now}
 	ctx := r.Context()
-	if err := s.cfg.Store.CreateInstitution(ctx, inst); err != nil {
+	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionCreate, inst.ID, jeton.AuditChange(nil, inst))
+	if err := s.cfg.Store.CreateInstitutionAudited(ctx, inst, ev); err != nil {
 		return storeError(err, "institution")
 	}
-	s.audit(ctx, inst.ID, "institution.create", inst.ID, nil)
 	writeJSON(w, http.StatusCreated, inst)
 	return nil
 }
@@ -57,11 +57,12 @@ func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return storeError(err, "institution")
 	}
+	before := inst
 	inst.Name, inst.UpdatedAt = in.Name, s.now()
-	if err := s.cfg.Store.UpdateInstitution(ctx, inst); err != nil {
+	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionUpdate, inst.ID, withFields(jeton.AuditChange(before, inst), "name"))
+	if err := s.cfg.Store.UpdateInstitutionAudited(ctx, inst, ev); err != nil {
 		return storeError(err, "institution")
 	}
-	s.audit(ctx, inst.ID, "institution.update", inst.ID, map[string]string{"fields": "name"})
 	writeJSON(w, http.StatusOK, inst)
 	return nil
 }

@@ -40,11 +40,10 @@ func (s *server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 		return errNoKeys
 	}
 	ctx := r.Context()
-	k, err := s.cfg.Keys.Rotate(ctx, alg)
+	k, err := s.cfg.Keys.RotateAudited(ctx, alg, s.event(ctx, "", jeton.ActionKeyRotate, "", nil))
 	if err != nil {
 		return err
 	}
-	s.audit(ctx, "", "key.rotate", k.ID, map[string]string{"alg": k.Alg})
 	writeJSON(w, http.StatusCreated, k)
 	return nil
 }

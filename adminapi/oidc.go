@@ -1,9 +1,9 @@
 package adminapi
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/jeton/jeton"
@@ -50,11 +50,12 @@ func (s *server) revokeConsents(w http.ResponseWriter, r *http.Request) error {
 		return storeError(err, "customer")
 	}
 	client := r.URL.Query().Get("client_id")
-	n, err := s.cfg.Store.RevokeConsents(ctx, cu.InstitutionID, cu.ID, client)
+	// The store adds how many were revoked to the event, in the same transaction.
+	ev := s.event(ctx, cu.InstitutionID, jeton.ActionCustomerConsentsRevoke, cu.ID, map[string]string{"client_id": client})
+	n, err := s.cfg.Store.RevokeConsentsAudited(ctx, cu.InstitutionID, cu.ID, client, ev)
 	if err != nil {
 		return err
 	}
-	s.audit(ctx, cu.InstitutionID, "customer.consents.revoke", cu.ID, map[string]string{"client_id": client, "revoked": strconv.Itoa(n)})
 	writeJSON(w, http.StatusOK, ConsentsRevoked{Revoked: n})
 	return nil
 }
@@ -89,10 +90,14 @@ func (s *server) putBranding(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	b := jeton.Branding{InstitutionID: id, DisplayName: in.DisplayName, LogoURL: in.LogoURL, AccentColor: in.AccentColor, UpdatedAt: s.now()}
-	if err := s.cfg.Store.PutBranding(ctx, b); err != nil {
+	before, err := s.cfg.Store.GetBranding(ctx, id)
+	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
+		return err
+	}
+	ev := s.event(ctx, id, jeton.ActionInstitutionBranding, id, jeton.AuditChange(orNil(before, err), b))
+	if err := s.cfg.Store.PutBrandingAudited(ctx, b, ev); err != nil {
 		return storeError(err, "institution")
 	}
-	s.audit(ctx, id, "institution.branding", id, nil)
 	writeJSON(w, http.StatusOK, b)
 	return nil
 }

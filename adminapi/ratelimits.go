@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -114,12 +115,16 @@ func (s *server) putRateLimit(w http.ResponseWriter, r *http.Request) error {
 	}
 	l := jeton.RateLimit{Scope: scope, ID: id, Rate: in.Rate, Burst: in.Burst, UpdatedAt: s.now()}
 	ctx := r.Context()
-	if err := rs.PutRateLimit(ctx, l); err != nil {
+	before, err := s.rateLimitState(ctx, rs, scope, id)
+	if err != nil {
+		return err
+	}
+	details := jeton.AuditChange(before, rateLimitView(l))
+	details["rate"], details["burst"] = strconv.FormatFloat(in.Rate, 'g', -1, 64), strconv.Itoa(in.Burst)
+	if err := rs.PutRateLimitAudited(ctx, l, s.event(ctx, inst, jeton.ActionRateLimitSet, string(scope)+":"+id, details)); err != nil {
 		return storeError(err, string(scope))
 	}
 	s.invalidateRateLimit(scope, id)
-	s.audit(ctx, inst, "ratelimit.set", string(scope)+":"+id, map[string]string{
-		"rate": strconv.FormatFloat(in.Rate, 'g', -1, 64), "burst": strconv.Itoa(in.Burst)})
 	writeJSON(w, http.StatusOK, rateLimitView(l))
 	return nil
 }
@@ -151,13 +156,27 @@ func (s *server) deleteRateLimit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	if err := rs.DeleteRateLimit(ctx, scope, id); err != nil {
+	before, err := s.rateLimitState(ctx, rs, scope, id)
+	if err != nil {
+		return err
+	}
+	ev := s.event(ctx, inst, jeton.ActionRateLimitDelete, string(scope)+":"+id, jeton.AuditChange(before, nil))
+	if err := rs.DeleteRateLimitAudited(ctx, scope, id, ev); err != nil {
 		return storeError(err, "rate limit")
 	}
 	s.invalidateRateLimit(scope, id)
-	s.audit(ctx, inst, "ratelimit.delete", string(scope)+":"+id, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// rateLimitState is the override of (scope, id) as an audit event shows it, nil when
+// there is none.
+func (s *server) rateLimitState(ctx context.Context, rs jeton.RateLimitStore, scope jeton.RateLimitScope, id string) (any, error) {
+	l, err := rs.GetRateLimit(ctx, scope, id)
+	if errors.Is(err, jeton.ErrNotFound) {
+		return nil, nil
+	}
+	return rateLimitView(l), err
 }
 
 func (s *server) invalidateRateLimit(scope jeton.RateLimitScope, id string) {

@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
-	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -26,7 +25,9 @@ import (
 // KeyManager is the part of keys.Manager the admin API needs.
 type KeyManager interface {
 	List(ctx context.Context) ([]jeton.SigningKey, error)
-	Rotate(ctx context.Context, alg string) (jeton.SigningKey, error)
+	// RotateAudited rotates alg's key and appends ev, completed with the keys, in the
+	// rotation's own transaction.
+	RotateAudited(ctx context.Context, alg string, ev jeton.AuditEvent) (jeton.SigningKey, error)
 }
 
 // Config wires the admin API.
@@ -72,6 +73,7 @@ const actor = "admin"
 type server struct {
 	cfg         Config
 	tokenDigest [32]byte
+	cursorKey   []byte // signs audit cursors (audit.go)
 	clients     *clients.Service
 }
 
@@ -88,6 +90,7 @@ func New(cfg Config) http.Handler {
 		cfg.Password = password.DefaultParams
 	}
 	s := &server{cfg: cfg, tokenDigest: sha256.Sum256([]byte(cfg.Token)), clients: cfg.Clients}
+	s.cursorKey = cursorKey(s.tokenDigest)
 	if s.clients == nil {
 		s.clients = clients.New(clients.Config{Store: cfg.Store, KEK: cfg.KEK,
 			JWKSAllowHosts: cfg.JWKSAllowHosts, Invalidate: cfg.Invalidate, Now: cfg.Now})
@@ -162,25 +165,29 @@ func (s *server) now() time.Time {
 	return s.cfg.Now().UTC().Truncate(time.Microsecond)
 }
 
-// audit appends an event for a change other than a client's (the clients service
-// writes those in the change's own transaction). The change it records has already
-// been made, so a failure is logged loudly rather than turned into
-// an error answer that would invite the caller to repeat a change that happened.
-func (s *server) audit(ctx context.Context, institutionID, action, subject string, details map[string]string) {
-	e := jeton.AuditEvent{
+// event is the audit event of an admin change that the store writes in the change's
+// own transaction (an ...Audited store method): both are kept or neither is, so an
+// answer other than success means nothing happened, and no change is missing from
+// the log. details gain the request's client address.
+func (s *server) event(ctx context.Context, institutionID, action, subject string, details map[string]string) jeton.AuditEvent {
+	return jeton.AuditEvent{
 		ID: jeton.NewID(), At: s.now(), InstitutionID: institutionID,
-		Actor: actor, Action: action, Subject: subject, Details: details,
+		Actor: actor, Action: action, Subject: subject, Details: reqlog.AuditDetails(ctx, details),
 	}
-	if a := reqlog.From(ctx).ClientAddr; a.IsValid() {
-		// Who made the change, as the admin listener resolved it (trusted proxies).
-		e.Details = maps.Clone(details)
-		if e.Details == nil {
-			e.Details = map[string]string{}
-		}
-		e.Details["client_addr"] = a.String()
+}
+
+// withFields adds "fields", the names of the input fields a change set, to details:
+// for a change that before/after cannot show (a password).
+func withFields(details map[string]string, fields string) map[string]string {
+	details["fields"] = fields
+	return details
+}
+
+// orNil is v for an audit event's before, or nil when reading it found nothing (err
+// is then jeton.ErrNotFound; the caller returned on any other error).
+func orNil[T any](v T, err error) any {
+	if err != nil {
+		return nil
 	}
-	if err := s.cfg.Store.AppendAudit(ctx, e); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "admin audit append failed",
-			"action", action, "subject", subject, "institution_id", institutionID, "err", err)
-	}
+	return v
 }

@@ -96,7 +96,11 @@ type RotateKeyInput struct {
 type AuditQuery struct {
 	InstitutionID string
 	Action        string
-	Limit         int // 1..1000, default 100
+	Actor         string
+	ClientID      string    // the event's subject or its details' client_id
+	Since, Until  time.Time // Since <= at < Until
+	Limit         int       // page size 1..1000, default 100
+	Cursor        string    // a page's next_cursor: continue after it
 }
 
 // ErrorBody is every error answer's body.

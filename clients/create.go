@@ -28,7 +28,7 @@ func (s *Service) Create(ctx context.Context, actor string, in Input) (Changed, 
 		}
 	}
 	details := map[string]string{"auth_method": string(c.AuthMethod)}
-	if err := s.save(ctx, s.cfg.Store.CreateClientAudited, actor, "client.create", c, details); err != nil {
+	if err := s.save(ctx, s.cfg.Store.CreateClientAudited, actor, jeton.ActionClientCreate, nil, c, details); err != nil {
 		return Changed{}, err
 	}
 	return Changed{Client: c, Secret: secret}, nil

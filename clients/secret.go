@@ -17,10 +17,11 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 	if err != nil || c.Status == jeton.ClientDeleted {
 		return err
 	}
+	before := c
 	c.Status = jeton.ClientDeleted
 	clearSecrets(&c)
 	c.UpdatedAt = s.now()
-	return s.save(ctx, s.cfg.Store.UpdateClientAudited, actor, "client.delete", c, nil)
+	return s.save(ctx, s.cfg.Store.UpdateClientAudited, actor, jeton.ActionClientDelete, &before, c, nil)
 }
 
 // RotateSecret issues a new secret. With a grace period (seconds) the old one keeps
@@ -40,6 +41,7 @@ func (s *Service) RotateSecret(ctx context.Context, actor, id string, graceSecon
 		return Changed{}, conflict("client %s uses %s and has no secret", c.ID, c.AuthMethod)
 	}
 	now := s.now()
+	before := c
 	prevDigest, prevSealed := c.SecretDigest, c.SecretSealed
 	clearSecrets(&c)
 	if grace > 0 {
@@ -51,7 +53,7 @@ func (s *Service) RotateSecret(ctx context.Context, actor, id string, graceSecon
 	}
 	c.UpdatedAt = now
 	details := map[string]string{"grace_seconds": strconv.FormatInt(graceSeconds, 10)}
-	if err := s.save(ctx, s.cfg.Store.UpdateClientAudited, actor, "client.secret_rotate", c, details); err != nil {
+	if err := s.save(ctx, s.cfg.Store.UpdateClientAudited, actor, jeton.ActionClientSecretRotate, &before, c, details); err != nil {
 		return Changed{}, err
 	}
 	return Changed{Client: c, Secret: secret}, nil

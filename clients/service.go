@@ -7,9 +7,11 @@ package clients
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
 )
 
 // Store is what the service reads and writes.
@@ -60,10 +62,18 @@ type Changed struct {
 type write func(ctx context.Context, c jeton.Client, ev jeton.AuditEvent) error
 
 // save writes c with the audit event of action by actor in one transaction, then
-// drops c from the caches.
-func (s *Service) save(ctx context.Context, w write, actor, action string, c jeton.Client, details map[string]string) error {
+// drops c from the caches. The event's details are extra, the change from before
+// (nil for a new client) to c as their JSON shows it (no secret: a client's digests and
+// sealed secrets are never in its JSON), and the request's client address.
+func (s *Service) save(ctx context.Context, w write, actor, action string, before *jeton.Client, c jeton.Client, extra map[string]string) error {
+	var prev any
+	if before != nil {
+		prev = *before
+	}
+	details := jeton.AuditChange(prev, c)
+	maps.Copy(details, extra)
 	ev := jeton.AuditEvent{ID: jeton.NewID(), At: s.now(), InstitutionID: c.InstitutionID,
-		Actor: actor, Action: action, Subject: c.ID, Details: details}
+		Actor: actor, Action: action, Subject: c.ID, Details: reqlog.AuditDetails(ctx, details)}
 	if err := w(ctx, c, ev); err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ func (s *Service) Update(ctx context.Context, actor, id string, in Update) (Chan
 	if err != nil {
 		return Changed{}, err
 	}
+	before := c
 	changed, err := applyUpdate(&c, in)
 	if err != nil {
 		return Changed{}, err
@@ -45,7 +46,7 @@ func (s *Service) Update(ctx context.Context, actor, id string, in Update) (Chan
 	if in.Status != nil {
 		details["status"] = string(c.Status)
 	}
-	if err := s.save(ctx, s.cfg.Store.UpdateClientAudited, actor, "client.update", c, details); err != nil {
+	if err := s.save(ctx, s.cfg.Store.UpdateClientAudited, actor, jeton.ActionClientUpdate, &before, c, details); err != nil {
 		return Changed{}, err
 	}
 	return Changed{Client: c, Secret: secret}, nil

@@ -1,8 +1,9 @@
 // Package janitor deletes rows that can no longer matter — expired refresh tokens and
 // families, used assertion ids, opaque access tokens and revocations past their expiry
-// — so that tables do not grow without bound (issue 3, "Cleanup"). The store does the
-// deciding (jeton.Store.DeleteExpired); the janitor only calls it in bounded batches,
-// so no single call holds a lock for long.
+// — so that tables do not grow without bound (issue 3, "Cleanup"), and, as a step of
+// its own, audit events older than the audit retention. The store does the deciding
+// (jeton.Store.DeleteExpired, DeleteAuditBefore); the janitor only calls it in bounded
+// batches, so no single call holds a lock for long.
 package janitor
 
 import (
@@ -15,11 +16,14 @@ import (
 const (
 	DefaultInterval = 10 * time.Minute
 	DefaultBatch    = 1000
+	// DefaultAuditRetention keeps a year of audit events.
+	DefaultAuditRetention = 365 * 24 * time.Hour
 )
 
 // Store is what the janitor needs (jeton.Store implements it).
 type Store interface {
 	DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error)
+	DeleteAuditBefore(ctx context.Context, before time.Time, batch int) (int, error)
 }
 
 // Config sets the schedule. Zero fields take the defaults.
@@ -36,6 +40,10 @@ type Config struct {
 	// Ticks, when set, triggers the passes instead of a ticker of Interval (tests, or
 	// a caller with its own scheduler).
 	Ticks <-chan time.Time
+	// AuditRetention is how long audit events are kept: each pass deletes the older
+	// ones. Zero (or less) keeps them forever. Callers pass it explicitly (serve's and
+	// janitor's --audit-retention default to DefaultAuditRetention).
+	AuditRetention time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -55,23 +63,33 @@ func (c Config) withDefaults() Config {
 }
 
 // RunOnce is one pass: it calls DeleteExpired with one instant until a call removes
-// nothing, and returns how many rows were removed in all. It stops early, with the
-// context's error, when ctx ends between batches.
+// nothing, then deletes the audit events past the retention the same way, and returns
+// how many rows were removed in all. It stops early, with the context's error, when
+// ctx ends between batches.
 func RunOnce(ctx context.Context, s Store, cfg Config) (int, error) {
 	cfg = cfg.withDefaults()
 	now := cfg.Now()
+	total, err := untilNone(ctx, func() (int, error) { return s.DeleteExpired(ctx, now, cfg.Batch) })
+	if err != nil || cfg.AuditRetention <= 0 {
+		return total, err
+	}
+	audit, err := untilNone(ctx, func() (int, error) {
+		return s.DeleteAuditBefore(ctx, now.Add(-cfg.AuditRetention), cfg.Batch)
+	})
+	return total + audit, err
+}
+
+// untilNone calls deleteBatch until it removes nothing, and sums what it removed.
+func untilNone(ctx context.Context, deleteBatch func() (int, error)) (int, error) {
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		n, err := s.DeleteExpired(ctx, now, cfg.Batch)
+		n, err := deleteBatch()
 		total += n
-		if err != nil {
+		if err != nil || n == 0 {
 			return total, err
-		}
-		if n == 0 {
-			return total, nil
 		}
 	}
 }

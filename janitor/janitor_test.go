@@ -3,6 +3,7 @@ package janitor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -91,6 +92,36 @@ type storeFunc func(ctx context.Context, now time.Time, batch int) (int, error)
 
 func (f storeFunc) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
 	return f(ctx, now, batch)
+}
+
+// DeleteAuditBefore is never called: these tests keep the audit log forever.
+func (f storeFunc) DeleteAuditBefore(context.Context, time.Time, int) (int, error) {
+	panic("DeleteAuditBefore without an audit retention")
+}
+
+// The retention step deletes, in batches, exactly the audit events older than the
+// retention at the pass's instant; without a retention it deletes none.
+func TestRunOnceDeletesAuditPastRetention(t *testing.T) {
+	s := sqlitetest.New(t)
+	ctx := context.Background()
+	for i := range 10 { // one event a day, the newest now
+		ev := jeton.AuditEvent{ID: fmt.Sprint(i), At: t0.Add(-time.Duration(i) * 24 * time.Hour), Actor: "admin", Action: jeton.ActionInstitutionCreate}
+		if err := s.AppendAudit(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := func() time.Time { return t0 }
+	if n, err := janitor.RunOnce(ctx, s, janitor.Config{Now: now}); err != nil || n != 0 {
+		t.Fatalf("no retention: removed %d, %v", n, err)
+	}
+	n, err := janitor.RunOnce(ctx, s, janitor.Config{Now: now, Batch: 2, AuditRetention: 72*time.Hour + time.Minute})
+	if err != nil || n != 6 {
+		t.Fatalf("retention 3 days: removed %d, %v; want the 6 events older than that", n, err)
+	}
+	p, err := s.ListAudit(ctx, jeton.AuditFilter{})
+	if err != nil || len(p.Events) != 4 || p.Events[3].ID != "3" {
+		t.Fatalf("kept %+v, %v", p.Events, err)
+	}
 }
 
 func TestRunOnceStopsOnError(t *testing.T) {

@@ -30,6 +30,10 @@ type Config struct {
 	// DefaultAlgs: every alg a client may be registered with must have a key, or its
 	// token requests would fail.
 	Algs []string
+	// PreviousKEKs open keys still sealed under an earlier key-encryption key, during
+	// a KEK rotation (docs/operations.md); new keys are always sealed under the KEK
+	// given to NewManager.
+	PreviousKEKs [][]byte
 }
 
 // DefaultAlgs are the algorithms that get a key unless Config.Algs says otherwise:
@@ -60,17 +64,18 @@ func (c Config) withDefaults() Config {
 type Manager struct {
 	store  jeton.KeyStore
 	cfg    Config
-	sealer *sealer
+	sealer *Keyring
 	kekErr error // reported by Load, since NewManager returns no error
 
 	mu   sync.Mutex // serializes the methods that read the store and swap snap
 	snap atomic.Pointer[snapshot]
 }
 
-// NewManager returns a Manager with no keys loaded; call Load before serving.
+// NewManager returns a Manager with no keys loaded; call Load before serving. kek
+// seals new keys; kek and cfg.PreviousKEKs open stored ones.
 func NewManager(store jeton.KeyStore, kek []byte, cfg Config) *Manager {
 	m := &Manager{store: store, cfg: cfg.withDefaults()}
-	m.sealer, m.kekErr = newSealer(kek)
+	m.sealer, m.kekErr = NewKeyring(kek, m.cfg.PreviousKEKs...)
 	m.snap.Store(newSnapshot(nil))
 	return m
 }
@@ -127,7 +132,11 @@ func (m *Manager) addFirstLocked(ctx context.Context, alg string) error {
 	}
 	now := m.now()
 	k.CreatedAt, k.ActiveAt = now, now
-	if err := m.store.AddFirstSigningKey(ctx, k); err != nil && !errors.Is(err, jeton.ErrConflict) {
+	// The event commits with the key: only the replica whose first key is kept
+	// records one.
+	ev := jeton.AuditEvent{ID: jeton.NewID(), At: now, Actor: jeton.ActorSystem, Action: jeton.ActionKeyCreate,
+		Subject: k.ID, Details: jeton.AuditChange(nil, k)}
+	if err := m.store.AddFirstSigningKeyAudited(ctx, k, ev); err != nil && !errors.Is(err, jeton.ErrConflict) {
 		return fmt.Errorf("keys: store first %s key %s: %w", alg, k.ID, err)
 	}
 	return nil
@@ -176,6 +185,18 @@ func (m *Manager) reloadLocked(ctx context.Context) error {
 // verifier can have cached a JWK Set that should have held the new key, so it signs
 // at once rather than leaving alg with no signer.
 func (m *Manager) Rotate(ctx context.Context, alg string) (jeton.SigningKey, error) {
+	return m.rotate(ctx, alg, nil)
+}
+
+// RotateAudited is Rotate whose store write appends ev in its own transaction (so the
+// rotation and its event are both kept or neither is), with ev's Subject set to the
+// new key's kid and its details to the alg and the change of the alg's current key,
+// from the predecessor's metadata to the successor's (never key material).
+func (m *Manager) RotateAudited(ctx context.Context, alg string, ev jeton.AuditEvent) (jeton.SigningKey, error) {
+	return m.rotate(ctx, alg, &ev)
+}
+
+func (m *Manager) rotate(ctx context.Context, alg string, ev *jeton.AuditEvent) (jeton.SigningKey, error) {
 	if _, err := lookupAlg(alg); err != nil {
 		return jeton.SigningKey{}, err
 	}
@@ -184,12 +205,19 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (jeton.SigningKey, err
 	if m.kekErr != nil {
 		return jeton.SigningKey{}, m.kekErr
 	}
+	if ev != nil {
+		// The event names the key this rotation retires: read the keys first, as
+		// another replica may have rotated since the last reload.
+		if err := m.reloadLocked(ctx); err != nil {
+			return jeton.SigningKey{}, err
+		}
+	}
 	now := m.now()
 	activeAt := now.Add(m.cfg.PublishDelay)
 	if _, err := m.snap.Load().signer(alg, m.cfg.Now()); err != nil {
 		activeAt = now
 	}
-	next, err := m.addLocked(ctx, alg, now, activeAt)
+	next, err := m.addLocked(ctx, alg, now, activeAt, ev)
 	if err != nil {
 		return jeton.SigningKey{}, err
 	}
@@ -200,17 +228,37 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (jeton.SigningKey, err
 }
 
 // addLocked generates a key of alg and stores it through the atomic AddSigningKey,
-// which retires the current key of that alg (if any) as of activeAt.
-func (m *Manager) addLocked(ctx context.Context, alg string, now, activeAt time.Time) (jeton.SigningKey, error) {
+// which retires the current key of that alg (if any) as of activeAt; with an audit
+// event, through AddSigningKeyAudited.
+func (m *Manager) addLocked(ctx context.Context, alg string, now, activeAt time.Time, ev *jeton.AuditEvent) (jeton.SigningKey, error) {
 	next, err := generate(m.sealer, alg)
 	if err != nil {
 		return jeton.SigningKey{}, err
 	}
 	next.CreatedAt, next.ActiveAt = now, activeAt
-	if err := m.store.AddSigningKey(ctx, next, activeAt.Add(m.cfg.MaxTokenTTL)); err != nil {
+	unpublishAt := activeAt.Add(m.cfg.MaxTokenTTL)
+	if ev != nil {
+		err = m.store.AddSigningKeyAudited(ctx, next, unpublishAt, m.rotationEvent(*ev, next))
+	} else {
+		err = m.store.AddSigningKey(ctx, next, unpublishAt)
+	}
+	if err != nil {
 		return jeton.SigningKey{}, fmt.Errorf("keys: store new %s key %s: %w", alg, next.ID, err)
 	}
 	return next, nil
+}
+
+// rotationEvent completes ev for next: the predecessor (the alg's current key as just
+// read; the store retires whatever is current at its commit, the same key unless
+// another replica rotated in between) and the successor.
+func (m *Manager) rotationEvent(ev jeton.AuditEvent, next jeton.SigningKey) jeton.AuditEvent {
+	var prev any // none: the alg's first key
+	if cur, ok := m.snap.Load().current(next.Alg); ok {
+		prev = cur.meta
+	}
+	ev.Subject = next.ID
+	ev.Details = jeton.AuditChange(prev, next)
+	return jeton.WithAuditDetail(ev, "alg", next.Alg)
 }
 
 // Prune deletes keys whose UnpublishAt has passed (no token they signed is still

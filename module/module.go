@@ -40,6 +40,14 @@ type Module interface {
 	Commands(group string, cli CLI) []*cobra.Command
 }
 
+// Auditor is a module whose routes write audit events with actions of its own: it
+// lists them. The core names no vendor, so these lists and jeton.AuditActions are
+// together every action jeton writes; docs/admin-api.yaml documents each list and a
+// test in cmd/jeton compares them.
+type Auditor interface {
+	AuditActions() []string
+}
+
 // Core is what a module's dialects are built on.
 type Core struct {
 	Issuer string // the public base URL

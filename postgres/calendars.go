@@ -8,6 +8,15 @@ import (
 
 // PutCalendar creates or replaces the institution's calendar.
 func (s *Store) PutCalendar(ctx context.Context, c *jeton.Calendar) error {
+	return s.do(ctx, "put calendar", putCalendar(c))
+}
+
+// PutCalendarAudited is PutCalendar and AppendAudit(ev), both or neither.
+func (s *Store) PutCalendarAudited(ctx context.Context, c *jeton.Calendar, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put calendar", ev, putCalendar(c))
+}
+
+func putCalendar(c *jeton.Calendar) write {
 	windows := make([]string, len(c.Windows))
 	for i, w := range c.Windows {
 		windows[i] = w.String()
@@ -16,12 +25,11 @@ func (s *Store) PutCalendar(ctx context.Context, c *jeton.Calendar) error {
 	for i, d := range c.Closed {
 		closed[i] = d.String()
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO institution_calendars (institution_id, time_zone,
+	return statement(false, `INSERT INTO institution_calendars (institution_id, time_zone,
 		windows, closed, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (institution_id) DO UPDATE SET time_zone = $2, windows = $3,
 		closed = $4, updated_at = $5`,
 		c.InstitutionID, c.TimeZone, windows, closed, ts(c.UpdatedAt))
-	return mapErr("put calendar", err)
 }
 
 // GetCalendar returns the institution's compiled calendar.
@@ -57,9 +65,14 @@ func (s *Store) GetCalendar(ctx context.Context, institutionID string) (*jeton.C
 
 // DeleteCalendar removes the institution's calendar.
 func (s *Store) DeleteCalendar(ctx context.Context, institutionID string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM institution_calendars WHERE institution_id = $1`, institutionID)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("delete calendar", err)
+	return s.do(ctx, "delete calendar", deleteCalendar(institutionID))
+}
+
+// DeleteCalendarAudited is DeleteCalendar and AppendAudit(ev), both or neither.
+func (s *Store) DeleteCalendarAudited(ctx context.Context, institutionID string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "delete calendar", ev, deleteCalendar(institutionID))
+}
+
+func deleteCalendar(institutionID string) write {
+	return statement(true, `DELETE FROM institution_calendars WHERE institution_id = $1`, institutionID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 )
 
@@ -11,13 +12,22 @@ const candescentCols = `institution_id, COALESCE(alias, ''), v1_enabled, updated
 
 // PutCandescentSettings upserts an institution's Candescent settings (one statement).
 func (s *Store) PutCandescentSettings(ctx context.Context, cs candescentstore.Settings) error {
-	_, err := s.pool.Exec(ctx,
+	return s.do(ctx, "put candescent settings", putCandescentSettings(cs))
+}
+
+// PutCandescentSettingsAudited is PutCandescentSettings and AppendAudit(ev), both or
+// neither.
+func (s *Store) PutCandescentSettingsAudited(ctx context.Context, cs candescentstore.Settings, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put candescent settings", ev, putCandescentSettings(cs))
+}
+
+func putCandescentSettings(cs candescentstore.Settings) write {
+	return statement(false,
 		`INSERT INTO candescent_institutions (institution_id, alias, v1_enabled, updated_at)
 		 VALUES ($1, NULLIF($2, ''), $3, $4)
 		 ON CONFLICT (institution_id) DO UPDATE SET
 		   alias = excluded.alias, v1_enabled = excluded.v1_enabled, updated_at = excluded.updated_at`,
 		cs.InstitutionID, cs.Alias, cs.V1Enabled, ts(cs.UpdatedAt))
-	return mapErr("put candescent settings", err)
 }
 
 // GetCandescentSettings returns an institution's Candescent settings.
@@ -45,18 +55,31 @@ func scanCandescent(r pgx.Row) (candescentstore.Settings, error) {
 
 // LinkClients records a minter -> client link.
 func (s *Store) LinkClients(ctx context.Context, l candescentstore.ClientLink) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO client_links (minter_id, client_id, created_at) VALUES ($1, $2, $3)`,
+	return s.do(ctx, "link clients", linkClients(l))
+}
+
+// LinkClientsAudited is LinkClients and AppendAudit(ev), both or neither.
+func (s *Store) LinkClientsAudited(ctx context.Context, l candescentstore.ClientLink, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "link clients", ev, linkClients(l))
+}
+
+func linkClients(l candescentstore.ClientLink) write {
+	return statement(false, `INSERT INTO client_links (minter_id, client_id, created_at) VALUES ($1, $2, $3)`,
 		l.MinterID, l.ClientID, ts(l.CreatedAt))
-	return mapErr("link clients", err)
 }
 
 // UnlinkClients removes a link.
 func (s *Store) UnlinkClients(ctx context.Context, minterID, clientID string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM client_links WHERE minter_id = $1 AND client_id = $2`, minterID, clientID)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("unlink clients", err)
+	return s.do(ctx, "unlink clients", unlinkClients(minterID, clientID))
+}
+
+// UnlinkClientsAudited is UnlinkClients and AppendAudit(ev), both or neither.
+func (s *Store) UnlinkClientsAudited(ctx context.Context, minterID, clientID string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "unlink clients", ev, unlinkClients(minterID, clientID))
+}
+
+func unlinkClients(minterID, clientID string) write {
+	return statement(true, `DELETE FROM client_links WHERE minter_id = $1 AND client_id = $2`, minterID, clientID)
 }
 
 // GetClientLink returns one link.

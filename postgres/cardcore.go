@@ -122,10 +122,19 @@ const institutionKeyColumns = `id, institution_id, user_id, digest, created_at, 
 
 // CreateInstitutionKey records an institution-scoped admin key (digest only).
 func (s *Store) CreateInstitutionKey(ctx context.Context, k cardcorestore.InstitutionKey) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO institution_keys (`+institutionKeyColumns+`)
+	return s.do(ctx, "create institution key", insertInstitutionKey(k))
+}
+
+// CreateInstitutionKeyAudited is CreateInstitutionKey and AppendAudit(ev), both or
+// neither.
+func (s *Store) CreateInstitutionKeyAudited(ctx context.Context, k cardcorestore.InstitutionKey, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "create institution key", ev, insertInstitutionKey(k))
+}
+
+func insertInstitutionKey(k cardcorestore.InstitutionKey) write {
+	return statement(false, `INSERT INTO institution_keys (`+institutionKeyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		k.ID, k.InstitutionID, k.UserID, k.Digest, ts(k.CreatedAt), ts(k.RevokedAt))
-	return mapErr("create institution key", err)
 }
 
 // GetInstitutionKey returns the key with digest.
@@ -148,12 +157,18 @@ func (s *Store) ListInstitutionKeys(ctx context.Context, institutionID string) (
 
 // RevokeInstitutionKey sets RevokedAt once; revoking again keeps the first time.
 func (s *Store) RevokeInstitutionKey(ctx context.Context, institutionID, id string, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE institution_keys SET revoked_at = coalesce(revoked_at, $1)
+	return s.do(ctx, "revoke institution key", revokeInstitutionKey(institutionID, id, now))
+}
+
+// RevokeInstitutionKeyAudited is RevokeInstitutionKey and AppendAudit(ev), both or
+// neither.
+func (s *Store) RevokeInstitutionKeyAudited(ctx context.Context, institutionID, id string, now time.Time, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "revoke institution key", ev, revokeInstitutionKey(institutionID, id, now))
+}
+
+func revokeInstitutionKey(institutionID, id string, now time.Time) write {
+	return statement(true, `UPDATE institution_keys SET revoked_at = coalesce(revoked_at, $1)
 		WHERE institution_id = $2 AND id = $3`, now, institutionID, id)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("revoke institution key", err)
 }
 
 func scanInstitutionKey(r pgx.Row) (cardcorestore.InstitutionKey, error) {

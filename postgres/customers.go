@@ -14,16 +14,24 @@ const customerColumns = `id, institution_id, username, password_hash, claims, st
 // CreateCustomer inserts an end user; a duplicate id, or a username already taken in
 // the same institution, is ErrConflict.
 func (s *Store) CreateCustomer(ctx context.Context, c jeton.Customer) error {
+	return s.do(ctx, "create customer", insertCustomer(c))
+}
+
+// CreateCustomerAudited is CreateCustomer and AppendAudit(ev), both or neither.
+func (s *Store) CreateCustomerAudited(ctx context.Context, c jeton.Customer, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "create customer", ev, insertCustomer(c))
+}
+
+func insertCustomer(c jeton.Customer) write {
 	claims, err := jsonb(c.Claims, "{}")
 	if err != nil {
-		return mapErr("create customer", err)
+		return failed(err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO customers (`+customerColumns+`)
+	return statement(false, `INSERT INTO customers (`+customerColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.InstitutionID, c.Username, c.PasswordHash, claims, c.Status,
 		c.FailedAttempts, ts(c.LockedUntil), ts(c.CreatedAt), ts(c.UpdatedAt),
 		ts(c.FailureWindowStart), c.AttemptsInFlight)
-	return mapErr("create customer", err)
 }
 
 // GetCustomer returns customer id of institutionID; another tenant's row is
@@ -57,20 +65,25 @@ func (s *Store) ListCustomers(ctx context.Context, institutionID string) ([]jeto
 // UpdateCustomer replaces the mutable fields of c.ID, scoped to c.InstitutionID: with
 // the wrong institution nothing matches and the result is ErrNotFound.
 func (s *Store) UpdateCustomer(ctx context.Context, c jeton.Customer) error {
+	return s.do(ctx, "update customer", updateCustomer(c))
+}
+
+// UpdateCustomerAudited is UpdateCustomer and AppendAudit(ev), both or neither.
+func (s *Store) UpdateCustomerAudited(ctx context.Context, c jeton.Customer, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "update customer", ev, updateCustomer(c))
+}
+
+func updateCustomer(c jeton.Customer) write {
 	claims, err := jsonb(c.Claims, "{}")
 	if err != nil {
-		return mapErr("update customer", err)
+		return failed(err)
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE customers SET username = $1,
+	return statement(true, `UPDATE customers SET username = $1,
 		password_hash = $2, claims = $3, status = $4, failed_attempts = $5,
 		locked_until = $6, updated_at = $7, failure_window_start = $8
 		WHERE institution_id = $9 AND id = $10`,
 		c.Username, c.PasswordHash, claims, c.Status, c.FailedAttempts,
 		ts(c.LockedUntil), ts(c.UpdatedAt), ts(c.FailureWindowStart), c.InstitutionID, c.ID)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("update customer", err)
 }
 
 func scanCustomer(r pgx.Row) (jeton.Customer, error) {

@@ -9,10 +9,17 @@ import (
 
 // CreateInstitution inserts a tenant; a duplicate id is ErrConflict.
 func (s *Store) CreateInstitution(ctx context.Context, in jeton.Institution) error {
-	_, err := s.pool.Exec(ctx,
-		`INSERT INTO institutions (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
+	return s.do(ctx, "create institution", insertInstitution(in))
+}
+
+// CreateInstitutionAudited is CreateInstitution and AppendAudit(ev), both or neither.
+func (s *Store) CreateInstitutionAudited(ctx context.Context, in jeton.Institution, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "create institution", ev, insertInstitution(in))
+}
+
+func insertInstitution(in jeton.Institution) write {
+	return statement(false, `INSERT INTO institutions (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
 		in.ID, in.Name, ts(in.CreatedAt), ts(in.UpdatedAt))
-	return mapErr("create institution", err)
 }
 
 // GetInstitution returns one tenant by id.
@@ -36,13 +43,17 @@ func (s *Store) ListInstitutions(ctx context.Context) ([]jeton.Institution, erro
 
 // UpdateInstitution replaces the name and update time of in.ID.
 func (s *Store) UpdateInstitution(ctx context.Context, in jeton.Institution) error {
-	tag, err := s.pool.Exec(ctx,
-		`UPDATE institutions SET name = $1, updated_at = $2 WHERE id = $3`,
+	return s.do(ctx, "update institution", updateInstitution(in))
+}
+
+// UpdateInstitutionAudited is UpdateInstitution and AppendAudit(ev), both or neither.
+func (s *Store) UpdateInstitutionAudited(ctx context.Context, in jeton.Institution, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "update institution", ev, updateInstitution(in))
+}
+
+func updateInstitution(in jeton.Institution) write {
+	return statement(true, `UPDATE institutions SET name = $1, updated_at = $2 WHERE id = $3`,
 		in.Name, ts(in.UpdatedAt), in.ID)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("update institution", err)
 }
 
 func scanInstitution(r pgx.Row) (jeton.Institution, error) {

@@ -28,7 +28,18 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]jeton.SigningKey, error)
 // keep going. Rotations are rare; the partial unique index signing_keys_one_current
 // backs up the one-current-key invariant.
 func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	w := addSigningKey(next, unpublishAt)
+	return mapErr("add signing key", s.inTx(ctx, func(tx pgx.Tx) error { return w(ctx, tx) }))
+}
+
+// AddSigningKeyAudited is AddSigningKey and AppendAudit(ev) in the same transaction.
+func (s *Store) AddSigningKeyAudited(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "add signing key", ev, addSigningKey(next, unpublishAt))
+}
+
+// addSigningKey runs inside a transaction (the table lock lasts until its end).
+func addSigningKey(next jeton.SigningKey, unpublishAt time.Time) write {
+	return func(ctx context.Context, tx execer) error {
 		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return err
 		}
@@ -38,13 +49,8 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			next.ID, next.Alg, next.PublicDER, next.PrivateSealed, ts(next.CreatedAt),
-			ts(next.ActiveAt), ts(next.RetiredAt), ts(next.UnpublishAt))
-		return err
-	})
-	return mapErr("add signing key", err)
+		return insertSigningKey(next)(ctx, tx)
+	}
 }
 
 // AddFirstSigningKey inserts k unless a current key of k.Alg exists (ErrConflict), in
@@ -52,12 +58,52 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 // refuses a second current key of an alg, and a racing insert waits for the first to
 // commit before it is refused. Its ROW EXCLUSIVE lock waits for AddSigningKey's table
 // lock, so it never interleaves with a rotation.
+//
+// Like every key insert it NOTIFYs the key's listeners (insertSigningKey).
 func (s *Store) AddFirstSigningKey(ctx context.Context, k jeton.SigningKey) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	return s.do(ctx, "add first signing key", insertSigningKey(k))
+}
+
+// ReplaceSigningKey retires predecessorID, inserts next and appends ev in one
+// transaction (DESIGN rule 1), only while predecessorID is the current key of
+// next.Alg. The retiring UPDATE is conditional on retired_at IS NULL and locks the
+// row: a concurrent replacement of the same key waits for this transaction, then
+// re-checks the condition on the committed row (READ COMMITTED), finds it retired and
+// updates nothing, so it answers ErrConflict and rolls back. A manual rotation
+// (AddSigningKey's table lock) and this one exclude each other the same way.
+func (s *Store) ReplaceSigningKey(ctx context.Context, predecessorID string, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	err := s.audited(ctx, ev, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE signing_keys SET retired_at = $1, unpublish_at = $2
+			WHERE id = $3 AND alg = $4 AND retired_at IS NULL`,
+			ts(next.ActiveAt), ts(unpublishAt), predecessorID, next.Alg)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return jeton.ErrConflict
+		}
+		return insertSigningKey(next)(ctx, tx)
+	})
+	return mapErr("replace signing key", err)
+}
+
+// AddFirstSigningKeyAudited is AddFirstSigningKey and AppendAudit(ev), both or
+// neither (a refused key leaves no event).
+func (s *Store) AddFirstSigningKeyAudited(ctx context.Context, k jeton.SigningKey, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "add first signing key", ev, insertSigningKey(k))
+}
+
+// insertSigningKey inserts k and, in the same statement, NOTIFYs the listeners of key
+// changes (ListenKeyChanges) with its kid. PostgreSQL delivers a notification when the
+// transaction commits, so a replica that reloads on it finds the row; an insert that
+// fails announces nothing.
+func insertSigningKey(k jeton.SigningKey) write {
+	return statement(false, `WITH added AS (
+			INSERT INTO signing_keys (`+keyColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
+		SELECT pg_notify($9, id) FROM added`,
 		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, ts(k.CreatedAt),
-		ts(k.ActiveAt), ts(k.RetiredAt), ts(k.UnpublishAt))
-	return mapErr("add first signing key", err)
+		ts(k.ActiveAt), ts(k.RetiredAt), ts(k.UnpublishAt), keyChannel)
 }
 
 // DeleteSigningKeys removes keys whose UnpublishAt is set and before now.

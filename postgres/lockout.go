@@ -107,11 +107,16 @@ func (s *Store) ReleaseLoginAttempt(ctx context.Context, reserved jeton.Customer
 
 // ClearLoginFailures ends the run and any lock.
 func (s *Store) ClearLoginFailures(ctx context.Context, institutionID, id string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE customers SET failed_attempts = 0, attempts_in_flight = 0,
+	return s.do(ctx, "clear login failures", clearLoginFailures(institutionID, id))
+}
+
+// ClearLoginFailuresAudited is ClearLoginFailures and AppendAudit(ev), both or neither.
+func (s *Store) ClearLoginFailuresAudited(ctx context.Context, institutionID, id string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "clear login failures", ev, clearLoginFailures(institutionID, id))
+}
+
+func clearLoginFailures(institutionID, id string) write {
+	return statement(true, `UPDATE customers SET failed_attempts = 0, attempts_in_flight = 0,
 		failure_window_start = NULL, locked_until = NULL
 		WHERE institution_id = $1 AND id = $2`, institutionID, id)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("clear login failures", err)
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -135,7 +136,24 @@ func (s *Store) ListConsents(ctx context.Context, institutionID, customerID stri
 
 // RevokeConsents deletes one consent, or all of a customer's when clientID is "".
 func (s *Store) RevokeConsents(ctx context.Context, institutionID, customerID, clientID string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM consents WHERE institution_id = $1
+	return revokeConsents(ctx, s.pool, institutionID, customerID, clientID)
+}
+
+// RevokeConsentsAudited is RevokeConsents and AppendAudit(ev), both or neither; ev is
+// appended with Details["revoked"] set to the number revoked.
+func (s *Store) RevokeConsentsAudited(ctx context.Context, institutionID, customerID, clientID string, ev jeton.AuditEvent) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
+		if n, err = revokeConsents(ctx, tx, institutionID, customerID, clientID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, jeton.WithAuditDetail(ev, "revoked", strconv.Itoa(n)))
+	})
+	return n, mapErr("revoke consents", err)
+}
+
+func revokeConsents(ctx context.Context, db execer, institutionID, customerID, clientID string) (int, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM consents WHERE institution_id = $1
 		AND customer_id = $2 AND ($3 = '' OR client_id = $3)`, institutionID, customerID, clientID)
 	return int(tag.RowsAffected()), mapErr("revoke consents", err)
 }
@@ -152,11 +170,19 @@ func (s *Store) GetBranding(ctx context.Context, institutionID string) (jeton.Br
 
 // PutBranding sets an institution's page branding.
 func (s *Store) PutBranding(ctx context.Context, b jeton.Branding) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO institution_branding (institution_id,
+	return s.do(ctx, "put branding", putBranding(b))
+}
+
+// PutBrandingAudited is PutBranding and AppendAudit(ev), both or neither.
+func (s *Store) PutBrandingAudited(ctx context.Context, b jeton.Branding, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put branding", ev, putBranding(b))
+}
+
+func putBranding(b jeton.Branding) write {
+	return statement(false, `INSERT INTO institution_branding (institution_id,
 		display_name, logo_url, accent_color, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (institution_id) DO UPDATE SET display_name = EXCLUDED.display_name,
 		logo_url = EXCLUDED.logo_url, accent_color = EXCLUDED.accent_color,
 		updated_at = EXCLUDED.updated_at`,
 		b.InstitutionID, b.DisplayName, b.LogoURL, b.AccentColor, ts(b.UpdatedAt))
-	return mapErr("put branding", err)
 }

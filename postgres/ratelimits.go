@@ -10,16 +10,21 @@ import (
 
 // PutRateLimit creates or replaces an override, if its institution or client exists.
 func (s *Store) PutRateLimit(ctx context.Context, l jeton.RateLimit) error {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO rate_limits (scope, id, rate, burst, updated_at)
+	return s.do(ctx, "put rate limit", putRateLimit(l))
+}
+
+// PutRateLimitAudited is PutRateLimit and AppendAudit(ev), both or neither.
+func (s *Store) PutRateLimitAudited(ctx context.Context, l jeton.RateLimit, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put rate limit", ev, putRateLimit(l))
+}
+
+func putRateLimit(l jeton.RateLimit) write {
+	return statement(true, `INSERT INTO rate_limits (scope, id, rate, burst, updated_at)
 		SELECT $1::text, $2::text, $3::double precision, $4::integer, $5::timestamptz WHERE
 			($1::text = 'institution' AND EXISTS (SELECT 1 FROM institutions WHERE id = $2::text)) OR
 			($1::text = 'client' AND EXISTS (SELECT 1 FROM clients WHERE id = $2::text))
 		ON CONFLICT (scope, id) DO UPDATE SET rate = $3, burst = $4, updated_at = $5`,
 		string(l.Scope), l.ID, l.Rate, l.Burst, ts(l.UpdatedAt))
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("put rate limit", err)
 }
 
 // GetRateLimit returns one override.
@@ -45,11 +50,16 @@ func (s *Store) ListRateLimits(ctx context.Context) ([]jeton.RateLimit, error) {
 
 // DeleteRateLimit removes one override.
 func (s *Store) DeleteRateLimit(ctx context.Context, scope jeton.RateLimitScope, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM rate_limits WHERE scope = $1 AND id = $2`, string(scope), id)
-	if err == nil {
-		err = mustAffect(tag)
-	}
-	return mapErr("delete rate limit", err)
+	return s.do(ctx, "delete rate limit", deleteRateLimit(scope, id))
+}
+
+// DeleteRateLimitAudited is DeleteRateLimit and AppendAudit(ev), both or neither.
+func (s *Store) DeleteRateLimitAudited(ctx context.Context, scope jeton.RateLimitScope, id string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "delete rate limit", ev, deleteRateLimit(scope, id))
+}
+
+func deleteRateLimit(scope jeton.RateLimitScope, id string) write {
+	return statement(true, `DELETE FROM rate_limits WHERE scope = $1 AND id = $2`, string(scope), id)
 }
 
 func scanRateLimit(r pgx.Row) (jeton.RateLimit, error) {

@@ -8,6 +8,7 @@ package reqlog
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/netip"
 )
@@ -79,4 +80,16 @@ func From(ctx context.Context) *Info {
 		return info
 	}
 	return &Info{}
+}
+
+// AuditDetails returns a copy of details with the request's client address added as
+// "client_addr" (who made the change, as the listener resolved it behind trusted
+// proxies), for the audit event of a change the request makes.
+func AuditDetails(ctx context.Context, details map[string]string) map[string]string {
+	out := make(map[string]string, len(details)+1)
+	maps.Copy(out, details)
+	if a := From(ctx).ClientAddr; a.IsValid() {
+		out["client_addr"] = a.String()
+	}
+	return out
 }

@@ -8,20 +8,28 @@ import (
 
 // PutCalendar creates or replaces the institution's calendar.
 func (s *Store) PutCalendar(ctx context.Context, c *jeton.Calendar) error {
+	return s.do(ctx, "put calendar", s.putCalendar(c))
+}
+
+// PutCalendarAudited is PutCalendar and AppendAudit(ev), both or neither.
+func (s *Store) PutCalendarAudited(ctx context.Context, c *jeton.Calendar, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put calendar", ev, s.putCalendar(c))
+}
+
+func (s *Store) putCalendar(c *jeton.Calendar) write {
 	windows, err := jsonText(c.Windows)
 	if err != nil {
-		return mapErr("put calendar", err)
+		return failed(err)
 	}
 	closed, err := jsonText(nonNilDates(c.Closed))
 	if err != nil {
-		return mapErr("put calendar", err)
+		return failed(err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO institution_calendars (institution_id, time_zone,
+	return s.statement(false, `INSERT INTO institution_calendars (institution_id, time_zone,
 		windows, closed, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
 		ON CONFLICT (institution_id) DO UPDATE SET time_zone = ?2, windows = ?3,
 		closed = ?4, updated_at = ?5`,
 		c.InstitutionID, c.TimeZone, windows, closed, micros(c.UpdatedAt))
-	return mapErr("put calendar", err)
 }
 
 // GetCalendar returns the institution's compiled calendar.
@@ -47,11 +55,16 @@ func (s *Store) GetCalendar(ctx context.Context, institutionID string) (*jeton.C
 
 // DeleteCalendar removes the institution's calendar.
 func (s *Store) DeleteCalendar(ctx context.Context, institutionID string) error {
-	res, err := s.exec(ctx, `DELETE FROM institution_calendars WHERE institution_id = ?`, institutionID)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("delete calendar", err)
+	return s.do(ctx, "delete calendar", s.deleteCalendar(institutionID))
+}
+
+// DeleteCalendarAudited is DeleteCalendar and AppendAudit(ev), both or neither.
+func (s *Store) DeleteCalendarAudited(ctx context.Context, institutionID string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "delete calendar", ev, s.deleteCalendar(institutionID))
+}
+
+func (s *Store) deleteCalendar(institutionID string) write {
+	return s.statement(true, `DELETE FROM institution_calendars WHERE institution_id = ?`, institutionID)
 }
 
 func nonNilDates(d []jeton.Date) []jeton.Date {

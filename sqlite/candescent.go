@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 )
 
@@ -11,13 +12,22 @@ const candescentCols = `institution_id, COALESCE(alias, ''), v1_enabled, updated
 
 // PutCandescentSettings upserts an institution's Candescent settings (one statement).
 func (s *Store) PutCandescentSettings(ctx context.Context, cs candescentstore.Settings) error {
-	_, err := s.exec(ctx,
+	return s.do(ctx, "put candescent settings", s.putCandescentSettings(cs))
+}
+
+// PutCandescentSettingsAudited is PutCandescentSettings and AppendAudit(ev), both or
+// neither.
+func (s *Store) PutCandescentSettingsAudited(ctx context.Context, cs candescentstore.Settings, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put candescent settings", ev, s.putCandescentSettings(cs))
+}
+
+func (s *Store) putCandescentSettings(cs candescentstore.Settings) write {
+	return s.statement(false,
 		`INSERT INTO candescent_institutions (institution_id, alias, v1_enabled, updated_at)
 		 VALUES (?, NULLIF(?, ''), ?, ?)
 		 ON CONFLICT (institution_id) DO UPDATE SET
 		   alias = excluded.alias, v1_enabled = excluded.v1_enabled, updated_at = excluded.updated_at`,
 		cs.InstitutionID, cs.Alias, cs.V1Enabled, micros(cs.UpdatedAt))
-	return mapErr("put candescent settings", err)
 }
 
 // GetCandescentSettings returns an institution's Candescent settings.
@@ -45,18 +55,31 @@ func scanCandescent(r scanner) (candescentstore.Settings, error) {
 
 // LinkClients records a minter -> client link.
 func (s *Store) LinkClients(ctx context.Context, l candescentstore.ClientLink) error {
-	_, err := s.exec(ctx, `INSERT INTO client_links (minter_id, client_id, created_at) VALUES (?, ?, ?)`,
+	return s.do(ctx, "link clients", s.linkClients(l))
+}
+
+// LinkClientsAudited is LinkClients and AppendAudit(ev), both or neither.
+func (s *Store) LinkClientsAudited(ctx context.Context, l candescentstore.ClientLink, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "link clients", ev, s.linkClients(l))
+}
+
+func (s *Store) linkClients(l candescentstore.ClientLink) write {
+	return s.statement(false, `INSERT INTO client_links (minter_id, client_id, created_at) VALUES (?, ?, ?)`,
 		l.MinterID, l.ClientID, micros(l.CreatedAt))
-	return mapErr("link clients", err)
 }
 
 // UnlinkClients removes a link.
 func (s *Store) UnlinkClients(ctx context.Context, minterID, clientID string) error {
-	res, err := s.exec(ctx, `DELETE FROM client_links WHERE minter_id = ? AND client_id = ?`, minterID, clientID)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("unlink clients", err)
+	return s.do(ctx, "unlink clients", s.unlinkClients(minterID, clientID))
+}
+
+// UnlinkClientsAudited is UnlinkClients and AppendAudit(ev), both or neither.
+func (s *Store) UnlinkClientsAudited(ctx context.Context, minterID, clientID string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "unlink clients", ev, s.unlinkClients(minterID, clientID))
+}
+
+func (s *Store) unlinkClients(minterID, clientID string) write {
+	return s.statement(true, `DELETE FROM client_links WHERE minter_id = ? AND client_id = ?`, minterID, clientID)
 }
 
 // GetClientLink returns one link.

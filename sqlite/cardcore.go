@@ -121,10 +121,19 @@ const institutionKeyColumns = `id, institution_id, user_id, digest, created_at, 
 
 // CreateInstitutionKey records an institution-scoped admin key (digest only).
 func (s *Store) CreateInstitutionKey(ctx context.Context, k cardcorestore.InstitutionKey) error {
-	_, err := s.exec(ctx, `INSERT INTO institution_keys (`+institutionKeyColumns+`)
+	return s.do(ctx, "create institution key", s.insertInstitutionKey(k))
+}
+
+// CreateInstitutionKeyAudited is CreateInstitutionKey and AppendAudit(ev), both or
+// neither.
+func (s *Store) CreateInstitutionKeyAudited(ctx context.Context, k cardcorestore.InstitutionKey, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "create institution key", ev, s.insertInstitutionKey(k))
+}
+
+func (s *Store) insertInstitutionKey(k cardcorestore.InstitutionKey) write {
+	return s.statement(false, `INSERT INTO institution_keys (`+institutionKeyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		k.ID, k.InstitutionID, k.UserID, k.Digest, micros(k.CreatedAt), micros(k.RevokedAt))
-	return mapErr("create institution key", err)
 }
 
 // GetInstitutionKey returns the key with digest.
@@ -147,12 +156,18 @@ func (s *Store) ListInstitutionKeys(ctx context.Context, institutionID string) (
 
 // RevokeInstitutionKey sets RevokedAt once; revoking again keeps the first time.
 func (s *Store) RevokeInstitutionKey(ctx context.Context, institutionID, id string, now time.Time) error {
-	res, err := s.exec(ctx, `UPDATE institution_keys SET revoked_at = coalesce(revoked_at, ?)
+	return s.do(ctx, "revoke institution key", s.revokeInstitutionKey(institutionID, id, now))
+}
+
+// RevokeInstitutionKeyAudited is RevokeInstitutionKey and AppendAudit(ev), both or
+// neither.
+func (s *Store) RevokeInstitutionKeyAudited(ctx context.Context, institutionID, id string, now time.Time, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "revoke institution key", ev, s.revokeInstitutionKey(institutionID, id, now))
+}
+
+func (s *Store) revokeInstitutionKey(institutionID, id string, now time.Time) write {
+	return s.statement(true, `UPDATE institution_keys SET revoked_at = coalesce(revoked_at, ?)
 		WHERE institution_id = ? AND id = ?`, micros(now), institutionID, id)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("revoke institution key", err)
 }
 
 func scanInstitutionKey(r scanner) (cardcorestore.InstitutionKey, error) {

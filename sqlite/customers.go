@@ -13,16 +13,24 @@ const customerColumns = `id, institution_id, username, password_hash, claims, st
 // CreateCustomer inserts an end user; a duplicate id, or a username already taken in
 // the same institution, is ErrConflict.
 func (s *Store) CreateCustomer(ctx context.Context, c jeton.Customer) error {
+	return s.do(ctx, "create customer", s.insertCustomer(c))
+}
+
+// CreateCustomerAudited is CreateCustomer and AppendAudit(ev), both or neither.
+func (s *Store) CreateCustomerAudited(ctx context.Context, c jeton.Customer, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "create customer", ev, s.insertCustomer(c))
+}
+
+func (s *Store) insertCustomer(c jeton.Customer) write {
 	claims, err := jsonText(c.Claims)
 	if err != nil {
-		return mapErr("create customer", err)
+		return failed(err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO customers (`+customerColumns+`)
+	return s.statement(false, `INSERT INTO customers (`+customerColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.InstitutionID, c.Username, c.PasswordHash, claims, c.Status,
 		c.FailedAttempts, micros(c.LockedUntil), micros(c.CreatedAt), micros(c.UpdatedAt),
 		micros(c.FailureWindowStart), c.AttemptsInFlight)
-	return mapErr("create customer", err)
 }
 
 // GetCustomer returns customer id of institutionID; another tenant's row is
@@ -56,21 +64,26 @@ func (s *Store) ListCustomers(ctx context.Context, institutionID string) ([]jeto
 // UpdateCustomer replaces the mutable fields of c.ID, scoped to c.InstitutionID: with
 // the wrong institution nothing matches and the result is ErrNotFound.
 func (s *Store) UpdateCustomer(ctx context.Context, c jeton.Customer) error {
+	return s.do(ctx, "update customer", s.updateCustomer(c))
+}
+
+// UpdateCustomerAudited is UpdateCustomer and AppendAudit(ev), both or neither.
+func (s *Store) UpdateCustomerAudited(ctx context.Context, c jeton.Customer, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "update customer", ev, s.updateCustomer(c))
+}
+
+func (s *Store) updateCustomer(c jeton.Customer) write {
 	claims, err := jsonText(c.Claims)
 	if err != nil {
-		return mapErr("update customer", err)
+		return failed(err)
 	}
-	res, err := s.exec(ctx, `UPDATE customers SET username = ?,
+	return s.statement(true, `UPDATE customers SET username = ?,
 		password_hash = ?, claims = ?, status = ?, failed_attempts = ?, locked_until = ?,
 		updated_at = ?, failure_window_start = ?
 		WHERE institution_id = ? AND id = ?`,
 		c.Username, c.PasswordHash, claims, c.Status, c.FailedAttempts,
 		micros(c.LockedUntil), micros(c.UpdatedAt), micros(c.FailureWindowStart),
 		c.InstitutionID, c.ID)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("update customer", err)
 }
 
 func scanCustomer(r scanner) (jeton.Customer, error) {

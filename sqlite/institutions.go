@@ -9,10 +9,17 @@ import (
 
 // CreateInstitution inserts a tenant; a duplicate id is ErrConflict.
 func (s *Store) CreateInstitution(ctx context.Context, in jeton.Institution) error {
-	_, err := s.exec(ctx,
-		`INSERT INTO institutions (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+	return s.do(ctx, "create institution", s.insertInstitution(in))
+}
+
+// CreateInstitutionAudited is CreateInstitution and AppendAudit(ev), both or neither.
+func (s *Store) CreateInstitutionAudited(ctx context.Context, in jeton.Institution, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "create institution", ev, s.insertInstitution(in))
+}
+
+func (s *Store) insertInstitution(in jeton.Institution) write {
+	return s.statement(false, `INSERT INTO institutions (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)`,
 		in.ID, in.Name, micros(in.CreatedAt), micros(in.UpdatedAt))
-	return mapErr("create institution", err)
 }
 
 // GetInstitution returns one tenant by id.
@@ -36,13 +43,17 @@ func (s *Store) ListInstitutions(ctx context.Context) ([]jeton.Institution, erro
 
 // UpdateInstitution replaces the name and update time of in.ID.
 func (s *Store) UpdateInstitution(ctx context.Context, in jeton.Institution) error {
-	res, err := s.exec(ctx,
-		`UPDATE institutions SET name = ?, updated_at = ? WHERE id = ?`,
+	return s.do(ctx, "update institution", s.updateInstitution(in))
+}
+
+// UpdateInstitutionAudited is UpdateInstitution and AppendAudit(ev), both or neither.
+func (s *Store) UpdateInstitutionAudited(ctx context.Context, in jeton.Institution, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "update institution", ev, s.updateInstitution(in))
+}
+
+func (s *Store) updateInstitution(in jeton.Institution) write {
+	return s.statement(true, `UPDATE institutions SET name = ?, updated_at = ? WHERE id = ?`,
 		in.Name, micros(in.UpdatedAt), in.ID)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("update institution", err)
 }
 
 func scanInstitution(r scanner) (jeton.Institution, error) {

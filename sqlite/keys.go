@@ -25,31 +25,66 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]jeton.SigningKey, error)
 // concurrent rotations of one alg run one after the other and leave exactly one
 // current key. The partial unique index signing_keys_one_current backs that up.
 func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time) error {
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return mapErr("add signing key", s.inTx(ctx, s.addSigningKey(next, unpublishAt)))
+}
+
+// AddSigningKeyAudited is AddSigningKey and AppendAudit(ev) in the same transaction.
+func (s *Store) AddSigningKeyAudited(ctx context.Context, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "add signing key", ev, s.addSigningKey(next, unpublishAt))
+}
+
+func (s *Store) addSigningKey(next jeton.SigningKey, unpublishAt time.Time) write {
+	return func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.execTx(ctx, tx, `UPDATE signing_keys SET retired_at = ?, unpublish_at = ?
 			WHERE alg = ? AND retired_at IS NULL`,
 			micros(next.ActiveAt), micros(unpublishAt), next.Alg)
 		if err != nil {
 			return err
 		}
-		_, err = s.execTx(ctx, tx, `INSERT INTO signing_keys (`+keyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			next.ID, next.Alg, next.PublicDER, next.PrivateSealed, micros(next.CreatedAt),
-			micros(next.ActiveAt), micros(next.RetiredAt), micros(next.UnpublishAt))
-		return err
-	})
-	return mapErr("add signing key", err)
+		return s.insertSigningKey(next)(ctx, tx)
+	}
 }
 
 // AddFirstSigningKey inserts k unless a current key of k.Alg exists (ErrConflict), in
 // one statement (DESIGN rule 1): the partial unique index signing_keys_one_current
 // refuses a second current key of an alg.
 func (s *Store) AddFirstSigningKey(ctx context.Context, k jeton.SigningKey) error {
-	_, err := s.exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
+	return s.do(ctx, "add first signing key", s.insertSigningKey(k))
+}
+
+// AddFirstSigningKeyAudited is AddFirstSigningKey and AppendAudit(ev), both or
+// neither (a refused key leaves no event).
+func (s *Store) AddFirstSigningKeyAudited(ctx context.Context, k jeton.SigningKey, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "add first signing key", ev, s.insertSigningKey(k))
+}
+
+func (s *Store) insertSigningKey(k jeton.SigningKey) write {
+	return s.statement(false, `INSERT INTO signing_keys (`+keyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, micros(k.CreatedAt),
 		micros(k.ActiveAt), micros(k.RetiredAt), micros(k.UnpublishAt))
-	return mapErr("add first signing key", err)
+}
+
+// ReplaceSigningKey retires predecessorID, inserts next and appends ev in one
+// IMMEDIATE transaction (DESIGN rule 1), only while predecessorID is the current key
+// of next.Alg: the retiring UPDATE is conditional on retired_at IS NULL, and the
+// write lock, held from that statement to the commit, makes every other rotation of
+// this or another process see its outcome. No row retired means another rotation
+// came first: ErrConflict, and the transaction is rolled back.
+func (s *Store) ReplaceSigningKey(ctx context.Context, predecessorID string, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	err := s.audited(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.execTx(ctx, tx, `UPDATE signing_keys SET retired_at = ?, unpublish_at = ?
+			WHERE id = ? AND alg = ? AND retired_at IS NULL`,
+			micros(next.ActiveAt), micros(unpublishAt), predecessorID, next.Alg)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmpErr(err, jeton.ErrConflict)
+		}
+		return s.insertSigningKey(next)(ctx, tx)
+	})
+	return mapErr("replace signing key", err)
 }
 
 // DeleteSigningKeys removes keys whose UnpublishAt is set and before now.

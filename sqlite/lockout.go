@@ -95,13 +95,18 @@ func (s *Store) ReleaseLoginAttempt(ctx context.Context, reserved jeton.Customer
 
 // ClearLoginFailures ends the run and any lock.
 func (s *Store) ClearLoginFailures(ctx context.Context, institutionID, id string) error {
-	res, err := s.exec(ctx, `UPDATE customers SET failed_attempts = 0, attempts_in_flight = 0,
+	return s.do(ctx, "clear login failures", s.clearLoginFailures(institutionID, id))
+}
+
+// ClearLoginFailuresAudited is ClearLoginFailures and AppendAudit(ev), both or neither.
+func (s *Store) ClearLoginFailuresAudited(ctx context.Context, institutionID, id string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "clear login failures", ev, s.clearLoginFailures(institutionID, id))
+}
+
+func (s *Store) clearLoginFailures(institutionID, id string) write {
+	return s.statement(true, `UPDATE customers SET failed_attempts = 0, attempts_in_flight = 0,
 		failure_window_start = NULL, locked_until = NULL
 		WHERE institution_id = ? AND id = ?`, institutionID, id)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("clear login failures", err)
 }
 
 // lockoutUpdate runs update (one conditional UPDATE ... RETURNING) in a write

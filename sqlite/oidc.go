@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -150,13 +151,36 @@ func (s *Store) ListConsents(ctx context.Context, institutionID, customerID stri
 
 // RevokeConsents deletes one consent, or all of a customer's when clientID is "".
 func (s *Store) RevokeConsents(ctx context.Context, institutionID, customerID, clientID string) (int, error) {
-	res, err := s.exec(ctx, `DELETE FROM consents WHERE institution_id = ?1
-		AND customer_id = ?2 AND (?3 = '' OR client_id = ?3)`, institutionID, customerID, clientID)
-	if err != nil {
-		return 0, mapErr("revoke consents", err)
+	var n int
+	err := s.do(ctx, "revoke consents", s.revokeConsents(institutionID, customerID, clientID, &n))
+	return n, err
+}
+
+// RevokeConsentsAudited is RevokeConsents and AppendAudit(ev), both or neither; ev is
+// appended with Details["revoked"] set to the number revoked.
+func (s *Store) RevokeConsentsAudited(ctx context.Context, institutionID, customerID, clientID string, ev jeton.AuditEvent) (int, error) {
+	var n int
+	revoke := s.revokeConsents(institutionID, customerID, clientID, &n)
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := revoke(ctx, tx); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, jeton.WithAuditDetail(ev, "revoked", strconv.Itoa(n)))
+	})
+	return n, mapErr("revoke consents", err)
+}
+
+func (s *Store) revokeConsents(institutionID, customerID, clientID string, n *int) write {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.execTx(ctx, tx, `DELETE FROM consents WHERE institution_id = ?1
+			AND customer_id = ?2 AND (?3 = '' OR client_id = ?3)`, institutionID, customerID, clientID)
+		if err != nil {
+			return err
+		}
+		affected, err := res.RowsAffected()
+		*n = int(affected)
+		return err
 	}
-	n, err := res.RowsAffected()
-	return int(n), mapErr("revoke consents", err)
 }
 
 // GetBranding returns an institution's page branding.
@@ -170,11 +194,19 @@ func (s *Store) GetBranding(ctx context.Context, institutionID string) (jeton.Br
 
 // PutBranding sets an institution's page branding.
 func (s *Store) PutBranding(ctx context.Context, b jeton.Branding) error {
-	_, err := s.exec(ctx, `INSERT INTO institution_branding (institution_id, display_name,
+	return s.do(ctx, "put branding", s.putBranding(b))
+}
+
+// PutBrandingAudited is PutBranding and AppendAudit(ev), both or neither.
+func (s *Store) PutBrandingAudited(ctx context.Context, b jeton.Branding, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put branding", ev, s.putBranding(b))
+}
+
+func (s *Store) putBranding(b jeton.Branding) write {
+	return s.statement(false, `INSERT INTO institution_branding (institution_id, display_name,
 		logo_url, accent_color, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (institution_id) DO UPDATE SET display_name = excluded.display_name,
 		logo_url = excluded.logo_url, accent_color = excluded.accent_color,
 		updated_at = excluded.updated_at`,
 		b.InstitutionID, b.DisplayName, b.LogoURL, b.AccentColor, micros(b.UpdatedAt))
-	return mapErr("put branding", err)
 }

@@ -8,16 +8,21 @@ import (
 
 // PutRateLimit creates or replaces an override, if its institution or client exists.
 func (s *Store) PutRateLimit(ctx context.Context, l jeton.RateLimit) error {
-	res, err := s.exec(ctx, `INSERT INTO rate_limits (scope, id, rate, burst, updated_at)
+	return s.do(ctx, "put rate limit", s.putRateLimit(l))
+}
+
+// PutRateLimitAudited is PutRateLimit and AppendAudit(ev), both or neither.
+func (s *Store) PutRateLimitAudited(ctx context.Context, l jeton.RateLimit, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "put rate limit", ev, s.putRateLimit(l))
+}
+
+func (s *Store) putRateLimit(l jeton.RateLimit) write {
+	return s.statement(true, `INSERT INTO rate_limits (scope, id, rate, burst, updated_at)
 		SELECT ?1, ?2, ?3, ?4, ?5 WHERE
 			(?1 = 'institution' AND EXISTS (SELECT 1 FROM institutions WHERE id = ?2)) OR
 			(?1 = 'client' AND EXISTS (SELECT 1 FROM clients WHERE id = ?2))
 		ON CONFLICT (scope, id) DO UPDATE SET rate = ?3, burst = ?4, updated_at = ?5`,
 		string(l.Scope), l.ID, l.Rate, l.Burst, micros(l.UpdatedAt))
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("put rate limit", err)
 }
 
 // GetRateLimit returns one override.
@@ -40,11 +45,16 @@ func (s *Store) ListRateLimits(ctx context.Context) ([]jeton.RateLimit, error) {
 
 // DeleteRateLimit removes one override.
 func (s *Store) DeleteRateLimit(ctx context.Context, scope jeton.RateLimitScope, id string) error {
-	res, err := s.exec(ctx, `DELETE FROM rate_limits WHERE scope = ? AND id = ?`, string(scope), id)
-	if err == nil {
-		err = mustAffect(res)
-	}
-	return mapErr("delete rate limit", err)
+	return s.do(ctx, "delete rate limit", s.deleteRateLimit(scope, id))
+}
+
+// DeleteRateLimitAudited is DeleteRateLimit and AppendAudit(ev), both or neither.
+func (s *Store) DeleteRateLimitAudited(ctx context.Context, scope jeton.RateLimitScope, id string, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "delete rate limit", ev, s.deleteRateLimit(scope, id))
+}
+
+func (s *Store) deleteRateLimit(scope jeton.RateLimitScope, id string) write {
+	return s.statement(true, `DELETE FROM rate_limits WHERE scope = ? AND id = ?`, string(scope), id)
 }
 
 func scanRateLimit(r scanner) (jeton.RateLimit, error) {

@@ -8,11 +8,9 @@ import (
 )
 
 // hasAudit reports whether the audit log holds the event id.
-func hasAudit(t *testing.T, s jeton.Store, id string) bool {
+func hasAudit(t *testing.T, s jeton.AuditStore, id string) bool {
 	t.Helper()
-	evs, err := s.ListAudit(t.Context(), jeton.AuditFilter{Limit: 1000})
-	ok(t, "list audit", err)
-	for _, e := range evs {
+	for _, e := range list(t, s, jeton.AuditFilter{Limit: 1000}).Events {
 		if e.ID == id {
 			return true
 		}
@@ -32,9 +30,7 @@ var clientAuditedTests = []subtest{
 		got, err := s.GetClient(ctx, "client-a")
 		ok(t, "get", err)
 		same(t, "client", got, want)
-		evs, err := s.ListAudit(ctx, jeton.AuditFilter{})
-		ok(t, "list audit", err)
-		same(t, "audit", evs, []jeton.AuditEvent{ev})
+		same(t, "audit", list(t, s, jeton.AuditFilter{}).Events, []jeton.AuditEvent{ev})
 	}},
 	{"ClientAudited/FailedCreateWritesNeither", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()

@@ -23,7 +23,9 @@ import (
 //     the first RevokedAt.
 //   - DeleteSigningKeys deletes only keys whose UnpublishAt is strictly before now.
 //   - ListAudit breaks ties in At by append order (last appended first); a Limit of
-//     zero or less means the default 100.
+//     zero or less means the default 100; a page's Next is set exactly when another
+//     event follows it, and walking by Next neither repeats nor skips an event, however
+//     many are appended during the walk.
 //   - A cancelled context fails the call with an error wrapping context.Canceled.
 //
 // newStore is called once per subtest and must return a fresh, migrated, empty store
@@ -32,7 +34,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) jeton.Store) {
 	t.Helper()
 	for _, group := range [][]subtest{
-		institutionTests, clientTests, clientAuditedTests, customerTests, keyTests, refreshTests, accessTokenTests,
+		institutionTests, clientTests, clientAuditedTests, auditedTests, customerTests, keyTests, keyReplaceTests, sealedTests, kekHolderTests, refreshTests, accessTokenTests,
 		assertionTests, revocationTests, auditTests, contextTests, raceTests,
 		lockoutTests, housekeepingTests, calendarTests, tokenSlotTests, oidcTests, rateLimitTests,
 	} {

@@ -221,8 +221,9 @@ func (g *Password) failed(ctx context.Context, actor string, now time.Time, rese
 	lockedUntil := now.Add(g.lockout.Cooldown).UTC().Format(time.RFC3339)
 	ev := jeton.AuditEvent{
 		ID: jeton.NewID(), At: now, InstitutionID: reserved.InstitutionID,
-		Actor: actor, Action: "customer.locked", Subject: reserved.ID,
+		Actor: actor, Action: jeton.ActionCustomerLocked, Subject: reserved.ID,
 		Details: map[string]string{
+			"client_id":    actor,
 			"locked_until": lockedUntil,
 			"max_failures": strconv.Itoa(g.lockout.MaxFailures),
 			"window":       g.lockout.Window.String(),

@@ -129,7 +129,8 @@ func parallelGuesses(t *testing.T, s jeton.Store) {
 		t.Errorf("after the race: locked %v with %d failures; want locked with exactly %d", cu.Locked(now), cu.FailedAttempts, policy.MaxFailures)
 	}
 	// The lock was audited once, and the right password is refused while it lasts.
-	ev, err := s.ListAudit(ctx, jeton.AuditFilter{Action: "customer.locked"})
+	page, err := s.ListAudit(ctx, jeton.AuditFilter{Action: "customer.locked"})
+	ev := page.Events
 	if err != nil || len(ev) != 1 {
 		t.Errorf("lock events %d (%v); want 1", len(ev), err)
 	}

@@ -306,7 +306,8 @@ func TestPasswordAuthorization(t *testing.T) {
 
 func lockEvents(t *testing.T, s *sqlite.Store) []jeton.AuditEvent {
 	t.Helper()
-	ev, err := s.ListAudit(context.Background(), jeton.AuditFilter{Action: "customer.locked"})
+	page, err := s.ListAudit(context.Background(), jeton.AuditFilter{Action: "customer.locked"})
+	ev := page.Events
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,9 +25,9 @@ const (
 )
 
 // adminCommands returns the commands that talk to a running server's admin API
-// (institution, client, customer, key).
+// (institution, client, customer, key, ratelimit, audit).
 func adminCommands() []*cobra.Command {
-	return []*cobra.Command{newInstitutionCmd(), newClientCmd(), newCustomerCmd(), newKeyCmd(), newRateLimitCmd()}
+	return []*cobra.Command{newInstitutionCmd(), newClientCmd(), newCustomerCmd(), newKeyCmd(), newRateLimitCmd(), newAuditCmd()}
 }
 
 // adminConn holds the connection and output flags every admin command shares.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jeton/jeton/janitor"
 )
@@ -19,7 +20,7 @@ import (
 func newJanitorCmd() *cobra.Command {
 	var dataDir, database, configPath, logFormat, logLevel string
 	var once bool
-	var interval time.Duration
+	var interval, retention time.Duration
 	var batch int
 	cmd := &cobra.Command{
 		Use:   "janitor",
@@ -42,7 +43,10 @@ func newJanitorCmd() *cobra.Command {
 			if err := requireMigrated(ctx, store, kind, ""); err != nil {
 				return err
 			}
-			cfg := janitor.Config{Interval: interval, Batch: batch, Now: time.Now}
+			if retention < 0 {
+				return errors.New("--audit-retention must not be negative (0 keeps the audit log forever)")
+			}
+			cfg := janitor.Config{Interval: interval, Batch: batch, AuditRetention: retention, Now: time.Now}
 			if once {
 				n, err := janitor.RunOnce(ctx, store, cfg)
 				if err != nil {
@@ -67,7 +71,14 @@ func newJanitorCmd() *cobra.Command {
 	f.StringVar(&database, "database", "", "database: empty for SQLite in the data dir, a file path, or postgres://...")
 	f.DurationVar(&interval, "janitor-interval", janitor.DefaultInterval, "time between passes (without --once)")
 	f.IntVar(&batch, "janitor-batch", janitor.DefaultBatch, "most rows one statement deletes per table")
+	bindAuditRetention(f, &retention)
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
+}
+
+// bindAuditRetention declares --audit-retention, shared by serve and janitor.
+func bindAuditRetention(f *pflag.FlagSet, retention *time.Duration) {
+	f.DurationVar(retention, "audit-retention", janitor.DefaultAuditRetention,
+		"audit events older than this are deleted by the janitor (default one year); 0 keeps them forever")
 }

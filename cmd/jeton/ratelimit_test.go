@@ -216,7 +216,8 @@ func TestRateLimitOverridesThroughCLI(t *testing.T) {
 			t.Errorf("%v succeeded", bad)
 		}
 	}
-	events, err := s.admin.ListAudit(context.Background(), adminapi.AuditQuery{InstitutionID: a.InstitutionID})
+	page, err := s.admin.ListAudit(context.Background(), adminapi.AuditQuery{InstitutionID: a.InstitutionID})
+	events := page.Items
 	if err != nil {
 		t.Fatal(err)
 	}

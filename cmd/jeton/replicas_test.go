@@ -294,7 +294,8 @@ func raceLockout(t *testing.T, rs [2]*replica, c adminapi.CreatedClient, instID,
 	if got.FailedAttempts != replicaLimit || got.LockedUntil.IsZero() {
 		t.Errorf("after 100 guesses: failed_attempts %d, locked_until %v; want %d and a lock", got.FailedAttempts, got.LockedUntil, replicaLimit)
 	}
-	events, err := rs[0].admin.ListAudit(ctx, adminapi.AuditQuery{InstitutionID: instID, Action: "customer.locked"})
+	page, err := rs[0].admin.ListAudit(ctx, adminapi.AuditQuery{InstitutionID: instID, Action: "customer.locked"})
+	events := page.Items
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
@@ -30,6 +31,7 @@ import (
 // wiring only here).
 func (a *app) buildServers(adminToken string) error {
 	var err error
+	a.securityAudit = auditlog.New(auditlog.Config{Store: a.store, Window: a.cfg.AuditSecurityWindow, Logger: a.logger})
 	if a.proxies, err = httpapi.ParseTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return err
 	}
@@ -63,7 +65,8 @@ func (a *app) buildServers(adminToken string) error {
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	signin, err := oidc.New(oidc.Config{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
-		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), SessionTTL: a.cfg.SessionTTL,
+		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), PreviousCookieKeys: derived(a.previousKEKs, oidc.SessionKey),
+		SessionTTL:  a.cfg.SessionTTL,
 		SigningAlgs: keys.DefaultAlgs(), Now: time.Now, // ID tokens use the client's alg
 	})
 	if err != nil {
@@ -82,6 +85,7 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(a.schedule.Collector())
 	metrics := httpapi.NewMetrics(reg)
 	handler := func(mounts []httpapi.Mount) http.Handler {
 		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies})
@@ -114,10 +118,18 @@ func (a *app) buildServers(adminToken string) error {
 	return nil
 }
 
+// securityObservers are the observers of security events (jeton.SecurityEvent) that
+// serve wires: the audit log's aggregator, which writes one row per kind, institution,
+// client and reason per --audit-security-window. Components that report events get
+// this list; it is built in buildServers, before them.
+func (a *app) securityObservers() jeton.SecurityObservers {
+	return jeton.SecurityObservers{a.securityAudit}
+}
+
 // buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and
 // JWT assertions (RFC 7523 §2.2). It returns the methods for discovery.
 func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error) {
-	sealer, err := keys.NewSecretSealer(a.kek)
+	sealer, err := keys.NewSecretSealer(a.kek, a.previousKEKs...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,7 +163,8 @@ func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, *token.Password,
 	if err != nil {
 		return nil, nil, err
 	}
-	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek), IdleTTL: a.cfg.RefreshIdleTTL,
+	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek),
+		PreviousKeys: derived(a.previousKEKs, token.DeriveRefreshKey), IdleTTL: a.cfg.RefreshIdleTTL,
 		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL}
 	code := &token.AuthorizationCode{Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
 	return []token.Grant{token.ClientCredentials{}, pw, refresh, code}, pw, nil
@@ -221,4 +234,14 @@ type extraServer struct {
 	name string
 	srv  *http.Server
 	ln   net.Listener
+}
+
+// derived applies derive (a key derivation from the KEK) to each previous KEK, so that
+// what was made under one of them is still recognised during a KEK rotation.
+func derived(keks [][]byte, derive func([]byte) []byte) [][]byte {
+	out := make([][]byte, len(keks))
+	for i, k := range keks {
+		out[i] = derive(k)
+	}
+	return out
 }

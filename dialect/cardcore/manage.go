@@ -1,6 +1,7 @@
 package cardcore
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -90,11 +91,23 @@ func (d *Dialect) ownApp(r *http.Request) (cardcorestore.InstitutionKey, cardcor
 	return k, app, nil
 }
 
-// event is the audit event of a change the caller k makes to clientID's application;
-// the store writes it in the change's own transaction.
-func (d *Dialect) event(k cardcorestore.InstitutionKey, action, clientID string) jeton.AuditEvent {
+// event is the audit event of a change the caller k makes to clientID's application,
+// from before to after (appState; nil for none); the store writes it in the change's
+// own transaction.
+func (d *Dialect) event(ctx context.Context, k cardcorestore.InstitutionKey, action, clientID string, before, after any) jeton.AuditEvent {
 	return jeton.AuditEvent{ID: jeton.NewID(), At: d.cfg.Now(), InstitutionID: k.InstitutionID,
-		Actor: "institution-key:" + k.ID, Action: action, Subject: clientID}
+		Actor: "institution-key:" + k.ID, Action: action, Subject: clientID,
+		Details: reqlog.AuditDetails(ctx, jeton.AuditChange(before, after))}
+}
+
+// appState is what an audit event shows of an application: its client's registration
+// and its own descriptive fields (no key material beyond the public keys, no
+// secrets). The institution record id is left out: a create only proposes one.
+func appState(c jeton.Client, a cardcorestore.App) map[string]any {
+	return map[string]any{"name": c.Name, "status": c.Status, "scopes": c.Scopes, "public_keys": c.PublicKeys,
+		"key": a.Key, "record_id": a.RecordID, "description": a.Description, "website_url": a.WebsiteURL,
+		"icon_url": a.IconURL, "subject": a.Subject, "is_official": a.IsOfficial, "is_verified": a.IsVerified,
+		"deleted": a.Deleted}
 }
 
 // changed drops an application's cached copies after a change.
@@ -113,8 +126,16 @@ func (d *Dialect) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.cfg.Now()
-	ev := d.event(k, "cardcore.app.delete", app.ClientID)
-	clientID, err := d.cfg.Store.DeleteCardCoreApp(r.Context(), k.InstitutionID, app.Key, now, ev)
+	ctx := r.Context()
+	c, err := d.cfg.Store.GetClient(ctx, app.ClientID)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	gone, goneApp := c, app
+	gone.Status, goneApp.Deleted = jeton.ClientDeleted, true
+	ev := d.event(ctx, k, ActionAppDelete, app.ClientID, appState(c, app), appState(gone, goneApp))
+	clientID, err := d.cfg.Store.DeleteCardCoreApp(ctx, k.InstitutionID, app.Key, now, ev)
 	if errors.Is(err, jeton.ErrNotFound) {
 		err = errNotFound // deleted by a concurrent request
 	}
@@ -123,7 +144,7 @@ func (d *Dialect) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.changed(clientID)
-	c, err := d.cfg.Store.GetClient(r.Context(), clientID)
+	c, err = d.cfg.Store.GetClient(ctx, clientID)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return

@@ -137,7 +137,8 @@ func TestSharedValidation(t *testing.T) {
 	if got.status != http.StatusBadRequest || !strings.Contains(got.raw, "name: must not contain control characters") {
 		t.Fatalf("control character in name on update: %d %s", got.status, got.raw)
 	}
-	evs, err := e.store.ListAudit(t.Context(), jeton.AuditFilter{Action: "cardcore.app.create"})
+	page, err := e.store.ListAudit(t.Context(), jeton.AuditFilter{Action: "cardcore.app.create"})
+	evs := page.Events
 	if err != nil || len(evs) != 1 || evs[0].Subject != a.clientID || evs[0].Actor != "institution-key:key-"+instA {
 		t.Fatalf("audit of the creation: %+v, %v", evs, err)
 	}

@@ -68,7 +68,7 @@ func (d *Dialect) create(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, r, err)
 		return
 	}
-	if err := d.cfg.Store.CreateCardCoreApp(ctx, c, app, d.event(k, "cardcore.app.create", c.ID)); err != nil {
+	if err := d.cfg.Store.CreateCardCoreApp(ctx, c, app, d.event(ctx, k, ActionAppCreate, c.ID, nil, appState(c, app))); err != nil {
 		writeAPIError(w, r, err)
 		return
 	}
@@ -146,6 +146,7 @@ func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.cfg.Now().UTC().Truncate(time.Millisecond)
+	before := appState(c, app)
 	if in.Name != nil {
 		c.Name = *in.Name
 	}
@@ -163,7 +164,7 @@ func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, r, err)
 		return
 	}
-	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app, d.event(k, "cardcore.app.update", c.ID))
+	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app, d.event(ctx, k, ActionAppUpdate, c.ID, before, appState(c, app)))
 	if errors.Is(err, jeton.ErrNotFound) {
 		err = errNotFound // deleted meanwhile
 	}

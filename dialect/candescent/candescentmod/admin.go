@@ -4,12 +4,24 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
+	"slices"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 )
+
+// The audit actions of the Candescent module (actor admin); the core names no vendor,
+// so they are listed here and Module.AuditActions hands them to the test that
+// compares them with docs/admin-api.yaml.
+const (
+	ActionSettings = "institution.candescent"
+	ActionLink     = "client.link"
+	ActionUnlink   = "client.unlink"
+)
+
+// AuditActions lists every action above.
+var AuditActions = []string{ActionSettings, ActionLink, ActionUnlink}
 
 // maxAliasLen keeps aliases shorter than generated institution ids (32 hex
 // characters), so an alias can never be mistaken for one.
@@ -27,6 +39,9 @@ func (*Module) AdminRoutes(r adminapi.Router) {
 	r.Route("/admin/v1/clients/{id}/links", map[string]adminapi.Handler{"GET": s.listLinks, "POST": s.createLink})
 	r.Route("/admin/v1/clients/{id}/links/{client}", map[string]adminapi.Handler{"DELETE": s.deleteLink})
 }
+
+// AuditActions are the actions of Candescent's audit events (module.Auditor).
+func (*Module) AuditActions() []string { return slices.Clone(AuditActions) }
 
 // store is what the routes read and write: the core's institutions and clients and
 // Candescent's own settings.
@@ -75,24 +90,24 @@ func (s *admin) updateCandescent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	details := map[string]string{}
+	before := cs
 	if in.Alias != nil {
 		if err := s.checkAlias(ctx, cs.InstitutionID, *in.Alias); err != nil {
 			return err
 		}
-		cs.Alias, details["alias"] = *in.Alias, *in.Alias
+		cs.Alias = *in.Alias
 	}
 	if in.V1Enabled != nil {
-		cs.V1Enabled, details["v1_enabled"] = *in.V1Enabled, strconv.FormatBool(*in.V1Enabled)
+		cs.V1Enabled = *in.V1Enabled
 	}
 	cs.UpdatedAt = s.Now()
-	if err := s.store.PutCandescentSettings(ctx, cs); err != nil {
+	ev := s.Event(ctx, cs.InstitutionID, ActionSettings, cs.InstitutionID, jeton.AuditChange(before, cs))
+	if err := s.store.PutCandescentSettingsAudited(ctx, cs, ev); err != nil {
 		if errors.Is(err, jeton.ErrConflict) {
 			return adminapi.Conflict("alias %q belongs to another institution", cs.Alias)
 		}
 		return adminapi.StoreError(err, "institution")
 	}
-	s.Audit(ctx, cs.InstitutionID, "institution.candescent", cs.InstitutionID, details)
 	adminapi.WriteJSON(w, http.StatusOK, cs)
 	return nil
 }
@@ -159,13 +174,13 @@ func (s *admin) createLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l := candescentstore.ClientLink{MinterID: minter.ID, ClientID: in.ClientID, CreatedAt: s.Now()}
-	if err := s.store.LinkClients(ctx, l); err != nil {
+	ev := s.Event(ctx, minter.InstitutionID, ActionLink, minter.ID, linkDetails(nil, l))
+	if err := s.store.LinkClientsAudited(ctx, l, ev); err != nil {
 		if errors.Is(err, jeton.ErrConflict) {
 			return adminapi.Conflict("the clients are linked already")
 		}
 		return err
 	}
-	s.Audit(ctx, minter.InstitutionID, "client.link", minter.ID, map[string]string{"client_id": l.ClientID})
 	adminapi.WriteJSON(w, http.StatusCreated, l)
 	return nil
 }
@@ -173,10 +188,30 @@ func (s *admin) createLink(w http.ResponseWriter, r *http.Request) error {
 func (s *admin) deleteLink(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	minter, client := r.PathValue("id"), r.PathValue("client")
-	if err := s.store.UnlinkClients(ctx, minter, client); err != nil {
+	l, err := s.store.GetClientLink(ctx, minter, client)
+	if err != nil {
 		return adminapi.StoreError(err, "link")
 	}
-	s.Audit(ctx, "", "client.unlink", minter, map[string]string{"client_id": client})
+	var inst string
+	if m, err := s.store.GetClient(ctx, minter); err == nil {
+		inst = m.InstitutionID
+	}
+	ev := s.Event(ctx, inst, ActionUnlink, minter, linkDetails(l, nil))
+	if err := s.store.UnlinkClientsAudited(ctx, minter, client, ev); err != nil {
+		return adminapi.StoreError(err, "link")
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// linkDetails are a link change's audit details: before/after, and the linked client
+// as client_id, so the audit log's client filter finds the event under either client.
+func linkDetails(before, after any) map[string]string {
+	d := jeton.AuditChange(before, after)
+	for _, l := range []any{before, after} {
+		if l, ok := l.(candescentstore.ClientLink); ok {
+			d["client_id"] = l.ClientID
+		}
+	}
+	return d
 }

@@ -77,7 +77,8 @@ func TestClientLinks(t *testing.T) {
 	if err := UnlinkClients(ctx, e.Client, minter, app); admintest.APIError(t, err).Status != http.StatusNotFound {
 		t.Fatalf("unlink twice: %v", err)
 	}
-	events, err := e.Store.ListAudit(ctx, jeton.AuditFilter{})
+	page, err := e.Store.ListAudit(ctx, jeton.AuditFilter{})
+	events := page.Events
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package candescentstore_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -20,7 +21,54 @@ type store interface {
 // TestConformance runs Candescent's store suite on both backends: the SQLite and
 // PostgreSQL implementations live in sqlite/candescent.go and postgres/candescent.go.
 func TestConformance(t *testing.T) {
-	stores.Both(t, cases)
+	stores.Both(t, append(cases, storetest.AuditedCases(audited)...))
+}
+
+// audited proves the admin routes' changes commit with their audit events.
+var audited = []storetest.Audited[store]{
+	{Name: "PutCandescentSettings",
+		Prepare: func(t *testing.T, s store) { storetest.Seed(t, s, "inst-a", "") },
+		Change: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.PutCandescentSettingsAudited(ctx, candescentstore.Settings{InstitutionID: "inst-a", Alias: "0123", UpdatedAt: storetest.At(0)}, ev)
+		},
+		Applied: func(t *testing.T, s store) bool {
+			_, err := s.GetCandescentSettings(t.Context(), "inst-a")
+			return !errors.Is(err, jeton.ErrNotFound)
+		},
+		Fail: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.PutCandescentSettingsAudited(ctx, candescentstore.Settings{InstitutionID: "missing", UpdatedAt: storetest.At(0)}, ev)
+		}},
+	{Name: "LinkClients",
+		Prepare: func(t *testing.T, s store) {
+			storetest.Seed(t, s, "inst-a", "minter")
+			storetest.OK(t, "client", s.CreateClient(t.Context(), storetest.NewClient("app", "inst-a")))
+		},
+		Change: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.LinkClientsAudited(ctx, candescentstore.ClientLink{MinterID: "minter", ClientID: "app", CreatedAt: storetest.At(0)}, ev)
+		},
+		Applied: func(t *testing.T, s store) bool {
+			_, err := s.GetClientLink(t.Context(), "minter", "app")
+			return !errors.Is(err, jeton.ErrNotFound)
+		},
+		Fail: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.LinkClientsAudited(ctx, candescentstore.ClientLink{MinterID: "minter", ClientID: "ghost", CreatedAt: storetest.At(0)}, ev)
+		}},
+	{Name: "UnlinkClients",
+		Prepare: func(t *testing.T, s store) {
+			storetest.Seed(t, s, "inst-a", "minter")
+			storetest.OK(t, "client", s.CreateClient(t.Context(), storetest.NewClient("app", "inst-a")))
+			storetest.OK(t, "link", s.LinkClients(t.Context(), candescentstore.ClientLink{MinterID: "minter", ClientID: "app", CreatedAt: storetest.At(0)}))
+		},
+		Change: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.UnlinkClientsAudited(ctx, "minter", "app", ev)
+		},
+		Applied: func(t *testing.T, s store) bool {
+			_, err := s.GetClientLink(t.Context(), "minter", "app")
+			return errors.Is(err, jeton.ErrNotFound)
+		},
+		Fail: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.UnlinkClientsAudited(ctx, "minter", "ghost", ev)
+		}},
 }
 
 var cases = []storetest.Case[store]{

@@ -1,12 +1,15 @@
 package cardcoremod
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/dialect/cardcore"
 	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 )
 
@@ -20,6 +23,9 @@ func (*Module) AdminRoutes(r adminapi.Router) {
 	r.Route("/admin/v1/institutions/{id}/keys", map[string]adminapi.Handler{"GET": s.listInstitutionKeys, "POST": s.createInstitutionKey})
 	r.Route("/admin/v1/institutions/{id}/keys/{kid}", map[string]adminapi.Handler{"DELETE": s.revokeInstitutionKey})
 }
+
+// AuditActions are the actions of CardCore's audit events (module.Auditor).
+func (*Module) AuditActions() []string { return slices.Clone(cardcore.AuditActions) }
 
 // store is what the routes read and write: the core's institutions and CardCore's
 // own records.
@@ -56,10 +62,10 @@ func (s *admin) createInstitutionKey(w http.ResponseWriter, r *http.Request) err
 	secret := jeton.NewSecret()
 	k := cardcorestore.InstitutionKey{ID: jeton.NewID(), InstitutionID: inst.ID, UserID: cardcorestore.NewRecordID(),
 		Digest: jeton.Digest(secret), CreatedAt: s.Now()}
-	if err := s.store.CreateInstitutionKey(ctx, k); err != nil {
+	ev := s.Event(ctx, inst.ID, cardcore.ActionInstitutionKeyCreate, k.ID, jeton.AuditChange(nil, k))
+	if err := s.store.CreateInstitutionKeyAudited(ctx, k, ev); err != nil {
 		return adminapi.StoreError(err, "institution key")
 	}
-	s.Audit(ctx, inst.ID, "institution.key.create", k.ID, nil)
 	adminapi.WriteJSON(w, http.StatusCreated, CreatedKey{InstitutionKey: k, Key: secret})
 	return nil
 }
@@ -84,10 +90,20 @@ func (s *admin) listInstitutionKeys(w http.ResponseWriter, r *http.Request) erro
 func (s *admin) revokeInstitutionKey(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	inst, kid := r.PathValue("id"), r.PathValue("kid")
-	if err := s.store.RevokeInstitutionKey(ctx, inst, kid, s.Now()); err != nil {
+	keys, err := s.store.ListInstitutionKeys(ctx, inst)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(keys, func(k cardcorestore.InstitutionKey) bool { return k.ID == kid })
+	if i < 0 {
+		return adminapi.StoreError(jeton.ErrNotFound, "institution key")
+	}
+	before, after := keys[i], keys[i]
+	after.RevokedAt = cmp.Or(before.RevokedAt, s.Now()) // revoking again keeps the first time
+	ev := s.Event(ctx, inst, cardcore.ActionInstitutionKeyRevoke, kid, jeton.AuditChange(before, after))
+	if err := s.store.RevokeInstitutionKeyAudited(ctx, inst, kid, after.RevokedAt, ev); err != nil {
 		return adminapi.StoreError(err, "institution key")
 	}
-	s.Audit(ctx, inst, "institution.key.revoke", kid, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -1,6 +1,7 @@
 package cardcorestore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -21,7 +22,44 @@ type store interface {
 // TestConformance runs CardCore's store suite on both backends: the SQLite and
 // PostgreSQL implementations live in sqlite/cardcore.go and postgres/cardcore.go.
 func TestConformance(t *testing.T) {
-	stores.Both(t, cases)
+	stores.Both(t, append(cases, storetest.AuditedCases(keyChanges)...))
+}
+
+func newInstitutionKey(id, institutionID string) cardcorestore.InstitutionKey {
+	return cardcorestore.InstitutionKey{ID: id, InstitutionID: institutionID, UserID: "user00000000000000000001",
+		Digest: jeton.Digest("key-" + id), CreatedAt: storetest.At(0)}
+}
+
+// keyChanges prove the admin routes' key changes commit with their audit events.
+var keyChanges = []storetest.Audited[store]{
+	{Name: "CreateInstitutionKey",
+		Prepare: func(t *testing.T, s store) { storetest.Seed(t, s, "inst-a", "") },
+		Change: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.CreateInstitutionKeyAudited(ctx, newInstitutionKey("k-1", "inst-a"), ev)
+		},
+		Applied: func(t *testing.T, s store) bool {
+			_, err := s.GetInstitutionKey(t.Context(), jeton.Digest("key-k-1"))
+			return !errors.Is(err, jeton.ErrNotFound)
+		},
+		Fail: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.CreateInstitutionKeyAudited(ctx, newInstitutionKey("k-2", "missing"), ev)
+		}},
+	{Name: "RevokeInstitutionKey",
+		Prepare: func(t *testing.T, s store) {
+			storetest.Seed(t, s, "inst-a", "")
+			storetest.OK(t, "key", s.CreateInstitutionKey(t.Context(), newInstitutionKey("k-1", "inst-a")))
+		},
+		Change: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.RevokeInstitutionKeyAudited(ctx, "inst-a", "k-1", storetest.At(time.Hour), ev)
+		},
+		Applied: func(t *testing.T, s store) bool {
+			k, err := s.GetInstitutionKey(t.Context(), jeton.Digest("key-k-1"))
+			storetest.OK(t, "get", err)
+			return !k.RevokedAt.IsZero()
+		},
+		Fail: func(ctx context.Context, s store, ev jeton.AuditEvent) error {
+			return s.RevokeInstitutionKeyAudited(ctx, "inst-a", "missing", storetest.At(time.Hour), ev)
+		}},
 }
 
 func newCardCoreApp(clientID, institutionID, key string) cardcorestore.App {
@@ -60,7 +98,8 @@ func createApp(t *testing.T, s store, app cardcorestore.App) error {
 // audited reports whether the audit log holds the event id.
 func audited(t *testing.T, s store, id string) bool {
 	t.Helper()
-	evs, err := s.ListAudit(t.Context(), jeton.AuditFilter{Limit: 1000})
+	page, err := s.ListAudit(t.Context(), jeton.AuditFilter{Limit: 1000})
+	evs := page.Events
 	storetest.OK(t, "list audit", err)
 	for _, e := range evs {
 		if e.ID == id {

@@ -38,10 +38,14 @@ type Store interface {
 
 	// CreateInstitutionKey records k (its institution must exist, else jeton.ErrNotFound).
 	CreateInstitutionKey(ctx context.Context, k InstitutionKey) error
+	// CreateInstitutionKeyAudited is CreateInstitutionKey and appending ev in one
+	// transaction: both or neither (so are the other ...Audited methods).
+	CreateInstitutionKeyAudited(ctx context.Context, k InstitutionKey, ev jeton.AuditEvent) error
 	// GetInstitutionKey returns the key with digest, revoked ones too.
 	GetInstitutionKey(ctx context.Context, digest []byte) (InstitutionKey, error)
 	// ListInstitutionKeys returns institutionID's keys by CreatedAt, then ID.
 	ListInstitutionKeys(ctx context.Context, institutionID string) ([]InstitutionKey, error)
 	// RevokeInstitutionKey sets RevokedAt (if not yet set) on institutionID's key id.
 	RevokeInstitutionKey(ctx context.Context, institutionID, id string, now time.Time) error
+	RevokeInstitutionKeyAudited(ctx context.Context, institutionID, id string, now time.Time, ev jeton.AuditEvent) error
 }
