@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jeton/jeton/oidc"
+	"github.com/jeton/jeton/token"
 )
 
 // A store that fails is not the customer's fault: the authorization endpoint answers
@@ -25,7 +26,7 @@ func TestAuthorizeStoreFailureIs500(t *testing.T) {
 		return resp.StatusCode, string(body)
 	}
 	base := url.Values{"client_id": {"web"}, "response_type": {"code"}, "redirect_uri": {redirectURI},
-		"scope": {"openid"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}
+		"scope": {"openid"}, "code_challenge": {token.S256Challenge(strings.Repeat("v", 43))}, "code_challenge_method": {"S256"}}
 	if code, _ := get(base); code != http.StatusOK && code != http.StatusFound {
 		t.Fatalf("healthy store: status %d", code) // warms the client cache for "web"
 	}
