@@ -224,7 +224,9 @@ func TestWrapKeepsOptionalInterfaces(t *testing.T) {
 // nopHook is the cheapest hook: it measures what the decorator itself costs.
 type nopHook struct{ end func(error) }
 
-func (h nopHook) Begin(ctx context.Context, _ string) (context.Context, func(error)) { return ctx, h.end }
+func (h nopHook) Begin(ctx context.Context, _ string) (context.Context, func(error)) {
+	return ctx, h.end
+}
 
 // cheapStore answers GetClient from memory, so that what a benchmark or an allocation
 // count measures is the decorator alone.
