@@ -36,6 +36,14 @@ type Config struct {
 	// Ticks, when set, triggers the passes instead of a ticker of Interval (tests, or
 	// a caller with its own scheduler).
 	Ticks <-chan time.Time
+	// Observer, when set, is told of every pass Run makes (metrics).
+	Observer Observer
+}
+
+// Observer receives the outcome of each scheduled pass: the rows it removed and its
+// error (nil for a complete pass).
+type Observer interface {
+	Pass(removed int, err error)
 }
 
 func (c Config) withDefaults() Config {
@@ -90,6 +98,9 @@ func Run(ctx context.Context, s Store, cfg Config) error {
 	for {
 		start := time.Now()
 		n, err := RunOnce(ctx, s, cfg)
+		if cfg.Observer != nil && ctx.Err() == nil {
+			cfg.Observer.Pass(n, err)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil

@@ -15,65 +15,6 @@ type store struct {
 	hook  Hook
 }
 
-// storeOps are the ops store reports: the jeton.Store methods that take a context and
-// return an error.
-var storeOps = []string{
-	"AddFirstSigningKey",
-	"AddSigningKey",
-	"AppendAudit",
-	"ClaimTokenSlot",
-	"ClearLoginFailures",
-	"ConsumeAuthorizationCode",
-	"ConsumePushedRequest",
-	"CreateAccessToken",
-	"CreateAuthorizationCode",
-	"CreateClient",
-	"CreateClientAudited",
-	"CreateCustomer",
-	"CreateInstitution",
-	"CreateRefreshFamily",
-	"DeleteCalendar",
-	"DeleteExpired",
-	"DeleteSigningKeys",
-	"ExtendRefreshToken",
-	"FailLoginAttempt",
-	"GetAccessToken",
-	"GetBranding",
-	"GetCalendar",
-	"GetClient",
-	"GetConsent",
-	"GetCustomer",
-	"GetCustomerByUsername",
-	"GetInstitution",
-	"GetRefreshToken",
-	"IsRevoked",
-	"ListAudit",
-	"ListClients",
-	"ListConsents",
-	"ListCustomers",
-	"ListInstitutions",
-	"ListSigningKeys",
-	"Migrate",
-	"PassLoginAttempt",
-	"Ping",
-	"PushAuthorizationRequest",
-	"PutBranding",
-	"PutCalendar",
-	"ReleaseLoginAttempt",
-	"ReserveLoginAttempt",
-	"Revoke",
-	"RevokeConsents",
-	"RevokeGrant",
-	"RevokeRefreshFamily",
-	"RotateRefreshToken",
-	"SaveConsent",
-	"UpdateClient",
-	"UpdateClientAudited",
-	"UpdateCustomer",
-	"UpdateInstitution",
-	"UseAssertionID",
-}
-
 func (o *store) AddFirstSigningKey(ctx context.Context, a1 jeton.SigningKey) error {
 	ctx, end := o.hook.Begin(ctx, "AddFirstSigningKey")
 	err := o.inner.AddFirstSigningKey(ctx, a1)
@@ -460,15 +401,6 @@ func (o *store) UseAssertionID(ctx context.Context, a1 string, a2 string, a3 tim
 type rateLimits struct {
 	inner jeton.RateLimitStore
 	hook  Hook
-}
-
-// rateLimitsOps are the ops rateLimits reports: the jeton.RateLimitStore methods that take a context and
-// return an error.
-var rateLimitsOps = []string{
-	"DeleteRateLimit",
-	"GetRateLimit",
-	"ListRateLimits",
-	"PutRateLimit",
 }
 
 func (o *rateLimits) DeleteRateLimit(ctx context.Context, a1 jeton.RateLimitScope, a2 string) error {

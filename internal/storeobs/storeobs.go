@@ -101,6 +101,17 @@ func Hooks(s jeton.Store) []Hook {
 
 func (o *store) observer() Hook { return o.hook }
 
+// As returns the backend under s as a vendor's store interface V, observed by s's
+// hooks through observe (the vendor's generated constructor), or false when the
+// backend does not implement V.
+func As[V any](s jeton.Store, observe func(V, ...Hook) V) (V, bool) {
+	v, ok := Inner(s).(V)
+	if !ok {
+		return v, false
+	}
+	return observe(v, Hooks(s)...), true
+}
+
 // replayStarter is clientauth.ReplayStarter: a store that queues an assertion id's
 // record and returns at once (sqlite.Store). The decorator keeps that ability, or
 // every assertion would be recorded on a goroutine of its own.

@@ -10,6 +10,7 @@ package ttlcache
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,26 @@ type Cache[K comparable, V any] struct {
 
 	mu sync.RWMutex
 	m  map[K]entry[V]
+
+	// hits and misses count lookups (Load, Count) for the metrics.
+	hits, misses atomic.Uint64
+}
+
+// Stats are a cache's lookups since it was made: answered from memory (Hits) or
+// not (Misses).
+type Stats struct{ Hits, Misses uint64 }
+
+// Stats returns the lookups counted so far.
+func (c *Cache[K, V]) Stats() Stats { return Stats{Hits: c.hits.Load(), Misses: c.misses.Load()} }
+
+// Count counts one lookup that used Get: a caller that decides more than Get (an
+// entry found but outdated is a miss) counts what it decided.
+func (c *Cache[K, V]) Count(hit bool) {
+	if hit {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
 }
 
 type entry[V any] struct {
@@ -58,12 +79,14 @@ func (c *Cache[K, V]) Put(k K, v V, exp, now time.Time) {
 }
 
 // Load returns k's value if fresh at now; otherwise it calls load and keeps its value
-// for TTL. An error of load is returned and never cached: a caller that wants to cache
+// for TTL. It counts a hit or a miss (Stats). An error of load is returned and never cached: a caller that wants to cache
 // an answer such as "not found" makes it part of V.
 func (c *Cache[K, V]) Load(k K, now time.Time, load func() (V, error)) (V, error) {
 	if v, ok := c.Get(k, now); ok {
+		c.hits.Add(1)
 		return v, nil
 	}
+	c.misses.Add(1)
 	v, err := load()
 	if err == nil && c.TTL > 0 {
 		c.Put(k, v, now.Add(c.TTL), now)

@@ -11,8 +11,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/cardcore"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/storeobs"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/tlsserve"
 )
@@ -57,7 +60,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if prefix != "" && !strings.HasPrefix(prefix, "/") {
 		return module.Serving{}, fmt.Errorf("--cardcore-prefix %q must start with /", m.Prefix)
 	}
-	st, ok := c.Store.(cardcore.Store)
+	st, ok := stores(c.Store)
 	if !ok {
 		return module.Serving{}, fmt.Errorf("cardcore: the store does not keep CardCore applications")
 	}
@@ -95,4 +98,22 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	c.Logger.Info("cardcore dialect", "prefix", prefix, "own_listener", m.Addr)
 	s.Mounts = []httpapi.Mount{{Prefix: prefix, Dialect: d}}
 	return s, nil
+}
+
+// both is the core's store and CardCore's own records, each observed like the core's
+// store calls (storeobs).
+type both struct {
+	jeton.Store
+	records
+}
+
+// records is the vendor's store interface (a name of its own, to embed it beside
+// jeton.Store).
+type records = cardcorestore.Store
+
+// stores returns the core's store with CardCore's records of its backend, or false
+// when the backend keeps none.
+func stores(core jeton.Store) (both, bool) {
+	vs, ok := storeobs.As(core, cardcorestore.Observe)
+	return both{core, vs}, ok
 }

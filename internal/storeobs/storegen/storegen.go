@@ -121,19 +121,8 @@ func (g *gen) wrapper(b *bytes.Buffer, named types.Type, iface *types.Interface,
 	if g.out != hookPath {
 		hook = g.qualify(types.NewPackage(hookPath, "storeobs")) + ".Hook"
 	}
-	ops := make([]string, iface.NumMethods())
-	for i := range ops {
-		ops[i] = iface.Method(i).Name()
-	}
 	fmt.Fprintf(b, "\n// %s observes every call of the %s it wraps through hook.\n", w.Type, iname)
 	fmt.Fprintf(b, "type %s struct {\n\tinner %s\n\thook %s\n}\n", w.Type, iname, hook)
-	fmt.Fprintf(b, "\n// %sOps are the ops %s reports: the %s methods that take a context and\n// return an error.\nvar %sOps = []string{\n", w.Type, w.Type, iname, w.Type)
-	for i := range iface.NumMethods() {
-		if observed(iface.Method(i).Type().(*types.Signature)) {
-			fmt.Fprintf(b, "\t%q,\n", iface.Method(i).Name())
-		}
-	}
-	b.WriteString("}\n")
 	if w.Constructor != "" {
 		fmt.Fprintf(b, "\n// %s returns s observed by each hook, the first outermost; without hooks, s.\n", w.Constructor)
 		fmt.Fprintf(b, "func %s(s %s, hooks ...%s) %s {\n\tfor i := len(hooks) - 1; i >= 0; i-- {\n\t\ts = &%s{inner: s, hook: hooks[i]}\n\t}\n\treturn s\n}\n",
