@@ -45,6 +45,9 @@ func (s *server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.audit(ctx, "", "key.rotate", k.ID, map[string]string{"alg": k.Alg})
+	if s.cfg.Events != nil {
+		s.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventKeyRotated, Reason: jeton.EventReasonAdmin, At: s.now()})
+	}
 	writeJSON(w, http.StatusCreated, k)
 	return nil
 }

@@ -20,13 +20,16 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/every"
+	"github.com/jeton/jeton/internal/storeobs"
 	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/metrics"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/tlsserve"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // app is a running jeton: the store, the keys, and the two listeners.
@@ -50,6 +53,11 @@ type app struct {
 	publicTLS bool
 	proxies   httpapi.TrustedProxies
 	limiter   *ratelimit.Limiter
+	// reg is the registry /metrics serves; metrics are jeton's own in it.
+	reg     *prometheus.Registry
+	metrics *metrics.Set
+	// events receive every security event (securityObservers).
+	events jeton.SecurityObservers
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -81,6 +89,7 @@ func (a *app) start(ctx context.Context) (err error) {
 	} else if err := requireMigrated(ctx, a.store, kind, " or pass --migrate"); err != nil {
 		return err
 	}
+	a.observe()
 	if err := a.loadKeys(ctx); err != nil {
 		return err
 	}
@@ -246,12 +255,14 @@ func (a *app) run(ctx context.Context) error {
 		a.certs.Watch(ctx, a.cfg.TLSReload)
 		go a.reloadCertsOnHangup(ctx)
 	}
-	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger})
-	if l, ok := a.store.(clientChangeListener); ok {
-		go a.listenClientChanges(ctx, l)
+	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger,
+		Observer: a.metrics.Janitor()})
+	backend := storeobs.Inner(a.store) // LISTEN is the backend's, not a store call to observe
+	if l, ok := backend.(clientChangeListener); ok {
+		go a.listenClientChanges(ctx, l, a.metrics.Listen("client"))
 	}
-	if l, ok := a.store.(calendarChangeListener); ok {
-		go a.listenCalendarChanges(ctx, l)
+	if l, ok := backend.(calendarChangeListener); ok {
+		go a.listenCalendarChanges(ctx, l, a.metrics.Listen("calendar"))
 	}
 	var err error
 	select {
@@ -308,9 +319,10 @@ type clientChangeListener interface {
 // listenClientChanges keeps this replica's client cache in step with changes made
 // through any replica, reconnecting after a broken connection; the cache TTL bounds
 // staleness while it is down (DESIGN "Scale-out").
-func (a *app) listenClientChanges(ctx context.Context, l clientChangeListener) {
+func (a *app) listenClientChanges(ctx context.Context, l clientChangeListener, m *metrics.Listener) {
 	for {
-		err := l.ListenClientChanges(ctx, a.cache.Changed)
+		err := l.ListenClientChanges(ctx, observed(m, a.cache.Changed))
+		m.Up(false)
 		if ctx.Err() != nil {
 			return
 		}
@@ -332,9 +344,10 @@ type calendarChangeListener interface {
 // listenCalendarChanges keeps this replica's calendar cache in step with changes made
 // through any replica, reconnecting after a broken connection; the cache TTL bounds
 // staleness while it is down.
-func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListener) {
+func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListener, m *metrics.Listener) {
 	for {
-		err := l.ListenCalendarChanges(ctx, a.calendars.Changed)
+		err := l.ListenCalendarChanges(ctx, observed(m, a.calendars.Changed))
+		m.Up(false)
 		if ctx.Err() != nil {
 			return
 		}
@@ -344,6 +357,19 @@ func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListene
 			return
 		case <-time.After(time.Second):
 		}
+	}
+}
+
+// observed reports a change listener's notifications to m: "" (sent once LISTEN
+// succeeded) means the connection is up, anything else is one invalidation.
+func observed(m *metrics.Listener, changed func(string)) func(string) {
+	return func(id string) {
+		if id == "" {
+			m.Up(true)
+		} else {
+			m.Received()
+		}
+		changed(id)
 	}
 }
 

@@ -72,6 +72,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if err != nil {
 		return module.Serving{}, err
 	}
+	c.Watch("candescent_alias", d.AliasStats)
 	servers, err := c.Own("candescent", m.Addr, m.TLS, d)
 	if err != nil {
 		return module.Serving{}, err

@@ -16,6 +16,7 @@ import (
 	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/storeobs"
+	"github.com/jeton/jeton/internal/ttlcache"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/tlsserve"
 )
@@ -82,8 +83,11 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 		s.Servers = []module.Server{{Name: "cardcore", Addr: m.Addr, Ln: ln}}
 	}
 	apps := cardcore.NewApps(st, c.ClientCacheTTL, c.Now)
+	keys := cardcore.NewKeys(m.MinRSABits, c.Now)
+	c.Watch("cardcore_app", apps.Stats)
+	c.Watch("cardcore_client_keys", func() ttlcache.Stats { registered, _ := keys.Stats(); return registered })
 	engine, err := cardcore.NewEngine(cardcore.EngineConfig{
-		Clients: c.Clients, Apps: apps, Replay: c.Store, Audiences: audiences,
+		Clients: c.Clients, Apps: apps, Replay: c.Store, Audiences: audiences, Keys: keys, Events: c.Events,
 		MaxLifetime: c.AssertionMaxLifetime, Skew: c.ClockSkew, MinRSABits: m.MinRSABits,
 		RequireLowS: c.RequireLowS, Issuer: c.TokenIssuer, Refresh: c.Refresh, Policies: c.Policies, Now: c.Now,
 	})
