@@ -29,7 +29,6 @@ import (
 	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/tlsserve"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // app is a running jeton: the store, the keys, and the two listeners.
@@ -54,7 +53,7 @@ type app struct {
 	proxies   httpapi.TrustedProxies
 	limiter   *ratelimit.Limiter
 	// reg is the registry /metrics serves; metrics are jeton's own in it.
-	reg     *prometheus.Registry
+	reg     *registry
 	metrics *metrics.Set
 	// events receive every security event (securityObservers).
 	events jeton.SecurityObservers
