@@ -14,10 +14,10 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/adminapi/admintest"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/sqlite"
-	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
 

@@ -27,9 +27,9 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"

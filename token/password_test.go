@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
-	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
