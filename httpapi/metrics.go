@@ -25,6 +25,24 @@ type Metrics struct {
 
 	mu       sync.Mutex
 	dialects atomic.Pointer[map[string]bool] // copied on write: read on every request
+	// series are the children of the vectors for each label set seen, so that a
+	// request does one lock-free map lookup instead of hashing its labels into each
+	// vector (under its lock). Copied on write; label sets are few (closed sets).
+	series atomic.Pointer[map[seriesKey]*series]
+}
+
+// seriesKey is one request's labels.
+type seriesKey struct {
+	route, dialect, grant, outcome string
+	status                         int
+}
+
+// series are one label set's children.
+type series struct {
+	requests      prometheus.Counter
+	duration      prometheus.Observer
+	tokenDuration prometheus.Observer   // nil without a dialect
+	issued        [4]prometheus.Counter // by tokenKinds; nil for kinds never issued
 }
 
 // durationBuckets span a cached client_credentials request (under a millisecond) to a
@@ -54,6 +72,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"dialect", "grant", "kind"}),
 	}
 	m.dialects.Store(&map[string]bool{})
+	m.series.Store(&map[seriesKey]*series{})
 	reg.MustRegister(m.requests, m.duration, m.tokenDuration, m.issued)
 	return m
 }
@@ -82,21 +101,70 @@ func (m *Metrics) observe(route string, status int, info *reqlog.Info, elapsed t
 		return
 	}
 	secs := elapsed.Seconds()
-	dialect, grant := "none", "none"
+	k := seriesKey{route: route, dialect: "none", grant: "none", outcome: outcome(info.Err, status), status: knownStatus(status)}
 	if info.Dialect != "" {
-		dialect, grant = m.dialect(info.Dialect), knownGrant(info.Grant)
+		k.dialect, k.grant = m.dialect(info.Dialect), knownGrant(info.Grant)
 	}
-	m.requests.WithLabelValues(route, dialect, grant, outcome(info.Err, status), statusLabel(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(secs)
-	if info.Dialect == "" {
+	s := m.seriesOf(k, info.Issued)
+	s.requests.Inc()
+	s.duration.Observe(secs)
+	if s.tokenDuration == nil {
 		return
 	}
-	m.tokenDuration.WithLabelValues(dialect, grant).Observe(secs)
-	for _, k := range tokenKinds {
-		if info.Issued&k.bit != 0 {
-			m.issued.WithLabelValues(dialect, grant, k.label).Inc()
+	s.tokenDuration.Observe(secs)
+	for i, tk := range tokenKinds {
+		if info.Issued&tk.bit != 0 {
+			s.issued[i].Inc()
 		}
 	}
+}
+
+// seriesOf returns k's children, making them (and those of the token kinds in issued
+// that it lacks) on first use.
+func (m *Metrics) seriesOf(k seriesKey, issued reqlog.Tokens) *series {
+	if s, ok := (*m.series.Load())[k]; ok && s.covers(issued) {
+		return s
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := *m.series.Load()
+	s := &series{}
+	if prev, ok := old[k]; ok {
+		*s = *prev
+	} else {
+		s.requests = m.requests.WithLabelValues(k.route, k.dialect, k.grant, k.outcome, statusLabel(k.status))
+		s.duration = m.duration.WithLabelValues(k.route)
+		if k.dialect != "none" {
+			s.tokenDuration = m.tokenDuration.WithLabelValues(k.dialect, k.grant)
+		}
+	}
+	if s.tokenDuration != nil {
+		for i, tk := range tokenKinds {
+			if issued&tk.bit != 0 && s.issued[i] == nil {
+				s.issued[i] = m.issued.WithLabelValues(k.dialect, k.grant, tk.label)
+			}
+		}
+	}
+	next := make(map[seriesKey]*series, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	next[k] = s
+	m.series.Store(&next)
+	return s
+}
+
+// covers reports whether s has a counter for every token kind in issued.
+func (s *series) covers(issued reqlog.Tokens) bool {
+	if s.tokenDuration == nil {
+		return true
+	}
+	for i, tk := range tokenKinds {
+		if issued&tk.bit != 0 && s.issued[i] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 var tokenKinds = []struct {
@@ -160,12 +228,21 @@ var statusLabels = func() (s [600]string) {
 	return s
 }()
 
+// knownStatus is status as labelled: 200 for nothing written (net/http answers 200),
+// 0 ("other") outside 100-599.
+func knownStatus(status int) int {
+	switch {
+	case status == 0:
+		return 200
+	case status < 100 || status >= len(statusLabels):
+		return 0
+	}
+	return status
+}
+
 func statusLabel(status int) string {
-	if status == 0 {
-		status = 200 // nothing written: net/http answers 200
+	if status = knownStatus(status); status == 0 {
+		return "other"
 	}
-	if status >= 100 && status < len(statusLabels) {
-		return statusLabels[status]
-	}
-	return "other"
+	return statusLabels[status]
 }
