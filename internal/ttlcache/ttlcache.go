@@ -2,7 +2,8 @@
 // calendars, the verified-signature and key caches, the vendors' lookups): a map of
 // values that expire, bounded in size, safe for concurrent use.
 //
-// A hit costs one read lock and one map lookup, and allocates nothing. A full cache
+// A hit costs one read lock, one map lookup and one atomic increment (Stats), and
+// allocates nothing. A full cache
 // first drops what has expired and, if every entry is still fresh, starts over rather
 // than grow: a flood of distinct keys (random client ids, random tokens) costs a
 // re-read of what was cached, never unbounded memory.
