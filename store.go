@@ -23,6 +23,8 @@ type Store interface {
 	ClientStore
 	CustomerStore
 	KeyStore
+	SealedStore
+	KEKHolderStore
 	RefreshStore
 	AccessTokenStore
 	AssertionStore
@@ -136,9 +138,54 @@ type KeyStore interface {
 	// exists, else returns ErrConflict and changes nothing (so replicas starting
 	// together on an empty database end up with one first key per alg, not one each).
 	AddFirstSigningKey(ctx context.Context, k SigningKey) error
+	// ReplaceSigningKey is ATOMIC, the scheduled rotation's one store call: in one
+	// transaction it retires predecessorID (RetiredAt = next.ActiveAt, UnpublishAt =
+	// unpublishAt), inserts next and appends ev, but only while predecessorID is the
+	// current (unretired) key of next.Alg. Otherwise (another replica, or an admin,
+	// rotated it first; or it does not exist) it returns ErrConflict and changes
+	// nothing, so replicas that find a key due at the same moment make one successor.
+	ReplaceSigningKey(ctx context.Context, predecessorID string, next SigningKey, unpublishAt time.Time, ev AuditEvent) error
 	// DeleteSigningKeys removes keys whose UnpublishAt is set and before now; it returns
 	// how many were removed.
 	DeleteSigningKeys(ctx context.Context, now time.Time) (int, error)
+}
+
+// SealedKind names a column that holds values sealed under the key-encryption key.
+type SealedKind string
+
+// Every sealed column. A KEK rotation re-seals each of them; a new sealed column needs
+// its kind here and its table in both stores' ListSealed and ReplaceSealed.
+const (
+	// SealedSigningKey: signing_keys.private_sealed, by kid.
+	SealedSigningKey SealedKind = "signing_key"
+	// SealedClientSecret: a client_secret_jwt client's SecretSealed, by client id.
+	SealedClientSecret SealedKind = "client_secret"
+	// SealedPreviousClientSecret: its PreviousSecretSealed (during a secret
+	// rotation's grace), by client id.
+	SealedPreviousClientSecret SealedKind = "client_previous_secret"
+)
+
+// SealedKinds lists every SealedKind.
+var SealedKinds = []SealedKind{SealedSigningKey, SealedClientSecret, SealedPreviousClientSecret}
+
+// SealedValue is one stored sealed value: where it lives and its bytes.
+type SealedValue struct {
+	Kind   SealedKind
+	ID     string // the row: a kid or a client id
+	Sealed []byte
+}
+
+// SealedStore lets a KEK rotation (keys.Reseal) walk and rewrite every sealed value
+// while replicas keep serving.
+type SealedStore interface {
+	// ListSealed returns up to limit non-empty values of kind whose row id is greater
+	// than after, in id order (a page; pass the last id to get the next one).
+	ListSealed(ctx context.Context, kind SealedKind, after string, limit int) ([]SealedValue, error)
+	// ReplaceSealed is ATOMIC (one conditional UPDATE): it sets the value of kind in
+	// row id to next only if it still holds exactly old, so a write another replica
+	// made since old was read is never overwritten. Otherwise (changed, emptied or
+	// deleted since) it returns ErrConflict and changes nothing.
+	ReplaceSealed(ctx context.Context, kind SealedKind, id string, old, next []byte) error
 }
 
 // RefreshStore keeps refresh-token families (digests only).

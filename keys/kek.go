@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode"
 )
 
 // KEKSize is the length of the key-encryption key: 32 bytes selects AES-256.
@@ -41,6 +42,49 @@ func LoadKEK(path string, env string) ([]byte, error) {
 		return createKEKFile(path)
 	}
 	return kek, err
+}
+
+// ReadKEK is LoadKEK for commands that must not invent a key: a missing KEK file is
+// an error, never created (a fresh KEK would open nothing and seal under a key no
+// replica has).
+func ReadKEK(path string, env string) ([]byte, error) {
+	if env != "" {
+		return LoadKEK("", env)
+	}
+	if path == "" {
+		return nil, errors.New("keys: no key-encryption key: JETON_KEK is empty and no KEK file path is set")
+	}
+	return readKEKFile(path)
+}
+
+// GenerateKEKFile writes a fresh random KEK to a new file at path (mode 0600; an
+// existing file is an error, never overwritten) and returns it.
+func GenerateKEKFile(path string) ([]byte, error) {
+	return writeNewKEKFile(path)
+}
+
+// LoadPreviousKEKs returns the key-encryption keys accepted for reading only, during a
+// KEK rotation (docs/operations.md, "Rotating the KEK"): those in env (the value of
+// JETON_PREVIOUS_KEK: base64 keys separated by commas or white space) and those in the
+// files at paths. Unlike the current KEK's file, a previous KEK's file must exist.
+// Errors name the variable or the path, never a key.
+func LoadPreviousKEKs(paths []string, env string) ([][]byte, error) {
+	var keks [][]byte
+	for i, text := range strings.FieldsFunc(env, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		kek, err := decodeKEK([]byte(text))
+		if err != nil {
+			return nil, fmt.Errorf("keys: JETON_PREVIOUS_KEK (key %d): %w", i+1, err)
+		}
+		keks = append(keks, kek)
+	}
+	for _, path := range paths {
+		kek, err := readKEKFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%w (a previous KEK file)", err)
+		}
+		keks = append(keks, kek)
+	}
+	return keks, nil
 }
 
 // decodeKEK accepts the standard or URL-safe base64 alphabet, padded or not, so that
@@ -90,10 +134,19 @@ func readKEKFile(path string) ([]byte, error) {
 	return kek, nil
 }
 
-// createKEKFile writes a fresh key to a temporary file and links it into place, so that
-// a concurrent reader never sees a half-written file and two processes starting at
-// once agree on one key (the loser of os.Link reads the winner's file).
+// createKEKFile writes a fresh key unless the file exists, so that two processes
+// starting at once agree on one key (the loser of os.Link reads the winner's file).
 func createKEKFile(path string) ([]byte, error) {
+	kek, err := writeNewKEKFile(path)
+	if errors.Is(err, fs.ErrExist) {
+		return readKEKFile(path)
+	}
+	return kek, err
+}
+
+// writeNewKEKFile writes a fresh key to a temporary file and links it into place, so
+// that a concurrent reader never sees a half-written file; fs.ErrExist if path exists.
+func writeNewKEKFile(path string) ([]byte, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: cannot create directory for KEK file %s: %w", path, err)
@@ -114,7 +167,7 @@ func createKEKFile(path string) ([]byte, error) {
 	clear(text)
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return readKEKFile(path)
+			return nil, fmt.Errorf("keys: KEK file %s exists; it is never overwritten: %w", path, fs.ErrExist)
 		}
 		return nil, fmt.Errorf("keys: cannot create KEK file %s: %w", path, err)
 	}

@@ -3,6 +3,8 @@ package keys
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,5 +131,75 @@ func assertMode(t *testing.T, path string, want os.FileMode) {
 	}
 	if got := info.Mode() & (os.ModePerm | os.ModeDir); got != want {
 		t.Errorf("%s has mode %v, want %v", path, got, want)
+	}
+}
+
+func TestLoadPreviousKEKs(t *testing.T) {
+	a, b, c := bytes.Repeat([]byte{1}, KEKSize), bytes.Repeat([]byte{2}, KEKSize), bytes.Repeat([]byte{3}, KEKSize)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old.kek")
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(c)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := base64.StdEncoding.EncodeToString(a) + ", " + base64.RawURLEncoding.EncodeToString(b) + "\n"
+	got, err := LoadPreviousKEKs([]string{path}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !bytes.Equal(got[0], a) || !bytes.Equal(got[1], b) || !bytes.Equal(got[2], c) {
+		t.Fatalf("LoadPreviousKEKs = %x, want a, b (env) then c (file)", got)
+	}
+	if got, err := LoadPreviousKEKs(nil, ""); err != nil || len(got) != 0 {
+		t.Fatalf("LoadPreviousKEKs with nothing = %x, %v", got, err)
+	}
+	missing := filepath.Join(dir, "missing.kek")
+	if _, err := LoadPreviousKEKs([]string{missing}, ""); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("a missing previous KEK file = %v, want an error naming it", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("a previous KEK file was created")
+	}
+	bad := base64.StdEncoding.EncodeToString(a) + "," + base64.StdEncoding.EncodeToString(make([]byte, 16))
+	if _, err := LoadPreviousKEKs(nil, bad); err == nil || !strings.Contains(err.Error(), "JETON_PREVIOUS_KEK (key 2)") || strings.Contains(err.Error(), bad) {
+		t.Fatalf("a bad JETON_PREVIOUS_KEK = %v, want it named by position, not echoed", err)
+	}
+	loose := filepath.Join(dir, "loose.kek")
+	if err := os.WriteFile(loose, []byte(base64.StdEncoding.EncodeToString(c)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPreviousKEKs([]string{loose}, ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a group-readable previous KEK file = %v", err)
+	}
+}
+
+// TestReadKEKNeverCreates: the commands that re-seal read the KEK but never invent
+// one; generate writes a new one but never overwrites.
+func TestReadKEKNeverCreatesAndGenerateNeverOverwrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kek")
+	if _, err := ReadKEK(path, ""); err == nil {
+		t.Fatal("ReadKEK of a missing file succeeded")
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("ReadKEK created a KEK file")
+	}
+	kek, err := GenerateKEKFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("generated file: %v, %v; want mode 0600", info, err)
+	}
+	if got, err := ReadKEK(path, ""); err != nil || !bytes.Equal(got, kek) {
+		t.Fatalf("ReadKEK = %x, %v; want the generated key", got, err)
+	}
+	if _, err := GenerateKEKFile(path); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("GenerateKEKFile over an existing file = %v, want fs.ErrExist", err)
+	}
+	if got, _ := ReadKEK(path, ""); !bytes.Equal(got, kek) {
+		t.Fatal("the existing KEK file changed")
+	}
+	env := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, KEKSize))
+	if got, err := ReadKEK(filepath.Join(t.TempDir(), "missing"), env); err != nil || got[0] != 5 {
+		t.Fatalf("ReadKEK with JETON_KEK = %x, %v", got, err)
 	}
 }

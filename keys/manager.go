@@ -30,6 +30,10 @@ type Config struct {
 	// DefaultAlgs: every alg a client may be registered with must have a key, or its
 	// token requests would fail.
 	Algs []string
+	// PreviousKEKs open keys still sealed under an earlier key-encryption key, during
+	// a KEK rotation (docs/operations.md); new keys are always sealed under the KEK
+	// given to NewManager.
+	PreviousKEKs [][]byte
 }
 
 // DefaultAlgs are the algorithms that get a key unless Config.Algs says otherwise:
@@ -60,17 +64,18 @@ func (c Config) withDefaults() Config {
 type Manager struct {
 	store  jeton.KeyStore
 	cfg    Config
-	sealer *sealer
+	sealer *Keyring
 	kekErr error // reported by Load, since NewManager returns no error
 
 	mu   sync.Mutex // serializes the methods that read the store and swap snap
 	snap atomic.Pointer[snapshot]
 }
 
-// NewManager returns a Manager with no keys loaded; call Load before serving.
+// NewManager returns a Manager with no keys loaded; call Load before serving. kek
+// seals new keys; kek and cfg.PreviousKEKs open stored ones.
 func NewManager(store jeton.KeyStore, kek []byte, cfg Config) *Manager {
 	m := &Manager{store: store, cfg: cfg.withDefaults()}
-	m.sealer, m.kekErr = newSealer(kek)
+	m.sealer, m.kekErr = NewKeyring(kek, m.cfg.PreviousKEKs...)
 	m.snap.Store(newSnapshot(nil))
 	return m
 }

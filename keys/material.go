@@ -44,7 +44,7 @@ func thumbprint(pub crypto.PublicKey) (string, error) {
 
 // generate creates a fresh key for alg and seals it under s. The returned row has ID,
 // Alg, PublicDER and PrivateSealed set; the caller sets the times.
-func generate(s *sealer, algName string) (jeton.SigningKey, error) {
+func generate(s *Keyring, algName string) (jeton.SigningKey, error) {
 	a, err := lookupAlg(algName)
 	if err != nil {
 		return jeton.SigningKey{}, err
@@ -73,7 +73,7 @@ func generate(s *sealer, algName string) (jeton.SigningKey, error) {
 // openKey decrypts a stored key and checks that the row is consistent: the private key
 // is of the row's alg, matches PublicDER, and its thumbprint is the kid. Any mismatch is
 // an error here so that serve fails at start rather than at a request.
-func openKey(s *sealer, k jeton.SigningKey) (*material, error) {
+func openKey(s *Keyring, k jeton.SigningKey) (*material, error) {
 	a, err := lookupAlg(k.Alg)
 	if err != nil {
 		return nil, fmt.Errorf("keys: signing key %s: %w", k.ID, err)

@@ -20,8 +20,9 @@ import (
 // are ErrConflict, and rows are returned oldest first as copies, so a test that edits
 // what it got back cannot reach into the "database".
 type memKeyStore struct {
-	mu   sync.Mutex
-	rows []jeton.SigningKey
+	mu    sync.Mutex
+	rows  []jeton.SigningKey
+	audit []jeton.AuditEvent // written by ReplaceSigningKey with its key
 }
 
 func (s *memKeyStore) ListSigningKeys(context.Context) ([]jeton.SigningKey, error) {
@@ -58,6 +59,21 @@ func (s *memKeyStore) AddFirstSigningKey(_ context.Context, k jeton.SigningKey) 
 		return fmt.Errorf("signing key %s: %w", k.ID, jeton.ErrConflict)
 	}
 	s.rows = append(s.rows, cloneKey(k))
+	return nil
+}
+
+func (s *memKeyStore) ReplaceSigningKey(_ context.Context, predecessorID string, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.rows, func(k jeton.SigningKey) bool {
+		return k.ID == predecessorID && k.Alg == next.Alg && k.RetiredAt.IsZero()
+	})
+	if i < 0 || slices.ContainsFunc(s.rows, func(k jeton.SigningKey) bool { return k.ID == next.ID }) {
+		return fmt.Errorf("signing key %s: %w", predecessorID, jeton.ErrConflict)
+	}
+	s.rows[i].RetiredAt, s.rows[i].UnpublishAt = next.ActiveAt, unpublishAt
+	s.rows = append(s.rows, cloneKey(next))
+	s.audit = append(s.audit, ev)
 	return nil
 }
 

@@ -19,56 +19,50 @@ const secretAAD = "jeton client secret\x00"
 // SealSecret encrypts a client_secret_jwt client's secret for storage
 // (jeton.Client.SecretSealed) under kek, bound to clientID.
 func SealSecret(kek []byte, clientID string, secret string) ([]byte, error) {
-	s, err := newSealer(kek)
+	r, err := NewKeyring(kek)
 	if err != nil {
 		return nil, err
 	}
-	return s.seal(secretAAD+clientID, []byte(secret)), nil
+	return r.seal(secretAAD+clientID, []byte(secret)), nil
 }
 
 // OpenSecret decrypts a secret sealed by SealSecret for clientID. A wrong KEK, a
 // tampered blob and a blob of another client all fail the same way; the error never
 // holds any part of the secret.
 func OpenSecret(kek []byte, clientID string, sealed []byte) (string, error) {
-	s, err := newSealer(kek)
+	r, err := NewKeyring(kek)
 	if err != nil {
 		return "", err
 	}
-	return s.openSecret(clientID, sealed)
+	plain, err := (&SecretSealer{r: r}).Open(clientID, sealed)
+	return string(plain), err
 }
 
-// SecretSealer seals and opens client secrets with one AES-GCM instance built once,
-// for the token endpoint's hot path. It is safe for concurrent use.
-type SecretSealer struct{ s *sealer }
+// SecretSealer seals and opens client secrets with ciphers built once, for the token
+// endpoint's hot path. It is safe for concurrent use.
+type SecretSealer struct{ r *Keyring }
 
-// NewSecretSealer checks kek and prepares the cipher.
-func NewSecretSealer(kek []byte) (*SecretSealer, error) {
-	s, err := newSealer(kek)
+// NewSecretSealer checks the KEKs and prepares the ciphers: kek seals, and secrets
+// still sealed under a previous KEK (during a KEK rotation) open too.
+func NewSecretSealer(kek []byte, previous ...[]byte) (*SecretSealer, error) {
+	r, err := NewKeyring(kek, previous...)
 	if err != nil {
 		return nil, err
 	}
-	return &SecretSealer{s: s}, nil
+	return &SecretSealer{r: r}, nil
 }
 
 // Seal is SealSecret with the prepared cipher.
 func (ss *SecretSealer) Seal(clientID, secret string) []byte {
-	return ss.s.seal(secretAAD+clientID, []byte(secret))
+	return ss.r.seal(secretAAD+clientID, []byte(secret))
 }
 
-// Open is OpenSecret with the prepared cipher; it returns the secret's bytes, which
+// Open is OpenSecret with the prepared ciphers; it returns the secret's bytes, which
 // is what an HMAC key is.
 func (ss *SecretSealer) Open(clientID string, sealed []byte) ([]byte, error) {
-	plain, err := ss.s.open(secretAAD+clientID, sealed)
+	plain, err := ss.r.open(secretAAD+clientID, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("keys: cannot open the sealed secret of client %s: %w", clientID, err)
 	}
 	return plain, nil
-}
-
-func (s *sealer) openSecret(clientID string, sealed []byte) (string, error) {
-	plain, err := s.open(secretAAD+clientID, sealed)
-	if err != nil {
-		return "", fmt.Errorf("keys: cannot open the sealed secret of client %s: %w", clientID, err)
-	}
-	return string(plain), nil
 }

@@ -31,7 +31,7 @@ func TestSecretSealRoundTripAndBinding(t *testing.T) {
 	tampered := bytes.Clone(sealed)
 	tampered[len(tampered)-1] ^= 1
 	// A signing-key blob sealed under the bare client id must not open as a secret.
-	s, _ := newSealer(kek)
+	s, _ := NewKeyring(kek)
 	keyBlob := s.seal("client-a", []byte(secret))
 	bad := []struct {
 		name   string
@@ -83,4 +83,35 @@ func TestSecretSealerMatchesFunctions(t *testing.T) {
 	if _, err := NewSecretSealer(nil); err == nil {
 		t.Fatal("NewSecretSealer accepted no KEK")
 	}
+}
+
+// BenchmarkSecretOpen is the client_secret_jwt hot path's unsealing: an envelope under
+// the current KEK, one under a previous KEK, and a legacy value (no KEK id).
+func BenchmarkSecretOpen(b *testing.B) {
+	ss, err := NewSecretSealer(newKEK, oldKEK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	old, _ := SealSecret(oldKEK, "client-0123456789abcdef", "a-secret-of-43-characters-like-jeton-makes")
+	for name, sealed := range map[string][]byte{
+		"current":  ss.Seal("client-0123456789abcdef", "a-secret-of-43-characters-like-jeton-makes"),
+		"previous": old,
+		"legacy":   legacySealB(b, oldKEK, secretAAD+"client-0123456789abcdef", []byte("a-secret-of-43-characters-like-jeton-makes")),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ss.Open("client-0123456789abcdef", sealed); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func legacySealB(b *testing.B, kek []byte, purpose string, plaintext []byte) []byte {
+	r, _ := NewKeyring(kek)
+	aead := r.keys[0].aead
+	nonce := make([]byte, aead.NonceSize())
+	return aead.Seal(nonce, nonce, plaintext, []byte(purpose))
 }

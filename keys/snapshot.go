@@ -69,7 +69,39 @@ func (s *snapshot) signer(alg string, now time.Time) (Signer, error) {
 
 // hasCurrent reports whether some key of alg has not been retired.
 func (s *snapshot) hasCurrent(alg string) bool {
-	return slices.ContainsFunc(s.byAlg[alg], func(e entry) bool { return e.meta.RetiredAt.IsZero() })
+	_, ok := s.current(alg)
+	return ok
+}
+
+// current returns alg's key that no successor has retired (the store keeps at most
+// one): the one that signs, or the successor waiting out its publish delay.
+func (s *snapshot) current(alg string) (entry, bool) {
+	i := slices.IndexFunc(s.byAlg[alg], func(e entry) bool { return e.meta.RetiredAt.IsZero() })
+	if i < 0 {
+		return entry{}, false
+	}
+	return s.byAlg[alg][i], true
+}
+
+// signing returns the metadata of the key that signs for alg at now (see signer,
+// which the hot path calls instead).
+func (s *snapshot) signing(alg string, now time.Time) (jeton.SigningKey, bool) {
+	for _, e := range s.byAlg[alg] {
+		if !e.meta.ActiveAt.After(now) {
+			return e.meta, true
+		}
+	}
+	return jeton.SigningKey{}, false
+}
+
+// algs lists the algs that have keys, sorted.
+func (s *snapshot) algs() []string {
+	out := make([]string, 0, len(s.byAlg))
+	for alg := range s.byAlg {
+		out = append(out, alg)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // publication returns the JWK Set for now, rebuilding it only when now has crossed a

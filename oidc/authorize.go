@@ -34,6 +34,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.cfg.Now()
 	q, c, fromPAR, aerr := h.resolve(r.Context(), q, now)
+	if aerr != nil && aerr.Cause != nil {
+		h.serverError(w, r, aerr.Cause)
+		return
+	}
 	if aerr != nil {
 		info.Err = jeton.Errorf(jeton.Code(aerr.Code), jeton.ReasonNone, "%s", aerr.Desc)
 		h.errorPage(w, r, http.StatusBadRequest, "This sign-in link is not valid: "+aerr.Desc+".")
@@ -92,6 +96,9 @@ func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (url
 		return nil, nil, false, pageError("client_id is missing or repeated")
 	}
 	c, err := h.cfg.Clients.Client(ctx, clientID)
+	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
+		return nil, nil, false, storeFailure(err)
+	}
 	if err != nil || c.Status != jeton.ClientActive || !c.AllowsGrant(jeton.GrantAuthorizationCode) {
 		return nil, nil, false, pageError("the application is unknown or may not sign customers in")
 	}
@@ -107,6 +114,9 @@ func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (url
 		return nil, nil, false, pageError("request_uri is not one of ours")
 	}
 	p, err := h.cfg.Store.ConsumePushedRequest(ctx, jeton.Digest(id), c.ID, now)
+	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
+		return nil, nil, false, storeFailure(err)
+	}
 	if err != nil {
 		if errors.Is(err, jeton.ErrNotFound) && h.cfg.Events != nil {
 			// A used request_uri is deleted, so the store cannot tell a replay from an

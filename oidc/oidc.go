@@ -62,6 +62,9 @@ type Config struct {
 	Introspector *token.Introspector
 	// CookieKey seals the session cookie (AES-256-GCM); 32 bytes (SessionKey).
 	CookieKey []byte
+	// PreviousCookieKeys (SessionKey of each previous KEK, during a KEK rotation) open
+	// cookies sealed before the KEK changed; they seal none.
+	PreviousCookieKeys [][]byte
 	// SessionTTL is how long a sign-in is remembered (default DefaultSessionTTL).
 	SessionTTL time.Duration
 	// SigningAlgs are the ID-token signing algs, for discovery.
@@ -90,7 +93,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
-	s, err := newSealer(cfg.CookieKey, !insecureOrigin(cfg.Issuer))
+	s, err := newSealer(cfg.CookieKey, !insecureOrigin(cfg.Issuer), cfg.PreviousCookieKeys...)
 	if err != nil {
 		return nil, err
 	}

@@ -33,11 +33,19 @@ type authError struct {
 	Code     string // RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6
 	Desc     string
 	Redirect bool
+	// Cause is set when the request could not be judged because the store failed:
+	// the customer sees the 500 page, not a claim that the link is invalid.
+	Cause error
 }
 
 func (e *authError) Error() string { return e.Code + ": " + e.Desc }
 
 func pageError(desc string) *authError { return &authError{Code: "invalid_request", Desc: desc} }
+
+// storeFailure is a lookup that failed for a reason other than "not there".
+func storeFailure(err error) *authError {
+	return &authError{Code: string(jeton.CodeServerError), Desc: "internal error", Cause: err}
+}
 
 func clientError(code, desc string) *authError {
 	return &authError{Code: code, Desc: desc, Redirect: true}

@@ -58,19 +58,15 @@ func SessionKey(kek []byte) []byte {
 // sealer seals and opens the session cookie.
 type sealer struct {
 	aead   cipher.AEAD
+	older  []cipher.AEAD // keys of previous KEKs: they open cookies, never seal one
 	secure bool
 	name   string
 }
 
-func newSealer(key []byte, secure bool) (*sealer, error) {
-	if len(key) != 32 {
-		return nil, errors.New("oidc: cookie key must be 32 bytes")
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+// newSealer seals with key; cookies sealed with a previous key (one derived from a
+// previous KEK during a KEK rotation) still open, so a KEK change signs nobody out.
+func newSealer(key []byte, secure bool, previous ...[]byte) (*sealer, error) {
+	aead, err := cookieAEAD(key)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +76,26 @@ func newSealer(key []byte, secure bool) (*sealer, error) {
 	if !secure {
 		name = "jeton"
 	}
-	return &sealer{aead: aead, secure: secure, name: name}, nil
+	s := &sealer{aead: aead, secure: secure, name: name}
+	for _, k := range previous {
+		a, err := cookieAEAD(k)
+		if err != nil {
+			return nil, err
+		}
+		s.older = append(s.older, a)
+	}
+	return s, nil
+}
+
+func cookieAEAD(key []byte) (cipher.AEAD, error) {
+	if len(key) != 32 {
+		return nil, errors.New("oidc: cookie key must be 32 bytes")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 // read returns the request's session, or a fresh one when there is none, or when it
@@ -96,6 +111,12 @@ func (s *sealer) read(r *http.Request, now time.Time) (*session, bool) {
 		return &session{}, false
 	}
 	plain, err := s.aead.Open(nil, raw[:ns], raw[ns:], []byte(s.name))
+	for _, a := range s.older {
+		if err == nil {
+			break
+		}
+		plain, err = a.Open(nil, raw[:ns], raw[ns:], []byte(s.name))
+	}
 	if err != nil {
 		return &session{}, false
 	}

@@ -47,3 +47,34 @@ func TestSessionCookieSecureUnlessLocalhost(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionCookieSurvivesAKEKChange: a cookie sealed under the old KEK's key opens
+// on a server whose KEK changed and that keeps the old key as previous; new cookies
+// are sealed with the new key only.
+func TestSessionCookieSurvivesAKEKChange(t *testing.T) {
+	oldKey, newKey := SessionKey(make([]byte, 32)), SessionKey([]byte("the next key-encryption key.....")) // 32 bytes each
+	before, _ := newSealer(oldKey, true)
+	after, err := newSealer(newKey, true, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	cookie := func(s *sealer) *http.Request {
+		w := httptest.NewRecorder()
+		if err := s.write(w, &session{CustomerID: "c", Expires: now.Add(time.Hour).Unix()}, now); err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Cookie", strings.Split(w.Header().Get("Set-Cookie"), ";")[0])
+		return r
+	}
+	if sess, ok := after.read(cookie(before), now); !ok || sess.CustomerID != "c" {
+		t.Fatal("a cookie sealed under the previous KEK did not open after the change")
+	}
+	if _, ok := before.read(cookie(after), now); ok {
+		t.Fatal("a new cookie opened under the old key alone: it was not sealed with the new key")
+	}
+	if _, err := newSealer(newKey, true, oldKey[:16]); err == nil {
+		t.Fatal("a 16-byte previous cookie key was accepted")
+	}
+}

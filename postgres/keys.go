@@ -38,11 +38,7 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			next.ID, next.Alg, next.PublicDER, next.PrivateSealed, ts(next.CreatedAt),
-			ts(next.ActiveAt), ts(next.RetiredAt), ts(next.UnpublishAt))
-		return err
+		return insertKey(ctx, tx, next)
 	})
 	return mapErr("add signing key", err)
 }
@@ -52,12 +48,47 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 // refuses a second current key of an alg, and a racing insert waits for the first to
 // commit before it is refused. Its ROW EXCLUSIVE lock waits for AddSigningKey's table
 // lock, so it never interleaves with a rotation.
+//
+// Like every key insert it NOTIFYs the key's listeners (insertKey).
 func (s *Store) AddFirstSigningKey(ctx context.Context, k jeton.SigningKey) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	return mapErr("add first signing key", insertKey(ctx, s.pool, k))
+}
+
+// ReplaceSigningKey retires predecessorID, inserts next and appends ev in one
+// transaction (DESIGN rule 1), only while predecessorID is the current key of
+// next.Alg. The retiring UPDATE is conditional on retired_at IS NULL and locks the
+// row: a concurrent replacement of the same key waits for this transaction, then
+// re-checks the condition on the committed row (READ COMMITTED), finds it retired and
+// updates nothing, so it answers ErrConflict and rolls back. A manual rotation
+// (AddSigningKey's table lock) and this one exclude each other the same way.
+func (s *Store) ReplaceSigningKey(ctx context.Context, predecessorID string, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	err := s.audited(ctx, ev, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE signing_keys SET retired_at = $1, unpublish_at = $2
+			WHERE id = $3 AND alg = $4 AND retired_at IS NULL`,
+			ts(next.ActiveAt), ts(unpublishAt), predecessorID, next.Alg)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return jeton.ErrConflict
+		}
+		return insertKey(ctx, tx, next)
+	})
+	return mapErr("replace signing key", err)
+}
+
+// insertKey inserts k and, in the same statement, NOTIFYs the listeners of key changes
+// (ListenKeyChanges) with its kid. PostgreSQL delivers a notification when the
+// transaction commits, so a replica that reloads on it finds the row; an insert that
+// fails announces nothing.
+func insertKey(ctx context.Context, db execer, k jeton.SigningKey) error {
+	_, err := db.Exec(ctx, `WITH added AS (
+			INSERT INTO signing_keys (`+keyColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
+		SELECT pg_notify($9, id) FROM added`,
 		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, ts(k.CreatedAt),
-		ts(k.ActiveAt), ts(k.RetiredAt), ts(k.UnpublishAt))
-	return mapErr("add first signing key", err)
+		ts(k.ActiveAt), ts(k.RetiredAt), ts(k.UnpublishAt), keyChannel)
+	return err
 }
 
 // DeleteSigningKeys removes keys whose UnpublishAt is set and before now.

@@ -8,12 +8,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// NOTIFY channels: client changes (migration 00003's trigger) and working-hours
-// calendar changes (migration 00008's).
+// NOTIFY channels: client changes (migration 00003's trigger), working-hours
+// calendar changes (migration 00008's) and signing-key changes (sent by the key
+// writes in keys.go, in their transaction).
 const (
 	clientChannel   = "jeton_client_changed"
 	calendarChannel = "jeton_calendar_changed"
+	keyChannel      = "jeton_key_changed"
 )
+
+// ListenSuffix ends the application_name of a listening connection (pg_stat_activity
+// shows "jeton-listen" beside the pool's "jeton", or "<yours>-listen" when the DSN
+// names the application), so an operator can tell a replica's dedicated connections
+// from its pool.
+const ListenSuffix = "-listen"
 
 // ListenClientChanges holds one dedicated connection (outside the pool) that LISTENs
 // for client changes made by any replica, and calls changed with each client id.
@@ -34,10 +42,20 @@ func (s *Store) ListenCalendarChanges(ctx context.Context, changed func(institut
 	return s.listen(ctx, calendarChannel, changed)
 }
 
+// ListenKeyChanges is ListenClientChanges for signing keys: it calls changed with the
+// kid of each key any replica added (a first key or a rotation's successor), and with
+// "" right after LISTEN succeeds; the caller reloads its keys, so a rotated key is in
+// every replica's JWKS at once rather than at the next --key-reload-interval.
+func (s *Store) ListenKeyChanges(ctx context.Context, changed func(kid string)) error {
+	return s.listen(ctx, keyChannel, changed)
+}
+
 // listen LISTENs on channel over a dedicated connection and calls changed with each
 // payload ("" once listening, for the notifications missed before).
 func (s *Store) listen(ctx context.Context, channel string, changed func(string)) error {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] += ListenSuffix
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("postgres: listen: %w", err)
 	}

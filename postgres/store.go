@@ -14,6 +14,10 @@ import (
 	"github.com/jeton/jeton"
 )
 
+// DefaultApplicationName is the application_name (pg_stat_activity) of jeton's
+// connections when the DSN names none.
+const DefaultApplicationName = "jeton"
+
 // Store is a jeton.Store on a pgx connection pool.
 type Store struct {
 	pool *pgxpool.Pool
@@ -28,6 +32,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = DefaultApplicationName
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -32,11 +32,7 @@ func (s *Store) AddSigningKey(ctx context.Context, next jeton.SigningKey, unpubl
 		if err != nil {
 			return err
 		}
-		_, err = s.execTx(ctx, tx, `INSERT INTO signing_keys (`+keyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			next.ID, next.Alg, next.PublicDER, next.PrivateSealed, micros(next.CreatedAt),
-			micros(next.ActiveAt), micros(next.RetiredAt), micros(next.UnpublishAt))
-		return err
+		return s.insertKey(ctx, tx, next)
 	})
 	return mapErr("add signing key", err)
 }
@@ -50,6 +46,36 @@ func (s *Store) AddFirstSigningKey(ctx context.Context, k jeton.SigningKey) erro
 		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, micros(k.CreatedAt),
 		micros(k.ActiveAt), micros(k.RetiredAt), micros(k.UnpublishAt))
 	return mapErr("add first signing key", err)
+}
+
+// ReplaceSigningKey retires predecessorID, inserts next and appends ev in one
+// IMMEDIATE transaction (DESIGN rule 1), only while predecessorID is the current key
+// of next.Alg: the retiring UPDATE is conditional on retired_at IS NULL, and the
+// write lock, held from that statement to the commit, makes every other rotation of
+// this or another process see its outcome. No row retired means another rotation
+// came first: ErrConflict, and the transaction is rolled back.
+func (s *Store) ReplaceSigningKey(ctx context.Context, predecessorID string, next jeton.SigningKey, unpublishAt time.Time, ev jeton.AuditEvent) error {
+	err := s.audited(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.execTx(ctx, tx, `UPDATE signing_keys SET retired_at = ?, unpublish_at = ?
+			WHERE id = ? AND alg = ? AND retired_at IS NULL`,
+			micros(next.ActiveAt), micros(unpublishAt), predecessorID, next.Alg)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmpErr(err, jeton.ErrConflict)
+		}
+		return s.insertKey(ctx, tx, next)
+	})
+	return mapErr("replace signing key", err)
+}
+
+func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, k jeton.SigningKey) error {
+	_, err := s.execTx(ctx, tx, `INSERT INTO signing_keys (`+keyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Alg, k.PublicDER, k.PrivateSealed, micros(k.CreatedAt),
+		micros(k.ActiveAt), micros(k.RetiredAt), micros(k.UnpublishAt))
+	return err
 }
 
 // DeleteSigningKeys removes keys whose UnpublishAt is set and before now.

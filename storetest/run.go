@@ -32,7 +32,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) jeton.Store) {
 	t.Helper()
 	for _, group := range [][]subtest{
-		institutionTests, clientTests, clientAuditedTests, customerTests, keyTests, refreshTests, accessTokenTests,
+		institutionTests, clientTests, clientAuditedTests, customerTests, keyTests, keyReplaceTests, sealedTests, kekHolderTests, refreshTests, accessTokenTests,
 		assertionTests, revocationTests, auditTests, contextTests, raceTests,
 		lockoutTests, housekeepingTests, calendarTests, tokenSlotTests, oidcTests, rateLimitTests,
 	} {

@@ -69,6 +69,11 @@ type RefreshGrant struct {
 	Store RefreshStore
 	// Key derives successors; at least RefreshKeySize bytes (DeriveRefreshKey).
 	Key []byte
+	// PreviousKeys are the keys derived from the previous key-encryption keys during a
+	// KEK rotation. They derive no new successor; a retry within Grace of a token that
+	// a replica (or this process before its restart) rotated under an earlier KEK is
+	// recognised with them instead of being taken for reuse.
+	PreviousKeys [][]byte
 	// IdleTTL is a token's idle lifetime (default DefaultRefreshIdleTTL); it never
 	// reaches past the family's absolute expiry.
 	IdleTTL time.Duration
@@ -213,7 +218,23 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 			return nil, badRefresh(jeton.ReasonRevoked, "refresh family was revoked")
 		}
 	}
-	return g.retry(ctx, req.Client, authz, tok, fam, successor, now)
+	return g.retry(ctx, req.Client, authz, tok, fam, g.rotatedInto(presented, successor, tok.SuccessorDigest), now)
+}
+
+// rotatedInto returns the successor that presented was rotated into: successor (derived
+// with Key) when it matches the recorded digest, else the one a previous key derives
+// if that matches (the rotation happened under an earlier KEK), else successor. Only
+// the retry path runs the previous keys.
+func (g *RefreshGrant) rotatedInto(presented, successor string, recorded []byte) string {
+	if jeton.DigestEqual(successor, recorded) {
+		return successor
+	}
+	for _, k := range g.PreviousKeys {
+		if s := derive(k, presented); jeton.DigestEqual(s, recorded) {
+			return s
+		}
+	}
+	return successor
 }
 
 // checkLive refuses a token whose family is revoked or past its absolute lifetime,
@@ -299,8 +320,10 @@ func (g *RefreshGrant) revokeFamily(ctx context.Context, c *jeton.Client, fam je
 
 // successor derives the token that replaces presented: base64url(HMAC-SHA256(Key,
 // presented)), 256 bits like every refresh token.
-func (g *RefreshGrant) successor(presented string) string {
-	m := hmac.New(sha256.New, g.Key)
+func (g *RefreshGrant) successor(presented string) string { return derive(g.Key, presented) }
+
+func derive(key []byte, presented string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(presented))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -57,17 +58,7 @@ func newRTWorld(t *testing.T, store jeton.Store, algs ...string) *rtWorld {
 		t.Fatal(err)
 	}
 	clients := clientcache.New(store, 0, nil)
-	sec := clientauth.Secret{Now: w.clock.Now}
-	w.engine = token.NewEngine(token.EngineConfig{
-		Auth: &clientauth.Authenticator{Clients: clients, Now: w.clock.Now,
-			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: sec, jeton.AuthSecretPost: sec}},
-		Grants: []token.Grant{tokentest.SeedGrant{}, token.ClientCredentials{},
-			&token.RefreshGrant{Store: store, Key: w.refreshKey, MaxTokenTTL: 24 * time.Hour, Events: w.events}},
-		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"},
-			Signer:       func(alg string) (token.Signer, error) { return w.keys.Signer(alg) },
-			AccessTokens: store, RefreshFamilies: store, MaxTTL: 24 * time.Hour},
-		Now: w.clock.Now,
-	})
+	w.engine = w.newEngine(&token.RefreshGrant{Store: store, Key: w.refreshKey, MaxTokenTTL: 24 * time.Hour, Events: w.events})
 	w.intro = &token.Introspector{Issuer: "https://as.example", KeySet: w.keys.KeySet, Store: store, Clients: clients, Now: w.clock.Now}
 	w.revoker = &token.Revoker{Tokens: w.intro, Store: store, MaxTokenTTL: 24 * time.Hour}
 	now := w.clock.Now()
@@ -84,6 +75,21 @@ func newRTWorld(t *testing.T, store jeton.Store, algs ...string) *rtWorld {
 	w.addClient(t, "b-app", rtInstB, nil)
 	w.addCustomer(t, rtCustomer, rtInstA)
 	return w
+}
+
+// newEngine builds an engine over the world's store, keys and clock with refresh as
+// its refresh grant, as a replica (or a restarted process) with other settings.
+func (w *rtWorld) newEngine(refresh *token.RefreshGrant) *token.Engine {
+	sec := clientauth.Secret{Now: w.clock.Now}
+	return token.NewEngine(token.EngineConfig{
+		Auth: &clientauth.Authenticator{Clients: clientcache.New(w.store, 0, nil), Now: w.clock.Now,
+			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: sec, jeton.AuthSecretPost: sec}},
+		Grants: []token.Grant{tokentest.SeedGrant{}, token.ClientCredentials{}, refresh},
+		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"},
+			Signer:       func(alg string) (token.Signer, error) { return w.keys.Signer(alg) },
+			AccessTokens: w.store, RefreshFamilies: w.store, MaxTTL: 24 * time.Hour},
+		Now: w.clock.Now,
+	})
 }
 
 func (w *rtWorld) addClient(t *testing.T, id, inst string, edit func(*jeton.Client)) {
@@ -282,6 +288,45 @@ func TestRefreshRetryWithinGraceGetsTheSameSuccessor(t *testing.T) {
 	}
 	// And the successor works on.
 	w.mustRefresh(t, "app", retry.RefreshToken)
+}
+
+// TestRefreshRetryAcrossAKEKChange: a token rotated by a process under the old KEK
+// and retried within the grace on one under the new KEK (a restart or another replica
+// during a KEK rotation) gets the same successor, because the new process keeps the
+// old KEK's successor key among PreviousKeys; without it the retry is reuse.
+func TestRefreshRetryAcrossAKEKChange(t *testing.T) {
+	w := newRTWorld(t, sqlitetest.New(t))
+	newKey := token.DeriveRefreshKey(bytes.Repeat([]byte{7}, 32))
+	first := w.seed(t, "app")
+	second := w.mustRefresh(t, "app", first.RefreshToken) // under the old KEK
+	w.clock.Advance(10 * time.Second)
+
+	after := w.newEngine(&token.RefreshGrant{Store: w.store, Key: newKey, PreviousKeys: [][]byte{w.refreshKey}, MaxTokenTTL: 24 * time.Hour})
+	retry, err := after.Token(context.Background(), token.Request{GrantType: jeton.GrantRefreshToken,
+		Credentials: rtCreds("app"), RefreshToken: first.RefreshToken})
+	if err != nil {
+		t.Fatalf("retry under the new KEK: %v", err)
+	}
+	if retry.RefreshToken != second.RefreshToken {
+		t.Fatal("a retry under the new KEK must return the successor made under the old one")
+	}
+	// New rotations use the new key.
+	third, err := after.Token(context.Background(), token.Request{GrantType: jeton.GrantRefreshToken,
+		Credentials: rtCreds("app"), RefreshToken: second.RefreshToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.mustRefresh(t, "app", third.RefreshToken).RefreshToken == "" || third.RefreshToken == second.RefreshToken {
+		t.Fatal("rotation under the new key failed")
+	}
+
+	// Without the previous key the same retry is taken for reuse.
+	other := w.seed(t, "app")
+	w.mustRefresh(t, "app", other.RefreshToken)
+	bare := w.newEngine(&token.RefreshGrant{Store: w.store, Key: newKey, MaxTokenTTL: 24 * time.Hour})
+	_, err = bare.Token(context.Background(), token.Request{GrantType: jeton.GrantRefreshToken,
+		Credentials: rtCreds("app"), RefreshToken: other.RefreshToken})
+	wantProtoErr(t, err, jeton.CodeInvalidGrant, jeton.ReasonReplay)
 }
 
 func TestRefreshReuseAfterGraceRevokesTheFamily(t *testing.T) {

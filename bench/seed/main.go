@@ -9,8 +9,9 @@
 //	    set: CardCore's registered website URL), aud = URL, a
 //	    fresh jti each, iat now, exp now + 1 h; one compact JWS per line, signed in
 //	    parallel on every core.
-//	seed refresh    -db PATH -n N -tokens FILE -out FILE [-reuse]
-//	    in jeton's SQLite database (while jeton serve is stopped): an institution, a
+//	seed refresh    -db PATH|postgres://... -n N -tokens FILE -out FILE [-reuse]
+//	    in jeton's SQLite database (while jeton serve is stopped) or its PostgreSQL
+//	    database (replicas may run): an institution, a
 //	    customer, a password + refresh_token client (client_secret_basic, server-style
 //	    secret stored as its digest) and N refresh families, each with one live token.
 //	    Writes the plaintext tokens one per line and the ids and secret as JSON. With
@@ -35,6 +36,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +45,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/sqlite"
 )
 
@@ -250,7 +253,7 @@ type seeded struct {
 
 func refresh(args []string) error {
 	fs := flag.NewFlagSet("refresh", flag.ExitOnError)
-	dbPath := fs.String("db", "", "jeton's SQLite database (DATA_DIR/jeton.db); created and migrated if new")
+	dbPath := fs.String("db", "", "jeton's SQLite database (DATA_DIR/jeton.db), created and migrated if new, or a postgres:// URL")
 	n := fs.Int("n", 0, "how many refresh families")
 	tokensPath := fs.String("tokens", "", "output: the plaintext refresh tokens, one per line")
 	out := fs.String("out", "", "output: JSON with institution_id, customer_id, client_id, client_secret")
@@ -261,7 +264,7 @@ func refresh(args []string) error {
 		return errors.New("-db, -tokens, -out and a positive -n are required")
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, err := openStore(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -317,9 +320,17 @@ func refresh(args []string) error {
 	return addFamilies(ctx, st, prev, scopes, *n, *tokensPath, *out, now, false)
 }
 
+// openStore opens jeton's store: PostgreSQL for a postgres:// URL, else SQLite.
+func openStore(ctx context.Context, db string) (jeton.Store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return postgres.Open(ctx, db)
+	}
+	return sqlite.Open(ctx, db)
+}
+
 // addFamilies creates n families of the seeded client and customer, writes their
 // tokens to tokensPath (appending if add) and the updated summary to out.
-func addFamilies(ctx context.Context, st *sqlite.Store, sd seeded, scopes []string, n int, tokensPath, out string, now time.Time, add bool) error {
+func addFamilies(ctx context.Context, st jeton.Store, sd seeded, scopes []string, n int, tokensPath, out string, now time.Time, add bool) error {
 	mode := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if add {
 		mode = os.O_CREATE | os.O_WRONLY | os.O_APPEND
@@ -331,11 +342,16 @@ func addFamilies(ctx context.Context, st *sqlite.Store, sd seeded, scopes []stri
 	w := bufio.NewWriterSize(f, 1<<20)
 	start := time.Now()
 	// SQLite has one writer; a few goroutines keep it busy while others prepare rows.
+	// PostgreSQL commits in parallel: more goroutines, each waiting for its commit.
+	workers := 4
+	if _, ok := st.(*postgres.Store); ok {
+		workers = 16
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	for range 4 {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -33,11 +33,17 @@ import (
 
 // app is a running jeton: the store, the keys, and the two listeners.
 type app struct {
-	cfg       serveConfig
-	logger    *slog.Logger
-	store     jeton.Store
-	keys      *keys.Manager
-	kek       []byte
+	cfg      serveConfig
+	logger   *slog.Logger
+	store    jeton.Store
+	keys     *keys.Manager
+	schedule *keys.Scheduler
+	kek      []byte
+	// previousKEKs open what is still sealed under an old KEK (a KEK rotation).
+	previousKEKs [][]byte
+	// ring is every KEK this server holds; holder names it in the store's KEK holders.
+	ring      *keys.Keyring
+	holder    string
 	cache     *clientcache.Cache
 	calendars *calendarcache.Cache
 	public    *http.Server
@@ -161,8 +167,22 @@ func (a *app) loadKeys(ctx context.Context) error {
 	if a.kek, err = keys.LoadKEK(kekFile, os.Getenv("JETON_KEK")); err != nil {
 		return err
 	}
-	a.keys = keys.NewManager(a.store, a.kek, keys.Config{PublishDelay: a.cfg.PublishDelay, MaxTokenTTL: a.cfg.MaxTokenTTL})
-	return a.keys.Load(ctx)
+	if a.previousKEKs, err = keys.LoadPreviousKEKs(a.cfg.PreviousKEKFiles, os.Getenv("JETON_PREVIOUS_KEK")); err != nil {
+		return err
+	}
+	a.keys = keys.NewManager(a.store, a.kek, keys.Config{PublishDelay: a.cfg.PublishDelay, MaxTokenTTL: a.cfg.MaxTokenTTL,
+		PreviousKEKs: a.previousKEKs})
+	if err := a.keys.Load(ctx); err != nil {
+		return err
+	}
+	if a.ring, err = keys.NewKeyring(a.kek, a.previousKEKs...); err != nil {
+		return err
+	}
+	a.logger.Info("key-encryption keys loaded", "current", a.ring.CurrentID(), "previous", a.ring.IDs()[1:])
+	a.holder = keys.NewHolderID()
+	a.reportKEKs(ctx)
+	a.schedule, err = keys.NewScheduler(a.keys, keys.ScheduleConfig{Interval: a.cfg.KeyRotationInterval, Events: a.events, Logger: a.logger})
+	return err
 }
 
 // adminToken reads <data-dir>/admin-token, creating it (0600, 256 random bits) at first
@@ -250,18 +270,16 @@ func (a *app) run(ctx context.Context) error {
 		go func() { errc <- x.srv.Serve(x.ln) }()
 	}
 	go a.reloadKeys(ctx)
+	go a.schedule.Run(ctx, scheduleCheck(a.cfg.KeyRotationInterval))
+	go every.Run(ctx, keys.HolderReport, func() { a.reportKEKs(ctx) })
 	if !a.certs.Empty() {
 		a.certs.Watch(ctx, a.cfg.TLSReload)
 		go a.reloadCertsOnHangup(ctx)
 	}
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch, Logger: a.logger,
 		Observer: a.metrics.Janitor()})
-	backend := storeobs.Inner(a.store) // LISTEN is the backend's, not a store call to observe
-	if l, ok := backend.(clientChangeListener); ok {
-		go a.listenClientChanges(ctx, l, a.metrics.Listen("client"))
-	}
-	if l, ok := backend.(calendarChangeListener); ok {
-		go a.listenCalendarChanges(ctx, l, a.metrics.Listen("calendar"))
+	if l, ok := storeobs.Inner(a.store).(changeListener); ok { // LISTEN is the backend's, not a store call to observe
+		a.followChanges(ctx, l)
 	}
 	var err error
 	select {
@@ -299,6 +317,21 @@ func (a *app) reloadCertsOnHangup(ctx context.Context) {
 	}
 }
 
+// reportKEKs records in the store which KEKs this server holds, for `jeton kek rotate`
+// (keys.CheckHolders). A failure only delays that record; serving goes on.
+func (a *app) reportKEKs(ctx context.Context) {
+	if err := keys.ReportHolder(ctx, a.store, a.holder, a.ring, time.Now()); err != nil && ctx.Err() == nil {
+		a.logger.Warn("KEK holder report failed", "err", err)
+	}
+}
+
+// scheduleCheck is how often the rotation schedule is checked: every minute, or a tenth
+// of a (test-sized) interval shorter than ten minutes, but at most once a second. A
+// check costs no store call unless a key is due.
+func scheduleCheck(interval time.Duration) time.Duration {
+	return min(keys.ScheduleCheck, max(interval/10, time.Second))
+}
+
 // reloadKeys picks up rotations made by other replicas and deletes keys whose last
 // token has expired (Prune reloads too).
 func (a *app) reloadKeys(ctx context.Context) {
@@ -309,52 +342,48 @@ func (a *app) reloadKeys(ctx context.Context) {
 	})
 }
 
-// clientChangeListener is a store that reports client changes made by any replica
-// (postgres.Store, through LISTEN/NOTIFY).
-type clientChangeListener interface {
+// changeListener is a store that reports changes made by any replica
+// (postgres.Store, through LISTEN/NOTIFY): its Listen…Changes methods hold a
+// dedicated connection, call changed with each changed id ("" when listening starts:
+// anything may have changed meanwhile) and return when the connection breaks.
+type changeListener interface {
 	ListenClientChanges(ctx context.Context, changed func(clientID string)) error
-}
-
-// listenClientChanges keeps this replica's client cache in step with changes made
-// through any replica, reconnecting after a broken connection; the cache TTL bounds
-// staleness while it is down (DESIGN "Scale-out").
-func (a *app) listenClientChanges(ctx context.Context, l clientChangeListener, m *metrics.Listener) {
-	for {
-		err := l.ListenClientChanges(ctx, observed(m, a.cache.Changed))
-		m.Up(false)
-		if ctx.Err() != nil {
-			return
-		}
-		a.logger.Warn("client change notifications interrupted; reconnecting", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// calendarChangeListener is a store that reports working-hours calendar changes made
-// by any replica (postgres.Store, through LISTEN/NOTIFY).
-type calendarChangeListener interface {
 	ListenCalendarChanges(ctx context.Context, changed func(institutionID string)) error
+	ListenKeyChanges(ctx context.Context, changed func(kid string)) error
 }
 
-// listenCalendarChanges keeps this replica's calendar cache in step with changes made
-// through any replica, reconnecting after a broken connection; the cache TTL bounds
-// staleness while it is down.
-func (a *app) listenCalendarChanges(ctx context.Context, l calendarChangeListener, m *metrics.Listener) {
+// followChanges keeps this replica's caches in step with changes made through any
+// replica: clients, working-hours calendars and signing keys (a rotation on one
+// replica is in every replica's JWKS at once, not at the next key reload).
+func (a *app) followChanges(ctx context.Context, l changeListener) {
+	go a.follow(ctx, "client", l.ListenClientChanges, a.cache.Changed, a.metrics.Listen("client"))
+	go a.follow(ctx, "calendar", l.ListenCalendarChanges, a.calendars.Changed, a.metrics.Listen("calendar"))
+	go a.follow(ctx, "signing key", l.ListenKeyChanges, func(string) {
+		if err := a.keys.Reload(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("key reload after a change notification failed", "err", err)
+		}
+	}, a.metrics.Listen("signing_key"))
+}
+
+// listenRetry is how long a replica waits before it listens again after a broken
+// connection. Meanwhile the caches' TTLs bound how stale this replica may be; when it
+// listens again, changed("") drops everything it may have missed.
+const listenRetry = time.Second
+
+// follow runs listen until ctx ends, reconnecting after a broken connection; m shows
+// whether it listens and counts what it delivers.
+func (a *app) follow(ctx context.Context, what string, listen func(context.Context, func(string)) error, changed func(string), m *metrics.Listener) {
 	for {
-		err := l.ListenCalendarChanges(ctx, observed(m, a.calendars.Changed))
+		err := listen(ctx, observed(m, changed))
 		m.Up(false)
 		if ctx.Err() != nil {
 			return
 		}
-		a.logger.Warn("calendar change notifications interrupted; reconnecting", "err", err)
+		a.logger.Warn(what+" change notifications interrupted; reconnecting", "err", err, "retry_in", listenRetry.String())
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Second):
+		case <-time.After(listenRetry):
 		}
 	}
 }
@@ -382,6 +411,12 @@ func (a *app) close() {
 		_ = x.ln.Close()
 	}
 	if a.store != nil {
+		if a.holder != "" {
+			// A stopped server holds no KEK: it must not hold up a KEK rotation.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = a.store.RemoveKEKHolder(ctx, a.holder)
+			cancel()
+		}
 		_ = a.store.Close()
 	}
 }

@@ -91,6 +91,7 @@ func settingsHelp(fs *pflag.FlagSet) string {
 	for _, n := range names {
 		fmt.Fprintf(&b, "  --%-22s %s\n", n, envName(n))
 	}
-	b.WriteString("  (the key-encryption key itself may be given as JETON_KEK, base64 of 32 bytes)\n")
+	b.WriteString("  (the key-encryption key itself may be given as JETON_KEK, base64 of 32 bytes, and previous\n")
+	b.WriteString("  ones, accepted for reading during a KEK rotation, as JETON_PREVIOUS_KEK, comma-separated)\n")
 	return b.String()
 }

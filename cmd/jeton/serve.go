@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/tlsserve"
@@ -18,21 +19,26 @@ import (
 
 // serveConfig is every setting of `jeton serve` (see docs/configuration.md).
 type serveConfig struct {
-	Addr            string
-	AdminAddr       string
-	DataDir         string
-	Database        string
-	Issuer          string
-	Audience        []string
-	KEKFile         string
-	Migrate         bool
-	LogFormat       string
-	LogLevel        string
-	PublishDelay    time.Duration
-	MaxTokenTTL     time.Duration
-	KeyReload       time.Duration
-	ClientCacheTTL  time.Duration
-	ShutdownTimeout time.Duration
+	Addr      string
+	AdminAddr string
+	DataDir   string
+	Database  string
+	Issuer    string
+	Audience  []string
+	KEKFile   string
+	// PreviousKEKFiles are accepted for reading only, during a KEK rotation.
+	PreviousKEKFiles []string
+	Migrate          bool
+	LogFormat        string
+	LogLevel         string
+	PublishDelay     time.Duration
+	// KeyRotationInterval replaces every signing key this long after its creation
+	// (0: never on a schedule).
+	KeyRotationInterval time.Duration
+	MaxTokenTTL         time.Duration
+	KeyReload           time.Duration
+	ClientCacheTTL      time.Duration
+	ShutdownTimeout     time.Duration
 
 	// HTTPS (docs/tls.md).
 	TLS            tlsserve.Files
@@ -119,10 +125,12 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.StringVar(&cfg.Issuer, "issuer", "", "public base URL, the tokens' iss (default http://<addr>)")
 	f.StringSliceVar(&cfg.Audience, "audience", nil, "aud of access tokens, comma-separated (default the issuer)")
 	f.StringVar(&cfg.KEKFile, "kek-file", "", "key-encryption key file, created 0600 if missing (default <data-dir>/kek); JETON_KEK overrides it")
+	f.StringSliceVar(&cfg.PreviousKEKFiles, "previous-kek-file", nil, "key-encryption key files accepted for reading only, comma-separated: the old KEK while jeton kek rotate re-seals (also JETON_PREVIOUS_KEK, base64 keys)")
 	f.BoolVar(&cfg.Migrate, "migrate", false, "apply PostgreSQL migrations at start (SQLite is always migrated at start)")
 	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&cfg.PublishDelay, "key-publish-delay", 10*time.Minute, "how long a rotated key is published before it signs")
+	f.DurationVar(&cfg.KeyRotationInterval, "key-rotation-interval", keys.DefaultRotationInterval, "replace each signing key this long after its creation, once across all replicas (0: only by hand)")
 	f.DurationVar(&cfg.MaxTokenTTL, "max-token-ttl", 24*time.Hour, "longest access-token lifetime; a retired key stays published this long")
 	f.DurationVar(&cfg.KeyReload, "key-reload-interval", 30*time.Second, "how often keys are re-read from the database (rotations by other replicas)")
 	f.DurationVar(&cfg.ClientCacheTTL, "client-cache-ttl", time.Second, "how long a client is cached; bounds how stale another replica's view may be")

@@ -66,7 +66,8 @@ func (a *app) buildServers(adminToken string) error {
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	signin, err := oidc.New(oidc.Config{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
-		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), SessionTTL: a.cfg.SessionTTL,
+		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), PreviousCookieKeys: derived(a.previousKEKs, oidc.SessionKey),
+		SessionTTL:  a.cfg.SessionTTL,
 		SigningAlgs: keys.DefaultAlgs(), Now: time.Now, // ID tokens use the client's alg
 		Events: a.events,
 	})
@@ -85,6 +86,7 @@ func (a *app) buildServers(adminToken string) error {
 		return err
 	}
 	a.watchCaches(overrides, intro)
+	a.reg.MustRegister(a.schedule.Collector())
 	httpMetrics := httpapi.NewMetrics(a.reg)
 	handler := func(mounts []httpapi.Mount) http.Handler {
 		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies})
@@ -129,7 +131,7 @@ func (a *app) watchCaches(overrides *ratelimit.Cached, intro *token.Introspector
 // buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and
 // JWT assertions (RFC 7523 §2.2). It returns the methods for discovery.
 func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error) {
-	sealer, err := keys.NewSecretSealer(a.kek)
+	sealer, err := keys.NewSecretSealer(a.kek, a.previousKEKs...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -167,7 +169,8 @@ func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, *token.Password,
 	if err != nil {
 		return nil, nil, err
 	}
-	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek), IdleTTL: a.cfg.RefreshIdleTTL,
+	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek),
+		PreviousKeys: derived(a.previousKEKs, token.DeriveRefreshKey), IdleTTL: a.cfg.RefreshIdleTTL,
 		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL, Events: a.events}
 	code := &token.AuthorizationCode{Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL, Events: a.events}
 	return []token.Grant{token.ClientCredentials{}, pw, refresh, code}, pw, nil
@@ -237,4 +240,14 @@ type extraServer struct {
 	name string
 	srv  *http.Server
 	ln   net.Listener
+}
+
+// derived applies derive (a key derivation from the KEK) to each previous KEK, so that
+// what was made under one of them is still recognised during a KEK rotation.
+func derived(keks [][]byte, derive func([]byte) []byte) [][]byte {
+	out := make([][]byte, len(keks))
+	for i, k := range keks {
+		out[i] = derive(k)
+	}
+	return out
 }

@@ -83,9 +83,13 @@ func (d *Dialect) Name() string { return dialectName }
 
 // Mount registers the routes under prefix ("" for the root of a listener of its own).
 func (d *Dialect) Mount(mux httpapi.Router, prefix string) {
-	// GET is routed only to be answered 405 in the envelope.
+	// Every other method is routed to the token endpoint only to be answered 405 in
+	// the envelope (RFC 9110 §15.5.6). PUT and DELETE must be named: without them the
+	// application routes' {institutionId} wildcard would match "token".
 	mux.Handle("POST "+prefix+TokenPath, d.token)
-	mux.Handle("GET "+prefix+TokenPath, d.token)
+	for _, m := range []string{"GET", "PUT", "PATCH", "DELETE"} {
+		mux.Handle(m+" "+prefix+TokenPath, d.token)
+	}
 	mux.HandleFunc("POST "+prefix+CreatePath, d.create)
 	mux.HandleFunc("PUT "+prefix+AppPath, d.update)
 	mux.HandleFunc("DELETE "+prefix+AppPath, d.remove)

@@ -257,6 +257,20 @@ func (o *store) ListInstitutions(ctx context.Context) ([]jeton.Institution, erro
 	return r0, err
 }
 
+func (o *store) ListKEKHolders(ctx context.Context, a1 time.Time) ([]jeton.KEKHolder, error) {
+	ctx, end := o.hook.Begin(ctx, "ListKEKHolders")
+	r0, err := o.inner.ListKEKHolders(ctx, a1)
+	end(err)
+	return r0, err
+}
+
+func (o *store) ListSealed(ctx context.Context, a1 jeton.SealedKind, a2 string, a3 int) ([]jeton.SealedValue, error) {
+	ctx, end := o.hook.Begin(ctx, "ListSealed")
+	r0, err := o.inner.ListSealed(ctx, a1, a2, a3)
+	end(err)
+	return r0, err
+}
+
 func (o *store) ListSigningKeys(ctx context.Context) ([]jeton.SigningKey, error) {
 	ctx, end := o.hook.Begin(ctx, "ListSigningKeys")
 	r0, err := o.inner.ListSigningKeys(ctx)
@@ -309,6 +323,34 @@ func (o *store) PutCalendar(ctx context.Context, a1 *jeton.Calendar) error {
 func (o *store) ReleaseLoginAttempt(ctx context.Context, a1 jeton.Customer) error {
 	ctx, end := o.hook.Begin(ctx, "ReleaseLoginAttempt")
 	err := o.inner.ReleaseLoginAttempt(ctx, a1)
+	end(err)
+	return err
+}
+
+func (o *store) RemoveKEKHolder(ctx context.Context, a1 string) error {
+	ctx, end := o.hook.Begin(ctx, "RemoveKEKHolder")
+	err := o.inner.RemoveKEKHolder(ctx, a1)
+	end(err)
+	return err
+}
+
+func (o *store) ReplaceSealed(ctx context.Context, a1 jeton.SealedKind, a2 string, a3 []byte, a4 []byte) error {
+	ctx, end := o.hook.Begin(ctx, "ReplaceSealed")
+	err := o.inner.ReplaceSealed(ctx, a1, a2, a3, a4)
+	end(err)
+	return err
+}
+
+func (o *store) ReplaceSigningKey(ctx context.Context, a1 string, a2 jeton.SigningKey, a3 time.Time, a4 jeton.AuditEvent) error {
+	ctx, end := o.hook.Begin(ctx, "ReplaceSigningKey")
+	err := o.inner.ReplaceSigningKey(ctx, a1, a2, a3, a4)
+	end(err)
+	return err
+}
+
+func (o *store) ReportKEKHolder(ctx context.Context, a1 jeton.KEKHolder, a2 time.Time) error {
+	ctx, end := o.hook.Begin(ctx, "ReportKEKHolder")
+	err := o.inner.ReportKEKHolder(ctx, a1, a2)
 	end(err)
 	return err
 }

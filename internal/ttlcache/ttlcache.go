@@ -33,6 +33,9 @@ type Cache[K comparable, V any] struct {
 
 	mu sync.RWMutex
 	m  map[K]entry[V]
+	// gen counts invalidations (written under mu), so that Load does not store a value
+	// it read before an invalidation that came while it was loading.
+	gen atomic.Uint64
 
 	// hits and misses count lookups (Load, Count) for the metrics.
 	hits, misses atomic.Uint64
@@ -80,17 +83,29 @@ func (c *Cache[K, V]) Put(k K, v V, exp, now time.Time) {
 }
 
 // Load returns k's value if fresh at now; otherwise it calls load and keeps its value
-// for TTL. It counts a hit or a miss (Stats). An error of load is returned and never cached: a caller that wants to cache
-// an answer such as "not found" makes it part of V.
+// for TTL. It counts a hit or a miss (Stats). An error of load is returned and never
+// cached: a caller that wants to cache an answer such as "not found" makes it part of
+// V.
+//
+// A value is not kept when any Invalidate or InvalidateAll ran while load was running:
+// load may have read the store before the change that the invalidation announces, and
+// keeping that value would serve the old state for a whole TTL (another replica's
+// NOTIFY arrives between this replica's read and its store into the cache). The caller
+// still gets the value; the next Load reads again.
 func (c *Cache[K, V]) Load(k K, now time.Time, load func() (V, error)) (V, error) {
 	if v, ok := c.Get(k, now); ok {
 		c.hits.Add(1)
 		return v, nil
 	}
 	c.misses.Add(1)
+	gen := c.gen.Load()
 	v, err := load()
 	if err == nil && c.TTL > 0 {
-		c.Put(k, v, now.Add(c.TTL), now)
+		c.mu.Lock()
+		if c.gen.Load() == gen {
+			c.put(k, v, now.Add(c.TTL), now)
+		}
+		c.mu.Unlock()
 	}
 	return v, err
 }
@@ -112,6 +127,7 @@ func (c *Cache[K, V]) GetOrPut(k K, now time.Time, mk func() V) V {
 func (c *Cache[K, V]) Invalidate(k K) {
 	c.mu.Lock()
 	delete(c.m, k)
+	c.gen.Add(1)
 	c.mu.Unlock()
 }
 
@@ -119,6 +135,7 @@ func (c *Cache[K, V]) Invalidate(k K) {
 func (c *Cache[K, V]) InvalidateAll() {
 	c.mu.Lock()
 	clear(c.m)
+	c.gen.Add(1)
 	c.mu.Unlock()
 }
 

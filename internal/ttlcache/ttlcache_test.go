@@ -128,3 +128,34 @@ func TestStats(t *testing.T) {
 		t.Fatalf("Stats = %+v", got)
 	}
 }
+
+// TestLoadDropsValueInvalidatedWhileLoading: a change notification (Invalidate or
+// InvalidateAll) that arrives while load is reading the old value must win. Otherwise
+// the value read before the change is stored after the invalidation and served for a
+// whole TTL: a client disabled on another replica would keep getting tokens here.
+func TestLoadDropsValueInvalidatedWhileLoading(t *testing.T) {
+	for name, invalidate := range map[string]func(c *ttlcache.Cache[string, int]){
+		"Invalidate":    func(c *ttlcache.Cache[string, int]) { c.Invalidate("k") },
+		"InvalidateAll": func(c *ttlcache.Cache[string, int]) { c.InvalidateAll() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := ttlcache.Cache[string, int]{TTL: time.Hour}
+			v, err := c.Load("k", t0, func() (int, error) {
+				invalidate(&c) // the store changed after load read it
+				return 1, nil
+			})
+			if v != 1 || err != nil {
+				t.Fatalf("Load = %v, %v; the caller still gets what it read", v, err)
+			}
+			if v, ok := c.Get("k", t0); ok {
+				t.Fatalf("a value invalidated while it was loading is cached: %v", v)
+			}
+			if v, _ := c.Load("k", t0, func() (int, error) { return 2, nil }); v != 2 {
+				t.Fatalf("next Load = %v, want the store's new value", v)
+			}
+			if v, ok := c.Get("k", t0); !ok || v != 2 {
+				t.Fatalf("a load with no invalidation meanwhile is cached: %v, %v", v, ok)
+			}
+		})
+	}
+}
