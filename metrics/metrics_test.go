@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/internal/storeobs"
@@ -60,6 +61,19 @@ jeton_store_call_errors_total{error="not_found",op="GetClient"} 3
 // "": the first series).
 func histogramCount(t testing.TB, reg *prometheus.Registry, name, label, value string) uint64 {
 	t.Helper()
+	labels := map[string]string{}
+	if label != "" {
+		labels[label] = value
+	}
+	if m := series(t, reg, name, labels); m != nil {
+		return m.GetHistogram().GetSampleCount()
+	}
+	return 0
+}
+
+// series is the first series of name whose labels include labels, or nil.
+func series(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -68,18 +82,17 @@ func histogramCount(t testing.TB, reg *prometheus.Registry, name, label, value s
 		if mf.GetName() != name {
 			continue
 		}
+	next:
 		for _, m := range mf.GetMetric() {
-			if label == "" {
-				return m.GetHistogram().GetSampleCount()
-			}
 			for _, lp := range m.GetLabel() {
-				if lp.GetName() == label && lp.GetValue() == value {
-					return m.GetHistogram().GetSampleCount()
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue next
 				}
 			}
+			return m
 		}
 	}
-	return 0
+	return nil
 }
 
 // memStore answers GetClient from memory, so that an allocation count or a benchmark
@@ -161,28 +174,14 @@ func TestSecurityEvents(t *testing.T) {
 // gatherValue is the counter or gauge value of the series name{labels}, or -1.
 func gatherValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	switch m := series(t, reg, name, labels); {
+	case m == nil:
+		return -1
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue()
+	default:
+		return m.GetGauge().GetValue()
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue series
-				}
-			}
-			if m.GetCounter() != nil {
-				return m.GetCounter().GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return -1
 }
 
 func exposition(t testing.TB, reg *prometheus.Registry) string {
