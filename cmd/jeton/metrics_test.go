@@ -12,12 +12,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/postgres/pgtest"
 )
 
 // registered lists every metric family a wired server registered (series or not), with
@@ -388,4 +390,34 @@ func scrape(t *testing.T, s *liveServer) string {
 	lines := strings.Split(string(b), "\n")
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// On PostgreSQL every change-notification connection reports that it listens, and a
+// change made through the admin API arrives as an invalidation (the same replica's
+// NOTIFY: every replica hears every change).
+func TestListenMetricsOnPostgreSQL(t *testing.T) {
+	s := startServer(t, "--database", pgtest.NewDatabase(t), "--migrate")
+	c := s.newClient(t, adminapi.ClientInput{Scopes: []string{"accounts:read"}})
+	if _, err := s.admin.DisableClient(context.Background(), c.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`jeton_listen_up{cache="calendar"} 1`, `jeton_listen_up{cache="client"} 1`, `jeton_listen_up{cache="signing_key"} 1`}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		text := scrape(t, s)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				missing = w
+			}
+		}
+		received := regexp.MustCompile(`jeton_cache_invalidations_received_total\{cache="client"\} ([0-9]+)`).FindStringSubmatch(text)
+		if missing == "" && received != nil && received[1] != "0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s: missing %q or no client invalidation (%v) in\n%s", missing, received, text)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
