@@ -39,7 +39,9 @@ type Spec struct {
 	Package string
 	// OutPackage and OutPath are the generated file's package name and import path.
 	OutPackage, OutPath string
-	// Dir is the directory the package is resolved from (the module's go.mod governs).
+	// Dir is the directory the package is resolved from. go/build resolves imports
+	// with the go command in the process's working directory, so that directory must
+	// be in the same module (go generate and the tests run in the package's own).
 	Dir      string
 	Wrappers []Wrapper
 }
