@@ -63,3 +63,38 @@ func (os SecurityObservers) SecurityEvent(ctx context.Context, e SecurityEvent) 
 		o.SecurityEvent(ctx, e)
 	}
 }
+
+// Reasons of security events (SecurityEvent.Reason), a closed set per kind; the
+// metrics count any other value as "other". Lockouts and disabled clients have no
+// reason ("").
+const (
+	// EventReplayRefused: which single-use item was presented again.
+	EventReasonAssertionJTI = "assertion_jti"      // a client assertion (RFC 7523 §3 item 7)
+	EventReasonCode         = "authorization_code" // RFC 6749 §4.1.2
+	EventReasonRequestURI   = "request_uri"        // a PAR request_uri (RFC 9126 §2.2)
+	// EventFamilyRevoked: why the family was revoked.
+	EventReasonReuse      = "reuse"       // a rotated refresh token was used again (RFC 9700 §4.14.2)
+	EventReasonCodeReplay = "code_replay" // the family's authorization code was replayed
+	EventReasonAdmin      = "admin"       // by an admin (also EventKeyRotated)
+	// EventKeyRotated: who rotated (EventReasonAdmin, or the schedule).
+	EventReasonSchedule = "schedule"
+	// EventRateLimited: the budget that refused the request (ratelimit.Config).
+	EventReasonAddress           = "address"
+	EventReasonClient            = "client"
+	EventReasonFailedAuthAddress = "failed_auth_address"
+	EventReasonFailedAuthClient  = "failed_auth_client"
+	EventReasonPasswordAddress   = "password_address"
+	EventReasonPasswordCustomer  = "password_customer"
+)
+
+// SecurityEventReasons lists each kind's reasons ("" for a kind without), for
+// pre-declaring metric labels and for tests.
+var SecurityEventReasons = map[SecurityEventKind][]string{
+	EventLockout:        {""},
+	EventReplayRefused:  {EventReasonAssertionJTI, EventReasonCode, EventReasonRequestURI},
+	EventFamilyRevoked:  {EventReasonReuse, EventReasonCodeReplay, EventReasonAdmin},
+	EventClientDisabled: {""},
+	EventKeyRotated:     {EventReasonAdmin, EventReasonSchedule},
+	EventRateLimited: {EventReasonAddress, EventReasonClient, EventReasonFailedAuthAddress,
+		EventReasonFailedAuthClient, EventReasonPasswordAddress, EventReasonPasswordCustomer},
+}

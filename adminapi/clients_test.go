@@ -235,6 +235,10 @@ func TestUpdateClient(t *testing.T) {
 	if v, err := e.c.EnableClient(ctx, id); err != nil || v.Status != jeton.ClientActive {
 		t.Fatalf("enable = %+v, %v", v, err)
 	}
+	if ev := e.events.Events(); len(ev) != 1 || ev[0].Kind != jeton.EventClientDisabled || ev[0].ClientID != id ||
+		ev[0].InstitutionID != inst.ID || !ev[0].At.Equal(e.clock()) {
+		t.Fatalf("security events %+v; want one client.disabled of %s", ev, id)
+	}
 
 	// Switching to private_key_jwt drops the secret; switching back issues a new one.
 	pub := ecPEM(t)
@@ -375,5 +379,28 @@ func TestClientJSONShape(t *testing.T) {
 		if _, ok := m[k]; ok {
 			t.Errorf("answer has %q", k)
 		}
+	}
+}
+
+// Disabling a client is a security event; disabling it again, or changing anything
+// else, is not.
+func TestDisableClientIsASecurityEvent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := mustInstitution(t, e, "Bank")
+	cc, err := e.c.CreateClient(ctx, adminapi.ClientInput{InstitutionID: inst.ID, Name: "App", Scopes: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := e.c.DisableClient(ctx, cc.ClientID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.c.UpdateClient(ctx, cc.ClientID, adminapi.ClientUpdate{Name: adminapi.Ptr("Renamed")}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := e.events.Events(); len(ev) != 1 || ev[0].Kind != jeton.EventClientDisabled || ev[0].ClientID != cc.ClientID {
+		t.Fatalf("security events %+v; want one client.disabled", ev)
 	}
 }

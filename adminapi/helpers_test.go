@@ -14,6 +14,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/adminapi/admintest"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
 	"github.com/jeton/jeton/sqlite"
@@ -37,6 +38,7 @@ type env struct {
 	now         time.Time
 	invalidated []string
 	calendars   []string // institution ids passed to InvalidateCalendar
+	events      eventtest.Recorder
 }
 
 // newEnv starts the API; jwksAllowHosts are the operator's --jwks-allow-hosts.
@@ -69,6 +71,7 @@ func newEnv(t *testing.T, jwksAllowHosts ...string) *env {
 		Password:       cheapArgon,
 		KEK:            kek,
 		JWKSAllowHosts: jwksAllowHosts,
+		Events:         &e.events,
 	})
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

@@ -44,6 +44,9 @@ func (s *server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.Events != nil {
+		s.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventKeyRotated, Reason: jeton.EventReasonAdmin, At: s.now()})
+	}
 	writeJSON(w, http.StatusCreated, k)
 	return nil
 }

@@ -45,6 +45,9 @@ func TestKeys(t *testing.T) {
 	if _, err := e.c.RotateKey(ctx, "EdDSA"); err != nil {
 		t.Fatal(err)
 	}
+	if ev := e.events.Of(jeton.EventKeyRotated, jeton.EventReasonAdmin); len(ev) != 2 || len(e.events.Events()) != 2 {
+		t.Fatalf("security events %+v; want two keys rotated by an admin", e.events.Events())
+	}
 
 	a := e.raw("GET", "/admin/v1/keys", "")
 	for _, leak := range []string{"private", "sealed", "public_der", "PrivateSealed", "PublicDER", `"d"`} {

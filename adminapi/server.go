@@ -59,8 +59,11 @@ type Config struct {
 	// Routes are the vendor modules' routes (module.Module.AdminRoutes).
 	Routes []Routes
 	// Clients is the clients service the client routes call; nil: one built from
-	// Store, KEK, JWKSAllowHosts, Invalidate and Now.
+	// Store, KEK, JWKSAllowHosts, Invalidate, Now and Events.
 	Clients *clients.Service
+	// Events, when set, is told of each key rotation (jeton.EventKeyRotated, reason
+	// admin).
+	Events jeton.SecurityObserver
 }
 
 // maxBody bounds every request body (DESIGN rule 4).
@@ -92,7 +95,7 @@ func New(cfg Config) http.Handler {
 	s := &server{cfg: cfg, tokenDigest: sha256.Sum256([]byte(cfg.Token)), clients: cfg.Clients}
 	s.cursorKey = cursorKey(s.tokenDigest)
 	if s.clients == nil {
-		s.clients = clients.New(clients.Config{Store: cfg.Store, KEK: cfg.KEK,
+		s.clients = clients.New(clients.Config{Store: cfg.Store, KEK: cfg.KEK, Events: cfg.Events,
 			JWKSAllowHosts: cfg.JWKSAllowHosts, Invalidate: cfg.Invalidate, Now: cfg.Now})
 	}
 	return s.commonHeaders(s.requireToken(s.routes()))

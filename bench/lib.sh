@@ -131,22 +131,23 @@ report_medians() {
 # targets=(NAME ...) and calls ab_measure. The caller declares the associative arrays
 # (declare -A url basic): other scripts use plain variables of those names.
 # ab_start NAME SCHEME [serve flags...]: a jeton with its own data dir and one
-# client_secret_basic client; sets url[NAME] and basic[NAME].
+# client_secret_basic client; sets url[NAME] and basic[NAME]. It runs $tmp/jeton, or
+# the binary JETON_BIN names (run-ab.sh: two builds).
 ab_start() {
-	local name=$1 scheme=$2 jport aport pid
+	local name=$1 scheme=$2 jport aport pid bin=${JETON_BIN:-$tmp/jeton}
 	shift 2
 	jport=$(free_port)
 	aport=$(free_port)
 	mkdir -p "$tmp/$name"
-	"$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
+	"$bin" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
 		--data-dir "$tmp/$name" --log-level warn "$@" >"$tmp/$name.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
 	url[$name]="$scheme://127.0.0.1:$jport/oauth2/token"
 	wait_http "$scheme://127.0.0.1:$jport/readyz" "$pid" || die "$name did not become ready: $(tail -n 20 "$tmp/$name.log")"
-	"$tmp/jeton" institution create --data-dir "$tmp/$name" --name Bench -o json >"$tmp/$name-inst.json" ||
+	"$bin" institution create --data-dir "$tmp/$name" --name Bench -o json >"$tmp/$name-inst.json" ||
 		die "$name: institution create failed"
-	"$tmp/jeton" client create --data-dir "$tmp/$name" --institution "$(field "$tmp/$name-inst.json" id)" --name bench \
+	"$bin" client create --data-dir "$tmp/$name" --institution "$(field "$tmp/$name-inst.json" id)" --name bench \
 		--grant client_credentials --auth-method client_secret_basic --scope accounts:read \
 		-o json >"$tmp/$name-client.json" || die "$name: client create failed"
 	basic[$name]=$(python3 -c 'import base64, json, sys, urllib.parse as u; c = json.load(open(sys.argv[1])); print(base64.b64encode((u.quote_plus(c["client_id"]) + ":" + u.quote_plus(c["client_secret"])).encode()).decode())' "$tmp/$name-client.json")

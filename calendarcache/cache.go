@@ -49,6 +49,9 @@ func (c *Cache) Calendar(ctx context.Context, institutionID string) (*jeton.Cale
 	})
 }
 
+// Stats are the cache's lookups (metrics).
+func (c *Cache) Stats() ttlcache.Stats { return c.entries.Stats() }
+
 // Invalidate drops the institution's entry so the next lookup reads the store.
 func (c *Cache) Invalidate(institutionID string) { c.entries.Invalidate(institutionID) }
 

@@ -54,6 +54,9 @@ type AssertionConfig struct {
 	// Java) make high-S half the time. Replays are refused either way, because the
 	// replay key never includes the signature.
 	RequireLowS bool
+	// Events, when set, is told of each replayed assertion (jeton.EventReplayRefused,
+	// reason assertion_jti).
+	Events jeton.SecurityObserver
 }
 
 // Assertion verifies JWT client assertions (RFC 7521 §4.2, RFC 7523 §2.2 and §3) for
@@ -157,13 +160,18 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 // record is the jti's single-use record (RFC 7523 §3 item 7), kept until exp + Skew,
 // the last instant the assertion would be accepted. The caller writes it (Pending).
 func (a *Assertion) record(c *jeton.Client, jti string, exp, now time.Time) Pending {
-	return Pending{a: a, clientID: c.ID, jti: jti, until: exp.Add(a.cfg.Skew), now: now}
+	return Pending{a: a, clientID: c.ID, institutionID: c.InstitutionID, jti: jti, until: exp.Add(a.cfg.Skew), now: now}
 }
 
-// replayErr turns the replay store's answer into authentication's.
-func (a *Assertion) replayErr(err error) error {
+// replayErr turns the replay store's answer for p into authentication's, and reports
+// a replay.
+func (a *Assertion) replayErr(ctx context.Context, p *Pending, err error) error {
 	switch {
 	case errors.Is(err, jeton.ErrAlreadyUsed):
+		if a.cfg.Events != nil {
+			a.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventReplayRefused, Reason: jeton.EventReasonAssertionJTI,
+				At: p.now, InstitutionID: p.institutionID, ClientID: p.clientID})
+		}
 		cause := "assertion jti was used before"
 		if a.cfg.Profile != nil {
 			cause = "assertion was used before; sign a new one for every request"

@@ -29,6 +29,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
@@ -483,16 +484,24 @@ func TestAssertionBadInput(t *testing.T) {
 }
 
 func TestAssertionReplay(t *testing.T) {
-	f := newFixture(t)
+	events := &eventtest.Recorder{}
+	f := newFixtureWith(t, func(c *clientauth.AssertionConfig) { c.Events = events })
 	now := f.clock()
 	first := valid("rs-client", now)
 	a := sign(t, jose.RS256, rsaA, "", nil, first)
 	if _, err := f.authenticate("rs-client", a); err != nil {
 		t.Fatal(err)
 	}
+	if len(events.Events()) != 0 {
+		t.Fatal("a first use reported as a replay")
+	}
 	_, err := f.authenticate("rs-client", a)
 	if r := reasonOf(t, err); r != jeton.ReasonReplay {
 		t.Fatalf("replay reason = %q", r)
+	}
+	if ev := events.Events(); len(ev) != 1 || ev[0].Kind != jeton.EventReplayRefused || ev[0].Reason != jeton.EventReasonAssertionJTI ||
+		ev[0].ClientID != "rs-client" || ev[0].InstitutionID != "inst" {
+		t.Fatalf("security events %+v; want one assertion replay of rs-client", ev)
 	}
 	// Still refused at the last second the assertion could be accepted (exp + skew)...
 	f.setNow(now.Add(5*time.Minute + 59*time.Second))

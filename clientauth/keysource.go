@@ -118,10 +118,18 @@ func (k *Keys) ClientKeys(ctx context.Context, c *jeton.Client, refresh bool) ([
 	return k.registered(c)
 }
 
+// Stats are the lookups of the registered keys parsed once per client version, and
+// of the key sets fetched from jwks_uri (a miss is a fetch), for the metrics.
+func (k *Keys) Stats() (registered, remote ttlcache.Stats) {
+	return k.parsed.Stats(), k.fetched.Stats()
+}
+
 func (k *Keys) registered(c *jeton.Client) ([]jose.JSONWebKey, error) {
 	now := k.cfg.Now()
 	p, ok := k.parsed.Get(c.ID, now)
-	if ok && p.updatedAt.Equal(c.UpdatedAt) {
+	hit := ok && p.updatedAt.Equal(c.UpdatedAt)
+	k.parsed.Count(hit)
+	if hit {
 		return p.keys, p.err
 	}
 	keys, kerr := ParseKeysMinRSA(c.PublicKeys, k.cfg.MinRSABits)
@@ -143,6 +151,7 @@ func (k *Keys) remote(ctx context.Context, c *jeton.Client, refresh bool) ([]jos
 	now = k.cfg.Now() // after waiting for another caller's fetch
 	fresh := !f.fetchedAt.IsZero() && now.Sub(f.fetchedAt) < k.cfg.TTL
 	mayTry := f.triedAt.IsZero() || now.Sub(f.triedAt) >= k.cfg.Refetch
+	k.fetched.Count(!mayTry || (fresh && !refresh))
 	switch {
 	case fresh && !refresh:
 		return f.keys, nil

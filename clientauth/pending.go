@@ -21,6 +21,7 @@ import (
 type Pending struct {
 	a             *Assertion // nil: nothing to record
 	clientID, jti string
+	institutionID string // the client's, for a replay's security event
 	until, now    time.Time
 	wait          func() error // set by Start
 	done          bool
@@ -48,7 +49,7 @@ func (p *Pending) Wait(ctx context.Context) error {
 	} else {
 		err = p.a.cfg.Replay.UseAssertionID(ctx, p.clientID, p.jti, p.until, p.now)
 	}
-	p.err, p.done = p.a.replayErr(err), true
+	p.err, p.done = p.a.replayErr(ctx, p, err), true
 	return p.err
 }
 

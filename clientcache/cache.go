@@ -63,6 +63,9 @@ func (c *Cache) Client(ctx context.Context, id string) (jeton.Client, error) {
 // Invalidate drops id so the next lookup reads the store.
 func (c *Cache) Invalidate(id string) { c.entries.Invalidate(id) }
 
+// Stats are the cache's lookups (metrics).
+func (c *Cache) Stats() ttlcache.Stats { return c.entries.Stats() }
+
 // Len is the number of cached entries (for tests and metrics).
 func (c *Cache) Len() int { return c.entries.Len() }
 

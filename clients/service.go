@@ -34,6 +34,8 @@ type Config struct {
 	// that the token endpoint's client cache drops it. May be nil.
 	Invalidate func(clientID string)
 	Now        func() time.Time // default time.Now
+	// Events, when set, is told of each client disabled (jeton.EventClientDisabled).
+	Events jeton.SecurityObserver
 }
 
 // Service creates and changes clients.

@@ -30,6 +30,7 @@ func (s *Service) Update(ctx context.Context, actor, id string, in Update) (Chan
 		return Changed{}, err
 	}
 	before := c
+	was := c.Status
 	changed, err := applyUpdate(&c, in)
 	if err != nil {
 		return Changed{}, err
@@ -48,6 +49,10 @@ func (s *Service) Update(ctx context.Context, actor, id string, in Update) (Chan
 	}
 	if err := s.save(ctx, s.cfg.Store.UpdateClientAudited, actor, jeton.ActionClientUpdate, &before, c, details); err != nil {
 		return Changed{}, err
+	}
+	if was != jeton.ClientDisabled && c.Status == jeton.ClientDisabled && s.cfg.Events != nil {
+		s.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventClientDisabled, At: c.UpdatedAt,
+			InstitutionID: c.InstitutionID, ClientID: c.ID})
 	}
 	return Changed{Client: c, Secret: secret}, nil
 }

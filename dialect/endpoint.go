@@ -72,6 +72,9 @@ func (e *Endpoint[S]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info.Dialect, info.Grant = e.cfg.Dialect, e.cfg.Grant
 	x := e.exchange(w, r, info)
 	info.Err = x.Err
+	if x.Err == nil && x.Result != nil {
+		info.Issued = x.Result.Issued
+	}
 	e.codec.Encode(w, r, x)
 }
 

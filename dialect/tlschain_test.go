@@ -48,7 +48,9 @@ func (vendorCodec) Encode(w http.ResponseWriter, _ *http.Request, x dialect.Exch
 
 type mount struct{ h http.Handler }
 
-func (m mount) Mount(mux *http.ServeMux, prefix string) { mux.Handle("POST "+prefix+"/token", m.h) }
+func (m mount) Name() string { return "vendor" }
+
+func (m mount) Mount(mux httpapi.Router, prefix string) { mux.Handle("POST "+prefix+"/token", m.h) }
 
 // recording is a client-authentication method that records the TLS chain it was
 // given, then checks the secret: what a FAPI 2.0 mTLS method will receive.

@@ -15,7 +15,6 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // lineWriter hands each log line to a channel (slog writes one line per Write).
@@ -73,16 +72,16 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		t.Errorf("a second line: %v", more)
 	case <-time.After(100 * time.Millisecond):
 	}
-	if got := statusCounts(t, reg); got != "499:1" {
-		t.Errorf("request durations by status: %s, want 499:1", got)
+	if got := labelCounts(t, reg, "status"); got != "499:1" {
+		t.Errorf("requests by status: %s, want 499:1", got)
 	}
-	if n := testutil.ToFloat64(m.tokens.WithLabelValues("test", jeton.GrantClientCredentials, string(jeton.CodeServerError))); n != 0 {
-		t.Errorf("counted %v server errors", n)
+	if got := labelCounts(t, reg, "outcome"); got != string(CodeClientClosed)+":1" {
+		t.Errorf("requests by outcome: %s, want client_closed_request:1", got)
 	}
 }
 
-// statusCounts lists the request-duration histogram's status labels with their counts.
-func statusCounts(t *testing.T, reg *prometheus.Registry) string {
+// labelCounts lists the values of one label of the request counter with their counts.
+func labelCounts(t *testing.T, reg *prometheus.Registry, label string) string {
 	t.Helper()
 	fams, err := reg.Gather()
 	if err != nil {
@@ -90,13 +89,13 @@ func statusCounts(t *testing.T, reg *prometheus.Registry) string {
 	}
 	var out []string
 	for _, f := range fams {
-		if f.GetName() != "jeton_http_request_duration_seconds" {
+		if f.GetName() != "jeton_http_requests_total" {
 			continue
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "status" {
-					out = append(out, fmt.Sprintf("%s:%d", l.GetValue(), m.GetHistogram().GetSampleCount()))
+				if l.GetName() == label {
+					out = append(out, fmt.Sprintf("%s:%v", l.GetValue(), m.GetCounter().GetValue()))
 				}
 			}
 		}

@@ -16,6 +16,11 @@ import (
 // writes one access-log line. Only reqlog.Info fields are logged: never a header,
 // body, secret or token.
 func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
+	return middleware(logger, m, nil, next)
+}
+
+// middleware is Middleware with the route labels of the handler's mux.
+func middleware(logger *slog.Logger, m *Metrics, rs routes, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &reqlog.Info{ID: requestID(r.Header.Get("X-Request-Id"))}
@@ -42,7 +47,7 @@ func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler
 			if (status == 0 || status >= 500) && reqlog.ClientGone(r, info.Err) {
 				status, info.Err = reqlog.StatusClientClosed, clientClosed(info.Err)
 			}
-			m.observe(r.Pattern, status, info, elapsed)
+			m.observe(rs.label(r.Pattern), status, info, elapsed)
 			logRequest(logger, r, status, info, elapsed)
 		}()
 		next.ServeHTTP(sw, r)

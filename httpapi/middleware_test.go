@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/reqlog"
@@ -19,7 +20,9 @@ import (
 // fakeDialect records a token outcome the way a real dialect does.
 type fakeDialect struct{}
 
-func (fakeDialect) Mount(mux *http.ServeMux, prefix string) {
+func (fakeDialect) Name() string { return "test" }
+
+func (fakeDialect) Mount(mux Router, prefix string) {
 	mux.HandleFunc("POST "+prefix+"/token", func(w http.ResponseWriter, r *http.Request) {
 		info := reqlog.From(r.Context())
 		info.Dialect, info.Grant, info.ClientID = "test", r.URL.Query().Get("grant"), "client-1"
@@ -127,18 +130,117 @@ func TestMetricLabelsAreBounded(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	resp, _ := http.Get(srv.URL + "/no/such/" + strings.Repeat("y", 40))
-	resp.Body.Close()
-	m := srv.metrics
-	if got := testutil.ToFloat64(m.tokens.WithLabelValues("test", "other", "ok")); got != 2 {
+	for i := range 5 {
+		resp, _ := http.Get(srv.URL + "/no/such/" + strings.Repeat("y", 40+i))
+		resp.Body.Close()
+	}
+	token := map[string]string{"route": "test:/token", "dialect": "test", "outcome": "ok", "status": "200"}
+	if got := counterValue(t, reg, "jeton_http_requests_total", with(token, "grant", "other")); got != 2 {
 		t.Errorf("made-up grants counted under %q: %v, want 2", "other", got)
 	}
-	if got := testutil.ToFloat64(m.tokens.WithLabelValues("test", "client_credentials", "ok")); got != 1 {
+	if got := counterValue(t, reg, "jeton_http_requests_total", with(token, "grant", "client_credentials")); got != 1 {
 		t.Errorf("client_credentials: %v", got)
+	}
+	unmatched := map[string]string{"route": "unmatched", "dialect": "none", "grant": "none", "outcome": "http_error", "status": "404"}
+	if got := counterValue(t, reg, "jeton_http_requests_total", unmatched); got != 5 {
+		t.Errorf("random paths: %v under %v, want 5", got, unmatched)
 	}
 	if n := testutil.CollectAndCount(reg, "jeton_http_request_duration_seconds"); n != 2 {
 		t.Errorf("%d route series, want 2 (the token route and unmatched)", n)
 	}
+	if n := testutil.CollectAndCount(reg, "jeton_token_request_duration_seconds"); n != 2 {
+		t.Errorf("%d dialect/grant series, want 2 (client_credentials and other)", n)
+	}
+}
+
+// A route has one label on every listener and under every prefix: the dialect's name
+// and its own path, without method or prefix.
+func TestRouteLabelsIgnorePrefixAndListener(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	logger := slog.New(slog.DiscardHandler)
+	ready := func(context.Context) error { return nil }
+	public := httptest.NewServer(New(Config{Logger: logger, Metrics: m, Ready: ready, Mounts: []Mount{{Prefix: "/vendor", Dialect: fakeDialect{}}}}))
+	t.Cleanup(public.Close)
+	own := httptest.NewServer(New(Config{Logger: logger, Metrics: m, Ready: ready, Mounts: []Mount{{Dialect: fakeDialect{}}}}))
+	t.Cleanup(own.Close)
+	for _, u := range []string{public.URL + "/vendor/token", own.URL + "/token"} {
+		resp, err := http.Post(u+"?grant=client_credentials", "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for _, u := range []string{public.URL + "/healthz", own.URL + "/healthz"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if got := counterValue(t, reg, "jeton_http_requests_total", map[string]string{"route": "test:/token"}); got != 2 {
+		t.Errorf("test:/token counted %v times, want 2 (one per listener)", got)
+	}
+	if got := counterValue(t, reg, "jeton_http_requests_total", map[string]string{"route": "jeton:/healthz"}); got != 2 {
+		t.Errorf("jeton:/healthz counted %v times, want 2", got)
+	}
+	if n := testutil.CollectAndCount(reg, "jeton_http_request_duration_seconds"); n != 2 {
+		t.Errorf("%d route series, want 2", n)
+	}
+}
+
+func TestRouteLabel(t *testing.T) {
+	r := recorder{name: "cardcore", prefix: "/cardcore"}
+	for pattern, want := range map[string]string{
+		"POST /cardcore/institutions/oauth/token":              "cardcore:/institutions/oauth/token",
+		"/cardcore/institutions/oauth/{institutionId}":         "cardcore:/institutions/oauth/{institutionId}",
+		"GET example.com/cardcore/x":                           "cardcore:/x",
+		"DELETE  /cardcore/institutions/oauth/{institutionId}": "cardcore:/institutions/oauth/{institutionId}",
+	} {
+		if got := r.label(pattern); got != want {
+			t.Errorf("label(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+	if got := (routes{}).label(""); got != "unmatched" {
+		t.Errorf("no pattern: %q", got)
+	}
+}
+
+// counterValue sums the counter series of name whose labels include labels.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue series
+				}
+			}
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
+
+func with(m map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for key, val := range m {
+		out[key] = val
+	}
+	return out
 }
 
 func TestReadyz(t *testing.T) {
@@ -167,5 +269,17 @@ func TestMetricsLabelEveryGrant(t *testing.T) {
 	}
 	if got := knownGrant("urn:example:other"); got != "other" {
 		t.Errorf("knownGrant of an unknown grant = %q", got)
+	}
+}
+
+// BenchmarkObserve is what the request metrics cost a client_credentials request:
+// the request counter, two latency histograms and the tokens-issued counter.
+func BenchmarkObserve(b *testing.B) {
+	m := NewMetrics(prometheus.NewRegistry())
+	m.knowDialect("oauth2")
+	info := &reqlog.Info{Dialect: "oauth2", Grant: jeton.GrantClientCredentials, Issued: reqlog.TokenAccessJWT}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.observe("oauth2:/oauth2/token", 200, info, time.Millisecond)
 	}
 }

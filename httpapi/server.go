@@ -12,9 +12,19 @@ import (
 	"github.com/jeton/jeton/reqlog"
 )
 
+// Router is where a dialect registers its routes (an *http.ServeMux; New hands it one
+// that also names each route for the metrics).
+type Router interface {
+	Handle(pattern string, h http.Handler)
+	HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request))
+}
+
 // Mounter is a dialect: it registers its routes under a prefix.
 type Mounter interface {
-	Mount(mux *http.ServeMux, prefix string)
+	// Name names the dialect in route labels ("oauth2", "cardcore"): a route is
+	// labelled the same on every listener and under every prefix (routes.go).
+	Name() string
+	Mount(r Router, prefix string)
 }
 
 // Mount is one dialect at one prefix ("" is the root).
@@ -38,13 +48,16 @@ type Config struct {
 // New returns the public handler.
 func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
+	rs := routes{}
 	for _, m := range cfg.Mounts {
-		m.Dialect.Mount(mux, m.Prefix)
+		m.Dialect.Mount(rs.recorder(mux, m.Dialect.Name(), m.Prefix), m.Prefix)
+		cfg.Metrics.knowDialect(m.Dialect.Name())
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	core := rs.recorder(mux, "jeton", "")
+	core.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	core.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := cfg.Ready(ctx); err != nil {
@@ -57,7 +70,7 @@ func New(cfg Config) http.Handler {
 		}
 		writePlain(w, http.StatusOK, "ready\n")
 	})
-	return hsts(Middleware(cfg.Logger, cfg.Metrics, ClientAddr(cfg.TrustedProxies, mux)))
+	return hsts(middleware(cfg.Logger, cfg.Metrics, rs, ClientAddr(cfg.TrustedProxies, mux)))
 }
 
 // HSTS is the Strict-Transport-Security value sent with every answer over TLS on a

@@ -44,6 +44,14 @@ type Config struct {
 	// ones. Zero (or less) keeps them forever. Callers pass it explicitly (serve's and
 	// janitor's --audit-retention default to DefaultAuditRetention).
 	AuditRetention time.Duration
+	// Observer, when set, is told of every pass Run makes (metrics).
+	Observer Observer
+}
+
+// Observer receives the outcome of each scheduled pass: the rows it removed and its
+// error (nil for a complete pass).
+type Observer interface {
+	Pass(removed int, err error)
 }
 
 func (c Config) withDefaults() Config {
@@ -108,6 +116,9 @@ func Run(ctx context.Context, s Store, cfg Config) error {
 	for {
 		start := time.Now()
 		n, err := RunOnce(ctx, s, cfg)
+		if cfg.Observer != nil && ctx.Err() == nil {
+			cfg.Observer.Pass(n, err)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil

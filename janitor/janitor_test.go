@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,7 +157,8 @@ func TestRunPassesOnEveryTick(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- janitor.Run(ctx, store, janitor.Config{Now: clock, Ticks: ticks}) }()
+	obs := &passCount{}
+	go func() { done <- janitor.Run(ctx, store, janitor.Config{Now: clock, Ticks: ticks, Observer: obs}) }()
 	if at := <-passes; !at.Equal(t0) {
 		t.Fatalf("first pass at %v", at)
 	}
@@ -173,4 +175,44 @@ func TestRunPassesOnEveryTick(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run returned %v", err)
 	}
+	if obs.n.Load() != 4 {
+		t.Errorf("observer told of %d passes, want 4", obs.n.Load())
+	}
 }
+
+// passCount counts the passes a janitor reports.
+type passCount struct{ n atomic.Int64 }
+
+func (p *passCount) Pass(int, error) { p.n.Add(1) }
+
+// Each scheduled pass reports what it removed, and a failed pass its error.
+func TestRunReportsPasses(t *testing.T) {
+	s := sqlitetest.New(t)
+	seed(t, s, 3)
+	boom := errors.New("disk full")
+	fail := false
+	store := storeFunc(func(ctx context.Context, now time.Time, batch int) (int, error) {
+		if fail {
+			return 0, boom
+		}
+		return s.DeleteExpired(ctx, now, batch)
+	})
+	ticks := make(chan time.Time)
+	reports := make(chan [2]any)
+	obs := observerFunc(func(n int, err error) { reports <- [2]any{n, err} })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go janitor.Run(ctx, store, janitor.Config{Now: func() time.Time { return t0.Add(time.Hour) }, Ticks: ticks, Observer: obs})
+	if r := <-reports; r[0] != 4*3 || r[1] != nil {
+		t.Fatalf("first pass reported %v", r)
+	}
+	fail = true
+	ticks <- time.Time{}
+	if r := <-reports; r[0] != 0 || r[1] != boom {
+		t.Fatalf("failed pass reported %v", r)
+	}
+}
+
+type observerFunc func(int, error)
+
+func (f observerFunc) Pass(n int, err error) { f(n, err) }

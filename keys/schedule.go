@@ -97,7 +97,7 @@ func (s *Scheduler) RotateDue(ctx context.Context) ([]jeton.SigningKey, error) {
 				"predecessor", pred, "active_at", next.ActiveAt)
 		}
 		if s.cfg.Events != nil {
-			s.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventKeyRotated, At: next.CreatedAt, Reason: "schedule"})
+			s.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventKeyRotated, At: next.CreatedAt, Reason: jeton.EventReasonSchedule})
 		}
 	}
 	return made, errors.Join(errs...)

@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,26 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/internal/testclock"
 )
-
-// events records the security events a scheduler reports.
-type events struct {
-	mu   sync.Mutex
-	list []jeton.SecurityEvent
-}
-
-func (e *events) SecurityEvent(_ context.Context, ev jeton.SecurityEvent) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.list = append(e.list, ev)
-}
-
-func (e *events) all() []jeton.SecurityEvent {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.list)
-}
 
 const testInterval = 90 * 24 * time.Hour
 
@@ -70,7 +52,7 @@ func TestScheduledRotation(t *testing.T) { forEachStore(t, testScheduledRotation
 func testScheduledRotation(t *testing.T, store jeton.KeyStore) {
 	ctx := t.Context()
 	m, clk := newTestManagerOn(t, store, "ES256")
-	seen := &events{}
+	seen := &eventtest.Recorder{}
 	s := newTestScheduler(t, m, seen)
 	first, _ := m.Signer("ES256")
 	if at, ok := s.NextRotation("ES256"); !ok || !at.Equal(clk.Now().Truncate(time.Second).Add(testInterval)) {
@@ -103,7 +85,7 @@ func testScheduledRotation(t *testing.T, store jeton.KeyStore) {
 		audit[0].Details["alg"] != "ES256" || audit[0].Details["predecessor"] != first.KeyID() {
 		t.Fatalf("audit = %+v, want one key.rotate by %q of %s", audit, ScheduleActor, next.ID)
 	}
-	if got := seen.all(); len(got) != 1 || got[0].Kind != jeton.EventKeyRotated || got[0].Reason != "schedule" {
+	if got := seen.Events(); len(got) != 1 || got[0].Kind != jeton.EventKeyRotated || got[0].Reason != "schedule" {
 		t.Fatalf("events = %+v, want one %s with reason schedule", got, jeton.EventKeyRotated)
 	}
 
@@ -130,7 +112,7 @@ func testExactlyOnce(t *testing.T, store jeton.Store) {
 	algs := []string{"ES256", "EdDSA"}
 	ctx := t.Context()
 	clk := newClock()
-	seen := &events{}
+	seen := &eventtest.Recorder{}
 	var ms []*Manager
 	var ss []*Scheduler
 	for range replicas {
@@ -179,7 +161,7 @@ func testExactlyOnce(t *testing.T, store jeton.Store) {
 	if audit := auditedRotations(t, store); len(audit) != len(algs) {
 		t.Errorf("%d key.rotate audit rows, want %d (one per alg)", len(audit), len(algs))
 	}
-	if got := seen.all(); len(got) != len(algs) {
+	if got := seen.Events(); len(got) != len(algs) {
 		t.Errorf("%d events, want %d (one per alg)", len(got), len(algs))
 	}
 	// Losers reloaded on their conflict: every replica publishes every successor.

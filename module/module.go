@@ -21,6 +21,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/ttlcache"
 	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
 )
@@ -84,6 +85,19 @@ type Core struct {
 	ClientCerts tlsserve.ClientCerts
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Events receives the security events of a module's own parts (an engine of its
+	// own reports replayed assertions); nil: none.
+	Events jeton.SecurityObserver
+	// WatchCache reports one of the module's caches in the metrics under name
+	// ("<vendor>_<what>", never input); nil: not reported.
+	WatchCache func(name string, stats func() ttlcache.Stats)
+}
+
+// Watch reports a module's cache through WatchCache, when set.
+func (c Core) Watch(name string, stats func() ttlcache.Stats) {
+	if c.WatchCache != nil {
+		c.WatchCache(name, stats)
+	}
 }
 
 // Serving is what a module serves: mounts on the public listener and listeners of

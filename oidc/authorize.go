@@ -118,6 +118,13 @@ func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (url
 		return nil, nil, false, storeFailure(err)
 	}
 	if err != nil {
+		if errors.Is(err, jeton.ErrNotFound) && h.cfg.Events != nil {
+			// A used request_uri is deleted, so the store cannot tell a replay from an
+			// expired or unknown one; each is a single-use reference presented when
+			// it no longer counts, reported as a replay (docs/operations.md).
+			h.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventReplayRefused, Reason: jeton.EventReasonRequestURI,
+				At: now, InstitutionID: c.InstitutionID, ClientID: c.ID})
+		}
 		return nil, nil, false, pageError("request_uri is unknown, expired or already used")
 	}
 	out := url.Values(p.Params)

@@ -18,6 +18,7 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
@@ -37,9 +38,10 @@ var cheap = password.Params{MemoryKiB: 64, Passes: 1, Lanes: 1}
 // server is a real public server (token endpoint, discovery, authorize, PAR, userinfo)
 // over a real SQLite store, on a loopback port.
 type server struct {
-	url   string
-	store *sqlite.Store
-	alice jeton.Customer
+	url    string
+	store  *sqlite.Store
+	alice  jeton.Customer
+	events eventtest.Recorder
 }
 
 // Clients in bank-a: web (confidential), spa (public), first (first-party), pushy
@@ -77,7 +79,7 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	})
 	intro := &token.Introspector{Issuer: s.url, KeySet: km.KeySet, Store: s.store, Clients: cache}
 	h, err := oidc.New(oidc.Config{Issuer: s.url, Store: s.store, Clients: cache, Engine: engine, SignIn: pw.SignIn,
-		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}})
+		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}, Events: &s.events})
 	must(t, err)
 	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS,
 		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata()})

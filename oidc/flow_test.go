@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/oidc"
 	"golang.org/x/oauth2"
 )
@@ -143,10 +144,16 @@ func TestPARFlow(t *testing.T) {
 			if tok.Extra("id_token") == nil {
 				t.Error("no id_token")
 			}
-			// Single use: the same request_uri again is refused on jeton's own page.
+			// Single use: the same request_uri again is refused on jeton's own page,
+			// and reported as a replay.
+			before := len(s.events.Of(jeton.EventReplayRefused, jeton.EventReasonRequestURI))
 			p := newBrowser(t).get(s.url + oidc.AuthorizePath + "?" + url.Values{"client_id": {client}, "request_uri": {uri}}.Encode())
 			if p.status != http.StatusBadRequest || p.header.Get("Location") != "" {
 				t.Errorf("reused request_uri: status %d, Location %q", p.status, p.header.Get("Location"))
+			}
+			ev := s.events.Of(jeton.EventReplayRefused, jeton.EventReasonRequestURI)
+			if len(ev) != before+1 || ev[len(ev)-1].ClientID != client || ev[len(ev)-1].InstitutionID != "bank-a" {
+				t.Errorf("security events %+v; want a request_uri replay of %s", ev, client)
 			}
 		})
 	}

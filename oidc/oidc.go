@@ -14,6 +14,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/token"
 )
 
@@ -69,6 +70,9 @@ type Config struct {
 	// SigningAlgs are the ID-token signing algs, for discovery.
 	SigningAlgs []string
 	Now         func() time.Time
+	// Events, when set, is told of each request_uri refused at the authorization
+	// endpoint (jeton.EventReplayRefused, reason request_uri).
+	Events jeton.SecurityObserver
 }
 
 // Handler serves the endpoints. Build it with New.
@@ -111,8 +115,11 @@ func insecureOrigin(issuer string) bool {
 	return false
 }
 
+// Name names the dialect in metrics route labels (httpapi.Mounter).
+func (h *Handler) Name() string { return "oidc" }
+
 // Mount registers the routes under prefix (httpapi.Mounter).
-func (h *Handler) Mount(mux *http.ServeMux, prefix string) {
+func (h *Handler) Mount(mux httpapi.Router, prefix string) {
 	mux.HandleFunc(prefix+AuthorizePath, h.authorize)
 	mux.HandleFunc(prefix+LoginPath, h.login)
 	mux.HandleFunc(prefix+ConsentPath, h.consent)

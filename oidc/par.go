@@ -23,7 +23,7 @@ var credentialFields = []string{"client_secret", "client_assertion", "client_ass
 // returned (§2.2) with 201.
 func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 	info := reqlog.From(r.Context())
-	info.Dialect, info.Grant = "oidc", "par"
+	info.Dialect, info.Grant = "oidc", reqlog.OpPAR
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		oauth2.EncodeToken(w, nil, &jeton.Error{Code: jeton.CodeInvalidRequest, Description: "use POST", Status: http.StatusMethodNotAllowed})

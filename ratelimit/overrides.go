@@ -57,6 +57,9 @@ func (c *Cached) get(ctx context.Context, scope jeton.RateLimitScope, id string,
 	return o
 }
 
+// Stats are the cache's lookups (metrics).
+func (c *Cached) Stats() ttlcache.Stats { return c.cache.Stats() }
+
 // Invalidate drops the cached override of (scope, id).
 func (c *Cached) Invalidate(scope jeton.RateLimitScope, id string) {
 	c.cache.Invalidate(overrideKey{scope, id})

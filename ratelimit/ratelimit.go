@@ -72,6 +72,10 @@ type Config struct {
 	PasswordCustomer  Budget // password checks for one customer (institution, username)
 	// MaxKeys bounds each map of buckets (0: 100,000).
 	MaxKeys int
+	// Events, when set, is told of every request a budget refuses
+	// (jeton.EventRateLimited, the budget as reason). It must not block: under a
+	// flood it is called once per refused request.
+	Events jeton.SecurityObserver
 }
 
 // Defaults are generous: no benchmark in bench/ comes near them (all of bench's load
@@ -189,6 +193,17 @@ func limited(reason jeton.Reason, retry time.Duration, what string) *jeton.Error
 	return e
 }
 
+// tripped reports a refusal by budget to the security observer. Only what was
+// verified goes into the event: a presented client id or username is a stranger's
+// word until authentication, so it is left out; the password budgets run after the
+// client and its institution were checked.
+func (l *Limiter) tripped(ctx context.Context, budget string, now time.Time, institutionID, clientID string) {
+	if l.cfg.Events != nil {
+		l.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventRateLimited, Reason: budget, At: now,
+			InstitutionID: institutionID, ClientID: clientID})
+	}
+}
+
 // Admit implements token.Gate: before authentication, the address's budget is spent
 // and the failed-authentication budgets of the address and of the presented client
 // id must not be empty.
@@ -198,17 +213,20 @@ func (l *Limiter) Admit(ctx context.Context, req token.Request) error {
 		k := addressKey(a)
 		if !l.cfg.Address.Off() {
 			if d := take(l.address, k, l.cfg.Address, now); d > 0 {
+				l.tripped(ctx, jeton.EventReasonAddress, now, "", "")
 				return limited(jeton.ReasonRateAddress, d, "requests from "+k.String())
 			}
 		}
 		if !l.cfg.FailedAuthAddress.Off() {
 			if d := empty(l.failedAddress, k, now); d > 0 {
+				l.tripped(ctx, jeton.EventReasonFailedAuthAddress, now, "", "")
 				return limited(jeton.ReasonRateFailedAuth, d, "failed client authentications from "+k.String())
 			}
 		}
 	}
 	if id := req.Credentials.ClientID; id != "" && !l.cfg.FailedAuthClient.Off() {
 		if d := empty(l.failedClient, id, now); d > 0 {
+			l.tripped(ctx, jeton.EventReasonFailedAuthClient, now, "", "")
 			return limited(jeton.ReasonRateFailedAuth, d, "failed client authentications of the presented client id")
 		}
 	}
@@ -242,6 +260,7 @@ func (l *Limiter) Check(ctx context.Context, cr *token.ClientRequest) error {
 		return nil
 	}
 	if d := take(l.client, cr.Client.ID, b, now); d > 0 {
+		l.tripped(ctx, jeton.EventReasonClient, now, cr.Client.InstitutionID, cr.Client.ID)
 		return limited(jeton.ReasonRateClient, d, "requests of client "+cr.Client.ID)
 	}
 	return nil
@@ -254,11 +273,13 @@ func (l *Limiter) Password(ctx context.Context, institutionID, username string) 
 	now := l.now()
 	if a := reqlog.From(ctx).ClientAddr; a.IsValid() && !l.cfg.PasswordAddress.Off() {
 		if d := take(l.pwAddress, addressKey(a), l.cfg.PasswordAddress, now); d > 0 {
+			l.tripped(ctx, jeton.EventReasonPasswordAddress, now, institutionID, "")
 			return limited(jeton.ReasonRatePassword, d, "password checks from "+addressKey(a).String())
 		}
 	}
 	if !l.cfg.PasswordCustomer.Off() {
 		if d := take(l.pwCustomer, institutionID+"\x00"+username, l.cfg.PasswordCustomer, now); d > 0 {
+			l.tripped(ctx, jeton.EventReasonPasswordCustomer, now, institutionID, "")
 			return limited(jeton.ReasonRatePassword, d, "password checks of one customer")
 		}
 	}

@@ -3,11 +3,14 @@ package ratelimit
 import (
 	"context"
 	"net/netip"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
@@ -214,3 +217,62 @@ func TestCachedOverrides(t *testing.T) {
 		t.Fatal("an override for nobody")
 	}
 }
+
+// Every refusal is reported as a security event naming its budget, with only what
+// authentication verified: the client of a client budget, the institution of a
+// password check, never a presented client id or username.
+func TestEveryBudgetReportsItsRefusals(t *testing.T) {
+	events := &eventtest.Recorder{}
+	one := Budget{Rate: 0.001, Burst: 1}
+	l, _ := newLimiter(t, Config{Address: one, Client: one, FailedAuthAddress: one, FailedAuthClient: one,
+		PasswordAddress: one, PasswordCustomer: one, Events: events}, nil)
+	tripped := func(reason string, f func() error) {
+		t.Helper()
+		before := len(events.Events())
+		if err := f(); err != nil {
+			t.Fatalf("%s: the first request was refused: %v", reason, err)
+		}
+		if err := f(); err == nil {
+			t.Fatalf("%s: the second request was admitted", reason)
+		}
+		ev := events.Events()
+		if len(ev) != before+1 || ev[before].Kind != jeton.EventRateLimited || ev[before].Reason != reason {
+			t.Fatalf("%s: events %+v", reason, ev[before:])
+		}
+	}
+	presented := token.Request{Credentials: clientauth.Credentials{ClientID: "presented-id"}}
+	tripped(jeton.EventReasonAddress, func() error { return l.Admit(from("198.51.100.1"), token.Request{}) })
+	client := &token.ClientRequest{Client: &jeton.Client{ID: "app", InstitutionID: "inst"}, Now: time.Now()}
+	tripped(jeton.EventReasonClient, func() error { return l.Check(context.Background(), client) })
+	fails := func(addr string, req token.Request) func() error {
+		return func() error {
+			err := l.Admit(from(addr), req)
+			l.AuthFailed(from(addr), req)
+			return err
+		}
+	}
+	l.cfg.Address = Budget{} // the address budget is spent: test the others alone
+	tripped(jeton.EventReasonFailedAuthAddress, fails("198.51.100.2", token.Request{}))
+	tripped(jeton.EventReasonFailedAuthClient, func() error {
+		err := l.Admit(from("198.51.100.3"), presented)
+		l.AuthFailed(from("198.51.100.4"), presented) // charged from elsewhere: only the id's budget
+		return err
+	})
+	tripped(jeton.EventReasonPasswordAddress, func() error { return l.Password(from("198.51.100.5"), "inst", jeton.NewID()) })
+	tripped(jeton.EventReasonPasswordCustomer, func() error { return l.Password(from(randomAddr()), "inst", "alice") })
+	for _, e := range events.Events() {
+		switch {
+		case e.ClientID == "presented-id" || e.Subject != "":
+			t.Errorf("%s: an unverified identity was reported: %+v", e.Reason, e)
+		case e.Reason == jeton.EventReasonClient && (e.ClientID != "app" || e.InstitutionID != "inst"):
+			t.Errorf("client budget: %+v", e)
+		case (e.Reason == jeton.EventReasonPasswordAddress || e.Reason == jeton.EventReasonPasswordCustomer) && e.InstitutionID != "inst":
+			t.Errorf("%s: %+v", e.Reason, e)
+		}
+	}
+}
+
+var addrs atomic.Int32
+
+// randomAddr is a fresh address of TEST-NET-3.
+func randomAddr() string { return "203.0.113." + strconv.Itoa(int(addrs.Add(1))) }

@@ -28,6 +28,9 @@ type Info struct {
 	// ErrorID is the id a dialect sent the client with an error (AbbeyCross errorId),
 	// so support can find the log line from what the client saw.
 	ErrorID string
+	// Issued are the kinds of token the answer carried (set only on success), for
+	// the tokens-issued metric.
+	Issued Tokens
 	// BodyRefused: the handler refused the request body unread because its declared
 	// length is over the route's limit, so the server closes the connection after the
 	// answer instead of draining a body nobody will read.
@@ -64,6 +67,18 @@ func ClientGone(r *http.Request, err error) bool {
 const (
 	OpIntrospection = "introspection"
 	OpRevocation    = "revocation"
+	OpPAR           = "par" // a pushed authorization request (RFC 9126)
+)
+
+// Tokens is a set of token kinds, those an answer carried.
+type Tokens uint8
+
+// The token kinds.
+const (
+	TokenAccessJWT    Tokens = 1 << iota // an RFC 9068 JWT access token
+	TokenAccessOpaque                    // an opaque access token (introspected)
+	TokenRefresh                         // a new refresh token (a family's first, or a rotation's successor)
+	TokenID                              // an OpenID Connect ID token
 )
 
 type key struct{}

@@ -48,6 +48,9 @@ type AuthorizationCode struct {
 	// MaxTokenTTL is the longest access-token lifetime (default DefaultMaxTokenTTL):
 	// a replay's revocation is kept until every token of the grant has expired.
 	MaxTokenTTL time.Duration
+	// Events, when set, is told of each replayed code: the replay refused and the
+	// grant's family revoked.
+	Events jeton.SecurityObserver
 }
 
 // Type implements Grant.
@@ -169,6 +172,13 @@ func (g *AuthorizationCode) replayed(ctx context.Context, req *ClientRequest, co
 	})
 	if err != nil {
 		return jeton.ServerError(fmt.Errorf("revoke replayed code's grant: %w", err))
+	}
+	if g.Events != nil {
+		ev := jeton.SecurityEvent{Kind: jeton.EventReplayRefused, Reason: jeton.EventReasonCode, At: req.Now,
+			InstitutionID: code.InstitutionID, ClientID: req.Client.ID, Subject: code.Subject}
+		g.Events.SecurityEvent(ctx, ev)
+		ev.Kind, ev.Reason = jeton.EventFamilyRevoked, jeton.EventReasonCodeReplay
+		g.Events.SecurityEvent(ctx, ev)
 	}
 	return badCode(jeton.ReasonReplay, "authorization code used twice; its grant is revoked")
 }

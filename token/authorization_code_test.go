@@ -12,8 +12,10 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
@@ -30,6 +32,7 @@ type codeFixture struct {
 	clock  *testclock.Clock
 	keys   *keys.Manager
 	alice  jeton.Customer
+	events eventtest.Recorder
 }
 
 func newCodeFixture(t *testing.T) *codeFixture {
@@ -63,7 +66,7 @@ func newCodeFixture(t *testing.T) *codeFixture {
 	f.engine = token.NewEngine(token.EngineConfig{
 		Auth: &clientauth.Authenticator{Clients: clientcache.New(f.store, 0, nil), Now: f.clock.Now,
 			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: clientauth.Secret{Now: f.clock.Now}, jeton.AuthNone: clientauth.None{}}},
-		Grants: []token.Grant{&token.AuthorizationCode{Store: f.store},
+		Grants: []token.Grant{&token.AuthorizationCode{Store: f.store, Events: &f.events},
 			&token.RefreshGrant{Store: f.store, Key: token.DeriveRefreshKey(make([]byte, 32))}},
 		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"}, Signer: signer,
 			RefreshFamilies: f.store, IDTokens: &token.IDTokenIssuer{Issuer: "https://as.example", Signer: signer}},
@@ -252,6 +255,21 @@ func TestAuthorizationCodeReuseRevokes(t *testing.T) {
 		if info.Active {
 			t.Error("token issued from the code still active after the code's replay")
 		}
+	}
+	// The replay is reported twice: refused, and its grant's family revoked.
+	ev := f.events.Events()
+	if len(ev) != 2 || ev[0].Kind != jeton.EventReplayRefused || ev[0].Reason != jeton.EventReasonCode ||
+		ev[1].Kind != jeton.EventFamilyRevoked || ev[1].Reason != jeton.EventReasonCodeReplay {
+		t.Fatalf("security events %+v", ev)
+	}
+	for _, e := range ev {
+		if e.ClientID != "web" || e.InstitutionID != "bank-a" || e.Subject != f.alice.ID {
+			t.Errorf("event %+v: want client web, bank-a, alice", e)
+		}
+	}
+	// What the first exchange sent: a JWT access token, a new refresh token, an ID token.
+	if want := reqlog.TokenAccessJWT | reqlog.TokenRefresh | reqlog.TokenID; res.Issued != want {
+		t.Errorf("Issued = %b, want %b", res.Issued, want)
 	}
 }
 

@@ -26,6 +26,18 @@ type HashPoolConfig struct {
 	Params password.Params
 	// RetryAfter is what an overloaded answer suggests the client wait (default 1 s).
 	RetryAfter time.Duration
+	// Observer, when set, is told how long each verification waited for a worker and
+	// of each request refused for overload (metrics; Busy and Waiting give the depth).
+	Observer HashPoolObserver
+}
+
+// HashPoolObserver receives a HashPool's measurements. Its methods must not block.
+type HashPoolObserver interface {
+	// Waited: a request got a worker after waiting d in the queue.
+	Waited(d time.Duration)
+	// Refused: a request was refused, the queue being full or its context ending
+	// while it waited.
+	Refused()
 }
 
 // HashPool bounds the argon2id verifications of customer passwords, so that a flood of
@@ -49,6 +61,7 @@ type HashPool struct {
 	params     password.Params
 	dummy      string
 	retryAfter time.Duration
+	observer   HashPoolObserver
 
 	// Test hooks (hashpool_export_test.go): queued runs once a request is admitted,
 	// before it waits for a worker; verifying runs on a worker just before argon2id.
@@ -88,8 +101,16 @@ func NewHashPool(cfg HashPoolConfig) (*HashPool, error) {
 		params:     cfg.Params,
 		dummy:      dummy,
 		retryAfter: cfg.RetryAfter,
+		observer:   cfg.Observer,
 	}, nil
 }
+
+// Busy is how many verifications run now.
+func (p *HashPool) Busy() int { return len(p.work) }
+
+// Waiting is how many requests wait for a worker now (an instant's reading: admitted
+// minus running, taken without a lock).
+func (p *HashPool) Waiting() int { return max(len(p.admit)-len(p.work), 0) }
 
 // Params returns the argon2id parameters the pool was configured with, for hashing
 // new passwords.
@@ -148,8 +169,15 @@ func (p *HashPool) acquire(ctx context.Context) error {
 	if p.queued != nil {
 		p.queued()
 	}
+	var since time.Time
+	if p.observer != nil {
+		since = time.Now()
+	}
 	select {
 	case p.work <- struct{}{}:
+		if p.observer != nil {
+			p.observer.Waited(time.Since(since))
+		}
 		return nil
 	case <-ctx.Done():
 		<-p.admit
@@ -166,6 +194,9 @@ func (p *HashPool) release() {
 // §15.6.4, §10.2.3). RFC 6749 defines the code for the authorization endpoint
 // (§4.1.2.1); §5.2 has none for an overloaded token endpoint, so jeton uses the same.
 func (p *HashPool) overloaded(cause error) *jeton.Error {
+	if p.observer != nil {
+		p.observer.Refused()
+	}
 	return &jeton.Error{
 		Code: jeton.CodeTemporarilyUnavailable, Reason: jeton.ReasonOverloaded,
 		Description: "the server is busy; retry later", Status: 503,

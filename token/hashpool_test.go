@@ -209,3 +209,55 @@ func TestHashPoolCancelWhileWaiting(t *testing.T) {
 		t.Fatalf("%d verifications; want 2 (the cancelled one never hashed)", n)
 	}
 }
+
+// poolObserver records what a HashPool reports.
+type poolObserver struct {
+	waits   atomic.Int64
+	waited  atomic.Int64 // longest wait, ns
+	refused atomic.Int64
+}
+
+func (o *poolObserver) Waited(d time.Duration) {
+	o.waits.Add(1)
+	if int64(d) > o.waited.Load() {
+		o.waited.Store(int64(d))
+	}
+}
+func (o *poolObserver) Refused() { o.refused.Add(1) }
+
+// The pool reports its depth (Busy, Waiting), each wait for a worker, and each
+// refusal, so the queue can be watched before it overflows.
+func TestHashPoolObserver(t *testing.T) {
+	obs := &poolObserver{}
+	p := mustPool(t, token.HashPoolConfig{Workers: 1, Queue: 1, Params: cheap, Observer: obs})
+	h, _ := password.Hash("pw", cheap)
+	release, running, queued := make(chan struct{}), make(chan struct{}, 2), make(chan struct{}, 2)
+	token.SetHashPoolHooks(p, func() { queued <- struct{}{} }, func() { running <- struct{}{}; <-release })
+	done := make(chan error, 2)
+	go func() { _, err := p.Verify(context.Background(), "pw", h); done <- err }()
+	<-running
+	go func() { _, err := p.Verify(context.Background(), "pw", h); done <- err }()
+	<-queued
+	<-queued
+	if p.Busy() != 1 || p.Waiting() != 1 {
+		t.Fatalf("busy %d, waiting %d; want 1 and 1", p.Busy(), p.Waiting())
+	}
+	if _, err := p.Verify(context.Background(), "pw", h); err == nil || obs.refused.Load() != 1 {
+		t.Fatalf("third request: %v, %d refusals reported", err, obs.refused.Load())
+	}
+	time.Sleep(20 * time.Millisecond) // the queued request waits at least this long
+	release <- struct{}{}
+	<-running
+	release <- struct{}{}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if obs.waits.Load() != 2 || time.Duration(obs.waited.Load()) < 20*time.Millisecond {
+		t.Errorf("%d waits reported, longest %v", obs.waits.Load(), time.Duration(obs.waited.Load()))
+	}
+	if p.Busy() != 0 || p.Waiting() != 0 {
+		t.Errorf("idle pool: busy %d, waiting %d", p.Busy(), p.Waiting())
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/internal/ttlcache"
 )
 
 // Token type names: RFC 7662 §2.2 token_type for access tokens (RFC 6750 "Bearer"), and
@@ -181,16 +182,21 @@ type jwtClaims struct {
 	FamilyID      string   `json:"fid"`
 }
 
+// VerifiedStats are the lookups of the verified-signature cache (metrics).
+func (i *Introspector) VerifiedStats() ttlcache.Stats { return i.verified.cache.Stats() }
+
 // findJWT verifies an RFC 9068 access token: one signature by a published key whose
 // alg matches the header, typ "at+jwt" (RFC 9068 §4), our iss, and the claims jeton
 // always sets. Anything else is not an access token of this server.
 func (i *Introspector) findJWT(tok string, now time.Time) *Introspection {
 	if hit, ok := i.verified.get(tok, now); ok {
 		if set := i.KeySet(); len(set.Key(hit.kid)) > 0 {
+			i.verified.cache.Count(true)
 			info := *hit.info // callers may adjust their copy
 			return &info
 		}
 	}
+	i.verified.cache.Count(false)
 	jws, err := jose.ParseSignedCompact(tok, accessTokenAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return inactive(jeton.ReasonNone)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
 )
 
 // Signer signs a JWS; keys.Manager's signers satisfy it, and a KMS/HSM-backed one can
@@ -119,8 +120,10 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 	var err error
 	if cr.Client.TokenFormat == jeton.FormatOpaque {
 		res.AccessToken, err = i.opaque(ctx, cr, authz, res)
+		res.Issued |= reqlog.TokenAccessOpaque
 	} else {
 		res.AccessToken, err = i.jwt(cr, authz, res)
+		res.Issued |= reqlog.TokenAccessJWT
 	}
 	if err != nil {
 		return nil, err
@@ -129,6 +132,10 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 		if res.IDToken, err = i.idToken(cr, authz, res); err != nil {
 			return nil, err
 		}
+		res.Issued |= reqlog.TokenID
+	}
+	if res.RefreshToken != "" && res.RefreshToken != cr.RefreshToken {
+		res.Issued |= reqlog.TokenRefresh // not the token a client without rotation keeps
 	}
 	return res, nil
 }

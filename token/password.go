@@ -27,6 +27,8 @@ type PasswordConfig struct {
 	// and of the customer (institution, username) before anything is looked up or
 	// verified; its error (jeton.CodeRateLimited) is the answer (ratelimit.Limiter).
 	Limit func(ctx context.Context, institutionID, username string) error
+	// Events, when set, is told of each lockout (jeton.EventLockout).
+	Events jeton.SecurityObserver
 }
 
 // Password is the resource owner password credentials grant (RFC 6749 §4.3): a
@@ -45,6 +47,7 @@ type Password struct {
 	hasher    *HashPool
 	lockout   jeton.LockoutPolicy
 	limit     func(ctx context.Context, institutionID, username string) error
+	events    jeton.SecurityObserver
 }
 
 // NewPassword returns the password grant.
@@ -65,7 +68,7 @@ func NewPassword(cfg PasswordConfig) (*Password, error) {
 	if l.Cooldown == 0 {
 		l.Cooldown = DefaultLockout.Cooldown
 	}
-	return &Password{customers: cfg.Customers, audit: cfg.Audit, hasher: cfg.Hasher, lockout: l, limit: cfg.Limit}, nil
+	return &Password{customers: cfg.Customers, audit: cfg.Audit, hasher: cfg.Hasher, lockout: l, limit: cfg.Limit, events: cfg.Events}, nil
 }
 
 // Type implements Grant.
@@ -231,6 +234,10 @@ func (g *Password) failed(ctx context.Context, actor string, now time.Time, rese
 	}
 	if a := reqlog.From(ctx).ClientAddr; a.IsValid() {
 		ev.Details["client_addr"] = a.String() // the address of the attempt that locked
+	}
+	if g.events != nil {
+		g.events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventLockout, At: now,
+			InstitutionID: reserved.InstitutionID, ClientID: actor, Subject: reserved.ID})
 	}
 	cause := fmt.Errorf("customer %s: wrong password; locked until %s", reserved.ID, lockedUntil)
 	if err := g.audit.AppendAudit(ctx, ev); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
@@ -48,6 +49,7 @@ type pwFixture struct {
 	bob      jeton.Customer
 	carol    jeton.Customer
 	dave     jeton.Customer
+	events   eventtest.Recorder
 }
 
 type pwOptions struct {
@@ -68,7 +70,7 @@ func newPasswordFixture(t *testing.T, opt pwOptions) *pwFixture {
 	}
 	f.pool = mustPool(t, opt.pool)
 	token.SetHashPoolHooks(f.pool, nil, func() { f.verifies.Add(1) })
-	grant, err := token.NewPassword(token.PasswordConfig{Customers: f.store, Audit: f.store, Hasher: f.pool, Lockout: opt.lockout})
+	grant, err := token.NewPassword(token.PasswordConfig{Customers: f.store, Audit: f.store, Hasher: f.pool, Lockout: opt.lockout, Events: &f.events})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,6 +398,11 @@ func TestPasswordLockout(t *testing.T) {
 	}
 	if n := len(lockEvents(t, f.store)); n != 1 {
 		t.Fatalf("%d lock events; want 1", n)
+	}
+	// The lock is reported to the security observers once, like its audit event.
+	if ev := f.events.Events(); len(ev) != 1 || ev[0].Kind != jeton.EventLockout || ev[0].Subject != f.alice.ID ||
+		ev[0].ClientID != "app" || ev[0].InstitutionID != "bank-a" || !ev[0].At.Equal(lockedAt) {
+		t.Fatalf("security events %+v; want one lockout of alice", ev)
 	}
 }
 

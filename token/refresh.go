@@ -84,6 +84,9 @@ type RefreshGrant struct {
 	// family revocation is kept until the family's expiry plus this, when the last
 	// access token issued from the family has expired.
 	MaxTokenTTL time.Duration
+	// Events, when set, is told of each family revoked for the reuse of a rotated
+	// token (jeton.EventFamilyRevoked, reason reuse).
+	Events jeton.SecurityObserver
 }
 
 // Type implements Grant.
@@ -307,6 +310,10 @@ func (g *RefreshGrant) revokeFamily(ctx context.Context, c *jeton.Client, fam je
 	})
 	if err != nil {
 		return jeton.ServerError(err)
+	}
+	if g.Events != nil {
+		g.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventFamilyRevoked, Reason: jeton.EventReasonReuse,
+			At: now, InstitutionID: fam.InstitutionID, ClientID: c.ID, Subject: fam.Subject})
 	}
 	return nil
 }

@@ -13,10 +13,12 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/internal/testclock"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/postgres/pgtest"
+	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
 	"github.com/jeton/jeton/token/tokentest"
@@ -32,6 +34,7 @@ type rtWorld struct {
 	intro      *token.Introspector
 	revoker    *token.Revoker
 	refreshKey []byte
+	events     *eventtest.Recorder
 }
 
 const (
@@ -44,7 +47,7 @@ const (
 func newRTWorld(t *testing.T, store jeton.Store, algs ...string) *rtWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &rtWorld{store: store, clock: testclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
+	w := &rtWorld{store: store, clock: testclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), events: &eventtest.Recorder{}}
 	kek := make([]byte, 32)
 	if len(algs) == 0 {
 		algs = []string{"ES256"}
@@ -55,7 +58,7 @@ func newRTWorld(t *testing.T, store jeton.Store, algs ...string) *rtWorld {
 		t.Fatal(err)
 	}
 	clients := clientcache.New(store, 0, nil)
-	w.engine = w.newEngine(&token.RefreshGrant{Store: store, Key: w.refreshKey, MaxTokenTTL: 24 * time.Hour})
+	w.engine = w.newEngine(&token.RefreshGrant{Store: store, Key: w.refreshKey, MaxTokenTTL: 24 * time.Hour, Events: w.events})
 	w.intro = &token.Introspector{Issuer: "https://as.example", KeySet: w.keys.KeySet, Store: store, Clients: clients, Now: w.clock.Now}
 	w.revoker = &token.Revoker{Tokens: w.intro, Store: store, MaxTokenTTL: 24 * time.Hour}
 	now := w.clock.Now()
@@ -360,6 +363,10 @@ func TestRefreshReuseAfterGraceRevokesTheFamily(t *testing.T) {
 	if e := events[0]; e.Actor != "app" || e.Subject != fam.ID || e.InstitutionID != rtInstA {
 		t.Errorf("audit event %+v", e)
 	}
+	if ev := w.events.Events(); len(ev) != 1 || ev[0].Kind != jeton.EventFamilyRevoked || ev[0].Reason != jeton.EventReasonReuse ||
+		ev[0].ClientID != "app" || ev[0].InstitutionID != rtInstA || ev[0].Subject != fam.Subject {
+		t.Errorf("security events %+v; want one family revoked for reuse", ev)
+	}
 	// Nothing else changed: the other family lives on.
 	if !w.active(t, bystander.AccessToken) || !w.active(t, bystander.RefreshToken) {
 		t.Error("reuse in one family must not touch another")
@@ -496,6 +503,16 @@ func TestRefreshNarrowsScopeButFamilyKeepsIt(t *testing.T) {
 	}
 }
 
+// A rotation sends a new refresh token, and the metrics count it (Result.Issued).
+func TestRefreshRotationIssuesARefreshToken(t *testing.T) {
+	w := newRTWorld(t, sqlitetest.New(t))
+	first := w.seed(t, "app")
+	next := w.mustRefresh(t, "app", first.RefreshToken)
+	if want := reqlog.TokenAccessJWT | reqlog.TokenRefresh; first.Issued != want || next.Issued != want {
+		t.Errorf("Issued = %b then %b, want %b", first.Issued, next.Issued, want)
+	}
+}
+
 func TestRefreshWithoutRotationRestartsIdle(t *testing.T) {
 	w := newRTWorld(t, sqlitetest.New(t))
 	res := w.seed(t, "no-rotation")
@@ -505,6 +522,9 @@ func TestRefreshWithoutRotationRestartsIdle(t *testing.T) {
 		got := w.mustRefresh(t, "no-rotation", rt)
 		if got.RefreshToken != rt || got.RefreshTTL != 7*24*time.Hour {
 			t.Fatalf("got token changed=%v TTL %v", got.RefreshToken != rt, got.RefreshTTL)
+		}
+		if got.Issued != reqlog.TokenAccessJWT { // the refresh token is the client's own, not a new one
+			t.Fatalf("Issued = %b, want the access token only", got.Issued)
 		}
 	}
 	tok, _ := w.family(t, rt)

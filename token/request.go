@@ -15,6 +15,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/reqlog"
 )
 
 // Request is a token request as a dialect decoded it: typed and parsed once, nothing
@@ -97,4 +98,7 @@ type Result struct {
 	Subject       string
 	IssuedAt      time.Time
 	JTI           string
+	// Issued are the kinds of token minted for this answer (a refresh token the
+	// client already held is not one), for the metrics.
+	Issued reqlog.Tokens
 }

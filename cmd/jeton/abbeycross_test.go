@@ -112,6 +112,22 @@ func TestAbbeyCrossLive(t *testing.T) {
 }
 
 func init() {
+	hostileVendors = append(hostileVendors, hostileVendor{
+		args: []string{"--abbeycross-addr", "127.0.0.1:0"},
+		requests: func(t *testing.T, s *liveServer, pub string, rnd func() string) []*http.Request {
+			own := "http://" + s.ownAddr(t, "abbeycross")
+			body := func() string {
+				return `{"grant_type":"` + rnd() + `","client_id":"` + rnd() + `","client_secret":"` + rnd() + `"}`
+			}
+			return []*http.Request{
+				hostileRequest(t, "POST", pub+"/abbeycross/v1/oauth/token", jsonType, body()),
+				hostileRequest(t, "POST", pub+"/abbeycross/v1/oauth/token", jsonType, `{"client_id":"`+rnd()+`","client_secret":"x","scope":"`+rnd()+`"}`),
+				hostileRequest(t, "POST", pub+"/abbeycross/"+rnd(), jsonType, body()),
+				hostileRequest(t, "POST", own+"/v1/oauth/token", jsonType, body()),
+				hostileRequest(t, "GET", own+"/"+rnd(), "", ""),
+			}
+		},
+	})
 	tlsVendors = append(tlsVendors, "abbeycross")
 	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
 		args: []string{"--abbeycross-addr", "127.0.0.1:0"},

@@ -21,8 +21,10 @@ import (
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/every"
+	"github.com/jeton/jeton/internal/storeobs"
 	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/metrics"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/ratelimit"
@@ -41,10 +43,8 @@ type app struct {
 	// previousKEKs open what is still sealed under an old KEK (a KEK rotation).
 	previousKEKs [][]byte
 	// ring is every KEK this server holds; holder names it in the store's KEK holders.
-	ring   *keys.Keyring
-	holder string
-	// events receives security events (jeton.SecurityEvent); nil drops them.
-	events    jeton.SecurityObserver
+	ring      *keys.Keyring
+	holder    string
 	cache     *clientcache.Cache
 	calendars *calendarcache.Cache
 	public    *http.Server
@@ -61,6 +61,11 @@ type app struct {
 	limiter   *ratelimit.Limiter
 	// securityAudit aggregates security events into the audit log (auditlog).
 	securityAudit *auditlog.Aggregator
+	// reg is the registry /metrics serves; metrics are jeton's own in it.
+	reg     *registry
+	metrics *metrics.Set
+	// events receive every security event (securityObservers).
+	events jeton.SecurityObservers
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -95,6 +100,7 @@ func (a *app) start(ctx context.Context) (err error) {
 	} else if err := requireMigrated(ctx, a.store, kind, " or pass --migrate"); err != nil {
 		return err
 	}
+	a.observe()
 	if err := a.loadKeys(ctx); err != nil {
 		return err
 	}
@@ -277,9 +283,9 @@ func (a *app) run(ctx context.Context) error {
 		go a.reloadCertsOnHangup(ctx)
 	}
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch,
-		AuditRetention: a.cfg.AuditRetention, Logger: a.logger})
+		AuditRetention: a.cfg.AuditRetention, Logger: a.logger, Observer: a.metrics.Janitor()})
 	go a.securityAudit.Run(ctx)
-	if l, ok := a.store.(changeListener); ok {
+	if l, ok := storeobs.Inner(a.store).(changeListener); ok { // LISTEN is the backend's, not a store call to observe
 		a.followChanges(ctx, l)
 	}
 	var err error
@@ -360,13 +366,13 @@ type changeListener interface {
 // replica: clients, working-hours calendars and signing keys (a rotation on one
 // replica is in every replica's JWKS at once, not at the next key reload).
 func (a *app) followChanges(ctx context.Context, l changeListener) {
-	go a.follow(ctx, "client", l.ListenClientChanges, a.cache.Changed)
-	go a.follow(ctx, "calendar", l.ListenCalendarChanges, a.calendars.Changed)
+	go a.follow(ctx, "client", l.ListenClientChanges, a.cache.Changed, a.metrics.Listen("client"))
+	go a.follow(ctx, "calendar", l.ListenCalendarChanges, a.calendars.Changed, a.metrics.Listen("calendar"))
 	go a.follow(ctx, "signing key", l.ListenKeyChanges, func(string) {
 		if err := a.keys.Reload(ctx); err != nil && ctx.Err() == nil {
 			a.logger.Error("key reload after a change notification failed", "err", err)
 		}
-	})
+	}, a.metrics.Listen("signing_key"))
 }
 
 // listenRetry is how long a replica waits before it listens again after a broken
@@ -374,10 +380,12 @@ func (a *app) followChanges(ctx context.Context, l changeListener) {
 // listens again, changed("") drops everything it may have missed.
 const listenRetry = time.Second
 
-// follow runs listen until ctx ends, reconnecting after a broken connection.
-func (a *app) follow(ctx context.Context, what string, listen func(context.Context, func(string)) error, changed func(string)) {
+// follow runs listen until ctx ends, reconnecting after a broken connection; m shows
+// whether it listens and counts what it delivers.
+func (a *app) follow(ctx context.Context, what string, listen func(context.Context, func(string)) error, changed func(string), m *metrics.Listener) {
 	for {
-		err := listen(ctx, changed)
+		err := listen(ctx, observed(m, changed))
+		m.Up(false)
 		if ctx.Err() != nil {
 			return
 		}
@@ -387,6 +395,19 @@ func (a *app) follow(ctx context.Context, what string, listen func(context.Conte
 			return
 		case <-time.After(listenRetry):
 		}
+	}
+}
+
+// observed reports a change listener's notifications to m: "" (sent once LISTEN
+// succeeded) means the connection is up, anything else is one invalidation.
+func observed(m *metrics.Listener, changed func(string)) func(string) {
+	return func(id string) {
+		if id == "" {
+			m.Up(true)
+		} else {
+			m.Received()
+		}
+		changed(id)
 	}
 }
 

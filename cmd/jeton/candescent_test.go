@@ -76,6 +76,25 @@ func TestCandescentServeAndCLI(t *testing.T) {
 }
 
 func init() {
+	hostileVendors = append(hostileVendors, hostileVendor{
+		args: []string{"--candescent-addr", "127.0.0.1:0"},
+		requests: func(t *testing.T, s *liveServer, pub string, rnd func() string) []*http.Request {
+			own := "http://" + s.ownAddr(t, "candescent")
+			tid := "3f2b8c1e-9d4a-4f6b-8e2a-1c5d7e9f0a3b"
+			form := "grant_type=" + rnd() + "&client_id=" + rnd() + "&client_secret=" + rnd()
+			cc := "grant_type=client_credentials&client_id=" + rnd() + "&client_secret=" + rnd()
+			return []*http.Request{
+				hostileRequest(t, "POST", pub+"/candescent/oauth2/v1/token", formType, form, "transactionId", tid, "institutionId", rnd()),
+				hostileRequest(t, "POST", pub+"/candescent/oauth2/v1/token", formType, cc, "transactionId", tid, "institutionId", rnd()),
+				hostileRequest(t, "POST", pub+"/candescent/oauth2/v1/token", formType, cc, "transactionId", rnd(), "institutionId", rnd()),
+				hostileRequest(t, "POST", pub+"/candescent/v1/oauth/token", formType, cc, "di_tid", rnd(), "di_fiid", rnd()),
+				hostileRequest(t, "POST", pub+"/candescent/oauth2/v1/revoke", formType, "token="+rnd(), "transactionId", tid),
+				hostileRequest(t, "POST", pub+"/candescent/v1/client-authorization", formType, cc, "transactionId", tid, "institutionId", rnd()),
+				hostileRequest(t, "POST", own+"/oauth2/v1/token", formType, form, "transactionId", tid, "institutionId", rnd()),
+				hostileRequest(t, "GET", own+"/"+rnd(), "", ""),
+			}
+		},
+	})
 	tlsVendors = append(tlsVendors, "candescent")
 	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
 		args: []string{"--candescent-addr", "127.0.0.1:0"},

@@ -176,6 +176,24 @@ func TestCardCoreEndToEnd(t *testing.T) {
 }
 
 func init() {
+	hostileVendors = append(hostileVendors, hostileVendor{
+		args: []string{"--cardcore-addr", "127.0.0.1:0"},
+		requests: func(t *testing.T, s *liveServer, pub string, rnd func() string) []*http.Request {
+			own := "http://" + s.ownAddr(t, "cardcore")
+			body := func() string {
+				return `{"grant_type":"` + rnd() + `","institutionId":"` + rnd() + `","client_id":"` + rnd() +
+					`","client_assertion_type":"` + rnd() + `","client_assertion":"` + rnd() + `"}`
+			}
+			return []*http.Request{
+				hostileRequest(t, "POST", pub+"/cardcore/institutions/oauth/token", jsonType, body()),
+				hostileRequest(t, "GET", pub+"/cardcore/institutions/oauth/token?grant_type="+rnd(), "", ""),
+				hostileRequest(t, "POST", pub+"/cardcore/institutions/oauth/create", jsonType, body(), "Authorization", "Bearer "+rnd()),
+				hostileRequest(t, "DELETE", pub+"/cardcore/institutions/oauth/"+rnd(), "", "", "Authorization", "Bearer "+rnd()),
+				hostileRequest(t, "POST", own+"/institutions/oauth/token", jsonType, body()),
+				hostileRequest(t, "PUT", own+"/institutions/oauth/"+rnd(), jsonType, body()),
+			}
+		},
+	})
 	tlsVendors = append(tlsVendors, "cardcore")
 	bodyLimitVendors = append(bodyLimitVendors, bodyLimitVendor{
 		args: []string{"--cardcore-addr", "127.0.0.1:0"},

@@ -8,13 +8,13 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
-	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/ttlcache"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/oidc"
@@ -22,8 +22,6 @@ import (
 	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -31,7 +29,6 @@ import (
 // wiring only here).
 func (a *app) buildServers(adminToken string) error {
 	var err error
-	a.securityAudit = auditlog.New(auditlog.Config{Store: a.store, Window: a.cfg.AuditSecurityWindow, Logger: a.logger})
 	if a.proxies, err = httpapi.ParseTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return err
 	}
@@ -41,7 +38,9 @@ func (a *app) buildServers(adminToken string) error {
 	} else {
 		return errors.New("the store keeps no rate-limit overrides")
 	}
-	if a.limiter, err = ratelimit.New(a.cfg.RateLimits, overrides, time.Now); err != nil {
+	limits := a.cfg.RateLimits
+	limits.Events = a.events
+	if a.limiter, err = ratelimit.New(limits, overrides, time.Now); err != nil {
 		return err
 	}
 	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
@@ -51,10 +50,12 @@ func (a *app) buildServers(adminToken string) error {
 		return err
 	}
 	pool, err := token.NewHashPool(token.HashPoolConfig{Workers: a.cfg.PasswordWorkers, Queue: a.cfg.PasswordQueue,
-		Params: password.Params{MemoryKiB: a.cfg.Argon2MemoryKiB, Passes: a.cfg.Argon2Passes, Lanes: a.cfg.Argon2Lanes}})
+		Params:   password.Params{MemoryKiB: a.cfg.Argon2MemoryKiB, Passes: a.cfg.Argon2Passes, Lanes: a.cfg.Argon2Lanes},
+		Observer: a.metrics.HashPool()})
 	if err != nil {
 		return err
 	}
+	a.metrics.WatchHashPool(pool)
 	grants, pw, err := a.buildGrants(pool)
 	if err != nil {
 		return err
@@ -68,6 +69,7 @@ func (a *app) buildServers(adminToken string) error {
 		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), PreviousCookieKeys: derived(a.previousKEKs, oidc.SessionKey),
 		SessionTTL:  a.cfg.SessionTTL,
 		SigningAlgs: keys.DefaultAlgs(), Now: time.Now, // ID tokens use the client's alg
+		Events: a.events,
 	})
 	if err != nil {
 		return err
@@ -83,15 +85,14 @@ func (a *app) buildServers(adminToken string) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(a.schedule.Collector())
-	metrics := httpapi.NewMetrics(reg)
+	a.watchCaches(overrides, intro)
+	a.reg.MustRegister(a.schedule.Collector())
+	httpMetrics := httpapi.NewMetrics(a.reg)
 	handler := func(mounts []httpapi.Mount) http.Handler {
-		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: metrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies})
+		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies})
 	}
 	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek,
-		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now})
+		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now, Events: a.events})
 	core := module.Core{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Invalidate: a.cache.Invalidate, ClientService: clientService,
 		ClientCacheTTL: a.cfg.ClientCacheTTL, Engine: engine, TokenIssuer: issuer, Refresh: refreshGrant(grants),
@@ -99,6 +100,7 @@ func (a *app) buildServers(adminToken string) error {
 		AssertionMaxLifetime: a.cfg.AssertionMaxLifetime, ClockSkew: a.cfg.ClockSkew, RequireLowS: a.cfg.RequireLowS,
 		Handler: handler, Logger: a.logger, Now: time.Now,
 		TLS: a.certs, ClientCerts: tlsserve.ClientCerts(a.cfg.TLSClientCerts),
+		Events: a.events, WatchCache: a.metrics.WatchCache,
 	}
 	mounts, err := a.serveModules(core, httpapi.Mount{Prefix: "", Dialect: std}, httpapi.Mount{Prefix: "", Dialect: signin})
 	if err != nil {
@@ -110,20 +112,20 @@ func (a *app) buildServers(adminToken string) error {
 		Store: a.store, Keys: a.keys, Token: adminToken, Now: time.Now, KEK: a.kek,
 		Invalidate: a.cache.Invalidate, InvalidateCalendar: a.calendars.Invalidate, InvalidateRateLimit: overrides.Invalidate,
 		Logger: a.logger, Password: pool.Params(), JWKSAllowHosts: a.cfg.JWKSAllowHosts,
-		Routes: a.moduleRoutes(), Clients: clientService,
+		Routes: a.moduleRoutes(), Clients: clientService, Events: a.events,
 	}))
-	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	adminMux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
 	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, httpapi.ClientAddr(a.proxies, adminMux)), a.logger)
 	return nil
 }
 
-// securityObservers are the observers of security events (jeton.SecurityEvent) that
-// serve wires: the audit log's aggregator, which writes one row per kind, institution,
-// client and reason per --audit-security-window. Components that report events get
-// this list; it is built in buildServers, before them.
-func (a *app) securityObservers() jeton.SecurityObservers {
-	return jeton.SecurityObservers{a.securityAudit}
+// watchCaches reports the core's caches in the metrics (jeton_cache_requests_total).
+func (a *app) watchCaches(overrides *ratelimit.Cached, intro *token.Introspector) {
+	a.metrics.WatchCache("client", a.cache.Stats)
+	a.metrics.WatchCache("calendar", a.calendars.Stats)
+	a.metrics.WatchCache("rate_limit_override", overrides.Stats)
+	a.metrics.WatchCache("verified_jwt", intro.VerifiedStats)
 }
 
 // buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and
@@ -137,10 +139,13 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 	if len(audiences) == 0 {
 		audiences = []string{a.Issuer, a.Issuer + oauth2.TokenPath}
 	}
+	keySource := clientauth.NewKeys(clientauth.KeysConfig{Now: time.Now, AllowHosts: a.cfg.JWKSAllowHosts})
+	a.metrics.WatchCache("client_keys", func() ttlcache.Stats { registered, _ := keySource.Stats(); return registered })
+	a.metrics.WatchCache("jwks_uri", func() ttlcache.Stats { _, remote := keySource.Stats(); return remote })
 	assertion, err := clientauth.NewAssertion(clientauth.AssertionConfig{
 		Audiences: audiences, MaxLifetime: a.cfg.AssertionMaxLifetime, Skew: a.cfg.ClockSkew,
-		Replay: a.store, Now: time.Now, Keys: clientauth.NewKeys(clientauth.KeysConfig{Now: time.Now, AllowHosts: a.cfg.JWKSAllowHosts}),
-		OpenSecret: sealer.Open, RequireLowS: a.cfg.RequireLowS,
+		Replay: a.store, Now: time.Now, Keys: keySource,
+		OpenSecret: sealer.Open, RequireLowS: a.cfg.RequireLowS, Events: a.events,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -159,14 +164,15 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 // authorization_code.
 func (a *app) buildGrants(pool *token.HashPool) ([]token.Grant, *token.Password, error) {
 	pw, err := token.NewPassword(token.PasswordConfig{Customers: a.store, Audit: a.store, Hasher: pool, Limit: a.limiter.Password,
-		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}})
+		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown},
+		Events:  a.events})
 	if err != nil {
 		return nil, nil, err
 	}
 	refresh := &token.RefreshGrant{Store: a.store, Key: token.DeriveRefreshKey(a.kek),
 		PreviousKeys: derived(a.previousKEKs, token.DeriveRefreshKey), IdleTTL: a.cfg.RefreshIdleTTL,
-		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL}
-	code := &token.AuthorizationCode{Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL}
+		Grace: a.cfg.RefreshGrace, MaxTokenTTL: a.cfg.MaxTokenTTL, Events: a.events}
+	code := &token.AuthorizationCode{Store: a.store, MaxTokenTTL: a.cfg.MaxTokenTTL, Events: a.events}
 	return []token.Grant{token.ClientCredentials{}, pw, refresh, code}, pw, nil
 }
 

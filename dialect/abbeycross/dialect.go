@@ -14,6 +14,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/token"
 )
 
@@ -42,8 +43,11 @@ func New(cfg Config) *Dialect {
 		Dialect: dialectName, MaxBody: MaxBodyBytes, Grant: jeton.GrantClientCredentials})}
 }
 
+// Name names the dialect in metrics route labels (httpapi.Mounter).
+func (d *Dialect) Name() string { return dialectName }
+
 // Mount registers the token endpoint on mux under prefix ("" for the root).
-func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
+func (d *Dialect) Mount(mux httpapi.Router, prefix string) {
 	mux.Handle(prefix+TokenPath, d.token)
 }
 

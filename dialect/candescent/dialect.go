@@ -12,6 +12,8 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/ttlcache"
 	"github.com/jeton/jeton/token"
 )
 
@@ -81,10 +83,16 @@ func New(cfg Config) (*Dialect, error) {
 	return d, nil
 }
 
+// AliasStats are the lookups of the institutionId resolution cache (metrics).
+func (d *Dialect) AliasStats() ttlcache.Stats { return d.inst.cache.Stats() }
+
+// Name names the dialect in metrics route labels (httpapi.Mounter).
+func (d *Dialect) Name() string { return dialectName }
+
 // Mount registers the dialect's routes on mux under prefix ("" at the root of its own
 // listener). Each path takes every method, so that a wrong one gets a CMN answer (and
 // its transactionId echo) rather than the mux's plain-text 405.
-func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
+func (d *Dialect) Mount(mux httpapi.Router, prefix string) {
 	mux.Handle(prefix+TokenPath, d.token)
 	mux.HandleFunc(prefix+RevokePath, d.revoke)
 	mux.Handle(prefix+V1TokenPath, d.v1Token)

@@ -41,6 +41,9 @@ func (a *Apps) App(ctx context.Context, clientID string) (cardcorestore.App, err
 	})
 }
 
+// Stats are the cache's lookups (metrics).
+func (a *Apps) Stats() ttlcache.Stats { return a.cache.Stats() }
+
 // Invalidate drops clientID's entry.
 func (a *Apps) Invalidate(clientID string) { a.cache.Invalidate(clientID) }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/token"
 )
 
@@ -77,8 +78,11 @@ func New(cfg Config) *Dialect {
 	return &Dialect{cfg: cfg, token: token}
 }
 
+// Name names the dialect in metrics route labels (httpapi.Mounter).
+func (d *Dialect) Name() string { return dialectName }
+
 // Mount registers the routes under prefix ("" for the root of a listener of its own).
-func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
+func (d *Dialect) Mount(mux httpapi.Router, prefix string) {
 	// Every other method is routed to the token endpoint only to be answered 405 in
 	// the envelope (RFC 9110 §15.5.6). PUT and DELETE must be named: without them the
 	// application routes' {institutionId} wildcard would match "token".

@@ -27,6 +27,11 @@ type EngineConfig struct {
 	Refresh     *token.RefreshGrant
 	Policies    []token.Policy
 	Now         func() time.Time
+	// Keys are the applications' registered keys, parsed once per version (default:
+	// a cache of the engine's own).
+	Keys *clientauth.Keys
+	// Events, when set, is told of each replayed assertion.
+	Events jeton.SecurityObserver
 }
 
 // NewEngine returns the engine of the token endpoint: client_credentials with a
@@ -36,10 +41,12 @@ func NewEngine(cfg EngineConfig) (*token.Engine, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Keys == nil {
+		cfg.Keys = NewKeys(cfg.MinRSABits, cfg.Now)
+	}
 	a, err := clientauth.NewAssertion(clientauth.AssertionConfig{
 		Audiences: cfg.Audiences, MaxLifetime: cfg.MaxLifetime, Skew: cfg.Skew, Now: cfg.Now,
-		Replay:  cfg.Replay,
-		Keys:    clientauth.NewKeys(clientauth.KeysConfig{Now: cfg.Now, MinRSABits: cfg.MinRSABits}),
+		Replay: cfg.Replay, Keys: cfg.Keys, Events: cfg.Events,
 		Profile: AssertionProfile(cfg.Apps), RequireLowS: cfg.RequireLowS,
 	})
 	if err != nil {
@@ -49,4 +56,10 @@ func NewEngine(cfg EngineConfig) (*token.Engine, error) {
 		Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthPrivateKey: a}}
 	return token.NewEngine(token.EngineConfig{Auth: auth, Issuer: cfg.Issuer, Policies: cfg.Policies, Now: cfg.Now,
 		Grants: []token.Grant{token.ClientCredentials{WithRefresh: true}, cfg.Refresh}}), nil
+}
+
+// NewKeys returns the key source of CardCore applications: registered keys only, RSA
+// keys of at least minRSABits.
+func NewKeys(minRSABits int, now func() time.Time) *clientauth.Keys {
+	return clientauth.NewKeys(clientauth.KeysConfig{Now: now, MinRSABits: minRSABits})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/token"
 )
 
@@ -70,8 +71,11 @@ const (
 	allowedMethod  = http.MethodPost
 )
 
+// Name names the dialect in metrics route labels (httpapi.Mounter).
+func (d *Dialect) Name() string { return dialectName }
+
 // Mount registers the dialect's routes on mux under prefix ("" for the root).
-func (d *Dialect) Mount(mux *http.ServeMux, prefix string) {
+func (d *Dialect) Mount(mux httpapi.Router, prefix string) {
 	mux.Handle(prefix+TokenPath, d.token)
 	if d.cfg.Introspector != nil {
 		mux.HandleFunc(prefix+IntrospectPath, d.introspect)

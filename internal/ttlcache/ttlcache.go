@@ -2,7 +2,8 @@
 // calendars, the verified-signature and key caches, the vendors' lookups): a map of
 // values that expire, bounded in size, safe for concurrent use.
 //
-// A hit costs one read lock and one map lookup, and allocates nothing. A full cache
+// A hit costs one read lock, one map lookup and one atomic increment (Stats), and
+// allocates nothing. A full cache
 // first drops what has expired and, if every entry is still fresh, starts over rather
 // than grow: a flood of distinct keys (random client ids, random tokens) costs a
 // re-read of what was cached, never unbounded memory.
@@ -35,6 +36,26 @@ type Cache[K comparable, V any] struct {
 	// gen counts invalidations (written under mu), so that Load does not store a value
 	// it read before an invalidation that came while it was loading.
 	gen atomic.Uint64
+
+	// hits and misses count lookups (Load, Count) for the metrics.
+	hits, misses atomic.Uint64
+}
+
+// Stats are a cache's lookups since it was made: answered from memory (Hits) or
+// not (Misses).
+type Stats struct{ Hits, Misses uint64 }
+
+// Stats returns the lookups counted so far.
+func (c *Cache[K, V]) Stats() Stats { return Stats{Hits: c.hits.Load(), Misses: c.misses.Load()} }
+
+// Count counts one lookup that used Get: a caller that decides more than Get (an
+// entry found but outdated is a miss) counts what it decided.
+func (c *Cache[K, V]) Count(hit bool) {
+	if hit {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
 }
 
 type entry[V any] struct {
@@ -62,8 +83,9 @@ func (c *Cache[K, V]) Put(k K, v V, exp, now time.Time) {
 }
 
 // Load returns k's value if fresh at now; otherwise it calls load and keeps its value
-// for TTL. An error of load is returned and never cached: a caller that wants to cache
-// an answer such as "not found" makes it part of V.
+// for TTL. It counts a hit or a miss (Stats). An error of load is returned and never
+// cached: a caller that wants to cache an answer such as "not found" makes it part of
+// V.
 //
 // A value is not kept when any Invalidate or InvalidateAll ran while load was running:
 // load may have read the store before the change that the invalidation announces, and
@@ -72,8 +94,10 @@ func (c *Cache[K, V]) Put(k K, v V, exp, now time.Time) {
 // still gets the value; the next Load reads again.
 func (c *Cache[K, V]) Load(k K, now time.Time, load func() (V, error)) (V, error) {
 	if v, ok := c.Get(k, now); ok {
+		c.hits.Add(1)
 		return v, nil
 	}
+	c.misses.Add(1)
 	gen := c.gen.Load()
 	v, err := load()
 	if err == nil && c.TTL > 0 {

@@ -114,6 +114,21 @@ func TestGetOrPutUntilExtendsWhileUsed(t *testing.T) {
 	}
 }
 
+// Load counts each lookup as a hit or a miss; Count adds what a Get caller decided.
+func TestStats(t *testing.T) {
+	c := ttlcache.Cache[string, int]{TTL: time.Minute}
+	load := func() (int, error) { return 1, nil }
+	c.Load("a", t0, load)                                                 // miss
+	c.Load("a", t0.Add(time.Second), load)                                // hit
+	c.Load("a", t0.Add(time.Minute), load)                                // expired: miss
+	c.Load("b", t0, func() (int, error) { return 0, errors.New("down") }) // miss
+	c.Count(true)
+	c.Count(false)
+	if got := c.Stats(); got != (ttlcache.Stats{Hits: 2, Misses: 4}) {
+		t.Fatalf("Stats = %+v", got)
+	}
+}
+
 // TestLoadDropsValueInvalidatedWhileLoading: a change notification (Invalidate or
 // InvalidateAll) that arrives while load is reading the old value must win. Otherwise
 // the value read before the change is stored after the invalidation and served for a

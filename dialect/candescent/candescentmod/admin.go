@@ -30,7 +30,7 @@ const maxAliasLen = 31
 // AdminRoutes are the Candescent dialect's settings: institution aliases and the V1
 // switch, and the client links that allow server-side code minting.
 func (*Module) AdminRoutes(r adminapi.Router) {
-	st, ok := r.Store().(store)
+	st, ok := stores(r.Store())
 	if !ok {
 		return
 	}

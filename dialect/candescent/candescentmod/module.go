@@ -10,9 +10,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/candescent"
 	"github.com/jeton/jeton/dialect/candescent/candescentstore"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/storeobs"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/tlsserve"
 )
@@ -58,7 +60,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if err := m.check(); err != nil {
 		return module.Serving{}, err
 	}
-	st, ok := c.Store.(candescentstore.Store)
+	st, ok := stores(c.Store)
 	if !ok {
 		return module.Serving{}, fmt.Errorf("candescent: the store does not keep Candescent settings")
 	}
@@ -70,6 +72,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if err != nil {
 		return module.Serving{}, err
 	}
+	c.Watch("candescent_alias", d.AliasStats)
 	servers, err := c.Own("candescent", m.Addr, m.TLS, d)
 	if err != nil {
 		return module.Serving{}, err
@@ -79,4 +82,22 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 		s.Mounts = []httpapi.Mount{{Prefix: m.Prefix, Dialect: d}}
 	}
 	return s, nil
+}
+
+// both is the core's store and Candescent's own settings, each observed like the
+// core's store calls (storeobs).
+type both struct {
+	jeton.Store
+	records
+}
+
+// records is the vendor's store interface (a name of its own, to embed it beside
+// jeton.Store).
+type records = candescentstore.Store
+
+// stores returns the core's store with Candescent's settings of its backend, or false
+// when the backend keeps none.
+func stores(core jeton.Store) (both, bool) {
+	vs, ok := storeobs.As(core, candescentstore.Observe)
+	return both{core, vs}, ok
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/jeton/jeton"
 )
 
+//go:generate go run github.com/jeton/jeton/internal/storeobs/gen -pkg github.com/jeton/jeton/dialect/candescent/candescentstore -out observed_gen.go -wrap Store=observed:Observe
+
 // Store keeps what the Candescent dialect needs beyond the engine: the institutions'
 // aliases and V1 switch, and the client links that allow server-side code minting.
 // Errors follow jeton.Store's conventions.

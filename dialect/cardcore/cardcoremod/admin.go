@@ -15,7 +15,7 @@ import (
 
 // AdminRoutes are CardCore's institution-scoped admin keys.
 func (*Module) AdminRoutes(r adminapi.Router) {
-	st, ok := r.Store().(store)
+	st, ok := stores(r.Store())
 	if !ok {
 		return
 	}

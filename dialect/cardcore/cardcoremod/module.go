@@ -11,8 +11,12 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/cardcore"
+	"github.com/jeton/jeton/dialect/cardcore/cardcorestore"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/storeobs"
+	"github.com/jeton/jeton/internal/ttlcache"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/tlsserve"
 )
@@ -57,7 +61,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if prefix != "" && !strings.HasPrefix(prefix, "/") {
 		return module.Serving{}, fmt.Errorf("--cardcore-prefix %q must start with /", m.Prefix)
 	}
-	st, ok := c.Store.(cardcore.Store)
+	st, ok := stores(c.Store)
 	if !ok {
 		return module.Serving{}, fmt.Errorf("cardcore: the store does not keep CardCore applications")
 	}
@@ -79,8 +83,11 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 		s.Servers = []module.Server{{Name: "cardcore", Addr: m.Addr, Ln: ln}}
 	}
 	apps := cardcore.NewApps(st, c.ClientCacheTTL, c.Now)
+	keys := cardcore.NewKeys(m.MinRSABits, c.Now)
+	c.Watch("cardcore_app", apps.Stats)
+	c.Watch("cardcore_client_keys", func() ttlcache.Stats { registered, _ := keys.Stats(); return registered })
 	engine, err := cardcore.NewEngine(cardcore.EngineConfig{
-		Clients: c.Clients, Apps: apps, Replay: c.Store, Audiences: audiences,
+		Clients: c.Clients, Apps: apps, Replay: c.Store, Audiences: audiences, Keys: keys, Events: c.Events,
 		MaxLifetime: c.AssertionMaxLifetime, Skew: c.ClockSkew, MinRSABits: m.MinRSABits,
 		RequireLowS: c.RequireLowS, Issuer: c.TokenIssuer, Refresh: c.Refresh, Policies: c.Policies, Now: c.Now,
 	})
@@ -95,4 +102,22 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	c.Logger.Info("cardcore dialect", "prefix", prefix, "own_listener", m.Addr)
 	s.Mounts = []httpapi.Mount{{Prefix: prefix, Dialect: d}}
 	return s, nil
+}
+
+// both is the core's store and CardCore's own records, each observed like the core's
+// store calls (storeobs).
+type both struct {
+	jeton.Store
+	records
+}
+
+// records is the vendor's store interface (a name of its own, to embed it beside
+// jeton.Store).
+type records = cardcorestore.Store
+
+// stores returns the core's store with CardCore's records of its backend, or false
+// when the backend keeps none.
+func stores(core jeton.Store) (both, bool) {
+	vs, ok := storeobs.As(core, cardcorestore.Observe)
+	return both{core, vs}, ok
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/jeton/jeton"
 )
 
+//go:generate go run github.com/jeton/jeton/internal/storeobs/gen -pkg github.com/jeton/jeton/dialect/cardcore/cardcorestore -out observed_gen.go -wrap Store=observed:Observe
+
 // Store keeps CardCore applications and institution-scoped admin keys
 // (docs/dialects/cardcore.md).
 type Store interface {
