@@ -363,7 +363,7 @@ func TestMetricsOfAWiredServer(t *testing.T) {
 		`jeton_security_events_total{kind="client.disabled",reason="none"} 1`,
 		`jeton_security_events_total{kind="key.rotated",reason="admin"} 1`,
 		`jeton_security_events_total{kind="ratelimit.tripped",reason="failed_auth_client"} 2`,
-		`jeton_store_call_duration_seconds_count{op="AddSigningKey"} 1`,
+		`jeton_store_call_duration_seconds_count{op="AddSigningKeyAudited"} 1`,
 		`jeton_cache_requests_total{cache="client",result="hit"}`,
 	} {
 		if !strings.Contains(text, want) {
