@@ -35,6 +35,9 @@ type replica struct {
 	admin  *adminapi.Client
 	logs   *syncBuffer // its stderr (JSON log lines)
 	proc   *os.Process
+	dir    string // its data dir
+	cmd    *exec.Cmd
+	killed bool // by kill: the cleanup has nothing left to stop
 }
 
 // startReplica runs `jeton serve` in a process of its own with its own data dir, the
@@ -48,7 +51,12 @@ func startReplica(t *testing.T, env []string, args ...string) *replica {
 // replicas can start at the same moment.
 func spawnReplica(t *testing.T, env []string, args ...string) func(*testing.T) *replica {
 	t.Helper()
-	dir := t.TempDir()
+	return spawnReplicaIn(t, t.TempDir(), env, args...)
+}
+
+// spawnReplicaIn is spawnReplica on the data dir dir, e.g. one a killed process left.
+func spawnReplicaIn(t *testing.T, dir string, env []string, args ...string) func(*testing.T) *replica {
+	t.Helper()
 	base := []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dir,
 		"--log-format", "json", "--shutdown-timeout", "2s"}
 	cmd := exec.Command(os.Args[0], append(base, args...)...)
@@ -60,10 +68,13 @@ func spawnReplica(t *testing.T, env []string, args ...string) func(*testing.T) *
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{logs: &syncBuffer{}, proc: cmd.Process}
+	r := &replica{logs: &syncBuffer{}, proc: cmd.Process, dir: dir, cmd: cmd}
 	started := make(chan map[string]any, 1)
 	go scanLog(stderr, r.logs, started)
 	t.Cleanup(func() {
+		if r.killed {
+			return
+		}
 		if err := stopProcess(t, cmd); err != nil {
 			t.Errorf("jeton serve exited: %v\n%s", err, r.logs.String())
 		}
@@ -79,6 +90,17 @@ func spawnReplica(t *testing.T, env []string, args ...string) func(*testing.T) *
 		r.admin = adminapi.NewClient(readFile(t, filepath.Join(dir, adminURLFile)), readFile(t, filepath.Join(dir, adminTokenFile)), http.DefaultClient)
 		return r
 	}
+}
+
+// kill ends the process with SIGKILL, as a crash or the OOM killer does: nothing
+// runs after it, no deferred close, no last commit.
+func (r *replica) kill(t *testing.T) {
+	t.Helper()
+	if err := r.proc.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.cmd.Wait() // "signal: killed"
+	r.killed = true
 }
 
 // scanLog copies a process's log into logs and hands over its "jeton started" line.
