@@ -117,7 +117,7 @@ func benchStore(b *testing.B) (*sqlite.Store, time.Time) {
 	must(b, s.CreateInstitution(ctx, jeton.Institution{ID: "inst", Name: "Inst", CreatedAt: now, UpdatedAt: now}))
 	must(b, s.CreateClient(ctx, jeton.Client{ID: "client", InstitutionID: "inst", Name: "c", Status: jeton.ClientActive,
 		AuthMethod: jeton.AuthPrivateKey, Institutions: []string{"inst"},
-		Grants: []string{jeton.GrantClientCredentials, jeton.GrantRefreshToken},
+		Grants:      []string{jeton.GrantClientCredentials, jeton.GrantRefreshToken},
 		TokenFormat: jeton.FormatJWT, CreatedAt: now, UpdatedAt: now}))
 	return s, now
 }
