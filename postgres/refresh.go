@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,26 +28,51 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 	return mapErr("create refresh family", err)
 }
 
+// insertToken stores t under its family (jeton.SplitRefreshKey): a family-prefixed
+// key as (family_id, digest), any other key as a legacy row found by its digest.
 func insertToken(ctx context.Context, tx pgx.Tx, t jeton.RefreshToken) error {
-	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (digest, family_id, created_at,
-		expires_at, used_at, successor_digest) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.Digest, t.FamilyID, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt), t.SuccessorDigest)
+	fam, digest, prefixed := jeton.SplitRefreshKey(t.Digest)
+	var legacy *bool
+	if prefixed {
+		if fam != t.FamilyID {
+			return errors.New("refresh token key names another family")
+		}
+	} else {
+		yes := true
+		legacy = &yes
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (family_id, digest, created_at,
+		expires_at, used_at, successor_digest, legacy) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.FamilyID, digest, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt), t.SuccessorDigest, legacy)
 	return err
 }
 
-// GetRefreshToken returns the token with digest and its family.
+// tokenWhere is the WHERE clause that finds the token with key, its parameters
+// numbered from $n, and their arguments: by the primary key for a family-prefixed key,
+// through the legacy index otherwise (migration 13).
+func tokenWhere(key []byte, n int) (string, []any) {
+	if fam, digest, prefixed := jeton.SplitRefreshKey(key); prefixed {
+		return fmt.Sprintf(` WHERE t.family_id = $%d AND t.digest = $%d`, n, n+1), []any{fam, digest}
+	}
+	return fmt.Sprintf(` WHERE t.digest = $%d AND t.legacy`, n), []any{key}
+}
+
+// GetRefreshToken returns the token with key digest and its family.
 func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
 	var t jeton.RefreshToken
 	var f jeton.RefreshFamily
-	err := s.pool.QueryRow(ctx, `SELECT t.digest, t.family_id, t.created_at, t.expires_at,
+	where, args := tokenWhere(digest, 1)
+	err := s.pool.QueryRow(ctx, `SELECT t.family_id, t.created_at, t.expires_at,
 		t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id, f.subject,
 		f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
-		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
-		WHERE t.digest = $1`, digest).Scan(
-		&t.Digest, &t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, tsCol{&t.UsedAt},
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`+where, args...).Scan(
+		&t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, tsCol{&t.UsedAt},
 		&t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID, &f.Subject, &f.Scope,
 		tsCol{&f.AuthTime}, tsCol{&f.CreatedAt}, tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt})
 	f.Scope = nonNil(f.Scope)
+	if err == nil {
+		t.Digest = slices.Clone(digest)
+	}
 	return t, f, mapErr("get refresh token", err)
 }
 
@@ -55,10 +83,11 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 // inserts next; a loser changes nothing and gets ErrAlreadyUsed, or ErrNotFound when
 // no such token exists.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next jeton.RefreshToken, now time.Time) error {
+	where, args := tokenWhere(oldDigest, 3)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1,
-			successor_digest = $2 WHERE digest = $3 AND used_at IS NULL`,
-			now, next.Digest, oldDigest)
+		tag, err := tx.Exec(ctx, `UPDATE refresh_tokens t SET used_at = $1,
+			successor_digest = $2`+where+` AND t.used_at IS NULL`,
+			append([]any{now, next.Digest}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -73,7 +102,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next j
 // whyNotRotated tells a used token (ErrAlreadyUsed) from a missing one (no rows).
 func whyNotRotated(ctx context.Context, tx pgx.Tx, digest []byte) error {
 	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM refresh_tokens WHERE digest = $1`, digest).Scan(&one)
+	where, args := tokenWhere(digest, 1)
+	err := tx.QueryRow(ctx, `SELECT 1 FROM refresh_tokens t`+where, args...).Scan(&one)
 	if err != nil {
 		return err
 	}
@@ -82,8 +112,9 @@ func whyNotRotated(ctx context.Context, tx pgx.Tx, digest []byte) error {
 
 // ExtendRefreshToken restarts the idle lifetime of an unused token.
 func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE refresh_tokens SET expires_at = $1
-		WHERE digest = $2 AND used_at IS NULL`, expiresAt, digest)
+	where, args := tokenWhere(digest, 2)
+	tag, err := s.pool.Exec(ctx, `UPDATE refresh_tokens t SET expires_at = $1`+where+` AND t.used_at IS NULL`,
+		append([]any{expiresAt}, args...)...)
 	if err == nil {
 		err = mustAffect(tag)
 	}

@@ -16,8 +16,8 @@ var expiredDeletes = []string{
 		(SELECT kind, id FROM revocations WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM access_tokens WHERE digest IN
 		(SELECT digest FROM access_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
-	`DELETE FROM refresh_tokens WHERE digest IN
-		(SELECT digest FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM refresh_tokens WHERE (family_id, digest) IN
+		(SELECT family_id, digest FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM refresh_families WHERE id IN
 		(SELECT id FROM refresh_families WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM token_slots WHERE (client_id, jti) IN

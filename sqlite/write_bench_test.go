@@ -169,7 +169,7 @@ func BenchmarkCardCoreWrites(b *testing.B) {
 		t := now.Add(time.Duration(i) * time.Microsecond)
 		f := jeton.RefreshFamily{ID: jeton.NewTimeID(t), ClientID: "client", InstitutionID: "inst", Subject: "client",
 			Scope: []string{"accounts:read"}, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
-		return f, jeton.RefreshToken{Digest: jeton.Digest(jeton.NewSecret()), FamilyID: f.ID, CreatedAt: now,
+		return f, jeton.RefreshToken{Digest: jeton.RefreshTokenKey(jeton.NewRefreshToken(f.ID)), FamilyID: f.ID, CreatedAt: now,
 			ExpiresAt: now.Add(7 * 24 * time.Hour)}
 	}
 	prefill(b, func(i int) error {
@@ -199,22 +199,22 @@ func BenchmarkRotateRefreshTokenPrefilled(b *testing.B) {
 	s, now := benchStore(b)
 	tokens := make([]string, benchPrefill)
 	prefill(b, func(i int) error {
-		tokens[i] = jeton.NewSecret()
 		f := jeton.RefreshFamily{ID: jeton.NewTimeID(now), ClientID: "client", InstitutionID: "inst", Subject: "client",
 			Scope: []string{"accounts:read"}, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
-		return s.CreateRefreshFamily(ctx, f, jeton.RefreshToken{Digest: jeton.Digest(tokens[i]), FamilyID: f.ID,
+		tokens[i] = jeton.NewRefreshToken(f.ID)
+		return s.CreateRefreshFamily(ctx, f, jeton.RefreshToken{Digest: jeton.RefreshTokenKey(tokens[i]), FamilyID: f.ID,
 			CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour)})
 	})
 	if b.N > benchPrefill {
 		b.Fatalf("b.N %d is over the %d prefilled families: use -benchtime %dx or less", b.N, benchPrefill, benchPrefill)
 	}
 	runWrites(b, func(i int) error {
-		old := jeton.Digest(tokens[i])
+		old := jeton.RefreshTokenKey(tokens[i])
 		tok, fam, err := s.GetRefreshToken(ctx, old)
 		if err != nil {
 			return fmt.Errorf("get: %w", err)
 		}
-		return s.RotateRefreshToken(ctx, tok.Digest, jeton.RefreshToken{Digest: jeton.Digest(jeton.NewSecret()),
+		return s.RotateRefreshToken(ctx, tok.Digest, jeton.RefreshToken{Digest: jeton.RefreshTokenKey(jeton.NewRefreshToken(fam.ID)),
 			FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour)}, now)
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"time"
 
@@ -131,7 +130,7 @@ func (g *RefreshGrant) grantedScope(ctx context.Context, req *ClientRequest) ([]
 	if presented == "" {
 		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter refresh_token is required").WithParam("refresh_token")
 	}
-	digest := jeton.Digest(presented)
+	digest := jeton.RefreshTokenKey(presented)
 	tok, fam, err := g.Store.GetRefreshToken(ctx, digest)
 	if errors.Is(err, jeton.ErrNotFound) {
 		return nil, badRefresh(jeton.ReasonNone, "unknown refresh token")
@@ -181,9 +180,9 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 		authz.RefreshToken, authz.RefreshExpiresAt = presented, exp
 		return authz, nil
 	}
-	successor := g.successor(presented)
+	successor := g.successor(presented, fam.ID)
 	next := jeton.RefreshToken{
-		Digest:    jeton.Digest(successor),
+		Digest:    jeton.RefreshTokenKey(successor),
 		FamilyID:  fam.ID,
 		CreatedAt: now,
 		ExpiresAt: minTime(now.Add(g.idle()), fam.ExpiresAt),
@@ -248,7 +247,7 @@ func (g *RefreshGrant) checkLive(ctx context.Context, c *jeton.Client, tok jeton
 // answer). Anything else is reuse of a rotated token: RFC 9700 §4.14.2 says the server
 // cannot tell the legitimate client from an attacker, so it revokes the whole family.
 func (g *RefreshGrant) retry(ctx context.Context, c *jeton.Client, authz *Authorization, tok jeton.RefreshToken, fam jeton.RefreshFamily, successor string, now time.Time) (*Authorization, error) {
-	if now.Before(tok.UsedAt.Add(g.grace())) && jeton.DigestEqual(successor, tok.SuccessorDigest) {
+	if now.Before(tok.UsedAt.Add(g.grace())) && jeton.RefreshKeyEqual(successor, tok.SuccessorDigest) {
 		next, _, err := g.Store.GetRefreshToken(ctx, tok.SuccessorDigest)
 		switch {
 		case err == nil && next.UsedAt.IsZero():
@@ -290,12 +289,13 @@ func (g *RefreshGrant) revokeFamily(ctx context.Context, c *jeton.Client, fam je
 	return nil
 }
 
-// successor derives the token that replaces presented: base64url(HMAC-SHA256(Key,
-// presented)), 256 bits like every refresh token.
-func (g *RefreshGrant) successor(presented string) string {
+// successor derives the token that replaces presented in family familyID: the
+// family's id and HMAC-SHA256(Key, presented), 256 bits like every refresh token
+// (jeton.RefreshSuccessor), so it is stored beside the token it replaces.
+func (g *RefreshGrant) successor(presented, familyID string) string {
 	m := hmac.New(sha256.New, g.Key)
 	m.Write([]byte(presented))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return jeton.RefreshSuccessor(familyID, m.Sum(nil))
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -340,13 +340,16 @@ func addFamilies(ctx context.Context, st *sqlite.Store, sd seeded, scopes []stri
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				tok := jeton.NewSecret()
+				// Random family ids (not time-ordered ones, as jeton makes): lines.lua spends
+				// the tokens in file order, and a real server's clients refresh in no order
+				// at all, so the rotations must not find their families side by side.
 				fam := jeton.RefreshFamily{
 					ID: jeton.NewID(), ClientID: sd.ClientID, InstitutionID: sd.InstitutionID, Subject: sd.CustomerID,
 					Scope: scopes, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
 				}
+				tok := jeton.NewRefreshToken(fam.ID)
 				first := jeton.RefreshToken{
-					Digest: jeton.Digest(tok), FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
+					Digest: jeton.RefreshTokenKey(tok), FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
 				}
 				err := st.CreateRefreshFamily(ctx, fam, first)
 				mu.Lock()

@@ -233,10 +233,10 @@ func benchFamilies(b *testing.B, s *liveServer, instID, clientID string) []strin
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < b.N; i = int(next.Add(1)) - 1 {
-				tokens[i] = jeton.NewSecret()
 				f := jeton.RefreshFamily{ID: jeton.NewTimeID(now), ClientID: clientID, InstitutionID: instID, Subject: cust.ID,
 					Scope: []string{"accounts:read"}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
-				err := s.app.store.CreateRefreshFamily(ctx, f, jeton.RefreshToken{Digest: jeton.Digest(tokens[i]), FamilyID: f.ID,
+				tokens[i] = jeton.NewRefreshToken(f.ID)
+				err := s.app.store.CreateRefreshFamily(ctx, f, jeton.RefreshToken{Digest: jeton.RefreshTokenKey(tokens[i]), FamilyID: f.ID,
 					CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour)})
 				if err != nil {
 					b.Error(err)

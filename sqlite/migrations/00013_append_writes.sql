@@ -19,6 +19,31 @@ INSERT INTO assertion_uses_13 (expires_at, key) SELECT expires_at, key FROM asse
 DROP TABLE assertion_uses;
 ALTER TABLE assertion_uses_13 RENAME TO assertion_uses;
 
+-- Refresh tokens are kept with their family: the primary key is (family_id, digest),
+-- and a token made since this migration names its family, so a store finds it from
+-- the token alone (jeton.RefreshTokenKey). A new family's first token then goes to
+-- the end of the table (family ids are time-ordered) and a successor next to the
+-- token it replaces; the key also serves ON DELETE CASCADE, so refresh_tokens_by_family
+-- goes. Tokens made before are keyed by their digest alone (legacy = 1) and found
+-- through a partial index that holds them only: no new token writes to it, and it
+-- empties as they expire (at most the idle lifetime, 7 days by default).
+CREATE TABLE refresh_tokens_13 (
+    family_id        TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+    digest           BLOB NOT NULL,
+    created_at       INTEGER,
+    expires_at       INTEGER,
+    used_at          INTEGER,
+    successor_digest BLOB,
+    legacy           INTEGER,
+    PRIMARY KEY (family_id, digest)
+) STRICT, WITHOUT ROWID;
+INSERT INTO refresh_tokens_13 (family_id, digest, created_at, expires_at, used_at, successor_digest, legacy)
+    SELECT family_id, digest, created_at, expires_at, used_at, successor_digest, 1 FROM refresh_tokens;
+DROP TABLE refresh_tokens;
+ALTER TABLE refresh_tokens_13 RENAME TO refresh_tokens;
+CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
+CREATE UNIQUE INDEX refresh_tokens_legacy ON refresh_tokens (digest) WHERE legacy = 1;
+
 -- +goose Down
 CREATE TABLE assertion_uses_12 (
     key        BLOB PRIMARY KEY,
@@ -28,3 +53,21 @@ INSERT INTO assertion_uses_12 (key, expires_at) SELECT key, max(expires_at) FROM
 DROP TABLE assertion_uses;
 ALTER TABLE assertion_uses_12 RENAME TO assertion_uses;
 CREATE INDEX assertion_uses_expires_at ON assertion_uses (expires_at);
+-- Every token goes back under its digest, which for a family-prefixed key is its last
+-- 32 bytes (the SHA-256 of the token, as before); successors' keys likewise.
+CREATE TABLE refresh_tokens_12 (
+    digest           BLOB PRIMARY KEY,
+    family_id        TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+    created_at       INTEGER,
+    expires_at       INTEGER,
+    used_at          INTEGER,
+    successor_digest BLOB
+) STRICT;
+INSERT INTO refresh_tokens_12 (digest, family_id, created_at, expires_at, used_at, successor_digest)
+    SELECT digest, family_id, created_at, expires_at, used_at,
+        CASE WHEN length(successor_digest) = 48 THEN substr(successor_digest, 17) ELSE successor_digest END
+    FROM refresh_tokens;
+DROP TABLE refresh_tokens;
+ALTER TABLE refresh_tokens_12 RENAME TO refresh_tokens;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
