@@ -11,40 +11,42 @@ import (
 	"github.com/jeton/jeton"
 )
 
-// CreateRefreshFamily inserts a family and its first token in one transaction: a
+// CreateRefreshFamily inserts a family and its first token in one statement (the
+// token's INSERT reads the family's from a WITH clause), so one round trip, and a
 // conflict on either leaves neither.
 func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, first jeton.RefreshToken) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO refresh_families (id, client_id, institution_id,
-			subject, scope, auth_time, created_at, expires_at, revoked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
-			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt))
-		if err != nil {
-			return err
-		}
-		return insertToken(ctx, tx, first)
-	})
+	row, err := tokenRow(first)
+	if err == nil && first.FamilyID != f.ID {
+		err = errors.New("first token of another family")
+	}
+	if err != nil {
+		return mapErr("create refresh family", err)
+	}
+	_, err = s.pool.Exec(ctx, `WITH f AS (INSERT INTO refresh_families (id, client_id,
+			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)
+		INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at, used_at,
+			successor_digest, legacy) SELECT f.id, $10, $11, $12, $13, $14, $15 FROM f`,
+		append([]any{f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
+			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt)}, row[1:]...)...)
 	return mapErr("create refresh family", err)
 }
 
-// insertToken stores t under its family (jeton.SplitRefreshKey): a family-prefixed
-// key as (family_id, digest), any other key as a legacy row found by its digest.
-func insertToken(ctx context.Context, tx pgx.Tx, t jeton.RefreshToken) error {
+// tokenRow is t as the columns (family_id, digest, created_at, expires_at, used_at,
+// successor_digest, legacy) store it (jeton.SplitRefreshKey): a family-prefixed key as
+// (family_id, digest), any other key as a legacy row found by its digest.
+func tokenRow(t jeton.RefreshToken) ([]any, error) {
 	fam, digest, prefixed := jeton.SplitRefreshKey(t.Digest)
 	var legacy *bool
 	if prefixed {
 		if fam != t.FamilyID {
-			return errors.New("refresh token key names another family")
+			return nil, errors.New("refresh token key names another family")
 		}
 	} else {
 		yes := true
 		legacy = &yes
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (family_id, digest, created_at,
-		expires_at, used_at, successor_digest, legacy) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.FamilyID, digest, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt), t.SuccessorDigest, legacy)
-	return err
+	return []any{t.FamilyID, digest, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt), t.SuccessorDigest, legacy}, nil
 }
 
 // tokenWhere is the WHERE clause that finds the token with key, its parameters
@@ -76,34 +78,35 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 	return t, f, mapErr("get refresh token", err)
 }
 
-// RotateRefreshToken is ATOMIC (DESIGN rule 1). In one transaction the conditional
-// UPDATE ... WHERE used_at IS NULL claims oldDigest and row-locks it; a concurrent
+// RotateRefreshToken is ATOMIC (DESIGN rule 1), one statement and one round trip: the
+// conditional UPDATE ... WHERE used_at IS NULL in its WITH clause claims oldDigest and
+// row-locks it, and the INSERT of next takes a row only from a claim. A concurrent
 // caller's UPDATE waits for that lock and, once the winner commits, re-checks the
-// condition (READ COMMITTED) and matches nothing. Only the caller whose UPDATE matched
-// inserts next; a loser changes nothing and gets ErrAlreadyUsed, or ErrNotFound when
-// no such token exists.
+// condition (READ COMMITTED) and matches nothing, so it inserts nothing; a failed
+// insert undoes the claim with the statement. A loser gets ErrAlreadyUsed, or
+// ErrNotFound when no such token exists.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next jeton.RefreshToken, now time.Time) error {
-	where, args := tokenWhere(oldDigest, 3)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE refresh_tokens t SET used_at = $1,
-			successor_digest = $2`+where+` AND t.used_at IS NULL`,
-			append([]any{now, next.Digest}, args...)...)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return whyNotRotated(ctx, tx, oldDigest)
-		}
-		return insertToken(ctx, tx, next)
-	})
+	row, err := tokenRow(next)
+	if err != nil {
+		return mapErr("rotate refresh token", err)
+	}
+	where, args := tokenWhere(oldDigest, 10)
+	tag, err := s.pool.Exec(ctx, `WITH old AS (UPDATE refresh_tokens t SET used_at = $1,
+			successor_digest = $2`+where+` AND t.used_at IS NULL RETURNING 1)
+		INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at, used_at,
+			successor_digest, legacy) SELECT $3, $4, $5, $6, $7, $8, $9 FROM old`,
+		append(append([]any{now, next.Digest}, row...), args...)...)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = s.whyNotRotated(ctx, oldDigest)
+	}
 	return mapErr("rotate refresh token", err)
 }
 
 // whyNotRotated tells a used token (ErrAlreadyUsed) from a missing one (no rows).
-func whyNotRotated(ctx context.Context, tx pgx.Tx, digest []byte) error {
+func (s *Store) whyNotRotated(ctx context.Context, digest []byte) error {
 	var one int
 	where, args := tokenWhere(digest, 1)
-	err := tx.QueryRow(ctx, `SELECT 1 FROM refresh_tokens t`+where, args...).Scan(&one)
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM refresh_tokens t`+where, args...).Scan(&one)
 	if err != nil {
 		return err
 	}

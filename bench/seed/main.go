@@ -9,8 +9,9 @@
 //	    set: CardCore's registered website URL), aud = URL, a
 //	    fresh jti each, iat now, exp now + 1 h; one compact JWS per line, signed in
 //	    parallel on every core.
-//	seed refresh    -db PATH -n N -tokens FILE -out FILE [-reuse]
-//	    in jeton's SQLite database (while jeton serve is stopped): an institution, a
+//	seed refresh    -db PATH|URL -n N -tokens FILE -out FILE [-reuse]
+//	    in jeton's SQLite database (while jeton serve is stopped) or a PostgreSQL one
+//	    (a postgres:// URL): an institution, a
 //	    customer, a password + refresh_token client (client_secret_basic, server-style
 //	    secret stored as its digest) and N refresh families, each with one live token.
 //	    Writes the plaintext tokens one per line and the ids and secret as JSON. With
@@ -35,6 +36,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +45,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/postgres"
 	"github.com/jeton/jeton/sqlite"
 )
 
@@ -250,7 +253,7 @@ type seeded struct {
 
 func refresh(args []string) error {
 	fs := flag.NewFlagSet("refresh", flag.ExitOnError)
-	dbPath := fs.String("db", "", "jeton's SQLite database (DATA_DIR/jeton.db); created and migrated if new")
+	dbPath := fs.String("db", "", "jeton's SQLite database (DATA_DIR/jeton.db), or a postgres:// URL; created and migrated if new")
 	n := fs.Int("n", 0, "how many refresh families")
 	tokensPath := fs.String("tokens", "", "output: the plaintext refresh tokens, one per line")
 	out := fs.String("out", "", "output: JSON with institution_id, customer_id, client_id, client_secret")
@@ -261,7 +264,7 @@ func refresh(args []string) error {
 		return errors.New("-db, -tokens, -out and a positive -n are required")
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, err := openStore(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -319,7 +322,23 @@ func refresh(args []string) error {
 
 // addFamilies creates n families of the seeded client and customer, writes their
 // tokens to tokensPath (appending if add) and the updated summary to out.
-func addFamilies(ctx context.Context, st *sqlite.Store, sd seeded, scopes []string, n int, tokensPath, out string, now time.Time, add bool) error {
+// store is what seed refresh writes through: either of jeton's stores.
+type store interface {
+	jeton.Store
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// openStore opens the SQLite file path, or the PostgreSQL database a postgres:// URL
+// names (bench/lib.sh, STORE=postgres).
+func openStore(ctx context.Context, path string) (store, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		return postgres.Open(ctx, path)
+	}
+	return sqlite.Open(ctx, path)
+}
+
+func addFamilies(ctx context.Context, st store, sd seeded, scopes []string, n int, tokensPath, out string, now time.Time, add bool) error {
 	mode := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if add {
 		mode = os.O_CREATE | os.O_WRONLY | os.O_APPEND
