@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -193,13 +194,16 @@ func BenchmarkCardCoreWrites(b *testing.B) {
 
 // BenchmarkRotateRefreshTokenPrefilled is a refresh_token request's reads and write:
 // the presented token with its family, then its rotation, on live families of a
-// table of benchPrefill.
+// table of benchPrefill. The families were started one after the other (a millisecond
+// apart) and are refreshed in random order, as a server's clients do: in the order
+// they were made, consecutive rotations would find their rows side by side.
 func BenchmarkRotateRefreshTokenPrefilled(b *testing.B) {
 	ctx := context.Background()
 	s, now := benchStore(b)
 	tokens := make([]string, benchPrefill)
+	order := rand.Perm(benchPrefill)
 	prefill(b, func(i int) error {
-		f := jeton.RefreshFamily{ID: jeton.NewTimeID(now), ClientID: "client", InstitutionID: "inst", Subject: "client",
+		f := jeton.RefreshFamily{ID: jeton.NewTimeID(now.Add(time.Duration(i) * time.Millisecond)), ClientID: "client", InstitutionID: "inst", Subject: "client",
 			Scope: []string{"accounts:read"}, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
 		tokens[i] = jeton.NewRefreshToken(f.ID)
 		return s.CreateRefreshFamily(ctx, f, jeton.RefreshToken{Digest: jeton.RefreshTokenKey(tokens[i]), FamilyID: f.ID,
@@ -209,7 +213,7 @@ func BenchmarkRotateRefreshTokenPrefilled(b *testing.B) {
 		b.Fatalf("b.N %d is over the %d prefilled families: use -benchtime %dx or less", b.N, benchPrefill, benchPrefill)
 	}
 	runWrites(b, func(i int) error {
-		old := jeton.RefreshTokenKey(tokens[i])
+		old := jeton.RefreshTokenKey(tokens[order[i]])
 		tok, fam, err := s.GetRefreshToken(ctx, old)
 		if err != nil {
 			return fmt.Errorf("get: %w", err)

@@ -24,6 +24,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -33,6 +34,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
@@ -333,6 +335,10 @@ type store interface {
 // names (bench/lib.sh, STORE=postgres).
 func openStore(ctx context.Context, path string) (store, error) {
 	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		// As many connections as writing goroutines: each insert is a round trip.
+		if !strings.Contains(path, "pool_max_conns") {
+			path += map[bool]string{true: "&", false: "?"}[strings.Contains(path, "?")] + "pool_max_conns=32"
+		}
 		return postgres.Open(ctx, path)
 	}
 	return sqlite.Open(ctx, path)
@@ -347,40 +353,35 @@ func addFamilies(ctx context.Context, st store, sd seeded, scopes []string, n in
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	start := time.Now()
-	// SQLite has one writer; a few goroutines keep it busy while others prepare rows.
+	// The families start one after the other, as on a server (their ids are
+	// time-ordered, jeton.NewTimeID), and their tokens go to the file in random order:
+	// lines.lua spends them in file order, and a server's clients refresh in no order
+	// at all, so consecutive rotations must not find their rows side by side. Many
+	// goroutines keep the group committer's batches full.
+	tokens := make([]string, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	for range 4 {
+	for range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				// Random family ids (not time-ordered ones, as jeton makes): lines.lua spends
-				// the tokens in file order, and a real server's clients refresh in no order
-				// at all, so the rotations must not find their families side by side.
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 				fam := jeton.RefreshFamily{
-					ID: jeton.NewID(), ClientID: sd.ClientID, InstitutionID: sd.InstitutionID, Subject: sd.CustomerID,
-					Scope: scopes, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
+					ID: jeton.NewTimeID(now.Add(time.Duration(i) * time.Millisecond)), ClientID: sd.ClientID,
+					InstitutionID: sd.InstitutionID, Subject: sd.CustomerID, Scope: scopes, AuthTime: now, CreatedAt: now,
+					ExpiresAt: now.Add(30 * 24 * time.Hour),
 				}
-				tok := jeton.NewRefreshToken(fam.ID)
+				tokens[i] = jeton.NewRefreshToken(fam.ID)
 				first := jeton.RefreshToken{
-					Digest: jeton.RefreshTokenKey(tok), FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
+					Digest: jeton.RefreshTokenKey(tokens[i]), FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
 				}
-				err := st.CreateRefreshFamily(ctx, fam, first)
-				mu.Lock()
-				if err == nil && firstErr == nil {
-					_, err = w.WriteString(tok + "\n")
-				}
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				stop := firstErr != nil
-				mu.Unlock()
-				if stop {
+				if err := st.CreateRefreshFamily(ctx, fam, first); err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
 					return
 				}
 			}
@@ -389,6 +390,13 @@ func addFamilies(ctx context.Context, st store, sd seeded, scopes []string, n in
 	wg.Wait()
 	if firstErr != nil {
 		return fmt.Errorf("refresh family: %w", firstErr)
+	}
+	mrand.Shuffle(len(tokens), func(i, j int) { tokens[i], tokens[j] = tokens[j], tokens[i] })
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, tok := range tokens {
+		if _, err := w.WriteString(tok + "\n"); err != nil {
+			return err
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return err
