@@ -127,19 +127,19 @@ func refreshTestsWith(k keys) []subtest {
 			is(t, "unknown's successor", err, jeton.ErrNotFound)
 		}},
 		{"Refresh/" + k.prefix + "RotateIsAllOrNothing", func(t *testing.T, s jeton.Store) {
-		ctx := t.Context()
-		f := seedFamilyWith(t, s, k, "rt-0")
-		ok(t, "rotate", s.RotateRefreshToken(ctx, k.key("rt-0", f.ID), newToken("rt-1", f.ID, at(time.Minute)), at(time.Minute)))
-		before, _, err := s.GetRefreshToken(ctx, k.key("rt-1", f.ID))
-		ok(t, "get", err)
-		// The successor's insert fails (its key is taken): the claim must be undone.
-		is(t, "rotate into a taken key", s.RotateRefreshToken(ctx, k.key("rt-1", f.ID), newToken("rt-0", f.ID, at(time.Hour)), at(time.Hour)), jeton.ErrConflict)
-		after, _, err := s.GetRefreshToken(ctx, k.key("rt-1", f.ID))
-		ok(t, "get", err)
-		same(t, "token after the failed rotation", after, before)
-		ok(t, "rotate after all", s.RotateRefreshToken(ctx, k.key("rt-1", f.ID), newToken("rt-2", f.ID, at(time.Hour)), at(time.Hour)))
-	}},
-	{"Refresh/" + k.prefix + "RevokeFamily", func(t *testing.T, s jeton.Store) {
+			ctx := t.Context()
+			f := seedFamilyWith(t, s, k, "rt-0")
+			ok(t, "rotate", s.RotateRefreshToken(ctx, k.key("rt-0", f.ID), newToken("rt-1", f.ID, at(time.Minute)), at(time.Minute)))
+			before, _, err := s.GetRefreshToken(ctx, k.key("rt-1", f.ID))
+			ok(t, "get", err)
+			// The successor's insert fails (its key is taken): the claim must be undone.
+			is(t, "rotate into a taken key", s.RotateRefreshToken(ctx, k.key("rt-1", f.ID), newToken("rt-0", f.ID, at(time.Hour)), at(time.Hour)), jeton.ErrConflict)
+			after, _, err := s.GetRefreshToken(ctx, k.key("rt-1", f.ID))
+			ok(t, "get", err)
+			same(t, "token after the failed rotation", after, before)
+			ok(t, "rotate after all", s.RotateRefreshToken(ctx, k.key("rt-1", f.ID), newToken("rt-2", f.ID, at(time.Hour)), at(time.Hour)))
+		}},
+		{"Refresh/" + k.prefix + "RevokeFamily", func(t *testing.T, s jeton.Store) {
 			ctx := t.Context()
 			f := seedFamilyWith(t, s, k, "rt-0")
 			ok(t, "revoke", s.RevokeRefreshFamily(ctx, f.ID, at(time.Hour)))
