@@ -89,4 +89,20 @@ func TestAppendWritesMigrationKeepsRecords(t *testing.T) {
 	if _, _, err := s.GetRefreshToken(ctx, jeton.Digest(next)); err != nil {
 		t.Fatalf("after down and up, the successor is a legacy token: %v", err)
 	}
+	// The rebuilt tables keep their foreign keys: every row has its parent, and
+	// deleting a family deletes its tokens.
+	rows, err := s.write.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows.Next() {
+		t.Error("PRAGMA foreign_key_check found a row without its parent")
+	}
+	rows.Close()
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM refresh_families WHERE id = ?`, fam); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.write.QueryRowContext(ctx, `SELECT count(*) FROM refresh_tokens`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d tokens left after their family was deleted (%v)", n, err)
+	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/dialect/cardcore"
+	"github.com/jeton/jeton/postgres/pgtest"
 )
 
 // BenchmarkWriteGrants runs the grants that write (issue 16) through the public
@@ -44,12 +45,17 @@ import (
 //
 //	go test ./cmd/jeton -run '^$' -bench WriteGrants -benchtime 4000x -count 5
 //
-// BENCH_CPUPROFILE=DIR writes a CPU profile of each timed run into DIR.
+// BENCH_CPUPROFILE=DIR writes a CPU profile of each timed run into DIR; BENCH_POSTGRES=1
+// runs the server on a fresh PostgreSQL database (pgtest) instead.
 func BenchmarkWriteGrants(b *testing.B) {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		defer debug.SetGCPercent(debug.SetGCPercent(400)) // as serve does (tuneGC)
 	}
-	s := startServer(b, "--log-level", "warn")
+	args := []string{"--log-level", "warn"}
+	if os.Getenv("BENCH_POSTGRES") != "" {
+		args = append(args, "--database", pgtest.NewDatabase(b), "--migrate")
+	}
+	s := startServer(b, args...)
 	ctx := context.Background()
 	inst, err := s.admin.CreateInstitution(ctx, "Bench Bank")
 	if err != nil {
