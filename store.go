@@ -236,12 +236,17 @@ type AccessTokenStore interface {
 	GetAccessToken(ctx context.Context, digest []byte) (AccessToken, error)
 }
 
-// AssertionStore remembers client-assertion ids (RFC 7523 §3 item 7: a jti may be
-// used only once until the assertion expires).
+// AssertionStore remembers used client assertions (RFC 7523 §3 item 7: an assertion
+// may be used only once until it expires).
 type AssertionStore interface {
-	// UseAssertionID is ATOMIC: it records (clientID, jti) until expiresAt. If the pair
-	// is already recorded with an expiry after now it returns ErrAlreadyUsed; an
-	// expired record is replaced.
+	// UseAssertionID is ATOMIC: it records the assertion (clientID, jti, expiresAt)
+	// until expiresAt. If that assertion is already recorded with an expiry after now
+	// it returns ErrAlreadyUsed; an expired record is replaced. expiresAt is part of
+	// what identifies the assertion: a replay carries the same jti and the same exp,
+	// because both are signed, so it always finds its record, while the same jti with
+	// another expiry can only come from the key's holder signing anew, and is another
+	// assertion. Keying by expiry first lets both stores insert records next to each
+	// other instead of at random (issue 16).
 	UseAssertionID(ctx context.Context, clientID, jti string, expiresAt, now time.Time) error
 }
 

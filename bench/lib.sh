@@ -13,7 +13,42 @@ bench_cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	bench_db_drop
 	if [[ -n ${KEEP:-} ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+
+# bench_db DATADIR picks the store jeton runs on, from STORE: sqlite (the default, the
+# file DATADIR/jeton.db) or postgres (a fresh database on the server PG_URL names,
+# default the local one with trust authentication, made here and dropped on exit by
+# bench_db_drop). It sets store_args (the serve flags), db_target (what bench/seed's
+# -db takes) and store_label.
+bench_db() {
+	STORE=${STORE:-sqlite}
+	case $STORE in
+	sqlite)
+		store_args=()
+		db_target="$1/jeton.db"
+		store_label=SQLite
+		;;
+	postgres)
+		command -v psql >/dev/null || die "STORE=postgres needs psql (Debian: apt-get install postgresql-client)"
+		PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+		pg_db="jeton_bench_$$_$RANDOM"
+		psql "$PG_URL" -qc "CREATE DATABASE $pg_db" >/dev/null || die "could not create database $pg_db on $PG_URL"
+		db_target=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$PG_URL" "$pg_db")
+		store_args=(--database "$db_target" --migrate)
+		store_label="PostgreSQL ($(psql "$PG_URL" -XAtc 'SHOW server_version' 2>/dev/null || echo '?'))"
+		;;
+	*) die "STORE must be sqlite or postgres, got $STORE" ;;
+	esac
+}
+
+# bench_db_drop drops the database bench_db made, if any.
+bench_db_drop() {
+	if [[ -n ${pg_db:-} ]]; then
+		psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true
+		pg_db=""
+	fi
 }
 
 # field FILE KEY prints a top-level field of a JSON object.

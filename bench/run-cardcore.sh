@@ -15,6 +15,7 @@
 #   SIZE_FACTOR=1.3   KEEP=1 keep the temp dir   PIN=1 servers on CPU 0, wrk on CPU 1
 #   PROFILE=1   after the report, one more CardCore run under perf record -g, then the
 #               hottest symbols
+#   STORE=sqlite|postgres  jeton's store (postgres: a fresh database on PG_URL, see lib.sh)
 set -euo pipefail
 
 CONNS=${CONNS:-16}
@@ -50,11 +51,14 @@ go build -o "$tmp/seed" ./bench/seed || die "bench/seed does not build"
 
 jport=$(free_port) aport=$(free_port) bport=$(free_port)
 data=$tmp/data
+mkdir -p "$data"
+bench_db "$data"
+echo "store: $store_label"
 issuer="http://127.0.0.1:$jport"
 token_url="$issuer/cardcore/institutions/oauth/token"
 website="https://fintech.example"
 "${srv_pin[@]}" "$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
-	--data-dir "$data" --log-level warn >>"$tmp/jeton.log" 2>&1 &
+	--data-dir "$data" --log-level warn "${store_args[@]}" >>"$tmp/jeton.log" 2>&1 &
 jeton_pid=$!
 pids+=("$jeton_pid")
 wait_http "$issuer/readyz" "$jeton_pid" || die "jeton did not become ready: $(tail -n 20 "$tmp/jeton.log")"
@@ -136,7 +140,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 echo
-echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION); $CONNS connections"
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION); $CONNS connections; store: $store_label"
 for t in baseline cardcore; do
 	printf '%-9s median %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms\n' "$t" \
 		"$(awk '{print $1}' "$tmp/results-$t.txt" | median)" "$(awk '{print $2}' "$tmp/results-$t.txt" | median)" \

@@ -34,6 +34,7 @@
 #   KEEP=1  keep the temp dir      PIN=1  servers on CPU 0, wrk on CPU 1
 #   PROFILE=pk|refresh|introspect|password  after the report, one more run of that
 #                   target under perf record -g, then the hottest symbols
+#   STORE=sqlite|postgres  jeton's store (postgres: a fresh database on PG_URL, see lib.sh)
 set -euo pipefail
 
 CONNS=${CONNS:-16}
@@ -88,6 +89,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
+	bench_db_drop
 	if [[ -n $KEEP ]]; then
 		echo "kept $tmp"
 	else
@@ -162,6 +164,8 @@ aport=$(free_port)
 bport=$(free_port)
 data=$tmp/data
 mkdir -p "$data"
+bench_db "$data"
+echo "store: $store_label"
 issuer="http://127.0.0.1:$jport"
 token_url="$issuer/oauth2/token"
 jeton_log=$tmp/jeton.log
@@ -169,7 +173,7 @@ jeton_log=$tmp/jeton.log
 jeton_pid=""
 start_jeton() {
 	"${srv_pin[@]}" "$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
-		--data-dir "$data" --log-level warn >>"$jeton_log" 2>&1 &
+		--data-dir "$data" --log-level warn "${store_args[@]}" >>"$jeton_log" 2>&1 &
 	jeton_pid=$!
 	pids+=("$jeton_pid")
 	wait_http "$issuer/readyz" "$jeton_pid" || die "jeton did not become ready: $(tail -n 20 "$jeton_log")"
@@ -183,7 +187,7 @@ stop_jeton() {
 # ---- phase 1: the institution (and a few refresh families for the calibration) ---------
 cal_ref_n=1
 want refresh && cal_ref_n=$CAL_REFRESH
-"$tmp/seed" refresh -db "$data/jeton.db" -n "$cal_ref_n" -tokens "$tmp/refresh-cal.txt" -out "$tmp/refresh.json" 2>"$tmp/seed-refresh-cal.log" ||
+"$tmp/seed" refresh -db "$db_target" -n "$cal_ref_n" -tokens "$tmp/refresh-cal.txt" -out "$tmp/refresh.json" 2>"$tmp/seed-refresh-cal.log" ||
 	die "seed refresh failed: $(cat "$tmp/seed-refresh-cal.log")"
 inst_id=$(json_field "$tmp/refresh.json" institution_id)
 ref_basic=$(basic_of "$(json_field "$tmp/refresh.json" client_id)" "$(json_field "$tmp/refresh.json" client_secret)")
@@ -289,7 +293,7 @@ fi
 if want refresh; then
 	n_ref=$(size "$rate_ref" $(($(secs "$WARMUP") + ROUNDS * $(secs "$REFRESH_DURATION") + extra_ref)))
 	echo "refresh calibration: $(printf '%.0f' "$rate_ref") req/s; seeding $n_ref refresh families ..."
-	"$tmp/seed" refresh -db "$data/jeton.db" -reuse -n "$n_ref" -tokens "$tmp/refresh.txt" -out "$tmp/refresh.json" \
+	"$tmp/seed" refresh -db "$db_target" -reuse -n "$n_ref" -tokens "$tmp/refresh.txt" -out "$tmp/refresh.json" \
 		2>"$tmp/seed-refresh.log" &
 	seed_pids+=($!)
 fi
@@ -414,7 +418,7 @@ declare -A label=([baseline]="baseline client_credentials" [pk]="private_key_jwt
 	[introspect]="introspection of a JWT" [refresh]="refresh_token (rotation)" [password]="password grant")
 
 echo
-echo "grants, $THREADS wrk thread(s), $ROUNDS rounds (median per column)"
+echo "grants, $THREADS wrk thread(s), $ROUNDS rounds (median per column); store: $store_label"
 [[ -n $PIN ]] && echo "PIN=1: servers on CPU 0, wrk on CPU 1"
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION)"
 printf '%-36s | %5s | %4s | %10s | %9s | %9s\n' target conns run "req/s" "p50 ms" "p99 ms"

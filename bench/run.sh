@@ -19,6 +19,7 @@
 #   PROFILE=1       after the report, profile jeton with perf (if present) during one
 #                   more wrk run and print the hottest symbols (jeton has no pprof
 #                   endpoint; Go binaries keep frame pointers, so perf call graphs work)
+#   STORE=sqlite|postgres  jeton's store (postgres: a fresh database on PG_URL, see lib.sh)
 set -euo pipefail
 
 CONNS=${CONNS:-16}
@@ -54,6 +55,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
+	bench_db_drop
 	if [[ -n $KEEP ]]; then
 		echo "kept $tmp"
 	else
@@ -147,9 +149,11 @@ if [[ $ONLY != baseline ]]; then
 	jport=$(free_port)
 	aport=$(free_port)
 	mkdir -p "$tmp/data"
+	bench_db "$tmp/data"
+	echo "store: $store_label"
 	read -ra jeton_args <<<"${JETON_ARGS:-}"
 	"${srv_pin[@]}" "$tmp/jeton" serve --addr "127.0.0.1:$jport" --admin-addr "127.0.0.1:$aport" \
-		--data-dir "$tmp/data" --log-level warn "${jeton_args[@]}" >"$tmp/jeton.log" 2>&1 &
+		--data-dir "$tmp/data" --log-level warn "${store_args[@]}" "${jeton_args[@]}" >"$tmp/jeton.log" 2>&1 &
 	pid[jeton]=$!
 	pids+=("${pid[jeton]}")
 	wait_http "http://127.0.0.1:$jport/readyz" "${pid[jeton]}" ||
@@ -225,7 +229,7 @@ for t in "${targets[@]}"; do
 done
 
 echo
-echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column)"
+echo "client_credentials, $CONNS connections, $THREADS wrk threads, $DURATION x $ROUNDS rounds (median per column); store: ${store_label:-none}"
 [[ -n $PIN ]] && echo "PIN=1: servers on CPU 0, wrk on CPU 1"
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Go $(go env GOVERSION)"
 printf '%-9s | %10s | %9s | %9s\n' target "req/s" "p50 ms" "p99 ms"

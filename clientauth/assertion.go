@@ -99,12 +99,9 @@ func (a *Assertion) Verify(ctx context.Context, c *jeton.Client, cred Credential
 	if a.cfg.Profile != nil {
 		defer func() { stated(err) }()
 	}
-	// Structure and size before any JSON or crypto (RFC 7515 §7.1).
-	rawHdr, _, err := split(cred.Assertion)
-	if err != nil {
-		return Pending{}, failed(jeton.ReasonBadAssertion, err)
-	}
-	hdr, err := peekHeader(rawHdr)
+	// Structure and size before any JSON or crypto (RFC 7515 §7.1), decoded once per
+	// request: a dialect that peeked at sub already did it (Credentials.PeekClientID).
+	hdr, err := cred.header()
 	if err != nil {
 		return Pending{}, failed(jeton.ReasonBadAssertion, err)
 	}

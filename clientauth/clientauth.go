@@ -45,6 +45,9 @@ type Credentials struct {
 	// that it is well-formed. RFC 8705 §2 client authentication decides what it proves
 	// (a PKI chain or a client's registered self-signed certificate). Nil without one.
 	TLSChain []*x509.Certificate
+	// peeked is what PeekClientID decoded of Assertion, so Verify need not decode it
+	// again; nil when nobody peeked.
+	peeked *peeked
 }
 
 // ClientSource finds clients by id; clientcache.Cache implements it over a Store.

@@ -82,21 +82,58 @@ func peekHeader(raw []byte) (header, error) {
 // 7521 §4.2 makes client_id optional there); nothing is trusted until the method has
 // verified the signature and the claims.
 func PeekClientID(assertion string) (string, error) {
+	id, _, err := peek(assertion)
+	return id, err
+}
+
+// PeekClientID is the package's PeekClientID of c.Assertion, keeping what it decoded
+// (the structure and the header) for the method's Verify, which then does not decode
+// the assertion a second time.
+func (c *Credentials) PeekClientID() (string, error) {
+	id, p, err := peek(c.Assertion)
+	if err == nil {
+		c.peeked = p
+	}
+	return id, err
+}
+
+// peeked is an assertion's protected header as a peek decoded it.
+type peeked struct {
+	assertion string
+	hdr       header
+}
+
+// peek is PeekClientID, also returning the decoded header.
+func peek(assertion string) (string, *peeked, error) {
 	hdr, payload, err := split(assertion)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	if _, err := peekHeader(hdr); err != nil {
-		return "", err
+	h, err := peekHeader(hdr)
+	if err != nil {
+		return "", nil, err
 	}
 	var claims struct {
 		Sub *string `json:"sub"`
 	}
 	if err := json.Unmarshal(payload, &claims); err != nil {
-		return "", errors.New("JWT claims are not a JSON object")
+		return "", nil, errors.New("JWT claims are not a JSON object")
 	}
 	if claims.Sub == nil || *claims.Sub == "" || len(*claims.Sub) > maxClientIDLen {
-		return "", errors.New("JWT has no sub of a client id's length")
+		return "", nil, errors.New("JWT has no sub of a client id's length")
 	}
-	return *claims.Sub, nil
+	return *claims.Sub, &peeked{assertion: assertion, hdr: h}, nil
+}
+
+// header returns cred's assertion's protected header after the structural checks:
+// the peek's, when the dialect peeked at this very assertion, else decoded now.
+func (cred *Credentials) header() (header, error) {
+	if p := cred.peeked; p != nil && p.assertion == cred.Assertion {
+		return p.hdr, nil
+	}
+	rawHdr, _, err := split(cred.Assertion)
+	if err != nil {
+		return header{}, err
+	}
+	return peekHeader(rawHdr)
 }

@@ -39,3 +39,24 @@ func TestPeekClientID(t *testing.T) {
 		})
 	}
 }
+
+// What a peek decoded serves Verify only for the assertion it decoded.
+func TestPeekedHeaderIsForItsAssertion(t *testing.T) {
+	rs := b64(`{"alg":"RS256","kid":"k1"}`) + "." + b64(`{"sub":"c1"}`) + ".c2ln"
+	es := b64(`{"alg":"ES256"}`) + "." + b64(`{"sub":"c1"}`) + ".c2ln"
+	cred := Credentials{Assertion: rs}
+	if id, err := cred.PeekClientID(); err != nil || id != "c1" {
+		t.Fatalf("peek: %q, %v", id, err)
+	}
+	if h, err := cred.header(); err != nil || h.Alg != "RS256" || h.Kid != "k1" {
+		t.Fatalf("header of the peeked assertion: %+v, %v", h, err)
+	}
+	cred.Assertion = es
+	if h, err := cred.header(); err != nil || h.Alg != "ES256" || h.Kid != "" {
+		t.Fatalf("header after the assertion changed: %+v, %v; want the new one's", h, err)
+	}
+	cred.Assertion = "not a JWS"
+	if _, err := cred.header(); err == nil {
+		t.Fatal("a malformed assertion passed with a stale peek")
+	}
+}

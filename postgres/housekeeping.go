@@ -6,7 +6,8 @@ import (
 )
 
 // expiredDeletes are the janitor's statements: each removes at most $2 rows whose
-// expiry is at or before $1, picked by ctid through an index on expires_at. Deleting a
+// expiry is at or before $1, picked by ctid through an index on expires_at (for
+// assertion_ids, its primary key, which starts with expires_at). Deleting a
 // family deletes its tokens (ON DELETE CASCADE).
 var expiredDeletes = []string{
 	`DELETE FROM assertion_ids WHERE ctid IN (SELECT ctid FROM assertion_ids WHERE expires_at <= $1 LIMIT $2)`,

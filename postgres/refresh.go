@@ -2,78 +2,111 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jeton/jeton"
 )
 
-// CreateRefreshFamily inserts a family and its first token in one transaction: a
+// CreateRefreshFamily inserts a family and its first token in one statement (the
+// token's INSERT reads the family's from a WITH clause), so one round trip, and a
 // conflict on either leaves neither.
 func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, first jeton.RefreshToken) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO refresh_families (id, client_id, institution_id,
-			subject, scope, auth_time, created_at, expires_at, revoked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
-			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt))
-		if err != nil {
-			return err
-		}
-		return insertToken(ctx, tx, first)
-	})
+	row, err := tokenRow(first)
+	if err == nil && first.FamilyID != f.ID {
+		err = errors.New("first token of another family")
+	}
+	if err != nil {
+		return mapErr("create refresh family", err)
+	}
+	_, err = s.pool.Exec(ctx, `WITH f AS (INSERT INTO refresh_families (id, client_id,
+			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)
+		INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at, used_at,
+			successor_digest, legacy) SELECT f.id, $10, $11, $12, $13, $14, $15 FROM f`,
+		append([]any{f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
+			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt)}, row[1:]...)...)
 	return mapErr("create refresh family", err)
 }
 
-func insertToken(ctx context.Context, tx pgx.Tx, t jeton.RefreshToken) error {
-	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (digest, family_id, created_at,
-		expires_at, used_at, successor_digest) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.Digest, t.FamilyID, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt), t.SuccessorDigest)
-	return err
+// tokenRow is t as the columns (family_id, digest, created_at, expires_at, used_at,
+// successor_digest, legacy) store it (jeton.SplitRefreshKey): a family-prefixed key as
+// (family_id, digest), any other key as a legacy row found by its digest.
+func tokenRow(t jeton.RefreshToken) ([]any, error) {
+	fam, digest, prefixed := jeton.SplitRefreshKey(t.Digest)
+	var legacy *bool
+	if prefixed {
+		if fam != t.FamilyID {
+			return nil, errors.New("refresh token key names another family")
+		}
+	} else {
+		yes := true
+		legacy = &yes
+	}
+	return []any{t.FamilyID, digest, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt), t.SuccessorDigest, legacy}, nil
 }
 
-// GetRefreshToken returns the token with digest and its family.
+// tokenWhere is the WHERE clause that finds the token with key, its parameters
+// numbered from $n, and their arguments: by the primary key for a family-prefixed key,
+// through the legacy index otherwise (migration 13).
+func tokenWhere(key []byte, n int) (string, []any) {
+	if fam, digest, prefixed := jeton.SplitRefreshKey(key); prefixed {
+		return fmt.Sprintf(` WHERE t.family_id = $%d AND t.digest = $%d`, n, n+1), []any{fam, digest}
+	}
+	return fmt.Sprintf(` WHERE t.digest = $%d AND t.legacy`, n), []any{key}
+}
+
+// GetRefreshToken returns the token with key digest and its family.
 func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
 	var t jeton.RefreshToken
 	var f jeton.RefreshFamily
-	err := s.pool.QueryRow(ctx, `SELECT t.digest, t.family_id, t.created_at, t.expires_at,
+	where, args := tokenWhere(digest, 1)
+	err := s.pool.QueryRow(ctx, `SELECT t.family_id, t.created_at, t.expires_at,
 		t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id, f.subject,
 		f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
-		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
-		WHERE t.digest = $1`, digest).Scan(
-		&t.Digest, &t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, tsCol{&t.UsedAt},
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`+where, args...).Scan(
+		&t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, tsCol{&t.UsedAt},
 		&t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID, &f.Subject, &f.Scope,
 		tsCol{&f.AuthTime}, tsCol{&f.CreatedAt}, tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt})
 	f.Scope = nonNil(f.Scope)
+	if err == nil {
+		t.Digest = slices.Clone(digest)
+	}
 	return t, f, mapErr("get refresh token", err)
 }
 
-// RotateRefreshToken is ATOMIC (DESIGN rule 1). In one transaction the conditional
-// UPDATE ... WHERE used_at IS NULL claims oldDigest and row-locks it; a concurrent
+// RotateRefreshToken is ATOMIC (DESIGN rule 1), one statement and one round trip: the
+// conditional UPDATE ... WHERE used_at IS NULL in its WITH clause claims oldDigest and
+// row-locks it, and the INSERT of next takes a row only from a claim. A concurrent
 // caller's UPDATE waits for that lock and, once the winner commits, re-checks the
-// condition (READ COMMITTED) and matches nothing. Only the caller whose UPDATE matched
-// inserts next; a loser changes nothing and gets ErrAlreadyUsed, or ErrNotFound when
-// no such token exists.
+// condition (READ COMMITTED) and matches nothing, so it inserts nothing; a failed
+// insert undoes the claim with the statement. A loser gets ErrAlreadyUsed, or
+// ErrNotFound when no such token exists.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldDigest []byte, next jeton.RefreshToken, now time.Time) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1,
-			successor_digest = $2 WHERE digest = $3 AND used_at IS NULL`,
-			now, next.Digest, oldDigest)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return whyNotRotated(ctx, tx, oldDigest)
-		}
-		return insertToken(ctx, tx, next)
-	})
+	row, err := tokenRow(next)
+	if err != nil {
+		return mapErr("rotate refresh token", err)
+	}
+	where, args := tokenWhere(oldDigest, 10)
+	tag, err := s.pool.Exec(ctx, `WITH old AS (UPDATE refresh_tokens t SET used_at = $1,
+			successor_digest = $2`+where+` AND t.used_at IS NULL RETURNING 1)
+		INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at, used_at,
+			successor_digest, legacy) SELECT $3, $4, $5, $6, $7, $8, $9 FROM old`,
+		append(append([]any{now, next.Digest}, row...), args...)...)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = s.whyNotRotated(ctx, oldDigest)
+	}
 	return mapErr("rotate refresh token", err)
 }
 
 // whyNotRotated tells a used token (ErrAlreadyUsed) from a missing one (no rows).
-func whyNotRotated(ctx context.Context, tx pgx.Tx, digest []byte) error {
+func (s *Store) whyNotRotated(ctx context.Context, digest []byte) error {
 	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM refresh_tokens WHERE digest = $1`, digest).Scan(&one)
+	where, args := tokenWhere(digest, 1)
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM refresh_tokens t`+where, args...).Scan(&one)
 	if err != nil {
 		return err
 	}
@@ -82,8 +115,9 @@ func whyNotRotated(ctx context.Context, tx pgx.Tx, digest []byte) error {
 
 // ExtendRefreshToken restarts the idle lifetime of an unused token.
 func (s *Store) ExtendRefreshToken(ctx context.Context, digest []byte, expiresAt time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE refresh_tokens SET expires_at = $1
-		WHERE digest = $2 AND used_at IS NULL`, expiresAt, digest)
+	where, args := tokenWhere(digest, 2)
+	tag, err := s.pool.Exec(ctx, `UPDATE refresh_tokens t SET expires_at = $1`+where+` AND t.used_at IS NULL`,
+		append([]any{expiresAt}, args...)...)
 	if err == nil {
 		err = mustAffect(tag)
 	}

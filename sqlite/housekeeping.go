@@ -6,17 +6,18 @@ import (
 )
 
 // expiredDeletes are the janitor's statements: each removes at most ?2 rows whose
-// expiry is at or before ?1, picking them by key through an index on expires_at.
+// expiry is at or before ?1, picking them by key through an index on expires_at (the
+// primary key of assertion_uses starts with it).
 // Deleting a family deletes its tokens (ON DELETE CASCADE).
 var expiredDeletes = []string{
-	`DELETE FROM assertion_uses WHERE key IN
-		(SELECT key FROM assertion_uses WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM assertion_uses WHERE (expires_at, key) IN
+		(SELECT expires_at, key FROM assertion_uses WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM revocations WHERE (kind, id) IN
 		(SELECT kind, id FROM revocations WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM access_tokens WHERE digest IN
 		(SELECT digest FROM access_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
-	`DELETE FROM refresh_tokens WHERE digest IN
-		(SELECT digest FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
+	`DELETE FROM refresh_tokens WHERE (family_id, digest) IN
+		(SELECT family_id, digest FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM refresh_families WHERE id IN
 		(SELECT id FROM refresh_families WHERE expires_at <= ?1 LIMIT ?2)`,
 	`DELETE FROM token_slots WHERE (client_id, jti) IN

@@ -16,7 +16,7 @@ func TestPragmas(t *testing.T) {
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal",
 		"foreign_keys": "1",
-		"synchronous":  "1", // NORMAL
+		"synchronous":  "2", // FULL: durable on power loss (TestWriterIsDurable)
 		"busy_timeout": "10000",
 	} {
 		var got string

@@ -16,6 +16,11 @@ var assertionTests = []subtest{
 		is(t, "replay just before expiry", s.UseAssertionID(ctx, "client-a", "jti-1", exp, exp.Add(-time.Microsecond)), jeton.ErrAlreadyUsed)
 		ok(t, "same jti, other client", s.UseAssertionID(ctx, "client-b", "jti-1", exp, at(time.Minute)))
 		ok(t, "other jti", s.UseAssertionID(ctx, "client-a", "jti-2", exp, at(time.Minute)))
+		// A replay is the same signed assertion, so its exp is the same; the same jti
+		// with another exp was signed anew by the key's holder and is another assertion
+		// (jeton.AssertionStore).
+		ok(t, "same jti, other expiry", s.UseAssertionID(ctx, "client-a", "jti-1", exp.Add(time.Second), at(time.Minute)))
+		is(t, "replay of the other", s.UseAssertionID(ctx, "client-a", "jti-1", exp.Add(time.Second), at(2*time.Minute)), jeton.ErrAlreadyUsed)
 
 		// At its expiry the record no longer counts ("expiry after now" does) and is
 		// replaced by the new one, which then blocks replays until its own expiry.

@@ -87,7 +87,7 @@ func codeReplayRound(t *testing.T, stores []jeton.Store, r int) bool {
 	if replays.Load() == 0 {
 		return false
 	}
-	_, f, err := stores[0].GetRefreshToken(ctx, jeton.Digest(rt))
+	_, f, err := stores[0].GetRefreshToken(ctx, jeton.RefreshKey(c.GrantID, rt))
 	if errors.Is(err, jeton.ErrNotFound) {
 		return false
 	}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -109,9 +111,11 @@ func newFamily(id, clientID, institutionID string) jeton.RefreshFamily {
 	}
 }
 
+// newToken returns the token secret of family familyID, under the key jeton gives it
+// (jeton.RefreshKey: family-prefixed when the id is 32 hex characters).
 func newToken(secret, familyID string, createdAt time.Time) jeton.RefreshToken {
 	return jeton.RefreshToken{
-		Digest: jeton.Digest(secret), FamilyID: familyID,
+		Digest: jeton.RefreshKey(familyID, secret), FamilyID: familyID,
 		CreatedAt: createdAt, ExpiresAt: createdAt.Add(14 * 24 * time.Hour),
 	}
 }
@@ -126,12 +130,45 @@ func seed(t *testing.T, s jeton.Store, instID, clientID string) {
 	}
 }
 
-// seedFamily creates an institution, a client and a family whose first token is the
-// digest of secret; it returns the family.
+// keys is how a test names its refresh families, which decides how their tokens are
+// keyed (migration 13): every family jeton makes has an id of 32 hex characters and
+// its tokens' keys carry it; tokens made before issue 16, and tokens of families with
+// ids of another form, are keyed by their digest alone (legacy). Both kinds live in
+// one table and every refresh test runs with each.
+type keys struct {
+	prefix string // of the subtests' names
+	legacy bool
+}
+
+var (
+	familyKeys = keys{}
+	legacyKeys = keys{prefix: "Legacy/", legacy: true}
+)
+
+// fam is the id of the family a test calls name.
+func (k keys) fam(name string) string {
+	if k.legacy {
+		return name
+	}
+	d := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(d[:16])
+}
+
+// key is the key of token secret of family famID.
+func (k keys) key(secret, famID string) []byte { return jeton.RefreshKey(famID, secret) }
+
+// seedFamily creates an institution, a client and a family (fam-1) whose first token
+// is secret; it returns the family.
 func seedFamily(t *testing.T, s jeton.Store, secret string) jeton.RefreshFamily {
 	t.Helper()
+	return seedFamilyWith(t, s, familyKeys, secret)
+}
+
+// seedFamilyWith is seedFamily with the family named as k names it.
+func seedFamilyWith(t *testing.T, s jeton.Store, k keys, secret string) jeton.RefreshFamily {
+	t.Helper()
 	seed(t, s, "inst-a", "client-a")
-	f := newFamily("fam-1", "client-a", "inst-a")
+	f := newFamily(k.fam("fam-1"), "client-a", "inst-a")
 	ok(t, "create family", s.CreateRefreshFamily(t.Context(), f, newToken(secret, f.ID, at(0))))
 	return f
 }

@@ -61,25 +61,8 @@ var raceTests = []subtest{
 			return s.UseAssertionID(ctx, "client-a", "jti-1", at(time.Minute), at(0))
 		}))
 	}},
-	{"Race/RotateRefreshToken", func(t *testing.T, s jeton.Store) {
-		ctx := t.Context()
-		f := seedFamily(t, s, "rt-0")
-		next := func(i int) jeton.RefreshToken { return newToken(fmt.Sprintf("rt-1-%d", i), f.ID, at(time.Minute)) }
-		w := oneWinner(t, race(func(i int) error {
-			return s.RotateRefreshToken(ctx, jeton.Digest("rt-0"), next(i), at(time.Minute))
-		}))
-		old, _, err := s.GetRefreshToken(ctx, jeton.Digest("rt-0"))
-		ok(t, "get old", err)
-		same(t, "successor digest", old.SuccessorDigest, next(w).Digest)
-		for i := range racers {
-			_, _, err := s.GetRefreshToken(ctx, next(i).Digest)
-			if i == w {
-				ok(t, "winner's successor", err)
-			} else if !errors.Is(err, jeton.ErrNotFound) {
-				t.Errorf("loser %d's successor: got %v, want ErrNotFound", i, err)
-			}
-		}
-	}},
+	{"Race/RotateRefreshToken", func(t *testing.T, s jeton.Store) { raceRotation(t, s, familyKeys) }},
+	{"Race/RotateRefreshToken/Legacy", func(t *testing.T, s jeton.Store) { raceRotation(t, s, legacyKeys) }},
 	{"Race/AddFirstSigningKey", func(t *testing.T, s jeton.Store) {
 		ctx := t.Context()
 		won := 0
@@ -124,4 +107,26 @@ var raceTests = []subtest{
 			t.Errorf("got %d keys with current counts %v, want %d keys and one current key per alg", len(keys), current, racers+1)
 		}
 	}},
+}
+
+// raceRotation rotates one token from many goroutines at once, its family named as k
+// names it: exactly one succeeds, and only its successor exists.
+func raceRotation(t *testing.T, s jeton.Store, k keys) {
+	ctx := t.Context()
+	f := seedFamilyWith(t, s, k, "rt-0")
+	next := func(i int) jeton.RefreshToken { return newToken(fmt.Sprintf("rt-1-%d", i), f.ID, at(time.Minute)) }
+	w := oneWinner(t, race(func(i int) error {
+		return s.RotateRefreshToken(ctx, k.key("rt-0", f.ID), next(i), at(time.Minute))
+	}))
+	old, _, err := s.GetRefreshToken(ctx, k.key("rt-0", f.ID))
+	ok(t, "get old", err)
+	same(t, "successor digest", old.SuccessorDigest, next(w).Digest)
+	for i := range racers {
+		_, _, err := s.GetRefreshToken(ctx, next(i).Digest)
+		if i == w {
+			ok(t, "winner's successor", err)
+		} else if !errors.Is(err, jeton.ErrNotFound) {
+			t.Errorf("loser %d's successor: got %v, want ErrNotFound", i, err)
+		}
+	}
 }

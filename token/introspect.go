@@ -152,15 +152,14 @@ func (i *Introspector) find(ctx context.Context, tok, hint string) (*Introspecti
 	if strings.Count(tok, ".") == 2 {
 		return i.findJWT(tok, i.now()), nil
 	}
-	// Opaque access and refresh tokens are both a digest lookup; the hint says
-	// which table to try first.
-	digest := jeton.Digest(tok)
-	lookups := []func(context.Context, []byte) (*Introspection, error){i.findOpaque, i.findRefresh}
+	// Opaque access and refresh tokens are both a lookup by key; the hint says which
+	// table to try first.
+	lookups := []func(context.Context, string) (*Introspection, error){i.findOpaque, i.findRefresh}
 	if hint == HintRefreshToken {
 		lookups[0], lookups[1] = lookups[1], lookups[0]
 	}
 	for _, look := range lookups {
-		info, err := look(ctx, digest)
+		info, err := look(ctx, tok)
 		if err != nil || info != nil {
 			return info, err
 		}
@@ -238,8 +237,8 @@ func (i *Introspector) findJWT(tok string, now time.Time) *Introspection {
 }
 
 // findOpaque looks an opaque access token up by digest; nil when there is none.
-func (i *Introspector) findOpaque(ctx context.Context, digest []byte) (*Introspection, error) {
-	t, err := i.Store.GetAccessToken(ctx, digest)
+func (i *Introspector) findOpaque(ctx context.Context, tok string) (*Introspection, error) {
+	t, err := i.Store.GetAccessToken(ctx, jeton.Digest(tok))
 	if errors.Is(err, jeton.ErrNotFound) {
 		return nil, nil
 	}
@@ -254,9 +253,10 @@ func (i *Introspector) findOpaque(ctx context.Context, digest []byte) (*Introspe
 	}, nil
 }
 
-// findRefresh looks a refresh token up by digest; nil when there is none.
-func (i *Introspector) findRefresh(ctx context.Context, digest []byte) (*Introspection, error) {
-	t, f, err := i.Store.GetRefreshToken(ctx, digest)
+// findRefresh looks a refresh token up by its key (jeton.RefreshTokenKey); nil when
+// there is none.
+func (i *Introspector) findRefresh(ctx context.Context, tok string) (*Introspection, error) {
+	t, f, err := i.Store.GetRefreshToken(ctx, jeton.RefreshTokenKey(tok))
 	if errors.Is(err, jeton.ErrNotFound) {
 		return nil, nil
 	}

@@ -251,9 +251,10 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(absolute),
 	}
-	tok := jeton.NewSecret()
+	// The token names its family, so stores keep it with the family (jeton.RefreshKey).
+	tok := jeton.NewRefreshToken(fam.ID)
 	first := jeton.RefreshToken{
-		Digest:    jeton.Digest(tok),
+		Digest:    jeton.RefreshTokenKey(tok),
 		FamilyID:  fam.ID,
 		CreatedAt: now,
 		ExpiresAt: minTime(now.Add(idle), fam.ExpiresAt),

@@ -5,7 +5,6 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"time"
 
@@ -139,7 +138,7 @@ func (g *RefreshGrant) grantedScope(ctx context.Context, req *ClientRequest) ([]
 	if presented == "" {
 		return nil, jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonMissingParameter, "parameter refresh_token is required").WithParam("refresh_token")
 	}
-	digest := jeton.Digest(presented)
+	digest := jeton.RefreshTokenKey(presented)
 	tok, fam, err := g.Store.GetRefreshToken(ctx, digest)
 	if errors.Is(err, jeton.ErrNotFound) {
 		return nil, badRefresh(jeton.ReasonNone, "unknown refresh token")
@@ -189,9 +188,9 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 		authz.RefreshToken, authz.RefreshExpiresAt = presented, exp
 		return authz, nil
 	}
-	successor := g.successor(presented)
+	successor := g.successor(presented, fam.ID)
 	next := jeton.RefreshToken{
-		Digest:    jeton.Digest(successor),
+		Digest:    jeton.RefreshTokenKey(successor),
 		FamilyID:  fam.ID,
 		CreatedAt: now,
 		ExpiresAt: minTime(now.Add(g.idle()), fam.ExpiresAt),
@@ -218,19 +217,19 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 			return nil, badRefresh(jeton.ReasonRevoked, "refresh family was revoked")
 		}
 	}
-	return g.retry(ctx, req.Client, authz, tok, fam, g.rotatedInto(presented, successor, tok.SuccessorDigest), now)
+	return g.retry(ctx, req.Client, authz, tok, fam, g.rotatedInto(presented, fam.ID, successor, tok.SuccessorDigest), now)
 }
 
 // rotatedInto returns the successor that presented was rotated into: successor (derived
 // with Key) when it matches the recorded digest, else the one a previous key derives
 // if that matches (the rotation happened under an earlier KEK), else successor. Only
 // the retry path runs the previous keys.
-func (g *RefreshGrant) rotatedInto(presented, successor string, recorded []byte) string {
-	if jeton.DigestEqual(successor, recorded) {
+func (g *RefreshGrant) rotatedInto(presented, familyID, successor string, recorded []byte) string {
+	if jeton.RefreshKeyEqual(successor, recorded) {
 		return successor
 	}
 	for _, k := range g.PreviousKeys {
-		if s := derive(k, presented); jeton.DigestEqual(s, recorded) {
+		if s := derive(k, presented, familyID); jeton.RefreshKeyEqual(s, recorded) {
 			return s
 		}
 	}
@@ -272,7 +271,7 @@ func (g *RefreshGrant) checkLive(ctx context.Context, c *jeton.Client, tok jeton
 // answer). Anything else is reuse of a rotated token: RFC 9700 §4.14.2 says the server
 // cannot tell the legitimate client from an attacker, so it revokes the whole family.
 func (g *RefreshGrant) retry(ctx context.Context, c *jeton.Client, authz *Authorization, tok jeton.RefreshToken, fam jeton.RefreshFamily, successor string, now time.Time) (*Authorization, error) {
-	if now.Before(tok.UsedAt.Add(g.grace())) && jeton.DigestEqual(successor, tok.SuccessorDigest) {
+	if now.Before(tok.UsedAt.Add(g.grace())) && jeton.RefreshKeyEqual(successor, tok.SuccessorDigest) {
 		next, _, err := g.Store.GetRefreshToken(ctx, tok.SuccessorDigest)
 		switch {
 		case err == nil && next.UsedAt.IsZero():
@@ -318,14 +317,17 @@ func (g *RefreshGrant) revokeFamily(ctx context.Context, c *jeton.Client, fam je
 	return nil
 }
 
-// successor derives the token that replaces presented: base64url(HMAC-SHA256(Key,
-// presented)), 256 bits like every refresh token.
-func (g *RefreshGrant) successor(presented string) string { return derive(g.Key, presented) }
+// successor derives the token that replaces presented in family familyID: the
+// family's id and HMAC-SHA256(Key, presented), 256 bits like every refresh token
+// (jeton.RefreshSuccessor), so it is stored beside the token it replaces.
+func (g *RefreshGrant) successor(presented, familyID string) string {
+	return derive(g.Key, presented, familyID)
+}
 
-func derive(key []byte, presented string) string {
+func derive(key []byte, presented, familyID string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(presented))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return jeton.RefreshSuccessor(familyID, m.Sum(nil))
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -186,7 +186,7 @@ func (w *rtWorld) client(t *testing.T, id string) jeton.Client {
 
 func (w *rtWorld) family(t *testing.T, rt string) (jeton.RefreshToken, jeton.RefreshFamily) {
 	t.Helper()
-	tok, fam, err := w.store.GetRefreshToken(context.Background(), jeton.Digest(rt))
+	tok, fam, err := w.store.GetRefreshToken(context.Background(), jeton.RefreshTokenKey(rt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,8 @@ func TestRefreshFamilyStartsWithTheGrant(t *testing.T) {
 	if !fam.ExpiresAt.Equal(now.Add(30*24*time.Hour)) || !tok.ExpiresAt.Equal(now.Add(7*24*time.Hour)) {
 		t.Errorf("family expires %v, token %v", fam.ExpiresAt, tok.ExpiresAt)
 	}
-	if res.RefreshTTL != 7*24*time.Hour || len(res.RefreshToken) != 43 {
+	// 64 characters: the family's id and 256 random bits (jeton.NewRefreshToken).
+	if res.RefreshTTL != 7*24*time.Hour || len(res.RefreshToken) != 64 {
 		t.Errorf("refresh TTL %v, token length %d", res.RefreshTTL, len(res.RefreshToken))
 	}
 	// The access token names the family, so a family revocation reaches it.
@@ -251,7 +252,7 @@ func TestRefreshRotates(t *testing.T) {
 	}
 	used, _ := w.family(t, first.RefreshToken)
 	next, fam2 := w.family(t, second.RefreshToken)
-	if used.UsedAt.IsZero() || !jeton.DigestEqual(second.RefreshToken, used.SuccessorDigest) || fam2.ID != fam.ID {
+	if used.UsedAt.IsZero() || !jeton.RefreshKeyEqual(second.RefreshToken, used.SuccessorDigest) || fam2.ID != fam.ID {
 		t.Errorf("rotation bookkeeping: used %+v, next %+v", used, next)
 	}
 	if !next.ExpiresAt.Equal(w.clock.Now().Add(7 * 24 * time.Hour)) {
@@ -622,3 +623,37 @@ func concurrentRefresh(t *testing.T, s jeton.Store, countTokens func(*testing.T,
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// A refresh token issued before issue 16 (43 characters, stored under its digest
+// alone) still refreshes; its successor names the family (64 characters), a retry
+// within the grace gets that same successor, and introspection finds both.
+func TestRefreshOfATokenMadeBeforeFamilyKeys(t *testing.T) {
+	w := newRTWorld(t, sqlitetest.New(t))
+	now := w.clock.Now()
+	fam := jeton.RefreshFamily{ID: jeton.NewTimeID(now), ClientID: "app", InstitutionID: rtInstA, Subject: rtCustomer,
+		Scope: []string{"accounts:read"}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	old := jeton.NewSecret()
+	err := w.store.CreateRefreshFamily(context.Background(), fam, jeton.RefreshToken{Digest: jeton.Digest(old),
+		FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.active(t, old) {
+		t.Fatal("introspection: the old token is not active")
+	}
+	w.clock.Advance(time.Minute)
+	res := w.mustRefresh(t, "app", old)
+	if len(res.RefreshToken) != 64 {
+		t.Fatalf("successor of %d characters, want 64", len(res.RefreshToken))
+	}
+	if _, f := w.family(t, res.RefreshToken); f.ID != fam.ID {
+		t.Fatalf("successor in family %s, want %s", f.ID, fam.ID)
+	}
+	w.clock.Advance(time.Second)
+	if again := w.mustRefresh(t, "app", old); again.RefreshToken != res.RefreshToken {
+		t.Fatal("a retry within the grace got another successor")
+	}
+	if !w.active(t, res.RefreshToken) {
+		t.Fatal("introspection: the successor is not active")
+	}
+}

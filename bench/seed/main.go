@@ -9,9 +9,9 @@
 //	    set: CardCore's registered website URL), aud = URL, a
 //	    fresh jti each, iat now, exp now + 1 h; one compact JWS per line, signed in
 //	    parallel on every core.
-//	seed refresh    -db PATH|postgres://... -n N -tokens FILE -out FILE [-reuse]
-//	    in jeton's SQLite database (while jeton serve is stopped) or its PostgreSQL
-//	    database (replicas may run): an institution, a
+//	seed refresh    -db PATH|URL -n N -tokens FILE -out FILE [-reuse]
+//	    in jeton's SQLite database (while jeton serve is stopped) or a PostgreSQL one
+//	    (a postgres:// URL): an institution, a
 //	    customer, a password + refresh_token client (client_secret_basic, server-style
 //	    secret stored as its digest) and N refresh families, each with one live token.
 //	    Writes the plaintext tokens one per line and the ids and secret as JSON. With
@@ -24,6 +24,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -33,6 +34,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
@@ -253,7 +255,7 @@ type seeded struct {
 
 func refresh(args []string) error {
 	fs := flag.NewFlagSet("refresh", flag.ExitOnError)
-	dbPath := fs.String("db", "", "jeton's SQLite database (DATA_DIR/jeton.db), created and migrated if new, or a postgres:// URL")
+	dbPath := fs.String("db", "", "jeton's SQLite database (DATA_DIR/jeton.db), or a postgres:// URL; created and migrated if new")
 	n := fs.Int("n", 0, "how many refresh families")
 	tokensPath := fs.String("tokens", "", "output: the plaintext refresh tokens, one per line")
 	out := fs.String("out", "", "output: JSON with institution_id, customer_id, client_id, client_secret")
@@ -320,17 +322,29 @@ func refresh(args []string) error {
 	return addFamilies(ctx, st, prev, scopes, *n, *tokensPath, *out, now, false)
 }
 
-// openStore opens jeton's store: PostgreSQL for a postgres:// URL, else SQLite.
-func openStore(ctx context.Context, db string) (jeton.Store, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return postgres.Open(ctx, db)
-	}
-	return sqlite.Open(ctx, db)
-}
-
 // addFamilies creates n families of the seeded client and customer, writes their
 // tokens to tokensPath (appending if add) and the updated summary to out.
-func addFamilies(ctx context.Context, st jeton.Store, sd seeded, scopes []string, n int, tokensPath, out string, now time.Time, add bool) error {
+// store is what seed refresh writes through: either of jeton's stores.
+type store interface {
+	jeton.Store
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// openStore opens the SQLite file path, or the PostgreSQL database a postgres:// URL
+// names (bench/lib.sh, STORE=postgres).
+func openStore(ctx context.Context, path string) (store, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		// As many connections as writing goroutines: each insert is a round trip.
+		if !strings.Contains(path, "pool_max_conns") {
+			path += map[bool]string{true: "&", false: "?"}[strings.Contains(path, "?")] + "pool_max_conns=32"
+		}
+		return postgres.Open(ctx, path)
+	}
+	return sqlite.Open(ctx, path)
+}
+
+func addFamilies(ctx context.Context, st store, sd seeded, scopes []string, n int, tokensPath, out string, now time.Time, add bool) error {
 	mode := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if add {
 		mode = os.O_CREATE | os.O_WRONLY | os.O_APPEND
@@ -339,42 +353,35 @@ func addFamilies(ctx context.Context, st jeton.Store, sd seeded, scopes []string
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	start := time.Now()
-	// SQLite has one writer; a few goroutines keep it busy while others prepare rows.
-	// PostgreSQL commits in parallel: more goroutines, each waiting for its commit.
-	workers := 4
-	if _, ok := st.(*postgres.Store); ok {
-		workers = 16
-	}
+	// The families start one after the other, as on a server (their ids are
+	// time-ordered, jeton.NewTimeID), and their tokens go to the file in random order:
+	// lines.lua spends them in file order, and a server's clients refresh in no order
+	// at all, so consecutive rotations must not find their rows side by side. Many
+	// goroutines keep the group committer's batches full.
+	tokens := make([]string, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	for range workers {
+	for range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				tok := jeton.NewSecret()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 				fam := jeton.RefreshFamily{
-					ID: jeton.NewID(), ClientID: sd.ClientID, InstitutionID: sd.InstitutionID, Subject: sd.CustomerID,
-					Scope: scopes, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
+					ID: jeton.NewTimeID(now.Add(time.Duration(i) * time.Millisecond)), ClientID: sd.ClientID,
+					InstitutionID: sd.InstitutionID, Subject: sd.CustomerID, Scope: scopes, AuthTime: now, CreatedAt: now,
+					ExpiresAt: now.Add(30 * 24 * time.Hour),
 				}
+				tokens[i] = jeton.NewRefreshToken(fam.ID)
 				first := jeton.RefreshToken{
-					Digest: jeton.Digest(tok), FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
+					Digest: jeton.RefreshTokenKey(tokens[i]), FamilyID: fam.ID, CreatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
 				}
-				err := st.CreateRefreshFamily(ctx, fam, first)
-				mu.Lock()
-				if err == nil && firstErr == nil {
-					_, err = w.WriteString(tok + "\n")
-				}
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				stop := firstErr != nil
-				mu.Unlock()
-				if stop {
+				if err := st.CreateRefreshFamily(ctx, fam, first); err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
 					return
 				}
 			}
@@ -383,6 +390,13 @@ func addFamilies(ctx context.Context, st jeton.Store, sd seeded, scopes []string
 	wg.Wait()
 	if firstErr != nil {
 		return fmt.Errorf("refresh family: %w", firstErr)
+	}
+	mrand.Shuffle(len(tokens), func(i, j int) { tokens[i], tokens[j] = tokens[j], tokens[i] })
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, tok := range tokens {
+		if _, err := w.WriteString(tok + "\n"); err != nil {
+			return err
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return err

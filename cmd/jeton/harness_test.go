@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,7 +50,7 @@ func (s *syncBuffer) String() string {
 }
 
 // testServeConfig parses serve's real flags with args on top of their defaults.
-func testServeConfig(t *testing.T, dataDir string, args ...string) serveConfig {
+func testServeConfig(t testing.TB, dataDir string, args ...string) serveConfig {
 	t.Helper()
 	var cfg serveConfig
 	var configPath string
@@ -62,17 +63,21 @@ func testServeConfig(t *testing.T, dataDir string, args ...string) serveConfig {
 	return cfg
 }
 
-func startServer(t *testing.T, args ...string) *liveServer {
+func startServer(t testing.TB, args ...string) *liveServer {
 	t.Helper()
 	dir := t.TempDir()
 	return startServerIn(t, dir, args...)
 }
 
-func startServerIn(t *testing.T, dir string, args ...string) *liveServer {
+func startServerIn(t testing.TB, dir string, args ...string) *liveServer {
 	t.Helper()
 	cfg := testServeConfig(t, dir, args...)
 	logs := &syncBuffer{}
-	logger, err := newLogger(logs, "json", "debug")
+	level := "debug" // every line, for tests that read the log; --log-level overrides
+	if slices.Contains(args, "--log-level") {
+		level = cfg.LogLevel
+	}
+	logger, err := newLogger(logs, "json", level)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +107,7 @@ func startServerIn(t *testing.T, dir string, args ...string) *liveServer {
 	return s
 }
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -111,7 +116,7 @@ func readFile(t *testing.T, path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-func waitReady(t *testing.T, base string) {
+func waitReady(t testing.TB, base string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

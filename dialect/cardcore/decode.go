@@ -57,7 +57,7 @@ func decodeToken(wb wire.Body) (token.Request, error) {
 	if req.Credentials.ClientID == "" {
 		// One vendor page omits client_id; the assertion's sub names the client (RFC
 		// 7523 §3 item 2) and the profile checks it against institutionId.
-		if req.Credentials.ClientID, err = clientauth.PeekClientID(b.Assertion); err != nil {
+		if req.Credentials.ClientID, err = req.Credentials.PeekClientID(); err != nil {
 			return req, invalid("client_id", "client_id is required (or a client_assertion whose sub is the client ID)").WithCause(err)
 		}
 	}

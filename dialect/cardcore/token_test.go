@@ -140,7 +140,9 @@ func TestTokenErrorsGolden(t *testing.T) {
 		{"error_wrong_iss", request{body: claimsWith(func(c map[string]any) { c["iss"] = a.clientID })}},
 		{"error_wrong_aud", request{body: claimsWith(func(c map[string]any) { c["aud"] = "https://elsewhere.example" })}},
 		{"error_replayed", request{body: with(func(m map[string]any) { m["client_assertion"] = replayed })}},
-		{"error_replayed_jti", request{body: claimsWith(func(c map[string]any) { c["jti"] = "once-only" })}},
+		// The same claims signed anew (PS256 signatures are randomized, and the header
+		// differs): the same jti and exp, so the same assertion (jeton.AssertionStore).
+		{"error_replayed_jti", request{body: with(func(m map[string]any) { m["client_assertion"] = sign(t, a.key, jose.PS256, jtiClaims) })}},
 		{"error_alg_none", request{body: with(func(m map[string]any) { m["client_assertion"] = unsigned(e.claims(a), "none", nil) })}},
 		{"error_hs256", request{body: with(func(m map[string]any) {
 			m["client_assertion"] = unsigned(e.claims(a), "HS256", []byte(publicPEM(t, a.key)))

@@ -83,7 +83,7 @@ func assertion(cred clientauth.Credentials, form map[string]string) (clientauth.
 	// The method verifies everything, including that a client_id sent with the
 	// assertion equals iss and sub.
 	if cred.ClientID == "" {
-		id, err := clientauth.PeekClientID(cred.Assertion)
+		id, err := cred.PeekClientID()
 		if err != nil {
 			return cred, jeton.Errorf(jeton.CodeInvalidClient, jeton.ReasonBadAssertion, "client authentication failed").WithCause(err)
 		}
