@@ -137,3 +137,10 @@ func (cred *Credentials) header() (header, error) {
 	}
 	return peekHeader(rawHdr)
 }
+
+// AsPresented returns c without what a peek remembered of its assertion: the
+// credentials as the client sent them, for comparing two decodes of one request.
+func (c Credentials) AsPresented() Credentials {
+	c.peeked = nil
+	return c
+}

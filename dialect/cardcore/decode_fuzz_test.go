@@ -97,6 +97,7 @@ func FuzzDecodeToken(f *testing.F) {
 			}
 		}
 		again, err := decodeToken(wire.NewBody(jsonRequest(TokenPath, encodeTokenBody(req), "application/json"), MaxBodySize))
+		req.Credentials, again.Credentials = req.Credentials.AsPresented(), again.Credentials.AsPresented()
 		if err != nil || !reflect.DeepEqual(req, again) {
 			t.Fatalf("decoded %+v; encoded again it decodes to %+v (%v)", req, again, err)
 		}
