@@ -15,6 +15,8 @@ package tracing
 
 import (
 	"context"
+	"net/http"
+	"strconv"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -93,11 +95,16 @@ func (s Span) SetName(name string) {
 }
 
 // SetString sets one string attribute.
-func (s Span) SetString(key, value string) {
+func (s Span) SetString(key attribute.Key, value string) {
 	if s.span != nil {
-		s.span.SetAttributes(attribute.String(key, value))
+		s.setString(key, value)
 	}
 }
+
+// setString is out of line so that SetString, inlined, is only its nil check.
+//
+//go:noinline
+func (s Span) setString(key attribute.Key, value string) { s.span.SetAttributes(key.String(value)) }
 
 // SetAttributes sets attributes; guard the call with On, since building the
 // arguments costs even when the span is off.
@@ -109,9 +116,12 @@ func (s Span) SetAttributes(kv ...attribute.KeyValue) {
 
 // End ends the span after its step returned err (see EndError).
 func (s Span) End(err error) {
-	if s.span == nil {
-		return
+	if s.span != nil {
+		s.end(err)
 	}
+}
+
+func (s Span) end(err error) {
 	if err != nil {
 		EndError(s.span, err)
 	}
@@ -135,11 +145,7 @@ const (
 // HTTP conventions treat a server's 4xx the same way. The error's text (Cause,
 // Description) is never recorded.
 func EndError(span trace.Span, err error) {
-	e := jeton.AsError(err)
-	span.SetAttributes(semconv.ErrorTypeKey.String(string(e.Code)))
-	if e.Reason != "" {
-		span.SetAttributes(KeyReason.String(string(e.Reason)))
-	}
+	e := setError(span, err)
 	status := e.Status
 	if status == 0 {
 		status = jeton.DefaultStatus(e.Code)
@@ -147,4 +153,39 @@ func EndError(span trace.Span, err error) {
 	if status >= 500 {
 		span.SetStatus(codes.Error, string(e.Code))
 	}
+}
+
+// setError records err's code and reason (never its text) on span.
+func setError(span trace.Span, err error) *jeton.Error {
+	e := jeton.AsError(err)
+	span.SetAttributes(semconv.ErrorTypeKey.String(string(e.Code)))
+	if e.Reason != "" {
+		span.SetAttributes(KeyReason.String(string(e.Reason)))
+	}
+	return e
+}
+
+// EndServer ends an HTTP server span with its answer's status and the request's
+// protocol error (nil: none): error.type is the error's code (the status, for a 5xx
+// without one), and the span is an error only for a 5xx answer, as OpenTelemetry's
+// HTTP server conventions have it (a 4xx is the client's failure, and 499 a client
+// that left).
+func (s Span) EndServer(status int, err error) {
+	if s.span == nil {
+		return
+	}
+	if status == 0 {
+		status = http.StatusOK // nothing written: net/http answers 200
+	}
+	s.span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	if err != nil {
+		setError(s.span, err)
+	}
+	if status >= 500 {
+		if err == nil {
+			s.span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+		}
+		s.span.SetStatus(codes.Error, "")
+	}
+	s.span.End()
 }
