@@ -2,18 +2,12 @@ package tracing_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/proto"
-
 	"github.com/jeton/jeton/internal/tracing"
+	"github.com/jeton/jeton/internal/tracing/tracingtest"
 )
 
 // otelEnv are the variables Setup and the SDK read; every test starts with none set.
@@ -74,27 +68,6 @@ func TestSetupOnlyWhenAsked(t *testing.T) {
 	}
 }
 
-// collector is an OTLP/HTTP receiver that keeps what it was sent.
-type collector struct {
-	mu    sync.Mutex
-	paths []string
-	reqs  []*coltrace.ExportTraceServiceRequest
-}
-
-func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	req := &coltrace.ExportTraceServiceRequest{}
-	if r.Header.Get("Content-Type") != "application/x-protobuf" || proto.Unmarshal(body, req) != nil {
-		http.Error(w, "bad export", http.StatusBadRequest)
-		return
-	}
-	c.mu.Lock()
-	c.paths, c.reqs = append(c.paths, r.URL.Path), append(c.reqs, req)
-	c.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(nil)
-}
-
 // export starts tracing with endpoint, ends one span and flushes it.
 func export(t *testing.T, endpoint string) {
 	t.Helper()
@@ -115,42 +88,29 @@ func export(t *testing.T, endpoint string) {
 // /v1/traces (or at the environment's endpoint), as service "jeton" with its version,
 // unless OTEL_SERVICE_NAME names another.
 func TestExportsOverOTLPHTTP(t *testing.T) {
-	c := &collector{}
-	srv := httptest.NewServer(c)
-	defer srv.Close()
+	c := tracingtest.NewCollector(t)
 	cases := []struct {
 		name, endpoint string
 		env            map[string]string
 		path, service  string
 	}{
-		{name: "flag", endpoint: srv.URL, path: "/v1/traces", service: "jeton"},
-		{name: "flag with base path", endpoint: srv.URL + "/otlp/", path: "/otlp/v1/traces", service: "jeton"},
-		{name: "flag wins over env", endpoint: srv.URL + "/flag", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://elsewhere.invalid/v1/traces"}, path: "/flag/v1/traces", service: "jeton"},
-		{name: "env", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL, "OTEL_SERVICE_NAME": "jeton-eu1"}, path: "/v1/traces", service: "jeton-eu1"},
+		{name: "flag", endpoint: c.URL, path: "/v1/traces", service: "jeton"},
+		{name: "flag with base path", endpoint: c.URL + "/otlp/", path: "/otlp/v1/traces", service: "jeton"},
+		{name: "flag wins over env", endpoint: c.URL + "/flag", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://elsewhere.invalid/v1/traces"}, path: "/flag/v1/traces", service: "jeton"},
+		{name: "env", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": c.URL, "OTEL_SERVICE_NAME": "jeton-eu1"}, path: "/v1/traces", service: "jeton-eu1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cleanEnv(t, tc.env)
-			c.mu.Lock()
-			c.paths, c.reqs = nil, nil
-			c.mu.Unlock()
+			c.Reset()
 			export(t, tc.endpoint)
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			if len(c.reqs) != 1 || c.paths[0] != tc.path {
-				t.Fatalf("collector got %d exports at %q, want 1 at %q", len(c.reqs), c.paths, tc.path)
+			paths, spans := c.Paths(), c.Spans()
+			if len(paths) != 1 || paths[0] != tc.path || len(spans) != 1 {
+				t.Fatalf("collector got %d spans at %q, want 1 at %q", len(spans), paths, tc.path)
 			}
-			rs := c.reqs[0].GetResourceSpans()[0]
-			attrs := map[string]string{}
-			for _, kv := range rs.GetResource().GetAttributes() {
-				attrs[kv.GetKey()] = kv.GetValue().GetStringValue()
-			}
-			if attrs["service.name"] != tc.service || attrs["service.version"] != "v9.9.9" {
-				t.Fatalf("resource %v", attrs)
-			}
-			span := rs.GetScopeSpans()[0].GetSpans()[0]
-			if span.GetName() != "engine.issue" || rs.GetScopeSpans()[0].GetScope().GetName() != tracing.ScopeName {
-				t.Fatalf("span %q in scope %q", span.GetName(), rs.GetScopeSpans()[0].GetScope().GetName())
+			s := spans[0]
+			if s.Resource["service.name"] != tc.service || s.Resource["service.version"] != "v9.9.9" || s.GetName() != "engine.issue" {
+				t.Fatalf("span %q of %v", s.GetName(), s.Resource)
 			}
 		})
 	}
