@@ -197,9 +197,7 @@ func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeto
 		}
 	}
 	gctx, span := e.tracer.Start(ctx, SpanGrant)
-	if span.On() {
-		span.SetString(tracing.KeyGrantType, req.GrantType) // a registered grant: a closed set
-	}
+	span.SetString(tracing.KeyGrantType, req.GrantType) // a registered grant: a closed set
 	authz, err := grant.Handle(gctx, cr) // step 4
 	span.End(err)
 	if err != nil {
