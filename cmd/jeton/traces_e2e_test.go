@@ -180,6 +180,12 @@ func TestTracesEndToEnd(t *testing.T) {
 			t.Errorf("%s is not under the request's span", step)
 		}
 	}
+	// One server span per listener, told apart by the port it took the request on.
+	_, publicPort, _ := strings.Cut(s.app.publicLn.Addr().String(), "127.0.0.1:")
+	_, adminPort, _ := strings.Cut(s.app.adminLn.Addr().String(), "127.0.0.1:")
+	if admin := findSpan(t, spans, "POST /admin/v1/clients"); admin.Attr("server.port") != adminPort || root.Attr("server.port") != publicPort {
+		t.Errorf("listeners: admin span on port %q (want %s), token span on %q (want %s)", admin.Attr("server.port"), adminPort, root.Attr("server.port"), publicPort)
+	}
 	// The password grant and the sign-in page verify the password under their request.
 	verifies := 0
 	for _, sp := range spans {
