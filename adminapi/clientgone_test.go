@@ -47,7 +47,7 @@ func TestClientGoneIsNotAnAdminError(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(out, nil))
 	keys := waitingKeys{started: make(chan struct{})}
 	h := adminapi.New(adminapi.Config{Keys: keys, Token: testToken, Logger: logger})
-	srv := httptest.NewServer(httpapi.Middleware(logger, nil, h))
+	srv := httptest.NewServer(httpapi.Middleware(logger, nil, nil, h))
 	t.Cleanup(srv.Close)
 
 	c, err := net.Dial("tcp", srv.Listener.Addr().String())

@@ -45,7 +45,7 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		info.Err = jeton.AsError(fmt.Errorf("postgres: use assertion: %w", r.Context().Err()))
 		w.WriteHeader(jeton.AsError(info.Err).Status)
 	})
-	srv := httptest.NewServer(Middleware(slog.New(slog.NewJSONHandler(lines, nil)), m, mux))
+	srv := httptest.NewServer(Middleware(slog.New(slog.NewJSONHandler(lines, nil)), m, nil, mux))
 	t.Cleanup(srv.Close)
 
 	c, err := net.Dial("tcp", srv.Listener.Addr().String())

@@ -8,19 +8,20 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/reqlog"
 )
 
 // Middleware gives every request an id (a sane incoming X-Request-Id is kept, so a
-// caller can trace across systems), recovers panics as 500, records metrics, and
-// writes one access-log line. Only reqlog.Info fields are logged: never a header,
-// body, secret or token.
-func Middleware(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
-	return middleware(logger, m, nil, next)
+// caller can trace across systems), recovers panics as 500, records metrics, a server
+// span when t is not nil (tracing on), and writes one access-log line. Only
+// reqlog.Info fields are logged: never a header, body, secret or token.
+func Middleware(logger *slog.Logger, m *Metrics, t *Tracing, next http.Handler) http.Handler {
+	return middleware(logger, m, nil, t, next)
 }
 
 // middleware is Middleware with the route labels of the handler's mux.
-func middleware(logger *slog.Logger, m *Metrics, rs routes, next http.Handler) http.Handler {
+func middleware(logger *slog.Logger, m *Metrics, rs routes, t *Tracing, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &reqlog.Info{ID: requestID(r.Header.Get("X-Request-Id"))}
@@ -30,10 +31,16 @@ func middleware(logger *slog.Logger, m *Metrics, rs routes, next http.Handler) h
 			sw.body = &readTracker{ReadCloser: r.Body}
 			r.Body = sw.body
 		}
-		r = r.WithContext(reqlog.With(r.Context(), info))
+		ctx := reqlog.With(r.Context(), info)
+		var span tracing.Span
+		if t != nil {
+			ctx, span = t.start(ctx, r, info)
+		}
+		r = r.WithContext(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
+					span.End(nil)
 					panic(p)
 				}
 				info.Err = jeton.ServerError(errors.New("panic in handler"))
@@ -48,6 +55,9 @@ func middleware(logger *slog.Logger, m *Metrics, rs routes, next http.Handler) h
 				status, info.Err = reqlog.StatusClientClosed, clientClosed(info.Err)
 			}
 			m.observe(rs.label(r.Pattern), status, info, elapsed)
+			if t != nil {
+				t.end(span, r, status, info)
+			}
 			logRequest(logger, r, status, info, elapsed)
 		}()
 		next.ServeHTTP(sw, r)
@@ -72,6 +82,9 @@ func logRequest(logger *slog.Logger, r *http.Request, status int, info *reqlog.I
 	}
 	if info.ClientAddr.IsValid() {
 		attrs = append(attrs, slog.String("client_addr", info.ClientAddr.String()))
+	}
+	if info.TraceID != "" {
+		attrs = append(attrs, slog.String("trace_id", info.TraceID))
 	}
 	if info.Dialect != "" {
 		attrs = append(attrs, slog.String("dialect", info.Dialect), slog.String("grant", clip(info.Grant, 64)), slog.String("client_id", clip(info.ClientID, 64)))

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -41,8 +42,11 @@ type Config struct {
 	// keys loaded); /readyz answers 503 with the error otherwise.
 	Ready  func(ctx context.Context) error
 	Mounts []Mount
-	// TrustedProxies are the peers whose forwarding headers give the client address.
+	// TrustedProxies are the peers whose forwarding headers give the client address,
+	// and whose W3C trace context a request's span continues.
 	TrustedProxies TrustedProxies
+	// Tracer makes a server span of every request (nil: tracing off).
+	Tracer *tracing.Tracer
 }
 
 // New returns the public handler.
@@ -70,7 +74,7 @@ func New(cfg Config) http.Handler {
 		}
 		writePlain(w, http.StatusOK, "ready\n")
 	})
-	return hsts(middleware(cfg.Logger, cfg.Metrics, rs, ClientAddr(cfg.TrustedProxies, mux)))
+	return hsts(middleware(cfg.Logger, cfg.Metrics, rs, NewTracing(cfg.Tracer, cfg.TrustedProxies), ClientAddr(cfg.TrustedProxies, mux)))
 }
 
 // HSTS is the Strict-Transport-Security value sent with every answer over TLS on a

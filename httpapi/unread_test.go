@@ -28,7 +28,7 @@ func TestUnreadBodyRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewHTTPServer("", Middleware(slog.New(slog.DiscardHandler), NewMetrics(prometheus.NewRegistry()), mux), slog.New(slog.DiscardHandler))
+	srv := NewHTTPServer("", Middleware(slog.New(slog.DiscardHandler), NewMetrics(prometheus.NewRegistry()), nil, mux), slog.New(slog.DiscardHandler))
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 

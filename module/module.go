@@ -21,6 +21,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clients"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/internal/ttlcache"
 	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
@@ -91,6 +92,9 @@ type Core struct {
 	// WatchCache reports one of the module's caches in the metrics under name
 	// ("<vendor>_<what>", never input); nil: not reported.
 	WatchCache func(name string, stats func() ttlcache.Stats)
+	// Tracer makes spans (nil: tracing off); a module's own engine takes it
+	// (token.EngineConfig.Tracer) so its steps are traced like the core's.
+	Tracer *tracing.Tracer
 }
 
 // Watch reports a module's cache through WatchCache, when set.

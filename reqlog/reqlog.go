@@ -31,6 +31,9 @@ type Info struct {
 	// Issued are the kinds of token the answer carried (set only on success), for
 	// the tokens-issued metric.
 	Issued Tokens
+	// TraceID is the request's trace id (32 hex digits) while tracing is on: the
+	// trusted proxy's when it sent a W3C traceparent, else a new one.
+	TraceID string
 	// BodyRefused: the handler refused the request body unread because its declared
 	// length is over the route's limit, so the server closes the connection after the
 	// answer instead of draining a body nobody will read.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/internal/tracing"
 )
 
 // Grant is one grant type's handler: step 4 of the pipeline, and only that.
@@ -41,6 +42,7 @@ type Engine struct {
 	gates    []Gate
 	issuer   *Issuer
 	now      func() time.Time
+	tracer   *tracing.Tracer // nil: tracing off
 }
 
 // EngineConfig wires an Engine. Grants not listed are not enabled (DESIGN rule 4).
@@ -50,11 +52,22 @@ type EngineConfig struct {
 	Policies []Policy
 	Issuer   *Issuer
 	Now      func() time.Time
+	// Tracer makes a span of each step (nil: tracing off, docs/operations.md "Traces").
+	Tracer *tracing.Tracer
 }
+
+// The spans of the pipeline's steps, children of the request's span.
+const (
+	SpanGates        = "engine.gates"        // the gates' Admit, before step 1
+	SpanAuthenticate = "engine.authenticate" // step 1
+	SpanPolicies     = "engine.policies"     // steps 2-3: grant allowed, institution, scope, policies
+	SpanGrant        = "engine.grant"        // step 4, with the grant type
+	SpanIssue        = "engine.issue"        // step 5: sign (or store) the token, start a refresh family
+)
 
 // NewEngine returns an engine with the given grants enabled.
 func NewEngine(cfg EngineConfig) *Engine {
-	e := &Engine{auth: cfg.Auth, policies: cfg.Policies, issuer: cfg.Issuer, now: cfg.Now, grants: map[string]Grant{}}
+	e := &Engine{auth: cfg.Auth, policies: cfg.Policies, issuer: cfg.Issuer, now: cfg.Now, tracer: cfg.Tracer, grants: map[string]Grant{}}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -130,17 +143,32 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 // authenticate is step 1 behind the gates: Admit before, AuthFailed after a failure.
 // A replayed assertion (Pending) is charged by the caller that waits for it.
 func (e *Engine) authenticate(ctx context.Context, req Request) (*jeton.Client, clientauth.Pending, error) {
-	for _, g := range e.gates {
-		if err := g.Admit(ctx, req); err != nil {
-			return nil, clientauth.Pending{}, jeton.AsError(err)
-		}
+	if err := e.admit(ctx, req); err != nil {
+		return nil, clientauth.Pending{}, jeton.AsError(err)
 	}
-	client, record, err := e.auth.Authenticate(ctx, req.Credentials)
+	actx, span := e.tracer.Start(ctx, SpanAuthenticate)
+	client, record, err := e.auth.Authenticate(actx, req.Credentials)
+	span.End(err)
 	if err != nil {
 		e.authFailed(ctx, req, err)
 		return nil, record, jeton.AsError(err)
 	}
 	return client, record, nil
+}
+
+// admit asks every gate to let req in before it costs anything.
+func (e *Engine) admit(ctx context.Context, req Request) (err error) {
+	if len(e.gates) == 0 {
+		return nil
+	}
+	ctx, span := e.tracer.Start(ctx, SpanGates)
+	for _, g := range e.gates {
+		if err = g.Admit(ctx, req); err != nil {
+			break
+		}
+	}
+	span.End(err)
+	return err
 }
 
 // authFailed charges the gates for a failed client authentication (invalid_client).
@@ -155,7 +183,9 @@ func (e *Engine) authFailed(ctx context.Context, req Request, err error) {
 
 // run is steps 2-5 for the client step 1 returned with record.
 func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeton.Client, record *clientauth.Pending) (*Result, *Authorization, error) {
-	cr, err := e.authorize(ctx, grant, req, client) // steps 2-3
+	pctx, span := e.tracer.Start(ctx, SpanPolicies)
+	cr, err := e.authorize(pctx, grant, req, client) // steps 2-3
+	span.End(err)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,11 +196,17 @@ func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeto
 			return nil, nil, err
 		}
 	}
-	authz, err := grant.Handle(ctx, cr) // step 4
+	// Step 4, its span named by the grant type: a registered one, so a closed set.
+	gctx, span := e.tracer.Start(ctx, SpanGrant)
+	span.SetString(tracing.KeyGrantType, req.GrantType)
+	authz, err := grant.Handle(gctx, cr)
+	span.End(err)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := e.issuer.Issue(ctx, cr, authz) // step 5
+	ictx, span := e.tracer.Start(ctx, SpanIssue)
+	res, err := e.issuer.Issue(ictx, cr, authz) // step 5
+	span.End(err)
 	return res, authz, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
@@ -29,6 +30,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, policies ...token.Policy) *fixture {
 	t.Helper()
+	return newTracedFixture(t, nil, policies...)
+}
+
+// newTracedFixture is newFixture with an engine that makes spans with tr.
+func newTracedFixture(t *testing.T, tr *tracing.Tracer, policies ...token.Policy) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	s := sqlitetest.New(t)
 	km := keys.NewManager(s, make([]byte, 32), keys.Config{Algs: []string{"ES256"}})
@@ -41,6 +48,7 @@ func newFixture(t *testing.T, policies ...token.Policy) *fixture {
 			Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthSecretBasic: sec}},
 		Grants:   []token.Grant{token.ClientCredentials{}},
 		Policies: policies,
+		Tracer:   tr,
 		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"},
 			Signer: func(alg string) (token.Signer, error) { return km.Signer(alg) }},
 	})

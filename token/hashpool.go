@@ -8,7 +8,10 @@ import (
 	"runtime"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/password"
 )
 
@@ -29,6 +32,8 @@ type HashPoolConfig struct {
 	// Observer, when set, is told how long each verification waited for a worker and
 	// of each request refused for overload (metrics; Busy and Waiting give the depth).
 	Observer HashPoolObserver
+	// Tracer makes a span of each verification (nil: tracing off).
+	Tracer *tracing.Tracer
 }
 
 // HashPoolObserver receives a HashPool's measurements. Its methods must not block.
@@ -39,6 +44,15 @@ type HashPoolObserver interface {
 	// while it waited.
 	Refused()
 }
+
+// SpanPasswordVerify is the span of one argon2id verification, from the wait for a
+// worker to the answer. The real check, the dummy (unknown username) and the decoy
+// (locked customer) make the same span, so a trace tells no more than the answer's
+// timing does.
+const SpanPasswordVerify = "password.verify"
+
+// keyWait is how long a verification waited for a worker, in microseconds.
+const keyWait = attribute.Key("jeton.password.wait_us")
 
 // HashPool bounds the argon2id verifications of customer passwords, so that a flood of
 // password requests cannot exhaust memory or starve every other request of CPU.
@@ -62,6 +76,7 @@ type HashPool struct {
 	dummy      string
 	retryAfter time.Duration
 	observer   HashPoolObserver
+	tracer     *tracing.Tracer
 
 	// Test hooks (hashpool_export_test.go): queued runs once a request is admitted,
 	// before it waits for a worker; verifying runs on a worker just before argon2id.
@@ -102,6 +117,7 @@ func NewHashPool(cfg HashPoolConfig) (*HashPool, error) {
 		dummy:      dummy,
 		retryAfter: cfg.RetryAfter,
 		observer:   cfg.Observer,
+		tracer:     cfg.Tracer,
 	}, nil
 }
 
@@ -119,17 +135,26 @@ func (p *HashPool) Params() password.Params { return p.params }
 // Verify reports whether pw matches the stored PHC string phc, waiting for a worker.
 // Errors are *jeton.Error: temporarily_unavailable when the queue is full or ctx ends
 // while waiting, server_error for a stored hash that cannot be read (a corrupt row).
-func (p *HashPool) Verify(ctx context.Context, pw, phc string) (bool, error) {
+func (p *HashPool) Verify(ctx context.Context, pw, phc string) (ok bool, err error) {
+	ctx, span := p.tracer.Start(ctx, SpanPasswordVerify)
+	defer func() { span.End(err) }()
+	var start time.Time
+	if span.On() {
+		start = time.Now()
+	}
 	if err := p.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer p.release()
+	if span.On() {
+		span.SetAttributes(keyWait.Int64(time.Since(start).Microseconds()))
+	}
 	if p.verifying != nil {
 		p.verifying()
 	}
-	ok, err := password.Verify(pw, phc)
-	if err != nil {
-		return false, jeton.ServerError(fmt.Errorf("verify stored password hash: %w", err))
+	ok, verr := password.Verify(pw, phc)
+	if verr != nil {
+		return false, jeton.ServerError(fmt.Errorf("verify stored password hash: %w", verr))
 	}
 	return ok, nil
 }

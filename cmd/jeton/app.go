@@ -22,6 +22,7 @@ import (
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/every"
 	"github.com/jeton/jeton/internal/storeobs"
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/metrics"
@@ -66,6 +67,9 @@ type app struct {
 	metrics *metrics.Set
 	// events receive every security event (securityObservers).
 	events jeton.SecurityObservers
+	// tracer is nil unless traces are exported; flushTraces sends what is buffered.
+	tracer      *tracing.Tracer
+	flushTraces func(context.Context) error
 	// Issuer is the resolved public base URL.
 	Issuer string
 }
@@ -88,6 +92,10 @@ func (a *app) start(ctx context.Context) (err error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
+	}
+	a.tracer, a.flushTraces, err = tracing.Setup(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, Version: buildVersion(), Logger: a.logger})
+	if err != nil {
+		return fmt.Errorf("traces: %w", err)
 	}
 	var kind string
 	if a.store, kind, err = openStore(ctx, cfg.DataDir, cfg.Database); err != nil {
@@ -119,7 +127,7 @@ func (a *app) start(ctx context.Context) (err error) {
 	// back to the OS at once rather than when the scavenger gets to it.
 	debug.FreeOSMemory()
 	a.logger.Info("jeton started", "version", buildVersion(), "database", kind, "issuer", a.Issuer,
-		"public", a.publicLn.Addr().String(), "admin", a.adminLn.Addr().String())
+		"public", a.publicLn.Addr().String(), "admin", a.adminLn.Addr().String(), "traces", a.tracer != nil)
 	return nil
 }
 
@@ -428,5 +436,14 @@ func (a *app) close() {
 			cancel()
 		}
 		_ = a.store.Close()
+	}
+	if a.flushTraces != nil {
+		// The spans of the last requests: sent, or dropped after a short wait for a
+		// collector that does not answer.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.flushTraces(ctx); err != nil {
+			a.logger.Warn("traces not flushed", "err", err)
+		}
 	}
 }

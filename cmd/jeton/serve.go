@@ -79,6 +79,9 @@ type serveConfig struct {
 	TrustedProxies    []string
 	RateLimits        ratelimit.Config
 	RateLimitCacheTTL time.Duration
+	// Traces (docs/operations.md "Traces"): off unless an endpoint is set here or in
+	// the OTEL_* environment.
+	OTLPEndpoint string
 	// Modules are the vendors served, each with its own settings (modules.go).
 	Modules []module.Module
 }
@@ -162,6 +165,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "CIDRs of load balancers/proxies whose X-Forwarded-For, X-Forwarded-Proto and Forwarded headers are believed, comma-separated (default none: the TCP peer is the client)")
 	bindRateLimitFlags(f, &cfg.RateLimits)
+	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "export traces to this OTLP/HTTP collector base URL, e.g. http://otel-collector:4318 (spans go to /v1/traces); off by default; the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, ...) apply too")
 	f.DurationVar(&cfg.RateLimitCacheTTL, "ratelimit-cache-ttl", 10*time.Second, "how long a per-institution or per-client rate-limit override is cached; another replica's change applies within it (this replica's at once)")
 	cfg.Modules = vendorModules()
 	for _, m := range cfg.Modules {

@@ -51,7 +51,7 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	pool, err := token.NewHashPool(token.HashPoolConfig{Workers: a.cfg.PasswordWorkers, Queue: a.cfg.PasswordQueue,
 		Params:   password.Params{MemoryKiB: a.cfg.Argon2MemoryKiB, Passes: a.cfg.Argon2Passes, Lanes: a.cfg.Argon2Lanes},
-		Observer: a.metrics.HashPool()})
+		Observer: a.metrics.HashPool(), Tracer: a.tracer})
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	issuer := a.buildIssuer()
 	hours := token.Hours{Calendars: a.calendars}
-	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours, a.limiter}})
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours, a.limiter}, Tracer: a.tracer})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	signin, err := oidc.New(oidc.Config{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
@@ -89,7 +89,7 @@ func (a *app) buildServers(adminToken string) error {
 	a.reg.MustRegister(a.schedule.Collector())
 	httpMetrics := httpapi.NewMetrics(a.reg)
 	handler := func(mounts []httpapi.Mount) http.Handler {
-		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies})
+		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies, Tracer: a.tracer})
 	}
 	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek,
 		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now, Events: a.events})
@@ -100,7 +100,7 @@ func (a *app) buildServers(adminToken string) error {
 		AssertionMaxLifetime: a.cfg.AssertionMaxLifetime, ClockSkew: a.cfg.ClockSkew, RequireLowS: a.cfg.RequireLowS,
 		Handler: handler, Logger: a.logger, Now: time.Now,
 		TLS: a.certs, ClientCerts: tlsserve.ClientCerts(a.cfg.TLSClientCerts),
-		Events: a.events, WatchCache: a.metrics.WatchCache,
+		Events: a.events, WatchCache: a.metrics.WatchCache, Tracer: a.tracer,
 	}
 	mounts, err := a.serveModules(core, httpapi.Mount{Prefix: "", Dialect: std}, httpapi.Mount{Prefix: "", Dialect: signin})
 	if err != nil {
@@ -116,7 +116,7 @@ func (a *app) buildServers(adminToken string) error {
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
-	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, httpapi.ClientAddr(a.proxies, adminMux)), a.logger)
+	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, httpapi.NewTracing(a.tracer, a.proxies), httpapi.ClientAddr(a.proxies, adminMux)), a.logger)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/token"
 )
 
@@ -32,6 +33,8 @@ type EngineConfig struct {
 	Keys *clientauth.Keys
 	// Events, when set, is told of each replayed assertion.
 	Events jeton.SecurityObserver
+	// Tracer makes a span of each step (nil: tracing off).
+	Tracer *tracing.Tracer
 }
 
 // NewEngine returns the engine of the token endpoint: client_credentials with a
@@ -54,7 +57,7 @@ func NewEngine(cfg EngineConfig) (*token.Engine, error) {
 	}
 	auth := &clientauth.Authenticator{Clients: cfg.Clients, Now: cfg.Now,
 		Methods: map[jeton.AuthMethod]clientauth.Method{jeton.AuthPrivateKey: a}}
-	return token.NewEngine(token.EngineConfig{Auth: auth, Issuer: cfg.Issuer, Policies: cfg.Policies, Now: cfg.Now,
+	return token.NewEngine(token.EngineConfig{Auth: auth, Issuer: cfg.Issuer, Policies: cfg.Policies, Now: cfg.Now, Tracer: cfg.Tracer,
 		Grants: []token.Grant{token.ClientCredentials{WithRefresh: true}, cfg.Refresh}}), nil
 }
 

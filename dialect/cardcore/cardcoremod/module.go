@@ -89,7 +89,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	engine, err := cardcore.NewEngine(cardcore.EngineConfig{
 		Clients: c.Clients, Apps: apps, Replay: c.Store, Audiences: audiences, Keys: keys, Events: c.Events,
 		MaxLifetime: c.AssertionMaxLifetime, Skew: c.ClockSkew, MinRSABits: m.MinRSABits,
-		RequireLowS: c.RequireLowS, Issuer: c.TokenIssuer, Refresh: c.Refresh, Policies: c.Policies, Now: c.Now,
+		RequireLowS: c.RequireLowS, Issuer: c.TokenIssuer, Refresh: c.Refresh, Policies: c.Policies, Now: c.Now, Tracer: c.Tracer,
 	})
 	if err != nil {
 		return s, err
