@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/otel/codes"
+	otelcodes "go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -23,7 +23,9 @@ import (
 // engine's steps do, from the request's context.
 type stepDialect struct{ tracer *tracing.Tracer }
 
-func (d stepDialect) Mount(mux *http.ServeMux, prefix string) {
+func (stepDialect) Name() string { return "step" }
+
+func (d stepDialect) Mount(mux Router, prefix string) {
 	fakeDialect{}.Mount(mux, prefix)
 	mux.HandleFunc("POST "+prefix+"/step", func(w http.ResponseWriter, r *http.Request) {
 		_, span := d.tracer.Start(r.Context(), "engine.step")
@@ -178,7 +180,7 @@ func TestServerSpanNamesRoutesNotPaths(t *testing.T) {
 		t.Errorf("unknown method recorded as %q", m)
 	}
 	failed := spans[2]
-	if failed.Status().Code != codes.Error || tracingtest.Attr(failed, "error.type") != "server_error" ||
+	if failed.Status().Code != otelcodes.Error || tracingtest.Attr(failed, "error.type") != "server_error" ||
 		tracingtest.Attr(failed, "http.response.status_code") != "500" || tracingtest.Attr(failed, "jeton.grant_type") != "client_credentials" ||
 		tracingtest.Attr(failed, "jeton.dialect") != "test" || tracingtest.Attr(failed, "jeton.client_id") != "client-1" {
 		t.Errorf("failed request's span: %v %v", failed.Attributes(), failed.Status())

@@ -108,7 +108,7 @@ func (a *app) start(ctx context.Context) (err error) {
 	} else if err := requireMigrated(ctx, a.store, kind, " or pass --migrate"); err != nil {
 		return err
 	}
-	a.observe()
+	a.observe(kind)
 	if err := a.loadKeys(ctx); err != nil {
 		return err
 	}

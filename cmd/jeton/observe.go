@@ -6,6 +6,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/internal/storeobs"
+	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -14,11 +15,15 @@ import (
 // observe makes the registry /metrics serves, with jeton's metrics in it, wraps the
 // store so that every store call is observed (storeobs), and gathers the security
 // observers. It runs once the store is open and migrated, before anything uses it.
-func (a *app) observe() {
+func (a *app) observe(storeKind string) {
 	a.reg = &registry{Registry: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = metrics.New(a.reg)
-	a.store = storeobs.Wrap(a.store, a.metrics.StoreHook())
+	hooks := []storeobs.Hook{a.metrics.StoreHook()}
+	if h := tracing.NewStoreHook(a.tracer, storeKind); h != nil { // tracing on: one span per store call
+		hooks = append(hooks, h)
+	}
+	a.store = storeobs.Wrap(a.store, hooks...)
 	a.securityAudit = auditlog.New(auditlog.Config{Store: a.store, Window: a.cfg.AuditSecurityWindow, Logger: a.logger})
 	a.events = a.securityObservers()
 }
