@@ -37,6 +37,7 @@ type Store interface {
 	CalendarStore
 	TokenSlotStore
 	OIDCStore
+	ConsoleStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
 	// revocations and opaque access tokens past their expiry, refresh tokens past their
@@ -174,10 +175,12 @@ const (
 	// SealedPreviousClientSecret: its PreviousSecretSealed (during a secret
 	// rotation's grace), by client id.
 	SealedPreviousClientSecret SealedKind = "client_previous_secret"
+	// SealedConsoleTOTP: a console user's TOTP secret (RFC 6238), by user id.
+	SealedConsoleTOTP SealedKind = "console_totp"
 )
 
 // SealedKinds lists every SealedKind.
-var SealedKinds = []SealedKind{SealedSigningKey, SealedClientSecret, SealedPreviousClientSecret}
+var SealedKinds = []SealedKind{SealedSigningKey, SealedClientSecret, SealedPreviousClientSecret, SealedConsoleTOTP}
 
 // SealedValue is one stored sealed value: where it lives and its bytes.
 type SealedValue struct {
