@@ -13,6 +13,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/clients"
+	"github.com/jeton/jeton/console"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/keys"
@@ -113,6 +114,9 @@ func (a *app) buildServers(adminToken string) error {
 		Routes: a.moduleRoutes(), Clients: clientService,
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if err := a.buildConsole(adminMux, reg, clientService, pool.Params()); err != nil {
+		return err
+	}
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
 	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, httpapi.ClientAddr(a.proxies, adminMux)), a.logger)
 	return nil
@@ -124,6 +128,28 @@ func (a *app) buildServers(adminToken string) error {
 // this list; it is built in buildServers, before them.
 func (a *app) securityObservers() jeton.SecurityObservers {
 	return jeton.SecurityObservers{a.securityAudit}
+}
+
+// buildConsole mounts the web console on the admin listener only (docs/console.md);
+// its activity chart samples reg, the registry /metrics serves.
+func (a *app) buildConsole(adminMux *http.ServeMux, reg prometheus.Gatherer, svc *clients.Service, pw password.Params) error {
+	sealer, err := keys.NewTOTPSealer(a.kek, a.previousKEKs...)
+	if err != nil {
+		return err
+	}
+	a.activity = console.NewActivity(reg, time.Now)
+	c, err := console.New(console.Config{
+		Store: a.store, Clients: svc, Keys: a.keys, TOTP: sealer, Issuer: a.Issuer,
+		Secure: a.cfg.AdminTLS.Enabled(), IdleTimeout: a.cfg.ConsoleIdleTimeout,
+		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown},
+		Limit:   a.limiter.Password, InvalidateCalendar: a.calendars.Invalidate,
+		Activity: a.activity, Password: pw, Logger: a.logger, Now: time.Now,
+	})
+	if err != nil {
+		return err
+	}
+	adminMux.Handle(console.Prefix, c)
+	return nil
 }
 
 // buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and

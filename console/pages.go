@@ -1,0 +1,363 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
+	"github.com/jeton/jeton/clients"
+	"github.com/jeton/jeton/password"
+)
+
+// institutionChoice is the institution a page works on: an institution admin's own,
+// or the one an operator picked (?institution=), defaulting to the first.
+type institutionChoice struct {
+	All      []jeton.Institution // operator only
+	Selected string
+}
+
+func (s *Server) chooseInstitution(r *http.Request, v *viewer) (institutionChoice, error) {
+	if !v.Operator() {
+		return institutionChoice{Selected: v.User.InstitutionID}, nil
+	}
+	all, err := s.cfg.Store.ListInstitutions(r.Context())
+	if err != nil {
+		return institutionChoice{}, err
+	}
+	c := institutionChoice{All: all, Selected: r.FormValue("institution")}
+	if c.Selected == "" && len(all) > 0 {
+		c.Selected = all[0].ID
+	}
+	return c, nil
+}
+
+type instData struct{ Institutions []jeton.Institution }
+
+func (s *Server) institutionList(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !v.Operator() {
+		s.notFound(w, r, v)
+		return
+	}
+	all, err := s.cfg.Store.ListInstitutions(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "inst", v, instData{all})
+}
+
+type custData struct {
+	Choice    institutionChoice
+	Q         string
+	Customers []jeton.Customer
+	Pager     pager
+	Now       time.Time
+	Flash     string
+	Error     string
+}
+
+func (d custData) FlashText() string { return d.Flash }
+
+// Locked reports whether c is locked at the page's time.
+func (d custData) Locked(c jeton.Customer) bool { return c.LockedUntil.After(d.Now) }
+
+func (s *Server) customerList(w http.ResponseWriter, r *http.Request, v *viewer) {
+	s.customers(w, r, v, http.StatusOK, "", "")
+}
+
+func (s *Server) customers(w http.ResponseWriter, r *http.Request, v *viewer, status int, flash, errMsg string) {
+	ch, err := s.chooseInstitution(r, v)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d := custData{Choice: ch, Q: strings.TrimSpace(r.FormValue("q")), Now: s.now(), Flash: flash, Error: errMsg}
+	if ch.Selected != "" && v.CanSee(ch.Selected) {
+		list, err := s.cfg.Store.ListCustomers(r.Context(), ch.Selected)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		list = slices.DeleteFunc(list, func(c jeton.Customer) bool {
+			return d.Q != "" && !strings.Contains(strings.ToLower(c.Username), strings.ToLower(d.Q))
+		})
+		d.Customers, d.Pager = paginate(list, r, func(n int) string {
+			return "/console/customers?" + urlValues("institution", ch.Selected, "q", d.Q, "page", strconv.Itoa(n))
+		})
+	}
+	s.render(w, r, status, "cust", v, d)
+}
+
+// customer loads the customer in the URL if the viewer may see its institution.
+func (s *Server) customer(w http.ResponseWriter, r *http.Request, v *viewer) (jeton.Customer, bool) {
+	inst := r.PathValue("inst")
+	if !v.CanSee(inst) {
+		s.notFound(w, r, v)
+		return jeton.Customer{}, false
+	}
+	c, err := s.cfg.Store.GetCustomer(r.Context(), inst, r.PathValue("cid"))
+	if errors.Is(err, jeton.ErrNotFound) {
+		s.notFound(w, r, v)
+		return c, false
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return c, false
+	}
+	return c, true
+}
+
+// customerUnlock clears a customer's lock and failed sign-ins, as the admin API's
+// unlock does, with the console user as actor.
+func (s *Server) customerUnlock(w http.ResponseWriter, r *http.Request, v *viewer) {
+	c, ok := s.customer(w, r, v)
+	if !ok {
+		return
+	}
+	if err := s.cfg.Store.ClearLoginFailures(r.Context(), c.InstitutionID, c.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	details := map[string]string{"failed_attempts": strconv.Itoa(c.FailedAttempts)}
+	if !c.LockedUntil.IsZero() {
+		details["locked_until"] = c.LockedUntil.UTC().Format(time.RFC3339)
+	}
+	s.audit(r, v, c.InstitutionID, "customer.unlock", c.ID, details)
+	r.Form.Set("institution", c.InstitutionID)
+	s.customers(w, r, v, http.StatusOK, tfmt("cust.done.unlock", c.Username), "")
+}
+
+// customerPassword sets a new password and clears the lockout, as the admin API does.
+func (s *Server) customerPassword(w http.ResponseWriter, r *http.Request, v *viewer) {
+	c, ok := s.customer(w, r, v)
+	if !ok {
+		return
+	}
+	r.Form.Set("institution", c.InstitutionID)
+	pw := r.PostFormValue("password")
+	if err := password.Validate(pw); err != nil {
+		s.customers(w, r, v, http.StatusUnprocessableEntity, "", err.Error())
+		return
+	}
+	hash, err := password.Hash(pw, s.cfg.Password)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	c.PasswordHash, c.FailedAttempts, c.FailureWindowStart, c.LockedUntil = hash, 0, time.Time{}, time.Time{}
+	c.UpdatedAt = s.now()
+	if err := s.cfg.Store.UpdateCustomer(r.Context(), c); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, v, c.InstitutionID, "customer.password_set", c.ID, nil)
+	s.customers(w, r, v, http.StatusOK, tfmt("cust.done.password", c.Username), "")
+}
+
+type hoursData struct {
+	Choice          institutionChoice
+	TimeZone        string
+	Windows, Closed string
+	Set, Open       bool
+	Next            string
+	Flash, Error    string
+}
+
+func (d hoursData) FlashText() string { return d.Flash }
+
+func (s *Server) hoursPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	s.hours(w, r, v, http.StatusOK, hoursData{})
+}
+
+func (s *Server) hours(w http.ResponseWriter, r *http.Request, v *viewer, status int, d hoursData) {
+	ch, err := s.chooseInstitution(r, v)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.Choice = ch
+	if ch.Selected != "" && v.CanSee(ch.Selected) {
+		c, err := s.cfg.Store.GetCalendar(r.Context(), ch.Selected)
+		switch {
+		case errors.Is(err, jeton.ErrNotFound):
+		case err != nil:
+			s.serverError(w, r, err)
+			return
+		default:
+			now := s.cfg.Now()
+			d.Set, d.Open = true, c.Open(now)
+			if next := c.NextOpening(now); !next.IsZero() {
+				d.Next = next.In(c.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+			}
+			if d.Error == "" {
+				d.TimeZone = c.TimeZone
+				var ws, cs []string
+				for _, x := range c.Windows {
+					ws = append(ws, x.String())
+				}
+				for _, x := range c.Closed {
+					cs = append(cs, x.String())
+				}
+				d.Windows, d.Closed = strings.Join(ws, "\n"), strings.Join(cs, "\n")
+			}
+		}
+	}
+	s.render(w, r, status, "hours", v, d)
+}
+
+// hoursSave replaces the institution's calendar with the admin API's rule
+// (adminapi.ParseHours) and drops it from the token endpoint's cache.
+func (s *Server) hoursSave(w http.ResponseWriter, r *http.Request, v *viewer) {
+	inst := r.PostFormValue("institution")
+	if !v.Operator() {
+		inst = v.User.InstitutionID
+	}
+	if !v.CanSee(inst) {
+		s.notFound(w, r, v)
+		return
+	}
+	in := adminapi.HoursInput{TimeZone: strings.TrimSpace(r.PostFormValue("time_zone")),
+		Windows: lines(r.PostFormValue("windows")), Closed: lines(r.PostFormValue("closed"))}
+	c, err := adminapi.ParseHours(inst, in)
+	if err != nil {
+		var ae *adminapi.APIError
+		msg := err.Error()
+		if errors.As(err, &ae) {
+			msg = ae.Field + ": " + ae.Message
+		}
+		s.hours(w, r, v, http.StatusUnprocessableEntity, hoursData{Error: msg, TimeZone: in.TimeZone,
+			Windows: r.PostFormValue("windows"), Closed: r.PostFormValue("closed")})
+		return
+	}
+	c.UpdatedAt = s.now()
+	if err := s.cfg.Store.PutCalendar(r.Context(), c); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if s.cfg.InvalidateCalendar != nil {
+		s.cfg.InvalidateCalendar(inst)
+	}
+	s.audit(r, v, inst, "institution.hours.set", inst, map[string]string{"time_zone": c.TimeZone})
+	s.hours(w, r, v, http.StatusOK, hoursData{Flash: T("hours.saved")})
+}
+
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+type keysData struct {
+	Keys  []jeton.SigningKey
+	Now   time.Time
+	Off   bool
+	Algs  []string
+	Flash string
+}
+
+func (d keysData) FlashText() string { return d.Flash }
+
+// Age is how long ago k was created, in whole days or hours.
+func (d keysData) Age(k jeton.SigningKey) string {
+	a := d.Now.Sub(k.CreatedAt)
+	if a >= 48*time.Hour {
+		return strconv.Itoa(int(a/(24*time.Hour))) + " days"
+	}
+	return strconv.Itoa(int(a/time.Hour)) + " hours"
+}
+
+// State names k's part in signing at the page's time.
+func (d keysData) State(k jeton.SigningKey) string {
+	switch {
+	case !k.RetiredAt.IsZero() && !k.RetiredAt.After(d.Now):
+		return T("key.retired")
+	case k.ActiveAt.After(d.Now):
+		return T("key.next")
+	}
+	return T("key.current")
+}
+
+func (s *Server) keyList(w http.ResponseWriter, r *http.Request, v *viewer) {
+	s.keys(w, r, v, "")
+}
+
+func (s *Server) keys(w http.ResponseWriter, r *http.Request, v *viewer, flash string) {
+	if !v.Operator() {
+		s.notFound(w, r, v)
+		return
+	}
+	d := keysData{Now: s.now(), Off: s.cfg.Keys == nil, Algs: clients.SigningAlgs, Flash: flash}
+	if s.cfg.Keys != nil {
+		ks, err := s.cfg.Keys.List(r.Context())
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d.Keys = ks
+	}
+	s.render(w, r, http.StatusOK, "keys", v, d)
+}
+
+// keyRotate adds a successor key of an alg, as the admin API's rotate does.
+func (s *Server) keyRotate(w http.ResponseWriter, r *http.Request, v *viewer) {
+	alg := r.PostFormValue("alg")
+	if !v.Operator() || s.cfg.Keys == nil || !slices.Contains(clients.SigningAlgs, alg) {
+		s.notFound(w, r, v)
+		return
+	}
+	k, err := s.cfg.Keys.Rotate(r.Context(), alg)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, v, "", "key.rotate", k.ID, map[string]string{"alg": k.Alg})
+	s.keys(w, r, v, tfmt("keys.rotated", alg))
+}
+
+type auditData struct {
+	Choice institutionChoice
+	Action string
+	Events []jeton.AuditEvent
+	Pager  pager
+}
+
+// auditLimit is how many of the latest events the audit page pages through.
+const auditLimit = 1000
+
+func (s *Server) auditList(w http.ResponseWriter, r *http.Request, v *viewer) {
+	d := auditData{Action: strings.TrimSpace(r.FormValue("action"))}
+	f := jeton.AuditFilter{Action: d.Action, Limit: auditLimit}
+	if v.Operator() {
+		insts, err := s.cfg.Store.ListInstitutions(r.Context())
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d.Choice = institutionChoice{All: insts, Selected: r.FormValue("institution")}
+	} else {
+		d.Choice.Selected = v.User.InstitutionID
+	}
+	f.InstitutionID = d.Choice.Selected
+	events, err := s.cfg.Store.ListAudit(r.Context(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.Events, d.Pager = paginate(events, r, func(n int) string {
+		return "/console/audit?" + urlValues("institution", d.Choice.Selected, "action", d.Action, "page", strconv.Itoa(n))
+	})
+	s.render(w, r, http.StatusOK, "audit", v, d)
+}
+
+func tfmt(key string, args ...any) string {
+	return funcs["tf"].(func(string, ...any) string)(key, args...)
+}
