@@ -98,8 +98,8 @@ type appData struct {
 	Secret     string // a secret just issued, shown once
 	TokenURL   string
 	Request    string
-	Title      string
 	Operations bool
+	Error      string // a refused change
 }
 
 func (d appData) PageTitle() string { return d.App.Name }
@@ -202,17 +202,13 @@ func (s *Server) changeError(w http.ResponseWriter, r *http.Request, v *viewer, 
 	switch {
 	case errors.As(err, &fe) || errors.As(err, &ce):
 		d := s.appData(c, "")
-		s.render(w, r, http.StatusUnprocessableEntity, "app", v, appWithError{d, err.Error()})
+		d.Error = err.Error()
+		s.render(w, r, http.StatusUnprocessableEntity, "app", v, d)
 	case errors.Is(err, jeton.ErrNotFound):
 		s.notFound(w, r, v)
 	default:
 		s.serverError(w, r, err)
 	}
-}
-
-type appWithError struct {
-	appData
-	Error string
 }
 
 func urlValues(kv ...string) string {

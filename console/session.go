@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/jeton/jeton"
 )
@@ -72,6 +73,10 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 			http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		if r.Method != http.MethodGet && tooLarge(r) {
+			s.render(w, r, http.StatusRequestEntityTooLarge, "error", v, errorData{T("error.toolarge")})
+			return
+		}
 		if r.Method != http.MethodGet && !s.csrfOK(r, v.Session.CSRF) {
 			s.forbidden(w, r)
 			return
@@ -100,6 +105,18 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	return &viewer{User: u, Session: sess}, nil
+}
+
+// tooLarge parses the form and reports whether the body was over maxBody.
+func tooLarge(r *http.Request) bool {
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		err = r.ParseMultipartForm(maxBody)
+	} else {
+		err = r.ParseForm()
+	}
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
 }
 
 // csrfOK compares the form's token with want in constant time, and refuses a request

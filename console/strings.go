@@ -118,6 +118,7 @@ var strings_ = map[string]string{
 	"activity.empty":       "No token requests in the last hour.",
 	"error.notfound":       "Not found.",
 	"error.forbidden":      "This form has expired or did not come from this console. Go back, reload the page and try again.",
+	"error.toolarge":       "The upload is too large: a form with a key or certificate is at most 256 KiB.",
 	"error.server":         "Something went wrong on the server. The error was logged.",
 	"error.title":          "Error",
 	"form.institution.all": "All institutions",
