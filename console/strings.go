@@ -116,6 +116,7 @@ var strings_ = map[string]string{
 	"activity.caption":     "Token requests per minute over the last hour, by dialect and outcome",
 	"activity.off":         "Metrics are not collected in this process.",
 	"activity.empty":       "No token requests in the last hour.",
+	"table.region":         "Table",
 	"error.notfound":       "Not found.",
 	"error.forbidden":      "This form has expired or did not come from this console. Go back, reload the page and try again.",
 	"error.toolarge":       "The upload is too large: a form with a key or certificate is at most 256 KiB.",
