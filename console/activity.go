@@ -208,12 +208,22 @@ func (s *Server) activityData() activityData {
 	return activityData{Chart: ChartSVG(series), Series: series}
 }
 
+// The activity counts are the whole server's, every institution's traffic: operators
+// only.
 func (s *Server) activityPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !v.Operator() {
+		s.notFound(w, r, v)
+		return
+	}
 	s.render(w, r, http.StatusOK, "activity", v, s.activityData())
 }
 
 // activityChart is the chart alone, which console.js swaps in every SampleEvery.
 func (s *Server) activityChart(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !v.Operator() {
+		s.notFound(w, r, v)
+		return
+	}
 	var buf strings.Builder
 	if err := s.pages["activity"].ExecuteTemplate(&buf, "chart", s.activityData()); err != nil {
 		s.serverError(w, r, err)

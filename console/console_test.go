@@ -300,8 +300,10 @@ func TestInstitutionAdminSeesOnlyItsOwn(t *testing.T) {
 	if err != nil || c.Status != jeton.ClientActive || c.UpdatedAt != c.CreatedAt {
 		t.Fatalf("B's app changed: %+v, %v", c, err)
 	}
-	if st, _ := alice.get("/console/keys"); st != http.StatusNotFound {
-		t.Errorf("institution admin opened the signing keys: %d", st)
+	for _, p := range []string{"/console/keys", "/console/institutions", "/console/activity", "/console/activity/chart"} {
+		if st, _ := alice.get(p); st != http.StatusNotFound {
+			t.Errorf("institution admin opened %s: %d", p, st)
+		}
 	}
 	if st, _ := alice.post("/console/customers/inst-b/nobody/unlock", url.Values{}); st != http.StatusNotFound {
 		t.Errorf("institution admin unlocked in B: %d", st)
