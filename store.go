@@ -73,6 +73,12 @@ type ClientStore interface {
 	// ListClients returns the clients owned by institutionID ("" lists every client),
 	// including disabled and deleted ones, ordered by CreatedAt then ID.
 	ListClients(ctx context.Context, institutionID string) ([]Client, error)
+	// SearchClients returns up to limit clients that are not deleted, of institutionID
+	// ("" for every institution), whose name contains query (any case) or whose id is
+	// query ("" for all), after the cursor (after.CreatedAt, after.ID) (zero for the
+	// start), ordered by CreatedAt, then ID: a keyset-paged list that never loads the
+	// rest.
+	SearchClients(ctx context.Context, institutionID, query string, after Client, limit int) ([]Client, error)
 	// UpdateClient replaces every mutable field of c.ID (all but ID, InstitutionID and
 	// CreatedAt).
 	UpdateClient(ctx context.Context, c Client) error
@@ -92,6 +98,11 @@ type CustomerStore interface {
 	GetCustomer(ctx context.Context, institutionID, id string) (Customer, error)
 	GetCustomerByUsername(ctx context.Context, institutionID, username string) (Customer, error)
 	ListCustomers(ctx context.Context, institutionID string) ([]Customer, error)
+	// SearchCustomers returns up to limit of institutionID's customers whose username
+	// starts with prefix ("" for all) and sorts after after ("" from the start),
+	// ordered by username (in the database's collation): a page of a keyset-paged list
+	// that never loads the rest.
+	SearchCustomers(ctx context.Context, institutionID, prefix, after string, limit int) ([]Customer, error)
 	// UpdateCustomer replaces the mutable fields of the customer c.ID in c.InstitutionID
 	// (Username, PasswordHash, Claims, Status, FailedAttempts, FailureWindowStart,
 	// LockedUntil, UpdatedAt). AttemptsInFlight is not written: only the lockout

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clients"
@@ -14,31 +15,16 @@ import (
 // pageSize is how many rows a list page shows.
 const pageSize = 20
 
+// pager links the numbered pages of the audit log.
 type pager struct {
-	Page, Pages int
-	Prev, Next  string // links, "" at the ends
-}
-
-// paginate cuts items to page (1-based) of pageSize; link makes a page's URL.
-func paginate[T any](items []T, r *http.Request, link func(page int) string) ([]T, pager) {
-	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	pages := max(1, (len(items)+pageSize-1)/pageSize)
-	n = min(max(n, 1), pages)
-	p := pager{Page: n, Pages: pages}
-	if n > 1 {
-		p.Prev = link(n - 1)
-	}
-	if n < pages {
-		p.Next = link(n + 1)
-	}
-	lo := (n - 1) * pageSize
-	return items[lo:min(lo+pageSize, len(items))], p
+	Page       int
+	Prev, Next string // links, "" at the ends
 }
 
 type appListData struct {
 	Q     string
 	Apps  []jeton.Client
-	Pager pager
+	Pager cursor
 	Flash string
 }
 
@@ -53,29 +39,41 @@ func scope(v *viewer) string {
 }
 
 func (s *Server) appList(w http.ResponseWriter, r *http.Request, v *viewer) {
-	all, err := s.cfg.Store.ListClients(r.Context(), scope(v))
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	after, hasAfter := parseCursor(r.URL.Query().Get("after"))
+	// Keyset paging in the store: a page reads pageSize+1 rows, however many apps exist.
+	apps, err := s.cfg.Store.SearchClients(r.Context(), scope(v), q, after, pageSize+1)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	match := all[:0]
-	for _, c := range all {
-		if c.Status == jeton.ClientDeleted || !v.CanSee(c.InstitutionID) {
-			continue
-		}
-		if q == "" || strings.Contains(strings.ToLower(c.Name), strings.ToLower(q)) || strings.Contains(c.ID, q) {
-			match = append(match, c)
-		}
+	d := appListData{Q: q, Apps: apps}
+	link := func(after string) string { return "/console/apps?" + urlValues("q", q, "after", after) }
+	if hasAfter {
+		d.Pager.First = link("")
 	}
-	page, p := paginate(match, r, func(n int) string {
-		return "/console/apps?" + urlValues("q", q, "page", strconv.Itoa(n))
-	})
-	flash := ""
+	if len(apps) > pageSize {
+		d.Apps = apps[:pageSize]
+		d.Pager.Next = link(cursorOf(apps[pageSize-1]))
+	}
 	if r.URL.Query().Get("deleted") != "" {
-		flash = T("app.deleted")
+		d.Flash = T("app.deleted")
 	}
-	s.render(w, r, http.StatusOK, "apps", v, appListData{Q: q, Apps: page, Pager: p, Flash: flash})
+	s.render(w, r, http.StatusOK, "apps", v, d)
+}
+
+// cursorOf is the position after c in the apps list: its creation time and id.
+func cursorOf(c jeton.Client) string {
+	return strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID
+}
+
+func parseCursor(s string) (jeton.Client, bool) {
+	micros, id, ok := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(micros, 10, 64)
+	if !ok || err != nil || id == "" {
+		return jeton.Client{}, false
+	}
+	return jeton.Client{ID: id, CreatedAt: time.UnixMicro(n).UTC()}, true
 }
 
 // client loads the app named in the URL if the viewer may see it; anything else is

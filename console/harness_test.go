@@ -31,7 +31,7 @@ const userPassword = "correct horse battery"
 // world is a console on a real SQLite store with two institutions, an operator and
 // an admin of institution "inst-a".
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	store   jeton.Store
 	srv     *httptest.Server
 	mu      sync.Mutex
@@ -52,7 +52,7 @@ func (w *world) advance(d time.Duration) {
 	w.mu.Unlock()
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	store := sqlitetest.New(t)
 	w := &world{t: t, store: store, now: time.Date(2031, 3, 4, 10, 0, 0, 0, time.UTC), users: map[string]console.NewUser{}}

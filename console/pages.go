@@ -51,11 +51,14 @@ func (s *Server) institutionList(w http.ResponseWriter, r *http.Request, v *view
 	s.render(w, r, http.StatusOK, "inst", v, instData{all})
 }
 
+// cursor links the pages of a keyset-paged list: back to the first, on to the next.
+type cursor struct{ First, Next string }
+
 type custData struct {
 	Choice    institutionChoice
 	Q         string
 	Customers []jeton.Customer
-	Pager     pager
+	Pager     cursor
 	Now       time.Time
 	Flash     string
 	Error     string
@@ -78,17 +81,24 @@ func (s *Server) customers(w http.ResponseWriter, r *http.Request, v *viewer, st
 	}
 	d := custData{Choice: ch, Q: strings.TrimSpace(r.FormValue("q")), Now: s.now(), Flash: flash, Error: errMsg}
 	if ch.Selected != "" && v.CanSee(ch.Selected) {
-		list, err := s.cfg.Store.ListCustomers(r.Context(), ch.Selected)
+		// Keyset paging in the store: a page never loads the institution's other customers.
+		after := r.FormValue("after")
+		list, err := s.cfg.Store.SearchCustomers(r.Context(), ch.Selected, d.Q, after, pageSize+1)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		list = slices.DeleteFunc(list, func(c jeton.Customer) bool {
-			return d.Q != "" && !strings.Contains(strings.ToLower(c.Username), strings.ToLower(d.Q))
-		})
-		d.Customers, d.Pager = paginate(list, r, func(n int) string {
-			return "/console/customers?" + urlValues("institution", ch.Selected, "q", d.Q, "page", strconv.Itoa(n))
-		})
+		link := func(after string) string {
+			return "/console/customers?" + urlValues("institution", ch.Selected, "q", d.Q, "after", after)
+		}
+		if after != "" {
+			d.Pager.First = link("")
+		}
+		if len(list) > pageSize {
+			list = list[:pageSize]
+			d.Pager.Next = link(list[pageSize-1].Username)
+		}
+		d.Customers = list
 	}
 	s.render(w, r, status, "cust", v, d)
 }
@@ -335,7 +345,10 @@ const auditLimit = 1000
 
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request, v *viewer) {
 	d := auditData{Action: strings.TrimSpace(r.FormValue("action"))}
-	f := jeton.AuditFilter{Action: d.Action, Limit: auditLimit}
+	page, _ := strconv.Atoi(r.FormValue("page"))
+	page = min(max(page, 1), auditLimit/pageSize)
+	// Only the rows up to this page (and one more, to know there is a next).
+	f := jeton.AuditFilter{Action: d.Action, Limit: min(page*pageSize+1, auditLimit)}
 	if v.Operator() {
 		insts, err := s.cfg.Store.ListInstitutions(r.Context())
 		if err != nil {
@@ -352,9 +365,17 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.serverError(w, r, err)
 		return
 	}
-	d.Events, d.Pager = paginate(events, r, func(n int) string {
+	link := func(n int) string {
 		return "/console/audit?" + urlValues("institution", d.Choice.Selected, "action", d.Action, "page", strconv.Itoa(n))
-	})
+	}
+	d.Pager.Page = page
+	if page > 1 {
+		d.Pager.Prev = link(page - 1)
+	}
+	if len(events) > page*pageSize && page*pageSize < auditLimit {
+		d.Pager.Next = link(page + 1)
+	}
+	d.Events = events[min((page-1)*pageSize, len(events)):min(page*pageSize, len(events))]
 	s.render(w, r, http.StatusOK, "audit", v, d)
 }
 
