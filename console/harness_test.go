@@ -54,7 +54,11 @@ func (w *world) advance(d time.Duration) {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	store := sqlitetest.New(t)
+	return newWorldOn(t, sqlitetest.New(t))
+}
+
+func newWorldOn(t testing.TB, store jeton.Store) *world {
+	t.Helper()
 	w := &world{t: t, store: store, now: time.Date(2031, 3, 4, 10, 0, 0, 0, time.UTC), users: map[string]console.NewUser{}}
 	ctx := t.Context()
 	for _, id := range []string{"inst-a", "inst-b"} {
