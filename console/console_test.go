@@ -308,11 +308,22 @@ func TestInstitutionAdminSeesOnlyItsOwn(t *testing.T) {
 	if st, _ := alice.post("/console/customers/inst-b/nobody/unlock", url.Values{}); st != http.StatusNotFound {
 		t.Errorf("institution admin unlocked in B: %d", st)
 	}
-	if st, _ := alice.post("/console/hours", url.Values{"institution": {"inst-b"}, "time_zone": {"UTC"}, "windows": {"mon 09:00-10:00"}}); st != http.StatusOK {
-		t.Errorf("hours: %d", st)
+	if st, _ := alice.post("/console/hours", url.Values{"institution": {"inst-b"}, "time_zone": {"UTC"}, "windows": {"Mon 09:00-10:00"}}); st != http.StatusNotFound {
+		t.Errorf("institution admin replayed B's hours form: %d", st)
 	}
-	if _, err := w.store.GetCalendar(t.Context(), "inst-b"); err == nil {
-		t.Error("institution admin set B's working hours")
+	for _, inst := range []string{"inst-a", "inst-b"} {
+		if _, err := w.store.GetCalendar(t.Context(), inst); err == nil {
+			t.Errorf("a replayed hours form set %s's working hours", inst)
+		}
+	}
+	if st, body := alice.post("/console/hours", url.Values{"institution": {"inst-a"}, "time_zone": {"Mars/Olympus"}, "windows": {"Mon 09:00-10:00"}}); st != http.StatusUnprocessableEntity || !strings.Contains(body, "time_zone") {
+		t.Errorf("bad time zone: %d", st)
+	}
+	if st, body := alice.post("/console/hours", url.Values{"institution": {"inst-a"}, "time_zone": {"UTC"}, "windows": {"Mon 09:00-10:00"}}); st != http.StatusOK || !strings.Contains(body, "Working hours saved.") {
+		t.Errorf("own hours: %d", st)
+	}
+	if c, err := w.store.GetCalendar(t.Context(), "inst-a"); err != nil || len(c.Windows) != 1 {
+		t.Errorf("own hours not saved: %v", err)
 	}
 }
 
