@@ -95,7 +95,7 @@ func newBrowserSession(t *testing.T, base string) *browserSession {
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, 150*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, 240*time.Second) // a loaded CI machine
 	t.Cleanup(cancel)
 	b := &browserSession{t: t, ctx: ctx, base: base, shots: shots, seen: map[string]bool{}}
 	b.do(chromedp.Navigate("about:blank"))
