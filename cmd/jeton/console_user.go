@@ -19,7 +19,7 @@ import (
 
 func newConsoleUserCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "console-user", Short: "Manage web console users (docs/console.md)"}
-	cmd.AddCommand(newConsoleUserCreateCmd())
+	cmd.AddCommand(newConsoleUserCreateCmd(), newConsoleUserUnlockCmd())
 	return cmd
 }
 
@@ -67,6 +67,43 @@ func newConsoleUserCreateCmd() *cobra.Command {
 	fs.StringVarP(&output, "output", "o", "table", "output format: table or json")
 	_ = cmd.MarkFlagRequired("username")
 	_ = cmd.MarkFlagRequired("role")
+	return cmd
+}
+
+// newConsoleUserUnlockCmd ends a console user's lockout before its cooldown (the
+// operator who locked themselves out has no console to do it from).
+func newConsoleUserUnlockCmd() *cobra.Command {
+	var f kekFlags
+	cmd := &cobra.Command{
+		Use:   "unlock USERNAME",
+		Short: "End a console user's sign-in lockout",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, _, err := f.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			ctx := cmd.Context()
+			u, err := store.GetConsoleUserByUsername(ctx, args[0])
+			if errors.Is(err, jeton.ErrNotFound) {
+				return fmt.Errorf("no console user %q", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			if err := store.UnlockConsoleUser(ctx, u.ID); err != nil {
+				return err
+			}
+			if err := store.AppendAudit(ctx, jeton.AuditEvent{ID: jeton.NewID(), At: time.Now().UTC(), InstitutionID: u.InstitutionID,
+				Actor: "cli", Action: "console_user.unlock", Subject: u.ID}); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "console user %s unlocked\n", u.Username)
+			return err
+		},
+	}
+	f.bind(cmd)
 	return cmd
 }
 

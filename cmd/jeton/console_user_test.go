@@ -31,6 +31,24 @@ func TestConsoleUserCreate(t *testing.T) {
 	if err != nil || u.PasswordHash == "" || strings.Contains(string(u.TOTPSealed), secret) {
 		t.Fatalf("stored user %+v, %v (the TOTP secret must be sealed)", u, err)
 	}
+	// A locked-out user is unlocked from the command line.
+	for range 5 {
+		if _, _, err := s.app.store.ReserveConsoleSignIn(t.Context(), "olga", time.Now(), s.app.consoleLockout()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if u, _ := s.app.store.GetConsoleUserByUsername(t.Context(), "olga"); u.LockedUntil.IsZero() {
+		t.Fatal("not locked after 5 attempts")
+	}
+	if out, errOut, err := runCLI(t, "", "console-user", "unlock", "olga", "--data-dir", s.dataDir); err != nil || !strings.Contains(out, "unlocked") {
+		t.Fatalf("unlock: %v %s", err, errOut)
+	}
+	if u, _ := s.app.store.GetConsoleUserByUsername(t.Context(), "olga"); !u.LockedUntil.IsZero() || u.FailedAttempts != 0 {
+		t.Fatalf("after unlock: %+v", u)
+	}
+	if _, _, err := runCLI(t, "", "console-user", "unlock", "nobody", "--data-dir", s.dataDir); err == nil {
+		t.Error("unlocked an unknown user")
+	}
 	for _, c := range []struct {
 		stdin string
 		args  []string

@@ -141,7 +141,7 @@ func (a *app) buildConsole(adminMux *http.ServeMux, reg prometheus.Gatherer, svc
 	c, err := console.New(console.Config{
 		Store: a.store, Clients: svc, Keys: a.keys, TOTP: sealer, Issuer: a.Issuer,
 		Secure: a.cfg.AdminTLS.Enabled(), IdleTimeout: a.cfg.ConsoleIdleTimeout,
-		Lockout: jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown},
+		Lockout: a.consoleLockout(),
 		Limit:   a.limiter.Password, InvalidateCalendar: a.calendars.Invalidate,
 		Activity: a.activity, Password: pw, Logger: a.logger, Now: time.Now,
 	})
@@ -150,6 +150,11 @@ func (a *app) buildConsole(adminMux *http.ServeMux, reg prometheus.Gatherer, svc
 	}
 	adminMux.Handle(console.Prefix, c)
 	return nil
+}
+
+// consoleLockout is the console's sign-in budget: the customers' lockout settings.
+func (a *app) consoleLockout() jeton.LockoutPolicy {
+	return jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}
 }
 
 // buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and
