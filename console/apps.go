@@ -15,12 +15,6 @@ import (
 // pageSize is how many rows a list page shows.
 const pageSize = 20
 
-// pager links the numbered pages of the audit log.
-type pager struct {
-	Page       int
-	Prev, Next string // links, "" at the ends
-}
-
 type appListData struct {
 	Q     string
 	Apps  []jeton.Client

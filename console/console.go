@@ -27,7 +27,7 @@ const Prefix = "/console/"
 // KeyManager is the part of keys.Manager the console needs.
 type KeyManager interface {
 	List(ctx context.Context) ([]jeton.SigningKey, error)
-	Rotate(ctx context.Context, alg string) (jeton.SigningKey, error)
+	RotateAudited(ctx context.Context, alg string, ev jeton.AuditEvent) (jeton.SigningKey, error)
 }
 
 // Config wires the console.

@@ -220,7 +220,8 @@ func TestCreateApplicationWithCertificate(t *testing.T) {
 	if c.InstitutionID != "inst-a" || len(c.PublicKeys) != 1 || c.PublicKeys[0].Format != jeton.KeyX509 {
 		t.Fatalf("stored client: %+v", c)
 	}
-	events, _ := w.store.ListAudit(t.Context(), jeton.AuditFilter{Action: "client.create"})
+	page, _ := w.store.ListAudit(t.Context(), jeton.AuditFilter{Action: "client.create"})
+	events := page.Events
 	if len(events) != 1 || events[0].Actor != "console:alice" {
 		t.Fatalf("audit: %+v", events)
 	}
@@ -362,7 +363,8 @@ func TestRotateDisableDelete(t *testing.T) {
 	if c, _ := w.store.GetClient(t.Context(), id); c.Status != jeton.ClientDeleted {
 		t.Fatalf("delete: %s", c.Status)
 	}
-	events, _ := w.store.ListAudit(t.Context(), jeton.AuditFilter{InstitutionID: "inst-a"})
+	page, _ := w.store.ListAudit(t.Context(), jeton.AuditFilter{InstitutionID: "inst-a"})
+	events := page.Events
 	for _, e := range events {
 		if strings.HasPrefix(e.Action, "client.") && e.Actor != "console:alice" {
 			t.Errorf("%s by %q", e.Action, e.Actor)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jeton/jeton"
 )
@@ -60,7 +61,8 @@ func TestCustomerPagesAndUnlock(t *testing.T) {
 	if st, _ := b.post("/console/customers/inst-a/c-04/password", url.Values{"password": {"a new long password"}}); st != http.StatusOK {
 		t.Fatalf("reset password: %d", st)
 	}
-	events, _ := w.store.ListAudit(ctx, jeton.AuditFilter{InstitutionID: "inst-a"})
+	page, _ := w.store.ListAudit(ctx, jeton.AuditFilter{InstitutionID: "inst-a"})
+	events := page.Events
 	var seen int
 	for _, e := range events {
 		if e.Action == "customer.unlock" || e.Action == "customer.password_set" {
@@ -72,5 +74,30 @@ func TestCustomerPagesAndUnlock(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("%d customer audit events, want 2", seen)
+	}
+}
+
+// TestAuditPages walks the audit log 20 events at a time with the store's cursor.
+func TestAuditPages(t *testing.T) {
+	w := newWorld(t)
+	for i := range 25 {
+		if err := w.store.AppendAudit(t.Context(), jeton.AuditEvent{ID: fmt.Sprintf("e-%02d", i), At: w.clock().Add(time.Duration(i) * time.Second),
+			InstitutionID: "inst-a", Actor: "admin", Action: "test.event", Subject: fmt.Sprintf("s-%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := w.signedIn("alice")
+	rows := regexp.MustCompile(`<code>s-\d\d</code>`)
+	_, body := b.get("/console/audit?action=test.event")
+	if n := len(rows.FindAllString(body, -1)); n != 20 || !strings.Contains(body, "s-24") {
+		t.Fatalf("first page: %d rows", n)
+	}
+	m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no next page")
+	}
+	_, body = b.get(html.UnescapeString(m[1]))
+	if n := len(rows.FindAllString(body, -1)); n != 5 || !strings.Contains(body, "s-00") || strings.Contains(body, "s-24") {
+		t.Fatalf("second page: %d rows", n)
 	}
 }

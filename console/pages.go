@@ -129,15 +129,15 @@ func (s *Server) customerUnlock(w http.ResponseWriter, r *http.Request, v *viewe
 	if !ok {
 		return
 	}
-	if err := s.cfg.Store.ClearLoginFailures(r.Context(), c.InstitutionID, c.ID); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
 	details := map[string]string{"failed_attempts": strconv.Itoa(c.FailedAttempts)}
 	if !c.LockedUntil.IsZero() {
 		details["locked_until"] = c.LockedUntil.UTC().Format(time.RFC3339)
 	}
-	s.audit(r, v, c.InstitutionID, "customer.unlock", c.ID, details)
+	ev := s.event(r, v, c.InstitutionID, jeton.ActionCustomerUnlock, c.ID, details)
+	if err := s.cfg.Store.ClearLoginFailuresAudited(r.Context(), c.InstitutionID, c.ID, ev); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	r.Form.Set("institution", c.InstitutionID)
 	s.customers(w, r, v, http.StatusOK, tfmt("cust.done.unlock", c.Username), "")
 }
@@ -161,11 +161,11 @@ func (s *Server) customerPassword(w http.ResponseWriter, r *http.Request, v *vie
 	}
 	c.PasswordHash, c.FailedAttempts, c.FailureWindowStart, c.LockedUntil = hash, 0, time.Time{}, time.Time{}
 	c.UpdatedAt = s.now()
-	if err := s.cfg.Store.UpdateCustomer(r.Context(), c); err != nil {
+	ev := s.event(r, v, c.InstitutionID, jeton.ActionCustomerPasswordSet, c.ID, map[string]string{"fields": "password"})
+	if err := s.cfg.Store.UpdateCustomerAudited(r.Context(), c, ev); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.audit(r, v, c.InstitutionID, "customer.password_set", c.ID, nil)
 	s.customers(w, r, v, http.StatusOK, tfmt("cust.done.password", c.Username), "")
 }
 
@@ -242,14 +242,14 @@ func (s *Server) hoursSave(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	c.UpdatedAt = s.now()
-	if err := s.cfg.Store.PutCalendar(r.Context(), c); err != nil {
+	ev := s.event(r, v, inst, jeton.ActionInstitutionHoursSet, inst, map[string]string{"time_zone": c.TimeZone})
+	if err := s.cfg.Store.PutCalendarAudited(r.Context(), c, ev); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	if s.cfg.InvalidateCalendar != nil {
 		s.cfg.InvalidateCalendar(inst)
 	}
-	s.audit(r, v, inst, "institution.hours.set", inst, map[string]string{"time_zone": c.TimeZone})
 	s.hours(w, r, v, http.StatusOK, hoursData{Flash: T("hours.saved")})
 }
 
@@ -321,12 +321,10 @@ func (s *Server) keyRotate(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.notFound(w, r, v)
 		return
 	}
-	k, err := s.cfg.Keys.Rotate(r.Context(), alg)
-	if err != nil {
+	if _, err := s.cfg.Keys.RotateAudited(r.Context(), alg, s.event(r, v, "", jeton.ActionKeyRotate, "", nil)); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.audit(r, v, "", "key.rotate", k.ID, map[string]string{"alg": k.Alg})
 	s.keys(w, r, v, tfmt("keys.rotated", alg))
 }
 
@@ -334,18 +332,27 @@ type auditData struct {
 	Choice institutionChoice
 	Action string
 	Events []jeton.AuditEvent
-	Pager  pager
+	Pager  cursor
 }
 
-// auditLimit is how many of the latest events the audit page pages through.
-const auditLimit = 1000
+// auditCursor is an audit position in a URL: "<At in µs>.<Seq>".
+func auditCursor(c jeton.AuditCursor) string {
+	return strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.Seq, 10)
+}
 
+func parseAuditCursor(s string) jeton.AuditCursor {
+	at, seq, ok := strings.Cut(s, ".")
+	micros, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return jeton.AuditCursor{}
+	}
+	return jeton.AuditCursor{At: time.UnixMicro(micros).UTC(), Seq: n}
+}
+
+// auditList pages the log with the store's keyset cursor (newest first).
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request, v *viewer) {
 	d := auditData{Action: strings.TrimSpace(r.FormValue("action"))}
-	page, _ := strconv.Atoi(r.FormValue("page"))
-	page = min(max(page, 1), auditLimit/pageSize)
-	// Only the rows up to this page (and one more, to know there is a next).
-	f := jeton.AuditFilter{Action: d.Action, Limit: min(page*pageSize+1, auditLimit)}
 	if v.Operator() {
 		insts, err := s.cfg.Store.ListInstitutions(r.Context())
 		if err != nil {
@@ -356,23 +363,23 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, v *viewer) {
 	} else {
 		d.Choice.Selected = v.User.InstitutionID
 	}
-	f.InstitutionID = d.Choice.Selected
-	events, err := s.cfg.Store.ListAudit(r.Context(), f)
+	after := parseAuditCursor(r.FormValue("after"))
+	page, err := s.cfg.Store.ListAudit(r.Context(), jeton.AuditFilter{InstitutionID: d.Choice.Selected,
+		Action: d.Action, After: after, Limit: pageSize})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	link := func(n int) string {
-		return "/console/audit?" + urlValues("institution", d.Choice.Selected, "action", d.Action, "page", strconv.Itoa(n))
+	link := func(after string) string {
+		return "/console/audit?" + urlValues("institution", d.Choice.Selected, "action", d.Action, "after", after)
 	}
-	d.Pager.Page = page
-	if page > 1 {
-		d.Pager.Prev = link(page - 1)
+	if !after.IsZero() {
+		d.Pager.First = link("")
 	}
-	if len(events) > page*pageSize && page*pageSize < auditLimit {
-		d.Pager.Next = link(page + 1)
+	if !page.Next.IsZero() {
+		d.Pager.Next = link(auditCursor(page.Next))
 	}
-	d.Events = events[min((page-1)*pageSize, len(events)):min(page*pageSize, len(events))]
+	d.Events = page.Events
 	s.render(w, r, http.StatusOK, "audit", v, d)
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/reqlog"
 )
 
 // Sessions are server-side rows (jeton.ConsoleSession): the cookie holds 256 random
@@ -154,10 +155,17 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, v *viewer) {
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }
 
-// audit records a console change that has no Audited store method of its own.
+// event is the audit event of a console change by v; the change's Audited store
+// method writes it in the change's own transaction.
+func (s *Server) event(r *http.Request, v *viewer, institutionID, action, subject string, details map[string]string) jeton.AuditEvent {
+	return jeton.AuditEvent{ID: jeton.NewID(), At: s.now(), InstitutionID: institutionID,
+		Actor: v.Actor(), Action: action, Subject: subject, Details: reqlog.AuditDetails(r.Context(), details)}
+}
+
+// audit records a console event that has no Audited store method: sign-in and
+// sign-out, which change no row but the session's own.
 func (s *Server) audit(r *http.Request, v *viewer, institutionID, action, subject string, details map[string]string) {
-	ev := jeton.AuditEvent{ID: jeton.NewID(), At: s.now(), InstitutionID: institutionID,
-		Actor: v.Actor(), Action: action, Subject: subject, Details: details}
+	ev := s.event(r, v, institutionID, action, subject, details)
 	if err := s.cfg.Store.AppendAudit(r.Context(), ev); err != nil {
 		s.cfg.Logger.ErrorContext(r.Context(), "console: audit", "action", action, "err", err)
 	}
