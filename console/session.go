@@ -150,7 +150,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.audit(r, v, v.User.InstitutionID, "console.signout", v.User.ID, nil)
+	s.audit(r, v, v.User.InstitutionID, jeton.ActionConsoleSignOut, v.User.ID, nil)
 	s.setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }

@@ -58,7 +58,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.audit(r, &viewer{User: u}, u.InstitutionID, "console.signin", u.ID, nil)
+	s.audit(r, &viewer{User: u}, u.InstitutionID, jeton.ActionConsoleSignIn, u.ID, nil)
 	http.Redirect(w, r, data.Next, http.StatusSeeOther)
 }
 
@@ -123,7 +123,7 @@ func (s *Server) secondFactor(r *http.Request, u jeton.ConsoleUser, code string)
 		return refusal("unknown or spent recovery code")
 	}
 	if err == nil {
-		s.audit(r, &viewer{User: u}, u.InstitutionID, "console.recovery_code_used", u.ID, nil)
+		s.audit(r, &viewer{User: u}, u.InstitutionID, jeton.ActionConsoleRecoveryCodeUsed, u.ID, nil)
 	}
 	return err
 }

@@ -140,3 +140,10 @@ func T(key string) string {
 	}
 	return key
 }
+
+// IsStringKey reports whether key names a string of the table (not, say, an audit
+// action): the audit-action check of cmd/jeton asks.
+func IsStringKey(key string) bool {
+	_, ok := strings_[key]
+	return ok
+}

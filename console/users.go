@@ -69,7 +69,7 @@ func CreateUser(ctx context.Context, store jeton.Store, sealer *keys.TOTPSealer,
 		return NewUser{}, err
 	}
 	ev := jeton.AuditEvent{ID: jeton.NewID(), At: u.CreatedAt, InstitutionID: u.InstitutionID,
-		Actor: "cli", Action: "console_user.create", Subject: u.ID,
+		Actor: "cli", Action: jeton.ActionConsoleUserCreate, Subject: u.ID,
 		Details: map[string]string{"username": u.Username, "role": string(u.Role)}}
 	if err := store.AppendAudit(ctx, ev); err != nil {
 		return NewUser{}, err

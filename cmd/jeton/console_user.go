@@ -96,7 +96,7 @@ func newConsoleUserUnlockCmd() *cobra.Command {
 				return err
 			}
 			if err := store.AppendAudit(ctx, jeton.AuditEvent{ID: jeton.NewID(), At: time.Now().UTC(), InstitutionID: u.InstitutionID,
-				Actor: "cli", Action: "console_user.unlock", Subject: u.ID}); err != nil {
+				Actor: "cli", Action: jeton.ActionConsoleUserUnlock, Subject: u.ID}); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "console user %s unlocked\n", u.Username)
