@@ -34,6 +34,12 @@ const (
 	ActionKeyRotate              = "key.rotate"
 	ActionRateLimitSet           = "ratelimit.set"
 	ActionRateLimitDelete        = "ratelimit.delete"
+	// The web console (docs/console.md).
+	ActionConsoleSignIn           = "console.signin"
+	ActionConsoleSignOut          = "console.signout"
+	ActionConsoleRecoveryCodeUsed = "console.recovery_code_used"
+	ActionConsoleUserCreate       = "console_user.create"
+	ActionConsoleUserUnlock       = "console_user.unlock"
 )
 
 // auditActions is the one list of the core's audit actions: the constants above and
@@ -46,6 +52,8 @@ var auditActions = [...]string{
 	ActionCustomerCreate, ActionCustomerPasswordSet, ActionCustomerUnlock,
 	ActionCustomerConsentsRevoke, ActionCustomerLocked, ActionRefreshReuse,
 	ActionKeyCreate, ActionKeyRotate, ActionRateLimitSet, ActionRateLimitDelete,
+	ActionConsoleSignIn, ActionConsoleSignOut, ActionConsoleRecoveryCodeUsed,
+	ActionConsoleUserCreate, ActionConsoleUserUnlock,
 	string(EventReplayRefused), string(EventFamilyRevoked), string(EventKeyRotated), string(EventRateLimited),
 }
 

@@ -37,6 +37,7 @@ type Store interface {
 	CalendarStore
 	TokenSlotStore
 	OIDCStore
+	ConsoleStore
 
 	// DeleteExpired removes rows that can no longer matter at now — assertion ids,
 	// revocations and opaque access tokens past their expiry, refresh tokens past their
@@ -72,6 +73,12 @@ type ClientStore interface {
 	// ListClients returns the clients owned by institutionID ("" lists every client),
 	// including disabled and deleted ones, ordered by CreatedAt then ID.
 	ListClients(ctx context.Context, institutionID string) ([]Client, error)
+	// SearchClients returns up to limit clients that are not deleted, of institutionID
+	// ("" for every institution), whose name contains query (any case) or whose id is
+	// query ("" for all), after the cursor (after.CreatedAt, after.ID) (zero for the
+	// start), ordered by CreatedAt, then ID: a keyset-paged list that never loads the
+	// rest.
+	SearchClients(ctx context.Context, institutionID, query string, after Client, limit int) ([]Client, error)
 	// UpdateClient replaces every mutable field of c.ID (all but ID, InstitutionID and
 	// CreatedAt).
 	UpdateClient(ctx context.Context, c Client) error
@@ -91,6 +98,11 @@ type CustomerStore interface {
 	GetCustomer(ctx context.Context, institutionID, id string) (Customer, error)
 	GetCustomerByUsername(ctx context.Context, institutionID, username string) (Customer, error)
 	ListCustomers(ctx context.Context, institutionID string) ([]Customer, error)
+	// SearchCustomers returns up to limit of institutionID's customers whose username
+	// starts with prefix ("" for all) and sorts after after ("" from the start),
+	// ordered by username (in the database's collation): a page of a keyset-paged list
+	// that never loads the rest.
+	SearchCustomers(ctx context.Context, institutionID, prefix, after string, limit int) ([]Customer, error)
 	// UpdateCustomer replaces the mutable fields of the customer c.ID in c.InstitutionID
 	// (Username, PasswordHash, Claims, Status, FailedAttempts, FailureWindowStart,
 	// LockedUntil, UpdatedAt). AttemptsInFlight is not written: only the lockout
@@ -174,10 +186,12 @@ const (
 	// SealedPreviousClientSecret: its PreviousSecretSealed (during a secret
 	// rotation's grace), by client id.
 	SealedPreviousClientSecret SealedKind = "client_previous_secret"
+	// SealedConsoleTOTP: a console user's TOTP secret (RFC 6238), by user id.
+	SealedConsoleTOTP SealedKind = "console_totp"
 )
 
 // SealedKinds lists every SealedKind.
-var SealedKinds = []SealedKind{SealedSigningKey, SealedClientSecret, SealedPreviousClientSecret}
+var SealedKinds = []SealedKind{SealedSigningKey, SealedClientSecret, SealedPreviousClientSecret, SealedConsoleTOTP}
 
 // SealedValue is one stored sealed value: where it lives and its bytes.
 type SealedValue struct {

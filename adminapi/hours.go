@@ -155,3 +155,9 @@ func (s *server) invalidateCalendar(institutionID string) {
 func hoursPath(institutionID string) string {
 	return "/admin/v1/institutions/" + url.PathEscape(institutionID) + "/hours"
 }
+
+// ParseHours validates in into a calendar for institutionID, naming the field at
+// fault: the one rule the admin API and the console share for working hours.
+func ParseHours(institutionID string, in HoursInput) (*jeton.Calendar, error) {
+	return parseHours(institutionID, in)
+}

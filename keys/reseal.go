@@ -11,8 +11,11 @@ import (
 
 // purpose is the additional data a value of kind in row id is sealed with (seal.go).
 func purpose(kind jeton.SealedKind, id string) string {
-	if kind == jeton.SealedSigningKey {
+	switch kind {
+	case jeton.SealedSigningKey:
 		return id
+	case jeton.SealedConsoleTOTP:
+		return totpAAD + id
 	}
 	return secretAAD + id
 }

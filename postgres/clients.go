@@ -61,6 +61,21 @@ func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.
 	return out, mapErr("list clients", err)
 }
 
+// SearchClients filters and pages in SQL, so a page scans no more rows than it needs.
+func (s *Store) SearchClients(ctx context.Context, institutionID, query string, after jeton.Client, limit int) ([]jeton.Client, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients
+		WHERE ($1 = '' OR institution_id = $1) AND status <> 'deleted'
+		AND ($2 = '' OR strpos(lower(name), lower($2)) > 0 OR id = $2)
+		AND (created_at, id) > ($3, $4)
+		ORDER BY created_at, id LIMIT $5`,
+		institutionID, query, after.CreatedAt, after.ID, limit)
+	if err != nil {
+		return nil, mapErr("search clients", err)
+	}
+	out, err := pgx.CollectRows(rows, rowTo(scanClient))
+	return out, mapErr("search clients", err)
+}
+
 // UpdateClient replaces every mutable field of c.ID (not InstitutionID or CreatedAt).
 func (s *Store) UpdateClient(ctx context.Context, c jeton.Client) error {
 	return mapErr("update client", updateClient(ctx, s.pool, c))

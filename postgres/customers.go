@@ -62,6 +62,20 @@ func (s *Store) ListCustomers(ctx context.Context, institutionID string) ([]jeto
 	return out, mapErr("list customers", err)
 }
 
+// SearchCustomers pages through institutionID's customers by username along the
+// (institution_id, username) unique index.
+func (s *Store) SearchCustomers(ctx context.Context, institutionID, prefix, after string, limit int) ([]jeton.Customer, error) {
+	// PostgreSQL keeps the stronger of the two lower bounds when it seeks the index.
+	rows, err := s.pool.Query(ctx, `SELECT `+customerColumns+` FROM customers
+		WHERE institution_id = $1 AND username > $2 AND username >= $3 AND starts_with(username, $3)
+		ORDER BY username LIMIT $4`, institutionID, after, prefix, limit)
+	if err != nil {
+		return nil, mapErr("search customers", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (jeton.Customer, error) { return scanCustomer(r) })
+	return out, mapErr("search customers", err)
+}
+
 // UpdateCustomer replaces the mutable fields of c.ID, scoped to c.InstitutionID: with
 // the wrong institution nothing matches and the result is ErrNotFound.
 func (s *Store) UpdateCustomer(ctx context.Context, c jeton.Customer) error {

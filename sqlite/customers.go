@@ -61,6 +61,25 @@ func (s *Store) ListCustomers(ctx context.Context, institutionID string) ([]jeto
 	return out, mapErr("list customers", err)
 }
 
+// SearchCustomers pages through institutionID's customers by username along the
+// (institution_id, username) unique index; the prefix is a range of that index (BINARY
+// collation: every name starting with prefix sorts in [prefix, prefix+U+10FFFF)).
+func (s *Store) SearchCustomers(ctx context.Context, institutionID, prefix, after string, limit int) ([]jeton.Customer, error) {
+	// One lower bound, so the planner seeks to it: past the cursor, or from the prefix.
+	lower, lo := `username >= ?2`, prefix
+	if after >= prefix {
+		lower, lo = `username > ?2`, after
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers
+		WHERE institution_id = ?1 AND `+lower+` AND username < ?3
+		ORDER BY username LIMIT ?4`, institutionID, lo, prefix+"\U0010FFFF", limit)
+	if err != nil {
+		return nil, mapErr("search customers", err)
+	}
+	out, err := collect(rows, scanCustomer)
+	return out, mapErr("search customers", err)
+}
+
 // UpdateCustomer replaces the mutable fields of c.ID, scoped to c.InstitutionID: with
 // the wrong institution nothing matches and the result is ErrNotFound.
 func (s *Store) UpdateCustomer(ctx context.Context, c jeton.Customer) error {

@@ -17,6 +17,8 @@ func sealedColumn(kind jeton.SealedKind) (table, column string, err error) {
 		return "clients", "secret_sealed", nil
 	case jeton.SealedPreviousClientSecret:
 		return "clients", "previous_secret_sealed", nil
+	case jeton.SealedConsoleTOTP:
+		return "console_users", "totp_sealed", nil
 	}
 	return "", "", fmt.Errorf("unknown sealed kind %q", kind)
 }

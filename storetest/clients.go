@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,6 +9,51 @@ import (
 )
 
 var clientTests = []subtest{
+	{"Clients/SearchPages", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "")
+		seed(t, s, "inst-b", "")
+		var want []string
+		for i := range 7 {
+			c := newClient(fmt.Sprintf("c-%d", i), "inst-a")
+			c.Name = fmt.Sprintf("App %d", i)
+			c.CreatedAt = at(time.Duration(i/2) * time.Second) // pairs share a CreatedAt: the id breaks the tie
+			if i == 5 {
+				c.Status = jeton.ClientDeleted
+			} else {
+				want = append(want, c.ID)
+			}
+			ok(t, "create", s.CreateClient(ctx, c))
+		}
+		other := newClient("b-1", "inst-b")
+		other.Name = "Other app 1"
+		ok(t, "create in b", s.CreateClient(ctx, other))
+		ids := func(list []jeton.Client) []string {
+			out := []string{}
+			for _, c := range list {
+				out = append(out, c.ID)
+			}
+			return out
+		}
+		var got []string
+		after := jeton.Client{}
+		for {
+			page, err := s.SearchClients(ctx, "inst-a", "", after, 2)
+			ok(t, "page", err)
+			if len(page) == 0 {
+				break
+			}
+			got = append(got, ids(page)...)
+			after = page[len(page)-1]
+		}
+		same(t, "every live client of inst-a in pages of 2", got, want)
+		page, err := s.SearchClients(ctx, "", "app 1", jeton.Client{}, 10)
+		ok(t, "search", err)
+		same(t, "name contains 'app 1', any case, every institution", ids(page), []string{"c-1", "b-1"})
+		page, err = s.SearchClients(ctx, "inst-a", "c-4", jeton.Client{}, 10)
+		ok(t, "by id", err)
+		same(t, "by id", ids(page), []string{"c-4"})
+	}},
 	{"Client/RoundTripEveryField", func(t *testing.T, s jeton.Store) {
 		seed(t, s, "inst-a", "")
 		want := newClient("client-a", "inst-a")

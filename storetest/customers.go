@@ -103,4 +103,37 @@ var customerTests = []subtest{
 			t.Errorf("customers of unknown institution = %#v, want empty non-nil", list)
 		}
 	}},
+	{"Customers/SearchPages", func(t *testing.T, s jeton.Store) {
+		ctx := t.Context()
+		seed(t, s, "inst-a", "")
+		seed(t, s, "inst-b", "")
+		for _, u := range []string{"carol", "anna", "bob", "anton", "annabel", "zed"} {
+			ok(t, "create "+u, s.CreateCustomer(ctx, newCustomer("a-"+u, "inst-a", u)))
+		}
+		ok(t, "create in b", s.CreateCustomer(ctx, newCustomer("b-ann", "inst-b", "ann")))
+		names := func(list []jeton.Customer) []string {
+			out := []string{}
+			for _, c := range list {
+				out = append(out, c.Username)
+			}
+			return out
+		}
+		page, err := s.SearchCustomers(ctx, "inst-a", "", "", 4)
+		ok(t, "first page", err)
+		same(t, "first page", names(page), []string{"anna", "annabel", "anton", "bob"})
+		page, err = s.SearchCustomers(ctx, "inst-a", "", "bob", 4)
+		ok(t, "second page", err)
+		same(t, "second page", names(page), []string{"carol", "zed"})
+		page, err = s.SearchCustomers(ctx, "inst-a", "ann", "", 10)
+		ok(t, "prefix", err)
+		same(t, "prefix ann in inst-a", names(page), []string{"anna", "annabel"})
+		page, err = s.SearchCustomers(ctx, "inst-a", "ann", "anna", 10)
+		ok(t, "prefix after", err)
+		same(t, "prefix ann after anna", names(page), []string{"annabel"})
+		page, err = s.SearchCustomers(ctx, "inst-none", "", "", 10)
+		ok(t, "unknown institution", err)
+		if page == nil || len(page) != 0 {
+			t.Errorf("unknown institution: %#v, want empty non-nil", page)
+		}
+	}},
 }

@@ -46,7 +46,8 @@ var sealedTests = []subtest{
 			}
 			ok(t, "create client", s.CreateClient(ctx, c))
 		}
-		want := map[jeton.SealedKind][]jeton.SealedValue{}
+		ok(t, "create console user", s.CreateConsoleUser(ctx, newConsoleUser("u-1", "alice", ""), nil))
+		want := map[jeton.SealedKind][]jeton.SealedValue{jeton.SealedConsoleTOTP: {{Kind: jeton.SealedConsoleTOTP, ID: "u-1", Sealed: []byte("sealed-totp-u-1")}}}
 		for i := range 5 {
 			id := fmt.Sprintf("k-%d", i)
 			want[jeton.SealedSigningKey] = append(want[jeton.SealedSigningKey], jeton.SealedValue{Kind: jeton.SealedSigningKey, ID: id, Sealed: []byte("sealed-private-" + id)})
@@ -73,6 +74,7 @@ var sealedTests = []subtest{
 		ctx := t.Context()
 		seed(t, s, "inst-a", "c-1")
 		ok(t, "add key", s.AddSigningKey(ctx, newSigningKey("k-1", "ES256", at(0)), at(0)))
+		ok(t, "create console user", s.CreateConsoleUser(ctx, newConsoleUser("u-1", "alice", ""), nil))
 		cases := []struct {
 			kind jeton.SealedKind
 			id   string
@@ -81,6 +83,7 @@ var sealedTests = []subtest{
 			{jeton.SealedSigningKey, "k-1", []byte("sealed-private-k-1")},
 			{jeton.SealedClientSecret, "c-1", []byte("sealed-secret-c-1")},
 			{jeton.SealedPreviousClientSecret, "c-1", []byte("sealed-old-secret-c-1")},
+			{jeton.SealedConsoleTOTP, "u-1", []byte("sealed-totp-u-1")},
 		}
 		for _, c := range cases {
 			next := []byte("resealed-" + string(c.kind))

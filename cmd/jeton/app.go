@@ -19,6 +19,7 @@ import (
 	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/calendarcache"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/console"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/every"
 	"github.com/jeton/jeton/internal/storeobs"
@@ -41,6 +42,8 @@ type app struct {
 	keys     *keys.Manager
 	schedule *keys.Scheduler
 	kek      []byte
+	// activity samples the metrics registry for the console's activity chart.
+	activity *console.Activity
 	// previousKEKs open what is still sealed under an old KEK (a KEK rotation).
 	previousKEKs [][]byte
 	// ring is every KEK this server holds; holder names it in the store's KEK holders.
@@ -290,6 +293,10 @@ func (a *app) run(ctx context.Context) error {
 		a.certs.Watch(ctx, a.cfg.TLSReload)
 		go a.reloadCertsOnHangup(ctx)
 	}
+	if a.activity != nil {
+		go a.activity.Run(ctx)
+	}
+	go every.Run(ctx, time.Hour, func() { a.forgetConsoleSessions(ctx) })
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch,
 		AuditRetention: a.cfg.AuditRetention, Logger: a.logger, Observer: a.metrics.Janitor()})
 	go a.securityAudit.Run(ctx)
@@ -445,5 +452,13 @@ func (a *app) close() {
 		if err := a.flushTraces(ctx); err != nil {
 			a.logger.Warn("traces not flushed", "err", err)
 		}
+	}
+}
+
+// forgetConsoleSessions deletes console sessions past their idle timeout (they are
+// refused anyway; this only keeps the table small).
+func (a *app) forgetConsoleSessions(ctx context.Context) {
+	if _, err := a.store.DeleteConsoleSessions(ctx, time.Now().Add(-a.cfg.ConsoleIdleTimeout)); err != nil && ctx.Err() == nil {
+		a.logger.Warn("console: deleting idle sessions", "err", err)
 	}
 }

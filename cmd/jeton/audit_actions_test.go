@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/jeton/jeton/console"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -111,7 +112,8 @@ func TestEveryWrittenActionIsListed(t *testing.T) {
 		}
 		for _, m := range actionLiteral.FindAllStringSubmatch(string(src), -1) {
 			checked++
-			if !slices.Contains(known, m[1]) && !notAction.MatchString(m[1]) {
+			// The console's English string table has dotted keys too ("app.deleted").
+			if !slices.Contains(known, m[1]) && !notAction.MatchString(m[1]) && !console.IsStringKey(m[1]) {
 				t.Errorf("%s: %q looks like an audit action but is in no list (jeton.AuditActions, a module's AuditActions)", path, m[1])
 			}
 		}

@@ -46,6 +46,7 @@ func newKEKGenerateCmd() *cobra.Command {
 type kekFlags struct {
 	configPath, dataDir, database, kekFile string
 	previousFiles                          []string
+	kek                                    []byte // the current KEK, once open has read it
 }
 
 func (f *kekFlags) bind(cmd *cobra.Command) {
@@ -79,6 +80,7 @@ func (f *kekFlags) open(cmd *cobra.Command) (jeton.Store, *keys.Keyring, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	f.kek = kek
 	ctx := cmd.Context()
 	store, kind, err := openStore(ctx, f.dataDir, f.database)
 	if err != nil {

@@ -19,7 +19,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newMigrateCmd(), newJanitorCmd(), newBackupCmd(), newRestoreCmd(), newKEKCmd(), newVersionCmd(), newHealthcheckCmd())
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newJanitorCmd(), newBackupCmd(), newRestoreCmd(), newKEKCmd(), newConsoleUserCmd(), newVersionCmd(), newHealthcheckCmd())
 	root.AddCommand(adminCommands()...)
 	addModuleCommands(root, "", nil)
 	return root

@@ -67,6 +67,8 @@ type serveConfig struct {
 	RefreshGrace   time.Duration
 	// Sign-in pages (OIDC).
 	SessionTTL time.Duration
+	// ConsoleIdleTimeout ends a console session unused for this long.
+	ConsoleIdleTimeout time.Duration
 	// Janitor.
 	JanitorInterval time.Duration
 	JanitorBatch    int
@@ -157,6 +159,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.LockoutCooldown, "lockout-cooldown", 15*time.Minute, "how long a locked customer stays locked")
 	f.DurationVar(&cfg.RefreshIdleTTL, "refresh-idle-ttl", 7*24*time.Hour, "a refresh token unused this long expires (the family's absolute lifetime is the client's refresh_token_ttl)")
 	f.DurationVar(&cfg.RefreshGrace, "refresh-grace", 30*time.Second, "a retry with the previous refresh token within this grace gets the same successor")
+	f.DurationVar(&cfg.ConsoleIdleTimeout, "console-idle-timeout", 15*time.Minute, "how long a web console session may stay unused before it ends")
 	f.DurationVar(&cfg.SessionTTL, "session-ttl", time.Hour, "how long a customer's sign-in on the login page is remembered for later authorization requests")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")

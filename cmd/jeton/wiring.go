@@ -12,6 +12,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/clients"
+	"github.com/jeton/jeton/console"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/ttlcache"
@@ -22,6 +23,7 @@ import (
 	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -115,6 +117,9 @@ func (a *app) buildServers(adminToken string) error {
 		Routes: a.moduleRoutes(), Clients: clientService, Events: a.events,
 	}))
 	adminMux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	if err := a.buildConsole(adminMux, a.reg, clientService, pool.Params()); err != nil {
+		return err
+	}
 	a.public = httpapi.NewHTTPServer(a.cfg.Addr, publicHandler, a.logger)
 	a.admin = httpapi.NewHTTPServer(a.cfg.AdminAddr, httpapi.Middleware(a.logger, nil, httpapi.NewTracing(a.tracer, a.proxies), httpapi.ClientAddr(a.proxies, adminMux)), a.logger)
 	return nil
@@ -126,6 +131,33 @@ func (a *app) watchCaches(overrides *ratelimit.Cached, intro *token.Introspector
 	a.metrics.WatchCache("calendar", a.calendars.Stats)
 	a.metrics.WatchCache("rate_limit_override", overrides.Stats)
 	a.metrics.WatchCache("verified_jwt", intro.VerifiedStats)
+}
+
+// buildConsole mounts the web console on the admin listener only (docs/console.md);
+// its activity chart samples reg, the registry /metrics serves.
+func (a *app) buildConsole(adminMux *http.ServeMux, reg prometheus.Gatherer, svc *clients.Service, pw password.Params) error {
+	sealer, err := keys.NewTOTPSealer(a.kek, a.previousKEKs...)
+	if err != nil {
+		return err
+	}
+	a.activity = console.NewActivity(reg, time.Now)
+	c, err := console.New(console.Config{
+		Store: a.store, Clients: svc, Keys: a.keys, TOTP: sealer, Issuer: a.Issuer,
+		Secure: a.cfg.AdminTLS.Enabled(), IdleTimeout: a.cfg.ConsoleIdleTimeout,
+		Lockout: a.consoleLockout(),
+		Limit:   a.limiter.Password, InvalidateCalendar: a.calendars.Invalidate,
+		Activity: a.activity, Password: pw, Logger: a.logger, Now: time.Now,
+	})
+	if err != nil {
+		return err
+	}
+	adminMux.Handle(console.Prefix, c)
+	return nil
+}
+
+// consoleLockout is the console's sign-in budget: the customers' lockout settings.
+func (a *app) consoleLockout() jeton.LockoutPolicy {
+	return jeton.LockoutPolicy{MaxFailures: a.cfg.LockoutFailures, Window: a.cfg.LockoutWindow, Cooldown: a.cfg.LockoutCooldown}
 }
 
 // buildAuth enables every client authentication method: secrets (RFC 6749 §2.3.1) and

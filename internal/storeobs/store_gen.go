@@ -117,6 +117,20 @@ func (o *store) CreateClientAudited(ctx context.Context, a1 jeton.Client, a2 jet
 	return err
 }
 
+func (o *store) CreateConsoleSession(ctx context.Context, a1 jeton.ConsoleSession) error {
+	ctx, end := o.hook.Begin(ctx, "CreateConsoleSession")
+	err := o.inner.CreateConsoleSession(ctx, a1)
+	end(err)
+	return err
+}
+
+func (o *store) CreateConsoleUser(ctx context.Context, a1 jeton.ConsoleUser, a2 [][]byte) error {
+	ctx, end := o.hook.Begin(ctx, "CreateConsoleUser")
+	err := o.inner.CreateConsoleUser(ctx, a1, a2)
+	end(err)
+	return err
+}
+
 func (o *store) CreateCustomer(ctx context.Context, a1 jeton.Customer) error {
 	ctx, end := o.hook.Begin(ctx, "CreateCustomer")
 	err := o.inner.CreateCustomer(ctx, a1)
@@ -171,6 +185,20 @@ func (o *store) DeleteCalendarAudited(ctx context.Context, a1 string, a2 jeton.A
 	err := o.inner.DeleteCalendarAudited(ctx, a1, a2)
 	end(err)
 	return err
+}
+
+func (o *store) DeleteConsoleSession(ctx context.Context, a1 []byte) error {
+	ctx, end := o.hook.Begin(ctx, "DeleteConsoleSession")
+	err := o.inner.DeleteConsoleSession(ctx, a1)
+	end(err)
+	return err
+}
+
+func (o *store) DeleteConsoleSessions(ctx context.Context, a1 time.Time) (int, error) {
+	ctx, end := o.hook.Begin(ctx, "DeleteConsoleSessions")
+	r0, err := o.inner.DeleteConsoleSessions(ctx, a1)
+	end(err)
+	return r0, err
 }
 
 func (o *store) DeleteExpired(ctx context.Context, a1 time.Time, a2 int) (int, error) {
@@ -232,6 +260,20 @@ func (o *store) GetClient(ctx context.Context, a1 string) (jeton.Client, error) 
 func (o *store) GetConsent(ctx context.Context, a1 string, a2 string, a3 string) (jeton.Consent, error) {
 	ctx, end := o.hook.Begin(ctx, "GetConsent")
 	r0, err := o.inner.GetConsent(ctx, a1, a2, a3)
+	end(err)
+	return r0, err
+}
+
+func (o *store) GetConsoleUser(ctx context.Context, a1 string) (jeton.ConsoleUser, error) {
+	ctx, end := o.hook.Begin(ctx, "GetConsoleUser")
+	r0, err := o.inner.GetConsoleUser(ctx, a1)
+	end(err)
+	return r0, err
+}
+
+func (o *store) GetConsoleUserByUsername(ctx context.Context, a1 string) (jeton.ConsoleUser, error) {
+	ctx, end := o.hook.Begin(ctx, "GetConsoleUserByUsername")
+	r0, err := o.inner.GetConsoleUserByUsername(ctx, a1)
 	end(err)
 	return r0, err
 }
@@ -334,6 +376,13 @@ func (o *store) Migrate(ctx context.Context) error {
 	return err
 }
 
+func (o *store) PassConsoleSignIn(ctx context.Context, a1 string) error {
+	ctx, end := o.hook.Begin(ctx, "PassConsoleSignIn")
+	err := o.inner.PassConsoleSignIn(ctx, a1)
+	end(err)
+	return err
+}
+
 func (o *store) PassLoginAttempt(ctx context.Context, a1 jeton.Customer, a2 time.Time) (bool, error) {
 	ctx, end := o.hook.Begin(ctx, "PassLoginAttempt")
 	r0, err := o.inner.PassLoginAttempt(ctx, a1, a2)
@@ -418,6 +467,13 @@ func (o *store) ReportKEKHolder(ctx context.Context, a1 jeton.KEKHolder, a2 time
 	return err
 }
 
+func (o *store) ReserveConsoleSignIn(ctx context.Context, a1 string, a2 time.Time, a3 jeton.LockoutPolicy) (jeton.ConsoleUser, bool, error) {
+	ctx, end := o.hook.Begin(ctx, "ReserveConsoleSignIn")
+	r0, r1, err := o.inner.ReserveConsoleSignIn(ctx, a1, a2, a3)
+	end(err)
+	return r0, r1, err
+}
+
 func (o *store) ReserveLoginAttempt(ctx context.Context, a1 string, a2 string, a3 time.Time, a4 jeton.LockoutPolicy) (jeton.Customer, bool, error) {
 	ctx, end := o.hook.Begin(ctx, "ReserveLoginAttempt")
 	r0, r1, err := o.inner.ReserveLoginAttempt(ctx, a1, a2, a3, a4)
@@ -474,6 +530,34 @@ func (o *store) SaveConsent(ctx context.Context, a1 jeton.Consent) error {
 	return err
 }
 
+func (o *store) SearchClients(ctx context.Context, a1 string, a2 string, a3 jeton.Client, a4 int) ([]jeton.Client, error) {
+	ctx, end := o.hook.Begin(ctx, "SearchClients")
+	r0, err := o.inner.SearchClients(ctx, a1, a2, a3, a4)
+	end(err)
+	return r0, err
+}
+
+func (o *store) SearchCustomers(ctx context.Context, a1 string, a2 string, a3 string, a4 int) ([]jeton.Customer, error) {
+	ctx, end := o.hook.Begin(ctx, "SearchCustomers")
+	r0, err := o.inner.SearchCustomers(ctx, a1, a2, a3, a4)
+	end(err)
+	return r0, err
+}
+
+func (o *store) TouchConsoleSession(ctx context.Context, a1 []byte, a2 time.Time, a3 time.Time) (jeton.ConsoleSession, error) {
+	ctx, end := o.hook.Begin(ctx, "TouchConsoleSession")
+	r0, err := o.inner.TouchConsoleSession(ctx, a1, a2, a3)
+	end(err)
+	return r0, err
+}
+
+func (o *store) UnlockConsoleUser(ctx context.Context, a1 string) error {
+	ctx, end := o.hook.Begin(ctx, "UnlockConsoleUser")
+	err := o.inner.UnlockConsoleUser(ctx, a1)
+	end(err)
+	return err
+}
+
 func (o *store) UpdateClient(ctx context.Context, a1 jeton.Client) error {
 	ctx, end := o.hook.Begin(ctx, "UpdateClient")
 	err := o.inner.UpdateClient(ctx, a1)
@@ -519,6 +603,20 @@ func (o *store) UpdateInstitutionAudited(ctx context.Context, a1 jeton.Instituti
 func (o *store) UseAssertionID(ctx context.Context, a1 string, a2 string, a3 time.Time, a4 time.Time) error {
 	ctx, end := o.hook.Begin(ctx, "UseAssertionID")
 	err := o.inner.UseAssertionID(ctx, a1, a2, a3, a4)
+	end(err)
+	return err
+}
+
+func (o *store) UseConsoleRecoveryCode(ctx context.Context, a1 string, a2 []byte, a3 time.Time) error {
+	ctx, end := o.hook.Begin(ctx, "UseConsoleRecoveryCode")
+	err := o.inner.UseConsoleRecoveryCode(ctx, a1, a2, a3)
+	end(err)
+	return err
+}
+
+func (o *store) UseConsoleTOTPStep(ctx context.Context, a1 string, a2 int64) error {
+	ctx, end := o.hook.Begin(ctx, "UseConsoleTOTPStep")
+	err := o.inner.UseConsoleTOTPStep(ctx, a1, a2)
 	end(err)
 	return err
 }
