@@ -366,7 +366,7 @@ func checkStored(t *testing.T, cs crashStore, l *workload) {
 			if w.opaque {
 				_, err = s.GetAccessToken(ctx, jeton.Digest(tok))
 			} else {
-				_, _, err = s.GetRefreshToken(ctx, jeton.Digest(tok))
+				_, _, err = s.GetRefreshToken(ctx, jeton.RefreshTokenKey(tok))
 			}
 			if err != nil {
 				t.Errorf("%s: a token it was answered is not in the store: %v", w.name, err)
