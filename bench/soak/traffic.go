@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/jeton/jeton/dialect/wire"
 	"io"
 	"math/big"
 	"net/http"
@@ -14,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/jeton/jeton/dialect/cardcore"
 )
 
 // Setup is what bench/soak.sh made before the load: the clients, the customer and
@@ -291,12 +290,12 @@ func (t *traffic) refresh() outcome {
 // claims, a 60 s lifetime, a random jti).
 func (t *traffic) cardcoreBody(grant, rt string) (map[string]string, error) {
 	c := t.s.CardCore
-	a, err := cardcore.SignAssertion(t.key, c.ClientID, c.Website, t.cdAud, time.Now(), time.Minute)
+	a, err := signCardCoreAssertion(t.key, c.ClientID, c.Website, t.cdAud, time.Now(), time.Minute)
 	if err != nil {
 		return nil, err
 	}
 	b := map[string]string{"grant_type": grant, "institutionId": c.AppKey, "client_id": c.ClientID,
-		"client_assertion_type": cardcore.AssertionType, "client_assertion": a}
+		"client_assertion_type": wire.JWTBearerAssertion, "client_assertion": a}
 	if rt != "" {
 		b["refresh_token"] = rt
 	}
