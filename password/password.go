@@ -129,6 +129,17 @@ func Decoy(phc string) (string, error) {
 
 var b64 = base64.RawStdEncoding.Strict()
 
+// decodeB64 decodes one PHC base64 field. encoding/base64 skips CR and LF even in
+// strict mode, so a field carrying them would decode to bytes that encode back to a
+// different string; the PHC format has no line breaks, so they make the string
+// malformed.
+func decodeB64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, ErrMalformed
+	}
+	return b64.DecodeString(s)
+}
+
 func encode(p Params, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.MemoryKiB, p.Passes, p.Lanes,
@@ -150,11 +161,11 @@ func decode(phc string) (Params, []byte, []byte, error) {
 	if err != nil {
 		return Params{}, nil, nil, err
 	}
-	salt, err := b64.DecodeString(parts[4])
+	salt, err := decodeB64(parts[4])
 	if err != nil || len(salt) < minSaltLen || len(salt) > maxSaltLen {
 		return Params{}, nil, nil, fmt.Errorf("%w: bad salt", ErrMalformed)
 	}
-	key, err := b64.DecodeString(parts[5])
+	key, err := decodeB64(parts[5])
 	if err != nil || len(key) < minKeyLen || len(key) > maxKeyLen {
 		return Params{}, nil, nil, fmt.Errorf("%w: bad hash", ErrMalformed)
 	}
