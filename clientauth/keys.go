@@ -178,8 +178,8 @@ func checkJWK(k jose.JSONWebKey, minRSA int) error {
 func checkKeyStrength(pub any, minRSA int) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if k.N.BitLen() < minRSA {
-			return &RSASizeError{Bits: k.N.BitLen(), Min: minRSA}
+		if n := k.N.BitLen(); n < minRSA || n > MaxRSABits {
+			return &RSASizeError{Bits: n, Min: minRSA, Max: MaxRSABits}
 		}
 		return nil
 	case *ecdsa.PublicKey:
@@ -194,10 +194,19 @@ func checkKeyStrength(pub any, minRSA int) error {
 	return fmt.Errorf("unsupported key type %T", pub)
 }
 
-// RSASizeError is an RSA key under the configured minimum.
-type RSASizeError struct{ Bits, Min int }
+// MaxRSABits bounds registered RSA keys, as crypto/tls bounds the keys of peers: a
+// verification's cost grows with the square of the modulus, so a client registering
+// a 16,384-bit key would make each of its assertions cost some 64 times a 2048-bit
+// one. No CA or HSM issues keys above 8192 bits for signatures.
+const MaxRSABits = 8192
+
+// RSASizeError is an RSA key under the configured minimum or over MaxRSABits.
+type RSASizeError struct{ Bits, Min, Max int }
 
 func (e *RSASizeError) Error() string {
+	if e.Max > 0 && e.Bits > e.Max {
+		return fmt.Sprintf("RSA key has %d bits; at most %d allowed", e.Bits, e.Max)
+	}
 	return fmt.Sprintf("RSA key has %d bits; at least %d required", e.Bits, e.Min)
 }
 
