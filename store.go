@@ -223,6 +223,13 @@ type RefreshStore interface {
 	// next.Digest as successor and inserts next, only if oldDigest is unused. Otherwise
 	// it changes nothing and returns ErrAlreadyUsed (ErrNotFound if no such token).
 	RotateRefreshToken(ctx context.Context, oldDigest []byte, next RefreshToken, now time.Time) error
+	// ClaimRefreshToken is ATOMIC: it rotates the token c.Key into c.Next, as
+	// RotateRefreshToken does, only if c.Accepts the token, its family and the
+	// family's customer at that moment. It returns the token as it was and its family,
+	// and the successor's stored expiry (c.NextExpiry). A claim that does not hold
+	// changes nothing and returns ErrNotFound, whatever the reason. PostgreSQL answers
+	// it in one round trip.
+	ClaimRefreshToken(ctx context.Context, c RefreshClaim) (RefreshToken, RefreshFamily, time.Time, error)
 	// RevokeRefreshFamily sets RevokedAt (if not yet set) on the family.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeGrant is ATOMIC (one transaction): it records r, a RevokeFamily revocation

@@ -161,3 +161,45 @@ func (s *Store) RevokeGrant(ctx context.Context, r jeton.Revocation, tombstone j
 	})
 	return mapErr("revoke grant", err)
 }
+
+// ClaimRefreshToken is ATOMIC (DESIGN rule 1), one statement and one round trip: the
+// UPDATE in its WITH clause claims the token only where c.Accepts holds, every
+// condition in its WHERE clause (the token unused and live, its family live, the
+// client's and of an institution it acts for, the scope within the family's, the
+// customer active and unlocked), and the INSERT of the successor takes a row only from
+// a claim. Concurrent claims serialize on the token's row lock, and READ COMMITTED
+// re-checks used_at IS NULL for the loser, which then claims nothing.
+func (s *Store) ClaimRefreshToken(ctx context.Context, c jeton.RefreshClaim) (jeton.RefreshToken, jeton.RefreshFamily, time.Time, error) {
+	var t jeton.RefreshToken
+	var f jeton.RefreshFamily
+	var exp time.Time
+	row, err := tokenRow(c.Next)
+	if err != nil {
+		return t, f, exp, mapErr("claim refresh token", err)
+	}
+	where, args := tokenWhere(c.Key, 11)
+	err = s.pool.QueryRow(ctx, `WITH claimed AS (UPDATE refresh_tokens t SET used_at = $1,
+			successor_digest = $2 FROM refresh_families f`+where+` AND t.used_at IS NULL
+			AND t.expires_at > $1 AND f.id = t.family_id AND f.revoked_at IS NULL
+			AND f.expires_at > $1 AND f.client_id = $3 AND f.institution_id = ANY($4::text[])
+			AND f.scope @> $5::text[] AND t.family_id = $9
+			AND (f.subject = f.client_id OR EXISTS (SELECT 1 FROM customers c
+				WHERE c.institution_id = f.institution_id AND c.id = f.subject
+				AND c.status = 'active' AND (c.locked_until IS NULL OR c.locked_until <= $1)))
+			RETURNING t.family_id, t.created_at, t.expires_at, f.id, f.client_id,
+				f.institution_id, f.subject, f.scope, f.auth_time, f.created_at,
+				f.expires_at, f.revoked_at, LEAST($6::timestamptz, f.expires_at) AS next_exp),
+		ins AS (INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at,
+			legacy) SELECT $9, $8, $7, next_exp, $10 FROM claimed)
+		SELECT * FROM claimed`,
+		append([]any{ts(c.Now), c.Next.Digest, c.ClientID, texts(c.Institutions), texts(c.Scope),
+			ts(c.Next.ExpiresAt), row[2], row[1], row[0], row[6]}, args...)...).Scan(
+		&t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, &f.ID, &f.ClientID,
+		&f.InstitutionID, &f.Subject, &f.Scope, tsCol{&f.AuthTime}, tsCol{&f.CreatedAt},
+		tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt}, tsCol{&exp})
+	f.Scope = nonNil(f.Scope)
+	if err == nil {
+		t.Digest = slices.Clone(c.Key)
+	}
+	return t, f, exp, mapErr("claim refresh token", err)
+}

@@ -72,13 +72,21 @@ func tokenWhere(key []byte) (string, []any) {
 
 // GetRefreshToken returns the token with key digest and its family.
 func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
-	var t jeton.RefreshToken
-	var f jeton.RefreshFamily
 	where, args := tokenWhere(digest)
-	err := s.queryRow(ctx, `SELECT t.family_id, t.created_at,
+	t, f, err := scanRefresh(s.queryRow(ctx, refreshSelect+where, args...), digest)
+	return t, f, mapErr("get refresh token", err)
+}
+
+// refreshSelect reads a token and its family, for scanRefresh.
+const refreshSelect = `SELECT t.family_id, t.created_at,
 		t.expires_at, t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id,
 		f.subject, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
-		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`+where, args...).Scan(
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`
+
+func scanRefresh(row *sql.Row, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
+	var t jeton.RefreshToken
+	var f jeton.RefreshFamily
+	err := row.Scan(
 		&t.FamilyID, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
 		timeCol{&t.UsedAt}, &t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID,
 		&f.Subject, jsonCol[[]string]{&f.Scope}, timeCol{&f.AuthTime},
@@ -86,7 +94,52 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 	if err == nil {
 		t.Digest = slices.Clone(digest)
 	}
-	return t, f, mapErr("get refresh token", err)
+	return t, f, err
+}
+
+// ClaimRefreshToken is ATOMIC (DESIGN rule 1): the token, its family and the
+// family's customer are read and checked (c.Accepts) and the token rotated in one
+// IMMEDIATE transaction, and the committer runs one write at a time, so nothing can
+// change between the check and the rotation.
+func (s *Store) ClaimRefreshToken(ctx context.Context, c jeton.RefreshClaim) (jeton.RefreshToken, jeton.RefreshFamily, time.Time, error) {
+	var t jeton.RefreshToken
+	var f jeton.RefreshFamily
+	var exp time.Time
+	where, args := tokenWhere(c.Key)
+	err := s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if t, f, err = scanRefresh(s.queryRowTx(ctx, tx, refreshSelect+where, args...), c.Key); err != nil {
+			return err
+		}
+		var cust *jeton.Customer
+		if f.Subject != f.ClientID {
+			cu, err := scanCustomer(s.queryRowTx(ctx, tx, `SELECT `+customerColumns+` FROM customers
+				WHERE institution_id = ? AND id = ?`, f.InstitutionID, f.Subject))
+			switch {
+			case err == nil:
+				cust = &cu
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		if !c.Accepts(t, f, cust) {
+			return sql.ErrNoRows
+		}
+		next := c.Next
+		next.ExpiresAt = c.NextExpiry(f)
+		exp = next.ExpiresAt
+		if _, err := s.execTx(ctx, tx, `UPDATE refresh_tokens AS t SET used_at = ?,
+			successor_digest = ?`+where, append([]any{c.Now.UnixMicro(), next.Digest}, args...)...); err != nil {
+			return err
+		}
+		if err := s.insertToken(ctx, tx, next); err != nil {
+			_, undoErr := s.execTx(ctx, tx, `UPDATE refresh_tokens AS t SET used_at = NULL,
+				successor_digest = NULL`+where, args...)
+			return errors.Join(err, undoErr)
+		}
+		return nil
+	})()
+	return t, f, exp, mapErr("claim refresh token", err)
 }
 
 // RotateRefreshToken is ATOMIC (DESIGN rule 1). In one IMMEDIATE transaction the

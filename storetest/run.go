@@ -34,7 +34,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) jeton.Store) {
 	t.Helper()
 	for _, group := range [][]subtest{
-		institutionTests, clientTests, clientAuditedTests, auditedTests, customerTests, keyTests, keyReplaceTests, sealedTests, kekHolderTests, refreshTests, accessTokenTests,
+		institutionTests, clientTests, clientAuditedTests, auditedTests, customerTests, keyTests, keyReplaceTests, sealedTests, kekHolderTests, refreshTests, claimTests, accessTokenTests,
 		assertionTests, revocationTests, auditTests, contextTests, raceTests,
 		lockoutTests, housekeepingTests, calendarTests, tokenSlotTests, oidcTests, rateLimitTests, consoleTests,
 	} {

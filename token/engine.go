@@ -94,7 +94,9 @@ func (e *Engine) GrantTypes() []string {
 // scopeBounded is a grant that continues an earlier grant (refresh_token): step 3
 // bounds its scope by what was granted then (RFC 6749 §6), which only the grant can
 // read. grantedScope reads it (keeping what Handle needs in req) and returns its scope;
-// it writes nothing, and its errors are the grant's own (invalid_grant).
+// its errors are the grant's own (invalid_grant). It writes only what Handle would
+// write next, and only once nothing before Handle can refuse the request: the refresh
+// grant's one-call claim checks the requested scope against the granted one itself.
 type scopeBounded interface {
 	grantedScope(ctx context.Context, req *ClientRequest) ([]string, error)
 }

@@ -50,6 +50,13 @@ func (o *store) AppendAudit(ctx context.Context, a1 jeton.AuditEvent) error {
 	return err
 }
 
+func (o *store) ClaimRefreshToken(ctx context.Context, a1 jeton.RefreshClaim) (jeton.RefreshToken, jeton.RefreshFamily, time.Time, error) {
+	ctx, end := o.hook.Begin(ctx, "ClaimRefreshToken")
+	r0, r1, r2, err := o.inner.ClaimRefreshToken(ctx, a1)
+	end(err)
+	return r0, r1, r2, err
+}
+
 func (o *store) ClaimTokenSlot(ctx context.Context, a1 jeton.TokenSlot, a2 int, a3 time.Time) error {
 	ctx, end := o.hook.Begin(ctx, "ClaimTokenSlot")
 	err := o.inner.ClaimTokenSlot(ctx, a1, a2, a3)
