@@ -53,6 +53,8 @@ type Config struct {
 	// Activity draws the activity chart; nil: the page says metrics are off.
 	Activity *Activity
 	Password password.Params // argon2id cost for customer passwords
+	// Extensions are the vendor modules' pages (module.ConsolePages).
+	Extensions []Extension
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -62,6 +64,7 @@ type Server struct {
 	cfg   Config
 	pages pages
 	mux   *http.ServeMux
+	nav   []navEntry // the extensions' navigation entries
 }
 
 // New returns the console; mount it at Prefix on the admin listener.
@@ -96,6 +99,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, pages: p, mux: http.NewServeMux()}
 	s.routes()
+	for _, ext := range cfg.Extensions {
+		if err := s.addExtension(ext); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

@@ -161,6 +161,8 @@ var strings_ = map[string]string{
 
 // T returns the English string for key.
 func T(key string) string {
+	stringsMu.RLock()
+	defer stringsMu.RUnlock()
 	if s, ok := strings_[key]; ok {
 		return s
 	}
@@ -170,6 +172,8 @@ func T(key string) string {
 // IsStringKey reports whether key names a string of the table (not, say, an audit
 // action): the audit-action check of cmd/jeton asks.
 func IsStringKey(key string) bool {
+	stringsMu.RLock()
+	defer stringsMu.RUnlock()
 	_, ok := strings_[key]
 	return ok
 }

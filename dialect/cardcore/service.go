@@ -82,9 +82,27 @@ func (d *Dialect) App(ctx context.Context, institutionID, key string) (jeton.Cli
 	return c, app, err
 }
 
-// ListApps pages institutionID's live applications by key.
-func (d *Dialect) ListApps(ctx context.Context, institutionID, after string, limit int) ([]cardcorestore.App, error) {
-	return d.cfg.Store.ListCardCoreApps(ctx, institutionID, after, limit)
+// Listed is an application with its client (which holds its name and scopes).
+type Listed struct {
+	Client jeton.Client
+	App    cardcorestore.App
+}
+
+// ListApps pages institutionID's live applications by key, at most limit of them.
+func (d *Dialect) ListApps(ctx context.Context, institutionID, after string, limit int) ([]Listed, error) {
+	apps, err := d.cfg.Store.ListCardCoreApps(ctx, institutionID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listed, len(apps))
+	for i, a := range apps {
+		c, err := d.cfg.Store.GetClient(ctx, a.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Listed{Client: c, App: a}
+	}
+	return out, nil
 }
 
 // DeleteApp soft-deletes who's institution's live application with key (rules of
