@@ -55,8 +55,8 @@ type Config struct {
 	Password password.Params // argon2id cost for customer passwords
 	// Extensions are the vendor modules' pages (module.ConsolePages).
 	Extensions []Extension
-	Logger   *slog.Logger
-	Now      func() time.Time
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Server is the console's handler.
