@@ -40,6 +40,8 @@ const (
 	ActionConsoleRecoveryCodeUsed = "console.recovery_code_used"
 	ActionConsoleUserCreate       = "console_user.create"
 	ActionConsoleUserUnlock       = "console_user.unlock"
+	ActionConsoleUserDisable      = "console_user.disable" // also ends the user's sessions
+	ActionConsoleUserEnable       = "console_user.enable"
 )
 
 // auditActions is the one list of the core's audit actions: the constants above and
@@ -53,7 +55,7 @@ var auditActions = [...]string{
 	ActionCustomerConsentsRevoke, ActionCustomerLocked, ActionRefreshReuse,
 	ActionKeyCreate, ActionKeyRotate, ActionRateLimitSet, ActionRateLimitDelete,
 	ActionConsoleSignIn, ActionConsoleSignOut, ActionConsoleRecoveryCodeUsed,
-	ActionConsoleUserCreate, ActionConsoleUserUnlock,
+	ActionConsoleUserCreate, ActionConsoleUserUnlock, ActionConsoleUserDisable, ActionConsoleUserEnable,
 	string(EventReplayRefused), string(EventFamilyRevoked), string(EventKeyRotated), string(EventRateLimited),
 }
 

@@ -32,7 +32,15 @@ type ConsoleUser struct {
 	FailureWindowStart time.Time
 	LockedUntil        time.Time
 	CreatedAt          time.Time
+	// DisabledAt is when an operator disabled the user (zero while enabled): a
+	// disabled user can neither sign in nor use a session.
+	DisabledAt time.Time
+	// LastSignInAt is the user's last completed sign-in (zero: never).
+	LastSignInAt time.Time
 }
+
+// Disabled reports whether an operator disabled u.
+func (u ConsoleUser) Disabled() bool { return !u.DisabledAt.IsZero() }
 
 // ConsoleSession is a signed-in browser: the cookie holds a 256-bit random value and
 // the store only its SHA-256 digest; CSRF is the token every form of the session
@@ -59,8 +67,18 @@ type ConsoleStore interface {
 	// p.MaxFailures sets LockedUntil = now + p.Cooldown, so at most p.MaxFailures
 	// passwords are ever verified per run however many attempts race.
 	ReserveConsoleSignIn(ctx context.Context, username string, now time.Time, p LockoutPolicy) (ConsoleUser, bool, error)
-	// PassConsoleSignIn clears the run after a verified password and second factor.
-	PassConsoleSignIn(ctx context.Context, id string) error
+	// PassConsoleSignIn clears the run after a verified password and second factor,
+	// and records now as the user's last sign-in.
+	PassConsoleSignIn(ctx context.Context, id string, now time.Time) error
+	// ListConsoleUsers returns at most limit users by username, after the username
+	// after ("" for the first page).
+	ListConsoleUsers(ctx context.Context, after string, limit int) ([]ConsoleUser, error)
+	// SetConsoleUserDisabled disables (disabled: DisabledAt = now, and every session of
+	// the user deleted) or enables (DisabledAt cleared) the user id, and appends ev.
+	// ATOMIC: one transaction, all or nothing, so no session of a disabled user
+	// survives the call. Disabling a disabled user keeps its first DisabledAt. An
+	// unknown user is ErrNotFound (nothing written).
+	SetConsoleUserDisabled(ctx context.Context, id string, disabled bool, now time.Time, ev AuditEvent) error
 	// UnlockConsoleUser ends the run and the lock (an operator unlock).
 	UnlockConsoleUser(ctx context.Context, id string) error
 	// UseConsoleTOTPStep records step as the user's last accepted TOTP step. ATOMIC:

@@ -53,8 +53,10 @@ type Config struct {
 	// Activity draws the activity chart; nil: the page says metrics are off.
 	Activity *Activity
 	Password password.Params // argon2id cost for customer passwords
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Extensions are the vendor modules' pages (module.ConsolePages).
+	Extensions []Extension
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Server is the console's handler.
@@ -62,6 +64,7 @@ type Server struct {
 	cfg   Config
 	pages pages
 	mux   *http.ServeMux
+	nav   []navEntry // the extensions' navigation entries
 }
 
 // New returns the console; mount it at Prefix on the admin listener.
@@ -96,6 +99,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, pages: p, mux: http.NewServeMux()}
 	s.routes()
+	for _, ext := range cfg.Extensions {
+		if err := s.addExtension(ext); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -143,6 +151,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/keys", s.authed(s.keyList))
 	m.HandleFunc("POST /console/keys/rotate", s.authed(s.keyRotate))
 	m.HandleFunc("GET /console/audit", s.authed(s.auditList))
+	m.HandleFunc("GET /console/users", s.authed(s.userList))
+	m.HandleFunc("GET /console/users/{id}/{op}", s.authed(s.userConfirm))
+	m.HandleFunc("POST /console/users/{id}/{op}", s.authed(s.userSet))
 	m.HandleFunc("GET /console/activity", s.authed(s.activityPage))
 	m.HandleFunc("GET /console/activity/chart", s.authed(s.activityChart))
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, nil) })

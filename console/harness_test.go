@@ -57,7 +57,8 @@ func newWorld(t testing.TB) *world {
 	return newWorldOn(t, sqlitetest.New(t))
 }
 
-func newWorldOn(t testing.TB, store jeton.Store) *world {
+// newWorldOn is newWorld over store, with the console extensions exts.
+func newWorldOn(t testing.TB, store jeton.Store, exts ...console.Extension) *world {
 	t.Helper()
 	w := &world{t: t, store: store, now: time.Date(2031, 3, 4, 10, 0, 0, 0, time.UTC), users: map[string]console.NewUser{}}
 	ctx := t.Context()
@@ -84,7 +85,7 @@ func newWorldOn(t testing.TB, store jeton.Store) *world {
 	}
 	w.clients = clients.New(clients.Config{Store: store, KEK: kek, Now: w.clock})
 	c, err := console.New(console.Config{Store: store, Clients: w.clients, TOTP: sealer,
-		Issuer: "https://jeton.example", Password: cheap, Now: w.clock,
+		Issuer: "https://jeton.example", Password: cheap, Now: w.clock, Extensions: exts,
 		Lockout: jeton.LockoutPolicy{MaxFailures: 3, Window: 10 * time.Minute, Cooldown: 10 * time.Minute}})
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,11 @@ type page struct {
 	Brand template.CSS // the institution's accent colour, validated
 	Flash string
 	Data  any
+	Ext   []navEntry // the extensions' navigation entries
 }
+
+// InExt reports whether the page is one of extension ext's.
+func (p page) InExt(ext string) bool { return strings.HasPrefix(p.Nav, ext+"/") }
 
 // hexColour is the only form of brand colour put into a style attribute.
 var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -59,7 +63,7 @@ var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 // render writes the page name with data; the institution admin's brand colour (or the
 // default) themes the header.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v *viewer, data any) {
-	p := page{V: v, Title: T(name + ".title"), Nav: name, Data: data, Brand: "#1d4ed8"}
+	p := page{V: v, Title: T(strings.ReplaceAll(name, "/", ".") + ".title"), Nav: name, Data: data, Brand: "#1d4ed8", Ext: s.nav}
 	if v != nil {
 		p.CSRF = v.Session.CSRF
 		if v.User.InstitutionID != "" {

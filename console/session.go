@@ -105,6 +105,9 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if u.Disabled() { // a session that raced the disable: disabling deleted the others
+		return nil, jeton.ErrNotFound
+	}
 	return &viewer{User: u, Session: sess}, nil
 }
 

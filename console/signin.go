@@ -89,13 +89,17 @@ func (s *Server) verify(r *http.Request, username, pw, code string) (jeton.Conso
 	if !admitted {
 		return u, refusal("locked")
 	}
+	if u.Disabled() { // the same work and answer as a wrong password
+		_, _ = password.Verify(pw, dummyHash)
+		return u, refusal("disabled")
+	}
 	if ok, err := password.Verify(pw, u.PasswordHash); err != nil || !ok {
 		return u, refusal("wrong password")
 	}
 	if err := s.secondFactor(r, u, code); err != nil {
 		return u, err
 	}
-	return u, s.cfg.Store.PassConsoleSignIn(ctx, u.ID)
+	return u, s.cfg.Store.PassConsoleSignIn(ctx, u.ID, s.now())
 }
 
 // secondFactor accepts a TOTP code once (RFC 6238 §5.2) or spends a recovery code.

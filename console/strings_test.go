@@ -20,7 +20,7 @@ func TestStringsComplete(t *testing.T) {
 		}
 		return nil
 	})
-	for _, name := range []string{"signin", "apps", "new", "inst", "cust", "hours", "keys", "audit", "activity", "error"} {
+	for _, name := range []string{"signin", "apps", "new", "inst", "cust", "hours", "keys", "audit", "activity", "error", "users", "userconfirm"} {
 		keys = append(keys, name+".title")
 	}
 	if len(keys) < 50 {

@@ -20,6 +20,7 @@ import (
 	"github.com/jeton/jeton/adminapi"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clients"
+	"github.com/jeton/jeton/console"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/internal/ttlcache"
@@ -48,6 +49,14 @@ type Module interface {
 // test in cmd/jeton compares them.
 type Auditor interface {
 	AuditActions() []string
+}
+
+// ConsolePages is a module with pages of its own in the web console (for example an
+// application kind of its own): cmd/jeton asks for them after Serve, so that the pages
+// go through the services Serve built, and the console renders them with its own
+// layout, session, CSRF check, roles and strings (docs/console.md).
+type ConsolePages interface {
+	ConsolePages() []console.Extension
 }
 
 // Core is what a module's dialects are built on.

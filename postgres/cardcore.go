@@ -59,6 +59,26 @@ func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key stri
 	return app, mapErr("get cardcore app by key", err)
 }
 
+// ListCardCoreApps pages institutionID's live applications by key.
+func (s *Store) ListCardCoreApps(ctx context.Context, institutionID, after string, limit int) ([]cardcorestore.App, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+cardcoreAppColumns+cardcoreAppFrom+`
+		WHERE a.institution_id = $1 AND a.app_key > $2 AND NOT a.deleted
+		ORDER BY a.app_key LIMIT $3`, institutionID, after, limit)
+	if err != nil {
+		return nil, mapErr("list cardcore apps", err)
+	}
+	defer rows.Close()
+	list := []cardcorestore.App{}
+	for rows.Next() {
+		a, err := scanCardCoreApp(rows)
+		if err != nil {
+			return nil, mapErr("list cardcore apps", err)
+		}
+		list = append(list, a)
+	}
+	return list, mapErr("list cardcore apps", rows.Err())
+}
+
 // UpdateCardCoreApp updates the application, then its client, and appends ev, in one
 // transaction.
 func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {

@@ -11,14 +11,15 @@ import (
 )
 
 const consoleUserColumns = `id, username, role, COALESCE(institution_id, ''), password_hash,
-	totp_sealed, totp_step, failed_attempts, failure_window_start, locked_until, created_at`
+	totp_sealed, totp_step, failed_attempts, failure_window_start, locked_until, created_at,
+	disabled_at, last_sign_in_at`
 
 func scanConsoleUser(r pgx.Row) (jeton.ConsoleUser, error) {
 	var u jeton.ConsoleUser
 	var role string
 	err := r.Scan(&u.ID, &u.Username, &role, &u.InstitutionID, &u.PasswordHash, &u.TOTPSealed,
 		&u.TOTPStep, &u.FailedAttempts, tsCol{&u.FailureWindowStart}, tsCol{&u.LockedUntil},
-		tsCol{&u.CreatedAt})
+		tsCol{&u.CreatedAt}, tsCol{&u.DisabledAt}, tsCol{&u.LastSignInAt})
 	u.Role = jeton.ConsoleRole(role)
 	return u, err
 }
@@ -87,9 +88,55 @@ func (s *Store) ReserveConsoleSignIn(ctx context.Context, username string, now t
 	return u, err == nil, mapErr("reserve console sign-in", err)
 }
 
-// PassConsoleSignIn clears the run.
-func (s *Store) PassConsoleSignIn(ctx context.Context, id string) error {
-	return s.clearConsoleRun(ctx, "pass console sign-in", id)
+// PassConsoleSignIn clears the run and records the sign-in.
+func (s *Store) PassConsoleSignIn(ctx context.Context, id string, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE console_users SET failed_attempts = 0,
+		failure_window_start = NULL, locked_until = NULL, last_sign_in_at = $1 WHERE id = $2`, now, id)
+	if err == nil {
+		err = mustAffect(tag)
+	}
+	return mapErr("pass console sign-in", err)
+}
+
+// ListConsoleUsers pages the users by username (the UNIQUE index).
+func (s *Store) ListConsoleUsers(ctx context.Context, after string, limit int) ([]jeton.ConsoleUser, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+consoleUserColumns+` FROM console_users
+		WHERE username > $1 ORDER BY username LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, mapErr("list console users", err)
+	}
+	defer rows.Close()
+	list := []jeton.ConsoleUser{}
+	for rows.Next() {
+		u, err := scanConsoleUser(rows)
+		if err != nil {
+			return nil, mapErr("list console users", err)
+		}
+		list = append(list, u)
+	}
+	return list, mapErr("list console users", rows.Err())
+}
+
+// SetConsoleUserDisabled changes the user's DisabledAt and, when disabling, deletes
+// its sessions, with ev, in one transaction.
+func (s *Store) SetConsoleUserDisabled(ctx context.Context, id string, disabled bool, now time.Time, ev jeton.AuditEvent) error {
+	err := s.audited(ctx, ev, func(tx pgx.Tx) error {
+		var at *time.Time // NULL: enabled
+		if disabled {
+			at = &now
+		}
+		tag, err := tx.Exec(ctx, `UPDATE console_users SET disabled_at = CASE
+			WHEN $1::timestamptz IS NULL THEN NULL ELSE COALESCE(disabled_at, $1) END WHERE id = $2`, at, id)
+		if err == nil {
+			err = mustAffect(tag)
+		}
+		if err != nil || !disabled {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM console_sessions WHERE user_id = $1`, id)
+		return err
+	})
+	return mapErr("set console user disabled", err)
 }
 
 // UnlockConsoleUser clears the run and the lock.

@@ -60,6 +60,18 @@ func (s *Store) GetCardCoreAppByKey(ctx context.Context, institutionID, key stri
 	return app, mapErr("get cardcore app by key", err)
 }
 
+// ListCardCoreApps pages institutionID's live applications by key.
+func (s *Store) ListCardCoreApps(ctx context.Context, institutionID, after string, limit int) ([]cardcorestore.App, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+cardcoreAppColumns+cardcoreAppFrom+`
+		WHERE a.institution_id = ? AND a.app_key > ? AND a.deleted = 0
+		ORDER BY a.app_key LIMIT ?`, institutionID, after, limit)
+	if err != nil {
+		return nil, mapErr("list cardcore apps", err)
+	}
+	list, err := collect(rows, scanCardCoreApp)
+	return list, mapErr("list cardcore apps", err)
+}
+
 // UpdateCardCoreApp updates the application, then its client, and appends ev, in one
 // transaction.
 func (s *Store) UpdateCardCoreApp(ctx context.Context, c jeton.Client, app cardcorestore.App, ev jeton.AuditEvent) error {

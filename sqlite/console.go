@@ -10,13 +10,14 @@ import (
 )
 
 const consoleUserColumns = `id, username, role, COALESCE(institution_id, ''), password_hash,
-	totp_sealed, totp_step, failed_attempts, failure_window_start, locked_until, created_at`
+	totp_sealed, totp_step, failed_attempts, failure_window_start, locked_until, created_at,
+	disabled_at, last_sign_in_at`
 
 func scanConsoleUser(r scanner) (jeton.ConsoleUser, error) {
 	var u jeton.ConsoleUser
 	err := r.Scan(&u.ID, &u.Username, &u.Role, &u.InstitutionID, &u.PasswordHash, &u.TOTPSealed,
 		&u.TOTPStep, &u.FailedAttempts, timeCol{&u.FailureWindowStart}, timeCol{&u.LockedUntil},
-		timeCol{&u.CreatedAt})
+		timeCol{&u.CreatedAt}, timeCol{&u.DisabledAt}, timeCol{&u.LastSignInAt})
 	return u, err
 }
 
@@ -89,9 +90,46 @@ func (s *Store) ReserveConsoleSignIn(ctx context.Context, username string, now t
 	return u, err == nil, mapErr("reserve console sign-in", err)
 }
 
-// PassConsoleSignIn clears the run.
-func (s *Store) PassConsoleSignIn(ctx context.Context, id string) error {
-	return s.clearConsoleRun(ctx, "pass console sign-in", id)
+// PassConsoleSignIn clears the run and records the sign-in.
+func (s *Store) PassConsoleSignIn(ctx context.Context, id string, now time.Time) error {
+	res, err := s.exec(ctx, `UPDATE console_users SET failed_attempts = 0,
+		failure_window_start = NULL, locked_until = NULL, last_sign_in_at = ? WHERE id = ?`, now.UnixMicro(), id)
+	if err == nil {
+		err = mustAffect(res)
+	}
+	return mapErr("pass console sign-in", err)
+}
+
+// ListConsoleUsers pages the users by username (the UNIQUE index).
+func (s *Store) ListConsoleUsers(ctx context.Context, after string, limit int) ([]jeton.ConsoleUser, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+consoleUserColumns+` FROM console_users
+		WHERE username > ? ORDER BY username LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, mapErr("list console users", err)
+	}
+	list, err := collect(rows, scanConsoleUser)
+	return list, mapErr("list console users", err)
+}
+
+// SetConsoleUserDisabled changes the user's DisabledAt and, when disabling, deletes
+// its sessions, with ev, in one transaction.
+func (s *Store) SetConsoleUserDisabled(ctx context.Context, id string, disabled bool, now time.Time, ev jeton.AuditEvent) error {
+	return s.doAudited(ctx, "set console user disabled", ev, func(ctx context.Context, tx *sql.Tx) error {
+		var at any // NULL: enabled
+		if disabled {
+			at = now.UnixMicro()
+		}
+		res, err := s.execTx(ctx, tx, `UPDATE console_users SET disabled_at = CASE
+			WHEN ?1 IS NULL THEN NULL ELSE COALESCE(disabled_at, ?1) END WHERE id = ?2`, at, id)
+		if err == nil {
+			err = mustAffect(res)
+		}
+		if err != nil || !disabled {
+			return err
+		}
+		_, err = s.execTx(ctx, tx, `DELETE FROM console_sessions WHERE user_id = ?`, id)
+		return err
+	})
 }
 
 // UnlockConsoleUser clears the run and the lock.

@@ -66,7 +66,7 @@ var consoleTests = []subtest{
 		if !admitted || u.FailedAttempts != 1 || !u.LockedUntil.IsZero() {
 			t.Fatalf("after cooldown: admitted %v, %+v", admitted, u)
 		}
-		ok(t, "pass", s.PassConsoleSignIn(ctx, "u-1"))
+		ok(t, "pass", s.PassConsoleSignIn(ctx, "u-1", at(time.Hour)))
 		u, err = s.GetConsoleUser(ctx, "u-1")
 		ok(t, "get", err)
 		if u.FailedAttempts != 0 || !u.FailureWindowStart.IsZero() {

@@ -165,7 +165,7 @@ func (b *browserSession) page(name string) {
 			if err != nil {
 				b.t.Fatal(err)
 			}
-			_ = os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("console-%s-%d.png", name, width)), png, 0o644)
+			_ = os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s-%d.png", name, width)), png, 0o644)
 		}
 	}
 	b.seen[name] = true
@@ -308,6 +308,23 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	if audit := b.text("main table"); !strings.Contains(audit, "console:olga") {
 		t.Error("the audit log does not name the console user")
+	}
+
+	// Console users: disable bea (with confirmation), then enable her again.
+	b.do(chromedp.Navigate(console+"users"), chromedp.WaitVisible(chromedp.CSS("#user-bea")))
+	b.page("users")
+	if me := b.text("#user-olga"); !strings.Contains(me, "(you)") {
+		t.Errorf("the operator's own row offers a disable: %q", me)
+	}
+	for _, op := range []string{"disable", "enable"} {
+		b.do(chromedp.Click(chromedp.CSS("#user-bea a.button")), chromedp.WaitVisible(chromedp.CSS("#confirm-user")))
+		b.page("user-" + op)
+		b.do(chromedp.Click(chromedp.CSS(`input[name="confirm"]`)), chromedp.Click(chromedp.CSS("#confirm-user")),
+			chromedp.WaitVisible(chromedp.CSS(".flash")))
+		want := map[string]string{"disable": "Disabled since", "enable": "Active"}[op]
+		if st := b.text("#user-bea .state"); !strings.HasPrefix(st, want) {
+			t.Errorf("after %s bea's state is %q", op, st)
+		}
 	}
 
 	// Sign out; the console then asks to sign in again.

@@ -19,7 +19,8 @@ import (
 
 func newConsoleUserCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "console-user", Short: "Manage web console users (docs/console.md)"}
-	cmd.AddCommand(newConsoleUserCreateCmd(), newConsoleUserUnlockCmd())
+	cmd.AddCommand(newConsoleUserCreateCmd(), newConsoleUserUnlockCmd(), newConsoleUserListCmd(),
+		newConsoleUserSetCmd(true), newConsoleUserSetCmd(false))
 	return cmd
 }
 

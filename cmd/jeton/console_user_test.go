@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"github.com/jeton/jeton"
 )
 
 // TestConsoleUserCreate: the CLI creates console users straight in the database,
@@ -49,6 +53,7 @@ func TestConsoleUserCreate(t *testing.T) {
 	if _, _, err := runCLI(t, "", "console-user", "unlock", "nobody", "--data-dir", s.dataDir); err == nil {
 		t.Error("unlocked an unknown user")
 	}
+	consoleUserDisable(t, s)
 	for _, c := range []struct {
 		stdin string
 		args  []string
@@ -65,6 +70,66 @@ func TestConsoleUserCreate(t *testing.T) {
 		_, _, err := runCLI(t, c.stdin, append(base, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got %v, want an error containing %q", c.args, err, c.want)
+		}
+	}
+}
+
+// consoleUserDisable: `console-user list` shows the user, `disable` ends its sessions
+// and shows in the list, `enable` undoes it; both are audited with actor cli.
+func consoleUserDisable(t *testing.T, s *liveServer) {
+	t.Helper()
+	ctx := t.Context()
+	u, _ := s.app.store.GetConsoleUserByUsername(ctx, "olga")
+	digest := make([]byte, 32)
+	if err := s.app.store.CreateConsoleSession(ctx, jeton.ConsoleSession{Digest: digest, UserID: u.ID, CSRF: "x",
+		CreatedAt: time.Now(), LastSeen: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	list := func() []map[string]any {
+		t.Helper()
+		out, errOut, err := runCLI(t, "", "console-user", "list", "--data-dir", s.dataDir, "-o", "json")
+		if err != nil {
+			t.Fatalf("list: %v %s", err, errOut)
+		}
+		var v struct{ Items []map[string]any }
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("list output %q: %v", out, err)
+		}
+		return v.Items
+	}
+	items := list()
+	if len(items) != 1 || items[0]["username"] != "olga" || items[0]["disabled"] != false || items[0]["password_hash"] != nil {
+		t.Fatalf("list: %v", items)
+	}
+	if out, errOut, err := runCLI(t, "", "console-user", "disable", "--username", "olga", "--data-dir", s.dataDir); err != nil || !strings.Contains(out, "disabled") {
+		t.Fatalf("disable: %v %s", err, errOut)
+	}
+	if _, err := s.app.store.TouchConsoleSession(ctx, digest, time.Now(), time.Now().Add(-time.Hour)); !errors.Is(err, jeton.ErrNotFound) {
+		t.Fatalf("session after disable: %v", err)
+	}
+	if items := list(); items[0]["disabled"] != true || items[0]["disabled_at"] == nil {
+		t.Fatalf("list after disable: %v", items)
+	}
+	out, _, err := runCLI(t, "", "console-user", "list", "--data-dir", s.dataDir)
+	if err != nil || !strings.Contains(out, "olga") || !strings.Contains(out, "disabled") {
+		t.Fatalf("table list: %v %q", err, out)
+	}
+	if _, _, err := runCLI(t, "", "console-user", "enable", "--username", "olga", "--data-dir", s.dataDir); err != nil {
+		t.Fatalf("enable: %v", err)
+	}
+	if items := list(); items[0]["disabled"] != false {
+		t.Fatalf("list after enable: %v", items)
+	}
+	if _, _, err := runCLI(t, "", "console-user", "disable", "--username", "nobody", "--data-dir", s.dataDir); err == nil || !strings.Contains(err.Error(), "no console user") {
+		t.Errorf("disable unknown user: %v", err)
+	}
+	if _, _, err := runCLI(t, "", "console-user", "disable", "--data-dir", s.dataDir); err == nil {
+		t.Error("disable without --username")
+	}
+	for _, action := range []string{jeton.ActionConsoleUserDisable, jeton.ActionConsoleUserEnable} {
+		p, err := s.app.store.ListAudit(ctx, jeton.AuditFilter{Action: action})
+		if err != nil || len(p.Events) != 1 || p.Events[0].Actor != "cli" || p.Events[0].Subject != u.ID {
+			t.Errorf("%s audit: %+v %v", action, p.Events, err)
 		}
 	}
 }

@@ -147,12 +147,24 @@ func (a *app) buildConsole(adminMux *http.ServeMux, reg prometheus.Gatherer, svc
 		Lockout: a.consoleLockout(),
 		Limit:   a.limiter.Password, InvalidateCalendar: a.calendars.Invalidate,
 		Activity: a.activity, Password: pw, Logger: a.logger, Now: time.Now,
+		Extensions: a.consoleExtensions(),
 	})
 	if err != nil {
 		return err
 	}
 	adminMux.Handle(console.Prefix, c)
 	return nil
+}
+
+// consoleExtensions are the vendor modules' console pages (module.ConsolePages).
+func (a *app) consoleExtensions() []console.Extension {
+	var exts []console.Extension
+	for _, m := range a.cfg.Modules {
+		if p, ok := m.(module.ConsolePages); ok {
+			exts = append(exts, p.ConsolePages()...)
+		}
+	}
+	return exts
 }
 
 // consoleLockout is the console's sign-in budget: the customers' lockout settings.

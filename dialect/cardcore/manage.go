@@ -72,31 +72,21 @@ func (d *Dialect) caller(r *http.Request) (cardcorestore.InstitutionKey, error) 
 // ownApp authenticates the caller and finds its live application named by the path's
 // institutionId; any other (another institution's, deleted, malformed) is 404, never
 // 403, so ids do not leak between institutions.
-func (d *Dialect) ownApp(r *http.Request) (cardcorestore.InstitutionKey, cardcorestore.App, error) {
+func (d *Dialect) ownApp(r *http.Request) (cardcorestore.InstitutionKey, jeton.Client, cardcorestore.App, error) {
 	k, err := d.caller(r)
 	if err != nil {
-		return k, cardcorestore.App{}, err
+		return k, jeton.Client{}, cardcorestore.App{}, err
 	}
-	key := strings.ToLower(r.PathValue("institutionId"))
-	if !isHex(key, 32) {
-		return k, cardcorestore.App{}, errNotFound
-	}
-	app, err := d.cfg.Store.GetCardCoreAppByKey(r.Context(), k.InstitutionID, key)
-	switch {
-	case errors.Is(err, jeton.ErrNotFound) || (err == nil && app.Deleted):
-		return k, app, errNotFound
-	case err != nil:
-		return k, app, err
-	}
-	return k, app, nil
+	c, app, err := d.App(r.Context(), k.InstitutionID, strings.ToLower(r.PathValue("institutionId")))
+	return k, c, app, err
 }
 
-// event is the audit event of a change the caller k makes to clientID's application,
-// from before to after (appState; nil for none); the store writes it in the change's
-// own transaction.
-func (d *Dialect) event(ctx context.Context, k cardcorestore.InstitutionKey, action, clientID string, before, after any) jeton.AuditEvent {
-	return jeton.AuditEvent{ID: jeton.NewID(), At: d.cfg.Now(), InstitutionID: k.InstitutionID,
-		Actor: "institution-key:" + k.ID, Action: action, Subject: clientID,
+// event is the audit event of a change who makes to clientID's application, from
+// before to after (appState; nil for none); the store writes it in the change's own
+// transaction.
+func (d *Dialect) event(ctx context.Context, who Actor, action, clientID string, before, after any) jeton.AuditEvent {
+	return jeton.AuditEvent{ID: jeton.NewID(), At: d.cfg.Now(), InstitutionID: who.InstitutionID,
+		Actor: who.Audit, Action: action, Subject: clientID,
 		Details: reqlog.AuditDetails(ctx, jeton.AuditChange(before, after))}
 }
 
@@ -120,35 +110,13 @@ func (d *Dialect) changed(clientID string) {
 // after which the application's tokens fail introspection at once (the client is
 // deleted in the same transaction and dropped from the caches).
 func (d *Dialect) remove(w http.ResponseWriter, r *http.Request) {
-	k, app, err := d.ownApp(r)
-	if err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
-	now := d.cfg.Now()
-	ctx := r.Context()
-	c, err := d.cfg.Store.GetClient(ctx, app.ClientID)
-	if err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
-	gone, goneApp := c, app
-	gone.Status, goneApp.Deleted = jeton.ClientDeleted, true
-	ev := d.event(ctx, k, ActionAppDelete, app.ClientID, appState(c, app), appState(gone, goneApp))
-	clientID, err := d.cfg.Store.DeleteCardCoreApp(ctx, k.InstitutionID, app.Key, now, ev)
-	if errors.Is(err, jeton.ErrNotFound) {
-		err = errNotFound // deleted by a concurrent request
+	k, c, app, err := d.ownApp(r)
+	if err == nil {
+		c, app, err = d.deleteApp(r.Context(), KeyActor(k), c, app)
 	}
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
 	}
-	d.changed(clientID)
-	c, err = d.cfg.Store.GetClient(ctx, clientID)
-	if err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
-	app.Deleted, app.UpdatedAt = true, now
 	writeJSON(w, http.StatusOK, envelope{StatusCode: http.StatusOK, Message: DeletedMessage, Data: viewOf(c, app)})
 }

@@ -94,7 +94,11 @@ func FuzzCreateApp(f *testing.F) {
 		var c jeton.Client
 		var app cardcorestore.App
 		if err == nil {
-			c, app, err = d.newApp(k, in)
+			err = in.complete()
+		}
+		if err == nil {
+			c, app, err = d.newApp(KeyActor(k), AppInput{Name: *in.Name, Description: *in.Description,
+				PublicKey: *in.PublicKey, Scopes: in.Scopes, WebsiteURL: *in.WebsiteURL, IconURL: *in.IconURL, IsOfficial: *in.IsOfficial})
 		}
 		if err != nil {
 			checkRefusal(t, r, err)

@@ -59,28 +59,22 @@ func (d *Dialect) create(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, r, err)
 		return
 	}
-	c, app, err := d.newApp(k, in)
-	ctx := r.Context()
-	if err == nil {
-		err = d.check(ctx, &c)
+	if err := in.complete(); err != nil {
+		writeAPIError(w, r, err)
+		return
 	}
+	c, app, err := d.CreateApp(r.Context(), KeyActor(k), AppInput{Name: *in.Name, Description: *in.Description,
+		PublicKey: *in.PublicKey, Scopes: in.Scopes, WebsiteURL: *in.WebsiteURL, IconURL: *in.IconURL, IsOfficial: *in.IsOfficial})
 	if err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
-	if err := d.cfg.Store.CreateCardCoreApp(ctx, c, app, d.event(ctx, k, ActionAppCreate, c.ID, nil, appState(c, app))); err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
-	d.changed(c.ID)
-	if app, err = d.cfg.Store.GetCardCoreApp(ctx, c.ID); err != nil { // the stored institution record id
 		writeAPIError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, envelope{StatusCode: http.StatusCreated, Message: CreatedMessage, Data: viewOf(c, app)})
 }
 
-func (d *Dialect) newApp(k cardcorestore.InstitutionKey, in createBody) (jeton.Client, cardcorestore.App, error) {
+// complete refuses a create body without one of its fields (the vendor's contract:
+// every field is required) or with another grant than client_credentials.
+func (in createBody) complete() error {
 	missing := []struct {
 		name   string
 		absent bool
@@ -89,35 +83,43 @@ func (d *Dialect) newApp(k cardcorestore.InstitutionKey, in createBody) (jeton.C
 		{"iconUrl", in.IconURL == nil}, {"isOfficial", in.IsOfficial == nil}}
 	for _, f := range missing {
 		if f.absent {
-			return jeton.Client{}, cardcorestore.App{}, badInput(f.name + " is required")
+			return badInput(f.name + " is required")
 		}
 	}
 	if *in.GrantType != jeton.GrantClientCredentials {
-		return jeton.Client{}, cardcorestore.App{}, badInput("grantType must be client_credentials")
+		return badInput("grantType must be client_credentials")
 	}
-	if err := checkFields(in.Name, in.Description, in.WebsiteURL, in.Scopes); err != nil {
+	return nil
+}
+
+func (d *Dialect) newApp(who Actor, in AppInput) (jeton.Client, cardcorestore.App, error) {
+	scopes := in.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	if err := checkFields(&in.Name, &in.Description, &in.WebsiteURL, scopes); err != nil {
 		return jeton.Client{}, cardcorestore.App{}, err
 	}
-	if err := checkURL("iconUrl", *in.IconURL); err != nil {
+	if err := checkURL("iconUrl", in.IconURL); err != nil {
 		return jeton.Client{}, cardcorestore.App{}, err
 	}
-	key, subject, err := registeredKey(*in.PublicKey, d.cfg.MinRSABits)
+	key, subject, err := registeredKey(in.PublicKey, d.cfg.MinRSABits)
 	if err != nil {
 		return jeton.Client{}, cardcorestore.App{}, badInput(err.Error())
 	}
 	now := d.cfg.Now().UTC().Truncate(time.Millisecond)
 	c := jeton.Client{
-		ID: jeton.NewID(), InstitutionID: k.InstitutionID, Name: *in.Name, Status: jeton.ClientActive,
+		ID: jeton.NewID(), InstitutionID: who.InstitutionID, Name: in.Name, Status: jeton.ClientActive,
 		AuthMethod: jeton.AuthPrivateKey, PublicKeys: []jeton.ClientKey{key},
-		Institutions: []string{k.InstitutionID}, RefreshRotationOff: true,
+		Institutions: []string{who.InstitutionID}, RefreshRotationOff: true,
 		Grants: []string{jeton.GrantClientCredentials, jeton.GrantRefreshToken},
 		Scopes: in.Scopes, DefaultScopes: in.Scopes, TokenFormat: jeton.FormatJWT, SigningAlg: "ES256",
 		AccessTokenTTL: d.cfg.AccessTokenTTL, RefreshTokenTTL: d.cfg.RefreshTokenTTL, CreatedAt: now, UpdatedAt: now,
 	}
 	app := cardcorestore.App{
-		ClientID: c.ID, InstitutionID: k.InstitutionID, Key: jeton.NewID(), RecordID: cardcorestore.NewRecordID(),
-		InstitutionRecordID: cardcorestore.NewRecordID(), CreatedBy: k.UserID, Description: *in.Description,
-		WebsiteURL: *in.WebsiteURL, IconURL: *in.IconURL, Subject: subject, IsOfficial: *in.IsOfficial,
+		ClientID: c.ID, InstitutionID: who.InstitutionID, Key: jeton.NewID(), RecordID: cardcorestore.NewRecordID(),
+		InstitutionRecordID: cardcorestore.NewRecordID(), CreatedBy: who.UserID, Description: in.Description,
+		WebsiteURL: in.WebsiteURL, IconURL: in.IconURL, Subject: subject, IsOfficial: in.IsOfficial,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	return c, app, nil
@@ -125,7 +127,7 @@ func (d *Dialect) newApp(k cardcorestore.InstitutionKey, in createBody) (jeton.C
 
 // update is PUT /institutions/oauth/{institutionId}.
 func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
-	k, app, err := d.ownApp(r)
+	k, c, app, err := d.ownApp(r)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
@@ -140,11 +142,6 @@ func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	c, err := d.cfg.Store.GetClient(ctx, app.ClientID)
-	if err != nil {
-		writeAPIError(w, r, err)
-		return
-	}
 	now := d.cfg.Now().UTC().Truncate(time.Millisecond)
 	before := appState(c, app)
 	if in.Name != nil {
@@ -164,7 +161,7 @@ func (d *Dialect) update(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, r, err)
 		return
 	}
-	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app, d.event(ctx, k, ActionAppUpdate, c.ID, before, appState(c, app)))
+	err = d.cfg.Store.UpdateCardCoreApp(ctx, c, app, d.event(ctx, KeyActor(k), ActionAppUpdate, c.ID, before, appState(c, app)))
 	if errors.Is(err, jeton.ErrNotFound) {
 		err = errNotFound // deleted meanwhile
 	}

@@ -341,6 +341,13 @@ func (o *store) ListConsents(ctx context.Context, a1 string, a2 string) ([]jeton
 	return r0, err
 }
 
+func (o *store) ListConsoleUsers(ctx context.Context, a1 string, a2 int) ([]jeton.ConsoleUser, error) {
+	ctx, end := o.hook.Begin(ctx, "ListConsoleUsers")
+	r0, err := o.inner.ListConsoleUsers(ctx, a1, a2)
+	end(err)
+	return r0, err
+}
+
 func (o *store) ListCustomers(ctx context.Context, a1 string) ([]jeton.Customer, error) {
 	ctx, end := o.hook.Begin(ctx, "ListCustomers")
 	r0, err := o.inner.ListCustomers(ctx, a1)
@@ -383,9 +390,9 @@ func (o *store) Migrate(ctx context.Context) error {
 	return err
 }
 
-func (o *store) PassConsoleSignIn(ctx context.Context, a1 string) error {
+func (o *store) PassConsoleSignIn(ctx context.Context, a1 string, a2 time.Time) error {
 	ctx, end := o.hook.Begin(ctx, "PassConsoleSignIn")
-	err := o.inner.PassConsoleSignIn(ctx, a1)
+	err := o.inner.PassConsoleSignIn(ctx, a1, a2)
 	end(err)
 	return err
 }
@@ -549,6 +556,13 @@ func (o *store) SearchCustomers(ctx context.Context, a1 string, a2 string, a3 st
 	r0, err := o.inner.SearchCustomers(ctx, a1, a2, a3, a4)
 	end(err)
 	return r0, err
+}
+
+func (o *store) SetConsoleUserDisabled(ctx context.Context, a1 string, a2 bool, a3 time.Time, a4 jeton.AuditEvent) error {
+	ctx, end := o.hook.Begin(ctx, "SetConsoleUserDisabled")
+	err := o.inner.SetConsoleUserDisabled(ctx, a1, a2, a3, a4)
+	end(err)
+	return err
 }
 
 func (o *store) TouchConsoleSession(ctx context.Context, a1 []byte, a2 time.Time, a3 time.Time) (jeton.ConsoleSession, error) {

@@ -31,6 +31,10 @@ type Module struct {
 	Audience   []string
 	MinRSABits int
 	TokenTTL   time.Duration
+
+	// dialect and tokenURL are what Serve built, for the console's pages.
+	dialect  *cardcore.Dialect
+	tokenURL string
 }
 
 // New returns the module with its defaults (set by Flags).
@@ -99,6 +103,7 @@ func (m *Module) Serve(c module.Core) (module.Serving, error) {
 	if ln != nil {
 		s.Servers[0].Handler = c.Handler([]httpapi.Mount{{Prefix: "", Dialect: d}})
 	}
+	m.dialect, m.tokenURL = d, c.Issuer+prefix+cardcore.TokenPath
 	c.Logger.Info("cardcore dialect", "prefix", prefix, "own_listener", m.Addr)
 	s.Mounts = []httpapi.Mount{{Prefix: prefix, Dialect: d}}
 	return s, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,6 +111,51 @@ func audited(t *testing.T, s store, id string) bool {
 }
 
 var cases = []storetest.Case[store]{
+	{Name: "CardCore/ListApps", Run: func(t *testing.T, s store) {
+		// The console's list: one institution's live applications by key, paged.
+		ctx := t.Context()
+		storetest.Seed(t, s, "inst-a", "")
+		storetest.Seed(t, s, "inst-b", "")
+		keys := []string{"4444", "1111", "3333", "2222", "5555"}
+		for i, k := range keys {
+			app := newCardCoreApp(fmt.Sprintf("client-%d", i), "inst-a", k+strings.Repeat("0", 28))
+			app.RecordID = fmt.Sprintf("rec%021d", i)
+			storetest.OK(t, "create", createApp(t, s, app))
+		}
+		otherApp := newCardCoreApp("client-b", "inst-b", keyB)
+		storetest.OK(t, "create other", createApp(t, s, otherApp))
+		_, err := s.DeleteCardCoreApp(ctx, "inst-a", "3333"+strings.Repeat("0", 28), storetest.At(time.Hour), event("ev-del", "cardcore.app.delete"))
+		storetest.OK(t, "delete", err)
+		var got []string
+		after := ""
+		for range 10 {
+			page, err := s.ListCardCoreApps(ctx, "inst-a", after, 2)
+			storetest.OK(t, "list", err)
+			if len(page) > 2 {
+				t.Fatalf("page of %d, asked for 2", len(page))
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, a := range page {
+				if a.InstitutionID != "inst-a" || a.InstitutionRecordID == "" || a.Deleted {
+					t.Fatalf("listed %+v", a)
+				}
+				got = append(got, a.Key[:4])
+			}
+			after = page[len(page)-1].Key
+		}
+		storetest.Same(t, "keys", got, []string{"1111", "2222", "4444", "5555"})
+		page, err := s.ListCardCoreApps(ctx, "inst-a", "", 1)
+		storetest.OK(t, "first", err)
+		want, _ := s.GetCardCoreApp(ctx, page[0].ClientID)
+		storetest.Same(t, "listed app", page[0], want)
+		none, err := s.ListCardCoreApps(ctx, "inst-c", "", 10)
+		storetest.OK(t, "unknown institution", err)
+		if len(none) != 0 {
+			t.Fatalf("unknown institution listed %d", len(none))
+		}
+	}},
 	{Name: "CardCore/AppRoundTripAndScoping", Run: func(t *testing.T, s store) {
 		ctx := t.Context()
 		storetest.Seed(t, s, "inst-a", "")

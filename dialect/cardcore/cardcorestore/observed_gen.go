@@ -73,6 +73,13 @@ func (o *observed) GetInstitutionKey(ctx context.Context, a1 []byte) (Institutio
 	return r0, err
 }
 
+func (o *observed) ListCardCoreApps(ctx context.Context, a1 string, a2 string, a3 int) ([]App, error) {
+	ctx, end := o.hook.Begin(ctx, "ListCardCoreApps")
+	r0, err := o.inner.ListCardCoreApps(ctx, a1, a2, a3)
+	end(err)
+	return r0, err
+}
+
 func (o *observed) ListInstitutionKeys(ctx context.Context, a1 string) ([]InstitutionKey, error) {
 	ctx, end := o.hook.Begin(ctx, "ListInstitutionKeys")
 	r0, err := o.inner.ListInstitutionKeys(ctx, a1)

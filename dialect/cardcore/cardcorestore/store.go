@@ -24,6 +24,10 @@ type Store interface {
 	// GetCardCoreAppByKey returns institutionID's application with key; another
 	// institution's is jeton.ErrNotFound.
 	GetCardCoreAppByKey(ctx context.Context, institutionID, key string) (App, error)
+	// ListCardCoreApps returns at most limit of institutionID's live (not deleted)
+	// applications by Key, after the Key after ("" for the first page), with their
+	// InstitutionRecordID: the console's list, paged along the (institution, key) index.
+	ListCardCoreApps(ctx context.Context, institutionID, after string, limit int) ([]App, error)
 	// UpdateCardCoreApp replaces the client c's Name, Status, AuthMethod, PublicKeys,
 	// Grants, Scopes, DefaultScopes and UpdatedAt and the descriptive fields of its
 	// application (Description, WebsiteURL, IconURL, Subject, IsOfficial,
