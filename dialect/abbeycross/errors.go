@@ -62,6 +62,8 @@ var (
 		jeton.CodeUnsupportedTokenType:    internal,
 		jeton.CodeInvalidToken:            internal,
 		jeton.CodeUnsupportedResponseType: internal,
+		// RFC 9396 authorization_details: this dialect decodes none.
+		jeton.CodeInvalidAuthorizationDetails: internal,
 	}
 	internal = wireError{http.StatusInternalServerError, CodeInternal, "An internal error occurred.", false}
 )

@@ -75,6 +75,8 @@ var errorTable = map[jeton.Code]wireError{
 	// authorization endpoint only (RFC 6749 §4.1.2.1) and says the server, not this
 	// client, is the problem.
 	jeton.CodeRateLimited: {"slow_down", http.StatusTooManyRequests},
+	// RFC 9396 §5 (authorization endpoint) and §6.1 (token endpoint): HTTP 400.
+	jeton.CodeInvalidAuthorizationDetails: {"invalid_authorization_details", 0},
 }
 
 // writeError writes e as §5.2 JSON through errorTable; a code without a row is a
