@@ -108,7 +108,7 @@ func mustAffect(tag pgconn.CommandTag) error {
 }
 
 // rawJSONCol scans a text column holding a JSON document as the store received it
-// ('' for none) into *p: nil when empty, else a copy of the bytes. Text, not jsonb:
+// (empty for none) into *p: nil when empty, else a copy of the bytes. Text, not jsonb:
 // jsonb would reorder the document, and callers compare what they stored.
 type rawJSONCol struct{ p *json.RawMessage }
 

@@ -127,7 +127,7 @@ func mustAffect(res sql.Result) error {
 }
 
 // rawJSONCol scans a text column holding a JSON document as the store received it
-// ('' for none) into *p: nil when empty, else a copy of the bytes.
+// (empty for none) into *p: nil when empty, else a copy of the bytes.
 type rawJSONCol struct{ p *json.RawMessage }
 
 func (c rawJSONCol) Scan(src any) error {
