@@ -55,6 +55,9 @@ const (
 	// at the token endpoint also a request for more details than were granted (§6.1,
 	// §7.1).
 	CodeInvalidAuthorizationDetails Code = "invalid_authorization_details"
+	// CodeInvalidRequestObject: a request object (RFC 9101) failed verification
+	// (OIDC Core §3.1.2.6, RFC 9101 §6.3); the PAR endpoint answers it too.
+	CodeInvalidRequestObject Code = "invalid_request_object"
 )
 
 // Codes is every Code. Each dialect's error table has a row for each (its tests check
@@ -64,6 +67,7 @@ var Codes = []Code{
 	CodeUnsupportedGrantType, CodeInvalidScope, CodeAccessDenied, CodeServerError,
 	CodeTemporarilyUnavailable, CodeUnsupportedTokenType, CodeInvalidToken,
 	CodeUnsupportedResponseType, CodeRateLimited, CodeInvalidAuthorizationDetails,
+	CodeInvalidRequestObject,
 }
 
 // Reason refines a Code for dialects whose wire format is finer-grained than RFC 6749

@@ -172,6 +172,8 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 		Scope:         req.Scope, // within fam.Scope (engine step 3)
 		AuthTime:      fam.AuthTime,
 		FamilyID:      fam.ID,
+		// The family's, or the subset the client asked for (step 3, RFC 9396 §7.1).
+		AuthorizationDetails: req.AuthorizationDetails,
 	}
 	if rotationOff(req.Client) {
 		// Without rotation the client keeps its token; each use restarts the idle

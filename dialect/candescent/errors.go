@@ -120,6 +120,7 @@ var errorTable = []rule{
 	{Code: jeton.CodeUnsupportedTokenType, Answer: cmnRequest},
 	{Code: jeton.CodeUnsupportedResponseType, Answer: cmnRequest},
 	{Code: jeton.CodeInvalidAuthorizationDetails, Answer: cmnRequest}, // RFC 9396: never decoded here
+	{Code: jeton.CodeInvalidRequestObject, Answer: cmnRequest},        // RFC 9101: no authorization endpoint here
 }
 
 // lookup returns the answer for e in a request of grant.
