@@ -60,6 +60,12 @@ func objectParams(claims map[string]any) (url.Values, *authError) {
 		if objectOnlyClaims[name] {
 			continue
 		}
+		switch name {
+		case "request", "request_uri":
+			return nil, badObjectParam(name + " must not be inside a request object (RFC 9101 §4)")
+		case "claims":
+			return nil, badObjectParam("the claims parameter is not supported")
+		}
 		var s string
 		switch x := v.(type) {
 		case string:
@@ -77,12 +83,6 @@ func objectParams(claims map[string]any) (url.Values, *authError) {
 			s = string(b)
 		default:
 			return nil, badObjectParam(name + " must be a string")
-		}
-		switch name {
-		case "request", "request_uri":
-			return nil, badObjectParam(name + " must not be inside a request object (RFC 9101 §4)")
-		case "claims":
-			return nil, badObjectParam("the claims parameter is not supported")
 		}
 		out.Set(name, s)
 	}
