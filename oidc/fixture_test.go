@@ -89,7 +89,8 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	engine := token.NewEngine(token.EngineConfig{Details: details,
 		Auth: &clientauth.Authenticator{Clients: cache, Methods: map[jeton.AuthMethod]clientauth.Method{
 			jeton.AuthSecretBasic: clientauth.Secret{}, jeton.AuthNone: clientauth.None{}}},
-		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{}},
+		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{},
+			&token.RefreshGrant{Store: s.store, Key: make([]byte, token.RefreshKeySize)}},
 		Issuer: &token.Issuer{Issuer: s.url, Audience: []string{s.url}, Signer: signer, RefreshFamilies: s.store,
 			IDTokens: &token.IDTokenIssuer{Issuer: s.url, Signer: signer}},
 	})
@@ -98,7 +99,7 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}, Events: &s.events,
 		RequestObjects: objects, Details: details})
 	must(t, err)
-	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS,
+	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS, Introspector: intro,
 		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata()})
 	must(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
