@@ -59,7 +59,39 @@ func describePayment(o map[string]any) Entry {
 	e.add("Their account", firstOf(acct, "iban", "sortCodeAccountNumber", "bic"))
 	e.add("Reference", str(o, "remittanceInformationUnstructured"))
 	e.add("On", str(o, "requestedExecutionDate"))
+	var acts []string
+	for _, a := range list(o, "actions") {
+		s, _ := a.(string)
+		acts = append(acts, cmpOr(paymentActionWords[s], s))
+	}
+	e.add("The app may", strings.Join(acts, ", "))
+	e.addLocations(o)
 	return e
+}
+
+// paymentActionWords says what each payment_initiation action lets the app do.
+var paymentActionWords = map[string]string{
+	"initiate": "start the payment",
+	"status":   "check its status",
+	"cancel":   "cancel it",
+}
+
+// addLocations names the services (RFC 9396 §2.2 locations) the access is for.
+func (e *Entry) addLocations(o map[string]any) {
+	var locs []string
+	for _, l := range list(o, "locations") {
+		if s, ok := l.(string); ok {
+			locs = append(locs, s)
+		}
+	}
+	e.add("At", strings.Join(locs, ", "))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // permissionWords says what each account_information action lets the app do.
@@ -84,12 +116,9 @@ func describeAccounts(o map[string]any) Entry {
 	}
 	for _, a := range list(o, "actions") {
 		s, _ := a.(string)
-		if w, ok := permissionWords[s]; ok {
-			e.add("Permission", w)
-		} else {
-			e.add("Permission", s)
-		}
+		e.add("Permission", cmpOr(permissionWords[s], s))
 	}
+	e.addLocations(o)
 	return e
 }
 

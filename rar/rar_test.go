@@ -127,7 +127,7 @@ func TestDescribe(t *testing.T) {
 	if len(got) != 1 || got[0].Title != "Make a payment" {
 		t.Fatalf("payment: %+v", got)
 	}
-	want := map[string]string{"Amount": "123.50 EUR", "To": "Merchant <A> & Co", "Their account": "DE02100100109307118603", "Reference": "Ref 42"}
+	want := map[string]string{"Amount": "123.50 EUR", "To": "Merchant <A> & Co", "Their account": "DE02100100109307118603", "Reference": "Ref 42", "The app may": "start the payment"}
 	for _, l := range got[0].Lines {
 		if want[l.Label] != l.Value {
 			t.Errorf("%s = %q, want %q", l.Label, l.Value, want[l.Label])
