@@ -1,6 +1,7 @@
 package jeton
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -124,6 +125,12 @@ type Client struct {
 	FirstParty bool `json:"first_party,omitempty"`
 	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
 	RequirePAR bool `json:"require_par,omitempty"`
+	// RequireSignedRequestObject refuses authorization requests that do not come as a
+	// signed request object (RFC 9101 §10.5 require_signed_request_object).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
+	// AuthorizationDetailsTypes are the RFC 9396 §2 authorization_details types the
+	// client may request (RFC 9396 §10 client metadata); none means it may request none.
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`
@@ -220,6 +227,9 @@ type RefreshFamily struct {
 	CreatedAt     time.Time `json:"created_at"`
 	ExpiresAt     time.Time `json:"expires_at"` // absolute lifetime
 	RevokedAt     time.Time `json:"revoked_at,omitzero"`
+	// AuthorizationDetails is what the grant authorized (RFC 9396 §2, a JSON array);
+	// a refresh may ask for a subset, never more (RFC 9396 §7.1). Nil when none.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // RefreshToken is one token of a family, stored only as a digest.
@@ -277,4 +287,6 @@ type AccessToken struct {
 	FamilyID      string    `json:"family_id,omitempty"`
 	IssuedAt      time.Time `json:"iat"`
 	ExpiresAt     time.Time `json:"exp"`
+	// AuthorizationDetails the token carries (RFC 9396 §9.2); nil when none.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }

@@ -1,6 +1,9 @@
 package jeton
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Scopes of OpenID Connect (OIDC Core §3.1.2.1, §5.4, §11).
 const (
@@ -27,21 +30,27 @@ type AuthorizationCode struct {
 	AuthTime      time.Time `json:"auth_time"`
 	// GrantID names the grant the code starts: the tokens issued for the code carry it
 	// as their family id, so a replay of the code can revoke them (RFC 6749 §4.1.2).
-	GrantID   string    `json:"grant_id"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	UsedAt    time.Time `json:"used_at,omitzero"`
+	GrantID string `json:"grant_id"`
+	// AuthorizationDetails the customer approved (RFC 9396 §2, a JSON array); nil
+	// when none were requested.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	CreatedAt            time.Time       `json:"created_at"`
+	ExpiresAt            time.Time       `json:"expires_at"`
+	UsedAt               time.Time       `json:"used_at,omitzero"`
 }
 
 // PushedRequest is a pushed authorization request (RFC 9126 §2): the parameters a
 // client posted, kept under the digest of the request_uri's random part until used
 // once or expired.
 type PushedRequest struct {
-	Digest    []byte              `json:"-"`
-	ClientID  string              `json:"client_id"`
-	Params    map[string][]string `json:"params"`
-	CreatedAt time.Time           `json:"created_at"`
-	ExpiresAt time.Time           `json:"expires_at"`
+	Digest   []byte              `json:"-"`
+	ClientID string              `json:"client_id"`
+	Params   map[string][]string `json:"params"`
+	// Signed says the parameters came from a verified request object (RFC 9101 with
+	// RFC 9126 §3), which a client with require_signed_request_object needs.
+	Signed    bool      `json:"signed,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // Consent records that a customer allowed a client the scopes in Scope (OIDC Core
@@ -52,6 +61,10 @@ type Consent struct {
 	ClientID      string    `json:"client_id"`
 	Scope         []string  `json:"scope"`
 	GrantedAt     time.Time `json:"granted_at"`
+	// AuthorizationDetails are the RFC 9396 details the customer approved last (a
+	// JSON array), kept as the record of that approval; nil when none. They never let
+	// a later request skip the consent page: each set of details is asked for anew.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // Branding is how an institution's sign-in pages look: its display name (default the

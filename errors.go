@@ -50,6 +50,14 @@ const (
 	// sends slow_down, the one code the OAuth Extensions Error registry lists for the
 	// token endpoint response that means "you ask too often" (RFC 8628 §3.5, §7.2).
 	CodeRateLimited Code = "rate_limited"
+	// CodeInvalidAuthorizationDetails: an authorization_details value is malformed,
+	// names a type the client may not use, or fails its type's schema (RFC 9396 §5);
+	// at the token endpoint also a request for more details than were granted (§6.1,
+	// §7.1).
+	CodeInvalidAuthorizationDetails Code = "invalid_authorization_details"
+	// CodeInvalidRequestObject: a request object (RFC 9101) failed verification
+	// (OIDC Core §3.1.2.6, RFC 9101 §6.3); the PAR endpoint answers it too.
+	CodeInvalidRequestObject Code = "invalid_request_object"
 )
 
 // Codes is every Code. Each dialect's error table has a row for each (its tests check
@@ -58,7 +66,8 @@ var Codes = []Code{
 	CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient,
 	CodeUnsupportedGrantType, CodeInvalidScope, CodeAccessDenied, CodeServerError,
 	CodeTemporarilyUnavailable, CodeUnsupportedTokenType, CodeInvalidToken,
-	CodeUnsupportedResponseType, CodeRateLimited,
+	CodeUnsupportedResponseType, CodeRateLimited, CodeInvalidAuthorizationDetails,
+	CodeInvalidRequestObject,
 }
 
 // Reason refines a Code for dialects whose wire format is finer-grained than RFC 6749

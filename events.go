@@ -69,9 +69,10 @@ func (os SecurityObservers) SecurityEvent(ctx context.Context, e SecurityEvent) 
 // reason ("").
 const (
 	// EventReplayRefused: which single-use item was presented again.
-	EventReasonAssertionJTI = "assertion_jti"      // a client assertion (RFC 7523 §3 item 7)
-	EventReasonCode         = "authorization_code" // RFC 6749 §4.1.2
-	EventReasonRequestURI   = "request_uri"        // a PAR request_uri (RFC 9126 §2.2)
+	EventReasonAssertionJTI  = "assertion_jti"      // a client assertion (RFC 7523 §3 item 7)
+	EventReasonCode          = "authorization_code" // RFC 6749 §4.1.2
+	EventReasonRequestURI    = "request_uri"        // a PAR request_uri (RFC 9126 §2.2)
+	EventReasonRequestObject = "request_object_jti" // a signed request object (RFC 9101)
 	// EventFamilyRevoked: why the family was revoked.
 	EventReasonReuse      = "reuse"       // a rotated refresh token was used again (RFC 9700 §4.14.2)
 	EventReasonCodeReplay = "code_replay" // the family's authorization code was replayed
@@ -91,7 +92,7 @@ const (
 // pre-declaring metric labels and for tests.
 var SecurityEventReasons = map[SecurityEventKind][]string{
 	EventLockout:        {""},
-	EventReplayRefused:  {EventReasonAssertionJTI, EventReasonCode, EventReasonRequestURI},
+	EventReplayRefused:  {EventReasonAssertionJTI, EventReasonCode, EventReasonRequestURI, EventReasonRequestObject},
 	EventFamilyRevoked:  {EventReasonReuse, EventReasonCodeReplay, EventReasonAdmin},
 	EventClientDisabled: {""},
 	EventKeyRotated:     {EventReasonAdmin, EventReasonSchedule},

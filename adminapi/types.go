@@ -54,6 +54,10 @@ type ClientView struct {
 	MaxActiveTokens int                `json:"max_active_tokens"` // 0: no cap
 	FirstParty      bool               `json:"first_party"`
 	RequirePAR      bool               `json:"require_par"`
+	// RequirePushedAuthorizationRequests is RequirePAR under its RFC 9126 §6 name.
+	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
+	RequireSignedRequestObject         bool     `json:"require_signed_request_object"` // RFC 9101 §10.5
+	AuthorizationDetailsTypes          []string `json:"authorization_details_types"`   // RFC 9396 §10
 	// PreviousSecretExpiresAt is when the secret replaced by the last rotation stops
 	// working; absent when no previous secret is valid.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -112,28 +116,31 @@ type ErrorBody struct {
 
 func viewOf(c jeton.Client, now time.Time) ClientView {
 	v := ClientView{
-		ClientID:        c.ID,
-		InstitutionID:   c.InstitutionID,
-		Name:            c.Name,
-		Status:          c.Status,
-		AuthMethod:      c.AuthMethod,
-		Grants:          nonNil(c.Grants),
-		Scopes:          nonNil(c.Scopes),
-		DefaultScopes:   nonNil(c.DefaultScopes),
-		RedirectURIs:    nonNil(c.RedirectURIs),
-		TokenFormat:     c.TokenFormat,
-		AccessTokenTTL:  int64(c.AccessTokenTTL / time.Second),
-		RefreshTokenTTL: int64(c.RefreshTokenTTL / time.Second),
-		SigningAlg:      c.SigningAlg,
-		PublicKeys:      nonNil(c.PublicKeys),
-		JWKSURI:         c.JWKSURI,
-		RefreshRotation: clients.RotationOn,
-		Institutions:    nonNil(c.Institutions),
-		MaxActiveTokens: c.MaxActiveTokens,
-		FirstParty:      c.FirstParty,
-		RequirePAR:      c.RequirePAR,
-		CreatedAt:       c.CreatedAt,
-		UpdatedAt:       c.UpdatedAt,
+		ClientID:                           c.ID,
+		InstitutionID:                      c.InstitutionID,
+		Name:                               c.Name,
+		Status:                             c.Status,
+		AuthMethod:                         c.AuthMethod,
+		Grants:                             nonNil(c.Grants),
+		Scopes:                             nonNil(c.Scopes),
+		DefaultScopes:                      nonNil(c.DefaultScopes),
+		RedirectURIs:                       nonNil(c.RedirectURIs),
+		TokenFormat:                        c.TokenFormat,
+		AccessTokenTTL:                     int64(c.AccessTokenTTL / time.Second),
+		RefreshTokenTTL:                    int64(c.RefreshTokenTTL / time.Second),
+		SigningAlg:                         c.SigningAlg,
+		PublicKeys:                         nonNil(c.PublicKeys),
+		JWKSURI:                            c.JWKSURI,
+		RefreshRotation:                    clients.RotationOn,
+		Institutions:                       nonNil(c.Institutions),
+		MaxActiveTokens:                    c.MaxActiveTokens,
+		FirstParty:                         c.FirstParty,
+		RequirePAR:                         c.RequirePAR,
+		RequirePushedAuthorizationRequests: c.RequirePAR,
+		RequireSignedRequestObject:         c.RequireSignedRequestObject,
+		AuthorizationDetailsTypes:          nonNil(c.AuthorizationDetailsTypes),
+		CreatedAt:                          c.CreatedAt,
+		UpdatedAt:                          c.UpdatedAt,
 	}
 	if c.RefreshRotationOff {
 		v.RefreshRotation = clients.RotationOff

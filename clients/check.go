@@ -9,6 +9,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/keys"
+	"github.com/jeton/jeton/rar"
 )
 
 // Client defaults and bounds.
@@ -136,7 +137,34 @@ func (s *Service) Check(ctx context.Context, c *jeton.Client, r Rules) error {
 			return fieldError("auth_method", "auth_method none is only allowed with the authorization_code grant")
 		}
 	}
+	if err := s.checkDetailTypes(c.AuthorizationDetailsTypes); err != nil {
+		return err
+	}
 	return s.checkInstitutions(ctx, c)
+}
+
+// maxDetailTypes bounds a client's authorization_details types.
+const maxDetailTypes = 32
+
+// checkDetailTypes checks the RFC 9396 §10 authorization_details_types: names jeton
+// can keep, no duplicates, each with a schema on this server (else no request could
+// ever use it, and a typo would go unnoticed).
+func (s *Service) checkDetailTypes(types []string) error {
+	if len(types) > maxDetailTypes {
+		return fieldError("authorization_details_types", "at most %d types", maxDetailTypes)
+	}
+	for i, t := range types {
+		f := fmt.Sprintf("authorization_details_types[%d]", i)
+		switch {
+		case !rar.ValidTypeName(t):
+			return fieldError(f, "a type is 1 to 64 letters, digits, _ . : - (starting with a letter or digit)")
+		case slices.Contains(types[:i], t):
+			return fieldError(f, "duplicate type %q", t)
+		case s.cfg.DetailTypes != nil && !s.cfg.DetailTypes(t):
+			return fieldError(f, "type %q has no schema on this server (serve --authorization-details-schemas)", t)
+		}
+	}
+	return nil
 }
 
 // issuesRefresh reports whether grant g issues refresh tokens under r.

@@ -44,7 +44,8 @@ func (s *Service) newClient(in Input) (jeton.Client, error) {
 		RedirectURIs: in.RedirectURIs, PublicKeys: in.PublicKeys, JWKSURI: in.JWKSURI, Institutions: in.Institutions,
 		TokenFormat: cmp.Or(in.TokenFormat, jeton.FormatJWT), SigningAlg: cmp.Or(in.SigningAlg, DefaultSigningAlg),
 		AccessTokenTTL: defaultAccessTTL, RefreshTokenTTL: defaultRefreshTTL,
-		FirstParty: in.FirstParty, RequirePAR: in.RequirePAR,
+		FirstParty: in.FirstParty, RequirePAR: in.RequirePAR || in.RequirePushedAuthorizationRequests,
+		RequireSignedRequestObject: in.RequireSignedRequestObject, AuthorizationDetailsTypes: in.AuthorizationDetailsTypes,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Grants == nil {

@@ -42,6 +42,14 @@ type Input struct {
 	FirstParty bool `json:"first_party,omitempty"`
 	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
 	RequirePAR bool `json:"require_par,omitempty"`
+	// RequirePushedAuthorizationRequests is RequirePAR under its RFC 9126 §6 client
+	// metadata name; either sets it.
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// RequireSignedRequestObject refuses authorization requests that are not a signed
+	// request object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
+	// AuthorizationDetailsTypes are the RFC 9396 types the client may request (§10).
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
 }
 
 // Update changes a client (the admin API's update body). Nil fields are left as they are; a non-nil empty list
@@ -67,6 +75,11 @@ type Update struct {
 	MaxActiveTokens *int  `json:"max_active_tokens,omitempty"`
 	FirstParty      *bool `json:"first_party,omitempty"`
 	RequirePAR      *bool `json:"require_par,omitempty"`
+	// RequirePushedAuthorizationRequests is RequirePAR under its RFC 9126 §6 name;
+	// giving both with different values is an error.
+	RequirePushedAuthorizationRequests *bool     `json:"require_pushed_authorization_requests,omitempty"`
+	RequireSignedRequestObject         *bool     `json:"require_signed_request_object,omitempty"`
+	AuthorizationDetailsTypes          *[]string `json:"authorization_details_types,omitempty"`
 	// AddInstitutions and RemoveInstitutions edit the institutions the client acts for
 	// without restating the list (applied after Institutions).
 	AddInstitutions    []string `json:"add_institutions,omitempty"`

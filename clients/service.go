@@ -36,6 +36,9 @@ type Config struct {
 	Now        func() time.Time // default time.Now
 	// Events, when set, is told of each client disabled (jeton.EventClientDisabled).
 	Events jeton.SecurityObserver
+	// DetailTypes reports whether an RFC 9396 authorization_details type has a
+	// schema on this server (rar.Registry.Known); nil checks only the names.
+	DetailTypes func(string) bool
 }
 
 // Service creates and changes clients.

@@ -101,6 +101,15 @@ func applyUpdate(c *jeton.Client, in Update) ([]string, error) {
 	set("institutions", in.Institutions != nil, func() { c.Institutions = *in.Institutions })
 	set("first_party", in.FirstParty != nil, func() { c.FirstParty = *in.FirstParty })
 	set("require_par", in.RequirePAR != nil, func() { c.RequirePAR = *in.RequirePAR })
+	if p := in.RequirePushedAuthorizationRequests; p != nil {
+		if in.RequirePAR != nil && *in.RequirePAR != *p {
+			return nil, fieldError("require_pushed_authorization_requests", "contradicts require_par (the same setting)")
+		}
+		c.RequirePAR = *p
+		changed = append(changed, "require_pushed_authorization_requests")
+	}
+	set("require_signed_request_object", in.RequireSignedRequestObject != nil, func() { c.RequireSignedRequestObject = *in.RequireSignedRequestObject })
+	set("authorization_details_types", in.AuthorizationDetailsTypes != nil, func() { c.AuthorizationDetailsTypes = *in.AuthorizationDetailsTypes })
 	if len(in.AddInstitutions)+len(in.RemoveInstitutions) > 0 {
 		c.Institutions = editList(c.Institutions, in.AddInstitutions, in.RemoveInstitutions)
 		if in.Institutions == nil {

@@ -33,7 +33,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.cfg.Now()
-	q, c, fromPAR, aerr := h.resolve(r.Context(), q, now)
+	res, aerr := h.resolve(r.Context(), q, now)
 	if aerr != nil && aerr.Cause != nil {
 		h.serverError(w, r, aerr.Cause)
 		return
@@ -43,6 +43,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusBadRequest, "This sign-in link is not valid: "+aerr.Desc+".")
 		return
 	}
+	q, c := res.q, res.c
 	info.ClientID = c.ID
 	redirectURI, aerr := checkRedirect(q, c)
 	if aerr != nil {
@@ -50,9 +51,13 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusBadRequest, "This sign-in link is not valid: "+aerr.Desc+".")
 		return
 	}
-	req, aerr := parseRequest(q, c, redirectURI)
-	if aerr == nil && c.RequirePAR && !fromPAR {
+	req, aerr := h.parse(q, c, redirectURI)
+	switch {
+	case aerr != nil:
+	case c.RequirePAR && !res.fromPAR:
 		aerr = clientError("invalid_request", "this client must push its authorization requests (PAR)")
+	case c.RequireSignedRequestObject && !res.signed:
+		aerr = clientError("invalid_request", errNoObject.Error())
 	}
 	if aerr != nil {
 		state := q.Get("state")
@@ -84,38 +89,57 @@ func requestParams(r *http.Request) (url.Values, error) {
 	return r.PostForm, nil
 }
 
+// resolved is an authorization request's parameters once their source is known:
+// the query, a pushed request (fromPAR) or a signed request object (signed; a pushed
+// request is signed when it was pushed as one).
+type resolved struct {
+	q               url.Values
+	c               *jeton.Client
+	fromPAR, signed bool
+}
+
 // resolve finds the client and, for request_uri, replaces the parameters with the
-// pushed ones (RFC 9126 §4: the request_uri and client_id are all that is sent).
-// A request_uri is bound to the client that pushed it (RFC 9126 §2.2): the store
-// consumes it only for that client, in the same statement, so another client_id
-// presenting it gets the error and cannot burn it. The bool says whether the
-// parameters were pushed.
-func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (url.Values, *jeton.Client, bool, *authError) {
+// pushed ones (RFC 9126 §4: the request_uri and client_id are all that is sent); for
+// request, with the verified request object's (RFC 9101 §6.3, fromObject). Only
+// jeton's own PAR URNs are accepted as request_uri: jeton fetches no request object
+// from a URL. A request_uri is bound to the client that pushed it (RFC 9126 §2.2):
+// the store consumes it only for that client, in the same statement, so another
+// client_id presenting it gets the error and cannot burn it.
+func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (*resolved, *authError) {
 	clientID, ok := single(q, "client_id")
 	if !ok || clientID == "" {
-		return nil, nil, false, pageError("client_id is missing or repeated")
+		return nil, pageError("client_id is missing or repeated")
 	}
 	c, err := h.cfg.Clients.Client(ctx, clientID)
 	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
-		return nil, nil, false, storeFailure(err)
+		return nil, storeFailure(err)
 	}
 	if err != nil || c.Status != jeton.ClientActive || !c.AllowsGrant(jeton.GrantAuthorizationCode) {
-		return nil, nil, false, pageError("the application is unknown or may not sign customers in")
+		return nil, pageError("the application is unknown or may not sign customers in")
 	}
-	ref, ok := single(q, "request_uri")
-	if !ok {
-		return nil, nil, false, pageError("request_uri is repeated")
-	}
-	if ref == "" {
-		return q, &c, false, nil
+	ref, ok1 := single(q, "request_uri")
+	obj, ok2 := single(q, "request")
+	switch {
+	case !ok1 || !ok2:
+		return nil, pageError("request_uri or request is repeated")
+	case ref != "" && obj != "":
+		return nil, pageError("request and request_uri cannot both be sent (RFC 9101 §5)")
+	case obj != "":
+		params, aerr := h.fromObject(ctx, &c, q, obj)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return &resolved{q: params, c: &c, signed: true}, nil
+	case ref == "":
+		return &resolved{q: q, c: &c}, nil
 	}
 	id, found := strings.CutPrefix(ref, parURNPrefix)
 	if !found {
-		return nil, nil, false, pageError("request_uri is not one of ours")
+		return nil, &authError{Code: "request_uri_not_supported", Desc: "request_uri is not one of ours: only the URNs of the PAR endpoint are accepted"}
 	}
 	p, err := h.cfg.Store.ConsumePushedRequest(ctx, jeton.Digest(id), c.ID, now)
 	if err != nil && !errors.Is(err, jeton.ErrNotFound) {
-		return nil, nil, false, storeFailure(err)
+		return nil, storeFailure(err)
 	}
 	if err != nil {
 		if errors.Is(err, jeton.ErrNotFound) && h.cfg.Events != nil {
@@ -125,11 +149,11 @@ func (h *Handler) resolve(ctx context.Context, q url.Values, now time.Time) (url
 			h.cfg.Events.SecurityEvent(ctx, jeton.SecurityEvent{Kind: jeton.EventReplayRefused, Reason: jeton.EventReasonRequestURI,
 				At: now, InstitutionID: c.InstitutionID, ClientID: c.ID})
 		}
-		return nil, nil, false, pageError("request_uri is unknown, expired or already used")
+		return nil, pageError("request_uri is unknown, expired or already used")
 	}
 	out := url.Values(p.Params)
 	out.Set("client_id", c.ID)
-	return out, &c, true, nil
+	return &resolved{q: out, c: &c, fromPAR: true, signed: p.Signed}, nil
 }
 
 // proceed decides the next step for a validated request: sign-in, consent, or the code.
@@ -158,11 +182,13 @@ func tooOld(sess *session, req *authRequest, now time.Time) bool {
 }
 
 // afterLogin shows the consent page, or skips it for first-party clients and for scopes
-// the customer already allowed (unless prompt=consent), and answers with the code.
+// the customer already allowed (unless prompt=consent), and answers with the code. A
+// request with authorization_details always shows it, first-party or not: each payment
+// or access it describes is the customer's to approve, once (RFC 9396 §1).
 func (h *Handler) afterLogin(w http.ResponseWriter, r *http.Request, c *jeton.Client, sess *session, now time.Time) {
 	req := sess.Pending
-	needConsent := !c.FirstParty
-	if needConsent && !req.prompt("consent") {
+	needConsent := !c.FirstParty || req.Details != nil
+	if needConsent && req.Details == nil && !req.prompt("consent") {
 		prev, err := h.cfg.Store.GetConsent(r.Context(), c.InstitutionID, sess.CustomerID, c.ID)
 		switch {
 		case err == nil:
@@ -200,6 +226,7 @@ func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, c *jeton.Cli
 		ClientID: c.ID, InstitutionID: c.InstitutionID, Subject: sess.CustomerID,
 		RedirectURI: req.RedirectURI, Scope: req.Scope, Nonce: req.Nonce,
 		CodeChallenge: req.CodeChallenge, AuthTime: time.Unix(sess.AuthTime, 0),
+		AuthorizationDetails: req.Details,
 	}, now)
 	if err != nil {
 		h.serverError(w, r, err)

@@ -68,7 +68,6 @@ func TestAuthorizeErrorsToClient(t *testing.T) {
 		{"prompt none with login", "web", url.Values{"prompt": {"none login"}}, "invalid_request"},
 		{"unknown prompt", "web", url.Values{"prompt": {"select_account"}}, "invalid_request"},
 		{"negative max_age", "web", url.Values{"max_age": {"-1"}}, "invalid_request"},
-		{"request object", "web", url.Values{"request": {"eyJ.x.y"}}, "request_not_supported"},
 		{"repeated scope", "web", url.Values{"scope": {"openid", "email"}}, "invalid_request"},
 		{"8 KiB nonce", "web", url.Values{"nonce": {long}}, "invalid_request"},
 	}

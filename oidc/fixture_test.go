@@ -2,6 +2,10 @@ package oidc_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
@@ -22,6 +28,7 @@ import (
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/rar"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 	"github.com/jeton/jeton/token"
@@ -42,6 +49,9 @@ type server struct {
 	store  *sqlite.Store
 	alice  jeton.Customer
 	events eventtest.Recorder
+	// signerKey is the registered request-object key of the client "signer" (and
+	// "web"); strangerKey is registered nowhere.
+	signerKey, strangerKey *ecdsa.PrivateKey
 }
 
 // Clients in bank-a: web (confidential), spa (public), first (first-party), pushy
@@ -61,6 +71,7 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	ctx := context.Background()
 	ts := httptest.NewUnstartedServer(nil)
 	s := &server{url: "http://" + ts.Listener.Addr().String(), store: sqlitetest.New(t)}
+	s.signerKey, s.strangerKey = newECKey(t), newECKey(t)
 	km := keys.NewManager(s.store, make([]byte, 32), keys.Config{Algs: []string{"ES256"}})
 	must(t, km.Load(ctx))
 	seed(t, s, params)
@@ -70,18 +81,25 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	must(t, err)
 	signer := func(alg string) (token.Signer, error) { return km.Signer(alg) }
 	cache := clientcache.New(s.store, 0, nil)
-	engine := token.NewEngine(token.EngineConfig{
+	details, err := rar.Default()
+	must(t, err)
+	objects, err := clientauth.NewRequestObjects(clientauth.RequestObjectConfig{Issuer: s.url, Replay: s.store,
+		Keys: clientauth.NewKeys(clientauth.KeysConfig{}), Events: &s.events})
+	must(t, err)
+	engine := token.NewEngine(token.EngineConfig{Details: details,
 		Auth: &clientauth.Authenticator{Clients: cache, Methods: map[jeton.AuthMethod]clientauth.Method{
 			jeton.AuthSecretBasic: clientauth.Secret{}, jeton.AuthNone: clientauth.None{}}},
-		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{}},
+		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{},
+			&token.RefreshGrant{Store: s.store, Key: make([]byte, token.RefreshKeySize)}},
 		Issuer: &token.Issuer{Issuer: s.url, Audience: []string{s.url}, Signer: signer, RefreshFamilies: s.store,
 			IDTokens: &token.IDTokenIssuer{Issuer: s.url, Signer: signer}},
 	})
 	intro := &token.Introspector{Issuer: s.url, KeySet: km.KeySet, Store: s.store, Clients: cache}
 	h, err := oidc.New(oidc.Config{Issuer: s.url, Store: s.store, Clients: cache, Engine: engine, SignIn: pw.SignIn,
-		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}, Events: &s.events})
+		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}, Events: &s.events,
+		RequestObjects: objects, Details: details})
 	must(t, err)
-	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS,
+	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS, Introspector: intro,
 		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata()})
 	must(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -103,12 +121,23 @@ func seed(t testing.TB, s *server, params password.Params) {
 		{ID: "first", Name: "Mobile Banking", AuthMethod: jeton.AuthSecretBasic, FirstParty: true},
 		{ID: "pushy", Name: "Strict App", AuthMethod: jeton.AuthSecretBasic, RequirePAR: true},
 		{ID: "other", Name: "Other App", AuthMethod: jeton.AuthSecretBasic},
+		// Issue 18: must sign its requests (RFC 9101 §10.5).
+		{ID: "signer", Name: "Signed Payments", AuthMethod: jeton.AuthSecretBasic, RequireSignedRequestObject: true},
+		{ID: "machine", Name: "Payments Robot", AuthMethod: jeton.AuthSecretBasic},
 	} {
+		c.PublicKeys = []jeton.ClientKey{jwks(t, &s.signerKey.PublicKey)}
+		c.AuthorizationDetailsTypes = []string{rar.TypePaymentInitiation, rar.TypeAccountInformation}
+		if c.ID == "other" {
+			c.AuthorizationDetailsTypes = []string{rar.TypeAccountInformation}
+		}
 		c.InstitutionID, c.Status, c.SecretDigest = "bank-a", jeton.ClientActive, jeton.Digest(secret)
 		c.Grants = []string{jeton.GrantAuthorizationCode, jeton.GrantRefreshToken}
 		c.Scopes = []string{"openid", "profile", "email", "phone", "offline_access", "accounts"}
 		c.DefaultScopes = []string{"openid"}
 		c.RedirectURIs = []string{redirectURI, "https://app.example/other"}
+		if c.ID == "machine" {
+			c.Grants, c.RedirectURIs = []string{jeton.GrantClientCredentials}, nil
+		}
 		c.TokenFormat, c.AccessTokenTTL, c.RefreshTokenTTL, c.SigningAlg = jeton.FormatJWT, 10*time.Minute, time.Hour, "ES256"
 		c.CreatedAt, c.UpdatedAt = now, now
 		must(t, s.store.CreateClient(ctx, c))
@@ -119,6 +148,19 @@ func seed(t testing.TB, s *server, params password.Params) {
 		Status: jeton.CustomerActive, CreatedAt: now, UpdatedAt: now,
 		Claims: map[string]any{"name": "Alice Martin", "email": "alice@example.com", "email_verified": true}}
 	must(t, s.store.CreateCustomer(ctx, s.alice))
+}
+
+func newECKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	return k
+}
+
+// jwks registers pub as a one-key JWK Set with kid "k1".
+func jwks(t testing.TB, pub *ecdsa.PublicKey) jeton.ClientKey {
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: pub, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	must(t, err)
+	return jeton.ClientKey{Format: jeton.KeyJWKS, Data: string(b)}
 }
 
 func must(t testing.TB, err error) {

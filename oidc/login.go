@@ -109,12 +109,17 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("decision") {
 	case "allow":
 		// What was allowed before stays allowed: the consent grows to the union.
-		scope := req.Scope
+		// The details kept are the last ones approved (RFC 9396): the record of what
+		// the customer saw; a request without any leaves them as they were.
+		scope, details := req.Scope, req.Details
 		if prev, err := h.cfg.Store.GetConsent(r.Context(), c.InstitutionID, sess.CustomerID, c.ID); err == nil {
 			scope = union(prev.Scope, req.Scope)
+			if details == nil {
+				details = prev.AuthorizationDetails
+			}
 		}
 		err := h.cfg.Store.SaveConsent(r.Context(), jeton.Consent{InstitutionID: c.InstitutionID,
-			CustomerID: sess.CustomerID, ClientID: c.ID, Scope: scope, GrantedAt: now})
+			CustomerID: sess.CustomerID, ClientID: c.ID, Scope: scope, GrantedAt: now, AuthorizationDetails: details})
 		if err != nil {
 			h.serverError(w, r, err)
 			return

@@ -15,6 +15,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/httpapi"
+	"github.com/jeton/jeton/rar"
 	"github.com/jeton/jeton/token"
 )
 
@@ -73,6 +74,11 @@ type Config struct {
 	// Events, when set, is told of each request_uri refused at the authorization
 	// endpoint (jeton.EventReplayRefused, reason request_uri).
 	Events jeton.SecurityObserver
+	// RequestObjects verifies signed request objects (RFC 9101) at the authorization
+	// and PAR endpoints; nil refuses them (request_not_supported).
+	RequestObjects *clientauth.RequestObjects
+	// Details validates RFC 9396 authorization_details; nil refuses them.
+	Details *rar.Registry
 }
 
 // Handler serves the endpoints. Build it with New.
@@ -129,10 +135,10 @@ func (h *Handler) Mount(mux httpapi.Router, prefix string) {
 }
 
 // Metadata is what these endpoints add to discovery (OIDC Discovery 1.0 §3, RFC 8414
-// §2, RFC 9126 §5, RFC 9207 §3).
+// §2, RFC 9126 §5, RFC 9207 §3, RFC 9101 §10.5, RFC 9396 §10).
 func (h *Handler) Metadata() map[string]any {
 	iss := h.cfg.Issuer
-	return map[string]any{
+	m := map[string]any{
 		"authorization_endpoint":                         iss + AuthorizePath,
 		"userinfo_endpoint":                              iss + UserinfoPath,
 		"pushed_authorization_request_endpoint":          iss + PARPath,
@@ -146,10 +152,19 @@ func (h *Handler) Metadata() map[string]any {
 		"claims_supported":                               claimsSupported(),
 		"prompt_values_supported":                        []string{"none", "login", "consent"},
 		"authorization_response_iss_parameter_supported": true,
-		"request_parameter_supported":                    false,
-		"request_uri_parameter_supported":                false,
+		"request_parameter_supported":                    h.cfg.RequestObjects != nil,
+		"request_uri_parameter_supported":                false, // only PAR's own URNs (RFC 9126 §5)
 		"claims_parameter_supported":                     false,
+		// RFC 9101 §10.5: per client (require_signed_request_object), not for all.
+		"require_signed_request_object": false,
 	}
+	if h.cfg.RequestObjects != nil {
+		m["request_object_signing_alg_values_supported"] = clientauth.RequestObjectAlgs() // RFC 9101 §10.5
+	}
+	if h.cfg.Details != nil {
+		m["authorization_details_types_supported"] = h.cfg.Details.Types() // RFC 9396 §10
+	}
+	return m
 }
 
 func claimsSupported() []string {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/rar"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -95,6 +96,8 @@ type pageData struct {
 	LoginHint  string
 	Message    string
 	Scopes     []string
+	// Details are the RFC 9396 authorization_details in the customer's words.
+	Details []rar.Entry
 }
 
 // render writes a page with the security headers of issue 4: a strict CSP (the accent
@@ -153,7 +156,7 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request, c *jeton.C
 	}
 	h.render(w, r, http.StatusOK, h.pages.consent, pageData{
 		Brand: h.brandOf(r, c.InstitutionID), Action: h.cfg.Issuer + ConsentPath, CSRF: sess.CSRF,
-		ClientName: c.Name, Scopes: describeScopes(sess.Pending.Scope),
+		ClientName: c.Name, Scopes: describeScopes(sess.Pending.Scope), Details: rar.Describe(sess.Pending.Details),
 	}, origin(sess.Pending.RedirectURI))
 }
 

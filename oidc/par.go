@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/oauth2"
@@ -56,23 +57,50 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 	for _, f := range credentialFields {
 		q.Del(f)
 	}
-	uri, aerr := checkRedirect(q, c)
+	// RFC 9126 §3: a pushed request may be a signed request object (RFC 9101); its
+	// parameters then replace the form's, and the pushed request counts as signed.
+	signed := false
+	var aerr *authError
+	if raw := q.Get("request"); raw != "" {
+		q, aerr = h.fromObject(r.Context(), c, q, raw)
+		signed = aerr == nil
+	} else if c.RequireSignedRequestObject {
+		aerr = pageError(errNoObject.Error())
+	}
 	if aerr == nil {
-		_, aerr = parseRequest(q, c, uri)
+		var uri string
+		if uri, aerr = checkRedirect(q, c); aerr == nil {
+			_, aerr = h.parse(q, c, uri)
+		}
 	}
 	if aerr != nil {
-		h.parError(w, info, &jeton.Error{Code: jeton.Code(aerr.Code), Description: aerr.Desc, Status: http.StatusBadRequest})
+		h.parError(w, info, parFailure(aerr))
 		return
 	}
-	h.storePushed(w, r, info, c, q)
+	h.storePushed(w, r, info, c, q, signed)
+}
+
+// parFailure is an authorization request's refusal as the PAR endpoint answers it
+// (RFC 9126 §2.3): the same error code in the token endpoint's JSON, a store failure
+// as server_error, and OIDC Core's request_not_supported (which the engine's codes do
+// not have) as invalid_request.
+func parFailure(aerr *authError) *jeton.Error {
+	if aerr.Cause != nil {
+		return jeton.ServerError(aerr.Cause)
+	}
+	code := jeton.Code(aerr.Code)
+	if !slices.Contains(jeton.Codes, code) {
+		code = jeton.CodeInvalidRequest
+	}
+	return &jeton.Error{Code: code, Description: aerr.Desc, Status: http.StatusBadRequest}
 }
 
 // storePushed keeps the request under the digest of a fresh 256-bit reference.
-func (h *Handler) storePushed(w http.ResponseWriter, r *http.Request, info *reqlog.Info, c *jeton.Client, q url.Values) {
+func (h *Handler) storePushed(w http.ResponseWriter, r *http.Request, info *reqlog.Info, c *jeton.Client, q url.Values, signed bool) {
 	now := h.cfg.Now()
 	ref := jeton.NewSecret()
 	err := h.cfg.Store.PushAuthorizationRequest(r.Context(), jeton.PushedRequest{
-		Digest: jeton.Digest(ref), ClientID: c.ID, Params: q, CreatedAt: now, ExpiresAt: now.Add(PARTTL),
+		Digest: jeton.Digest(ref), ClientID: c.ID, Params: q, Signed: signed, CreatedAt: now, ExpiresAt: now.Add(PARTTL),
 	})
 	if err != nil {
 		h.parError(w, info, jeton.ServerError(err))

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strconv"
@@ -22,7 +23,14 @@ type authRequest struct {
 	Prompt        []string `json:"p,omitempty"`
 	MaxAge        int64    `json:"m"` // seconds; -1 when absent
 	LoginHint     string   `json:"h,omitempty"`
+	// Details are the RFC 9396 authorization_details, validated and compacted.
+	Details json.RawMessage `json:"ad,omitempty"`
 }
+
+// maxPending bounds an authorization request as the session cookie carries it: with
+// the session's other fields, sealing (28 bytes) and base64 (4/3), the cookie stays
+// under the 4096 bytes browsers keep.
+const maxPending = 2700
 
 func (a *authRequest) prompt(v string) bool { return slices.Contains(a.Prompt, v) }
 
@@ -79,6 +87,30 @@ func checkRedirect(q url.Values, c *jeton.Client) (string, *authError) {
 		return "", pageError("redirect_uri is not registered for this application")
 	}
 	return uri, nil
+}
+
+// parse is parseRequest with the RFC 9396 authorization_details (§2, §5: each
+// refusal is invalid_authorization_details, sent back to the client) and the bound on
+// what the session cookie must carry.
+func (h *Handler) parse(q url.Values, c *jeton.Client, redirectURI string) (*authRequest, *authError) {
+	req, aerr := parseRequest(q, c, redirectURI)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if raw := q.Get("authorization_details"); raw != "" {
+		if h.cfg.Details == nil {
+			return nil, clientError(string(jeton.CodeInvalidAuthorizationDetails), "authorization_details are not supported")
+		}
+		d, e := h.cfg.Details.Parse(raw, c.AuthorizationDetailsTypes)
+		if e != nil {
+			return nil, clientError(string(e.Code), e.Description)
+		}
+		req.Details = d
+	}
+	if b, err := json.Marshal(req); err != nil || len(b) > maxPending {
+		return nil, clientError("invalid_request", "the request is too large to carry through sign-in; shorten state, nonce, login_hint or authorization_details")
+	}
+	return req, nil
 }
 
 // parseRequest validates the rest of the request once the redirect URI is trusted;

@@ -18,15 +18,16 @@ func init() {
 }
 
 const codeColumns = `digest, client_id, institution_id, subject, redirect_uri, scope,
-	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at`
+	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at,
+	authorization_details`
 
 // CreateAuthorizationCode records an authorization code (digest only).
 func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO authorization_codes (`+codeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.Digest, c.ClientID, c.InstitutionID, c.Subject, c.RedirectURI, texts(c.Scope),
 		c.Nonce, c.CodeChallenge, ts(c.AuthTime), c.GrantID, ts(c.CreatedAt), c.ExpiresAt,
-		ts(c.UsedAt))
+		ts(c.UsedAt), string(c.AuthorizationDetails))
 	return mapErr("create authorization code", err)
 }
 
@@ -65,7 +66,7 @@ func scanCode(r pgx.Row) (jeton.AuthorizationCode, error) {
 	var c jeton.AuthorizationCode
 	err := r.Scan(&c.Digest, &c.ClientID, &c.InstitutionID, &c.Subject, &c.RedirectURI,
 		&c.Scope, &c.Nonce, &c.CodeChallenge, tsCol{&c.AuthTime}, &c.GrantID,
-		tsCol{&c.CreatedAt}, tsCol{&c.ExpiresAt}, tsCol{&c.UsedAt})
+		tsCol{&c.CreatedAt}, tsCol{&c.ExpiresAt}, tsCol{&c.UsedAt}, rawJSONCol{&c.AuthorizationDetails})
 	c.Scope = nonNil(c.Scope)
 	return c, err
 }
@@ -77,8 +78,8 @@ func (s *Store) PushAuthorizationRequest(ctx context.Context, p jeton.PushedRequ
 		return mapErr("push authorization request", err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO pushed_requests (digest, client_id, params,
-		created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		p.Digest, p.ClientID, params, ts(p.CreatedAt), p.ExpiresAt)
+		created_at, expires_at, signed) VALUES ($1, $2, $3, $4, $5, $6)`,
+		p.Digest, p.ClientID, params, ts(p.CreatedAt), p.ExpiresAt, p.Signed)
 	return mapErr("push authorization request", err)
 }
 
@@ -90,8 +91,8 @@ func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, clientI
 	var p jeton.PushedRequest
 	err := s.pool.QueryRow(ctx, `DELETE FROM pushed_requests
 		WHERE digest = $1 AND client_id = $2 AND expires_at > $3
-		RETURNING digest, client_id, params, created_at, expires_at`, digest, clientID, now).Scan(
-		&p.Digest, &p.ClientID, &p.Params, tsCol{&p.CreatedAt}, tsCol{&p.ExpiresAt})
+		RETURNING digest, client_id, params, created_at, expires_at, signed`, digest, clientID, now).Scan(
+		&p.Digest, &p.ClientID, &p.Params, tsCol{&p.CreatedAt}, tsCol{&p.ExpiresAt}, &p.Signed)
 	p.Params = nonNilMap(p.Params)
 	return p, mapErr("consume pushed request", err)
 }
@@ -99,18 +100,20 @@ func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, clientI
 // SaveConsent inserts or replaces a customer's consent to a client.
 func (s *Store) SaveConsent(ctx context.Context, c jeton.Consent) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO consents (institution_id, customer_id,
-		client_id, scope, granted_at) VALUES ($1, $2, $3, $4, $5)
+		client_id, scope, granted_at, authorization_details) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (institution_id, customer_id, client_id)
-		DO UPDATE SET scope = EXCLUDED.scope, granted_at = EXCLUDED.granted_at`,
-		c.InstitutionID, c.CustomerID, c.ClientID, texts(c.Scope), ts(c.GrantedAt))
+		DO UPDATE SET scope = EXCLUDED.scope, granted_at = EXCLUDED.granted_at,
+		authorization_details = EXCLUDED.authorization_details`,
+		c.InstitutionID, c.CustomerID, c.ClientID, texts(c.Scope), ts(c.GrantedAt), string(c.AuthorizationDetails))
 	return mapErr("save consent", err)
 }
 
-const consentColumns = `institution_id, customer_id, client_id, scope, granted_at`
+const consentColumns = `institution_id, customer_id, client_id, scope, granted_at, authorization_details`
 
 func scanConsent(r pgx.Row) (jeton.Consent, error) {
 	var c jeton.Consent
-	err := r.Scan(&c.InstitutionID, &c.CustomerID, &c.ClientID, &c.Scope, tsCol{&c.GrantedAt})
+	err := r.Scan(&c.InstitutionID, &c.CustomerID, &c.ClientID, &c.Scope, tsCol{&c.GrantedAt},
+		rawJSONCol{&c.AuthorizationDetails})
 	c.Scope = nonNil(c.Scope)
 	return c, err
 }

@@ -125,3 +125,25 @@ func mustAffect(res sql.Result) error {
 	}
 	return nil
 }
+
+// rawJSONCol scans a text column holding a JSON document as the store received it
+// (empty for none) into *p: nil when empty, else a copy of the bytes.
+type rawJSONCol struct{ p *json.RawMessage }
+
+func (c rawJSONCol) Scan(src any) error {
+	*c.p = nil
+	switch v := src.(type) {
+	case nil:
+	case string:
+		if v != "" {
+			*c.p = json.RawMessage(v)
+		}
+	case []byte:
+		if len(v) > 0 {
+			*c.p = append(json.RawMessage(nil), v...)
+		}
+	default:
+		return fmt.Errorf("JSON column holds %T, want text", src)
+	}
+	return nil
+}

@@ -20,7 +20,8 @@ func init() {
 }
 
 const codeColumns = `digest, client_id, institution_id, subject, redirect_uri, scope,
-	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at`
+	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at,
+	authorization_details`
 
 // CreateAuthorizationCode records an authorization code (digest only).
 func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error {
@@ -29,10 +30,10 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.Authorizati
 		return mapErr("create authorization code", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO authorization_codes (`+codeColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Digest, c.ClientID, c.InstitutionID, c.Subject, c.RedirectURI, scope, c.Nonce,
 		c.CodeChallenge, micros(c.AuthTime), c.GrantID, micros(c.CreatedAt),
-		c.ExpiresAt.UnixMicro(), micros(c.UsedAt))
+		c.ExpiresAt.UnixMicro(), micros(c.UsedAt), string(c.AuthorizationDetails))
 	return mapErr("create authorization code", err)
 }
 
@@ -75,7 +76,8 @@ func scanCode(r scanner) (jeton.AuthorizationCode, error) {
 	var c jeton.AuthorizationCode
 	err := r.Scan(&c.Digest, &c.ClientID, &c.InstitutionID, &c.Subject, &c.RedirectURI,
 		jsonCol[[]string]{&c.Scope}, &c.Nonce, &c.CodeChallenge, timeCol{&c.AuthTime},
-		&c.GrantID, timeCol{&c.CreatedAt}, timeCol{&c.ExpiresAt}, timeCol{&c.UsedAt})
+		&c.GrantID, timeCol{&c.CreatedAt}, timeCol{&c.ExpiresAt}, timeCol{&c.UsedAt},
+		rawJSONCol{&c.AuthorizationDetails})
 	return c, err
 }
 
@@ -86,8 +88,8 @@ func (s *Store) PushAuthorizationRequest(ctx context.Context, p jeton.PushedRequ
 		return mapErr("push authorization request", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO pushed_requests (digest, client_id, params,
-		created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		p.Digest, p.ClientID, params, micros(p.CreatedAt), p.ExpiresAt.UnixMicro())
+		created_at, expires_at, signed) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.Digest, p.ClientID, params, micros(p.CreatedAt), p.ExpiresAt.UnixMicro(), p.Signed)
 	return mapErr("push authorization request", err)
 }
 
@@ -100,9 +102,9 @@ func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, clientI
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return s.queryRowTx(ctx, tx, `DELETE FROM pushed_requests
 			WHERE digest = ? AND client_id = ? AND expires_at > ?
-			RETURNING digest, client_id, params, created_at, expires_at`,
+			RETURNING digest, client_id, params, created_at, expires_at, signed`,
 			digest, clientID, now.UnixMicro()).Scan(&p.Digest, &p.ClientID,
-			jsonCol[map[string][]string]{&p.Params}, timeCol{&p.CreatedAt}, timeCol{&p.ExpiresAt})
+			jsonCol[map[string][]string]{&p.Params}, timeCol{&p.CreatedAt}, timeCol{&p.ExpiresAt}, &p.Signed)
 	})
 	return p, mapErr("consume pushed request", err)
 }
@@ -114,19 +116,20 @@ func (s *Store) SaveConsent(ctx context.Context, c jeton.Consent) error {
 		return mapErr("save consent", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO consents (institution_id, customer_id, client_id,
-		scope, granted_at) VALUES (?, ?, ?, ?, ?)
+		scope, granted_at, authorization_details) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (institution_id, customer_id, client_id)
-		DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at`,
-		c.InstitutionID, c.CustomerID, c.ClientID, scope, micros(c.GrantedAt))
+		DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at,
+		authorization_details = excluded.authorization_details`,
+		c.InstitutionID, c.CustomerID, c.ClientID, scope, micros(c.GrantedAt), string(c.AuthorizationDetails))
 	return mapErr("save consent", err)
 }
 
-const consentColumns = `institution_id, customer_id, client_id, scope, granted_at`
+const consentColumns = `institution_id, customer_id, client_id, scope, granted_at, authorization_details`
 
 func scanConsent(r scanner) (jeton.Consent, error) {
 	var c jeton.Consent
 	err := r.Scan(&c.InstitutionID, &c.CustomerID, &c.ClientID,
-		jsonCol[[]string]{&c.Scope}, timeCol{&c.GrantedAt})
+		jsonCol[[]string]{&c.Scope}, timeCol{&c.GrantedAt}, rawJSONCol{&c.AuthorizationDetails})
 	return c, err
 }
 

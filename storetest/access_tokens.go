@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ var accessTokenTests = []subtest{
 			Digest: jeton.Digest("opaque-1"), JTI: "jti-1", ClientID: "client-a", InstitutionID: "inst-a",
 			Subject: "customer-1", Scope: []string{"accounts", "payments"}, Audience: []string{"https://api.example"},
 			FamilyID: "fam-1", IssuedAt: at(0), ExpiresAt: at(time.Hour),
+			AuthorizationDetails: json.RawMessage(`[{"type":"account_information","actions":["read"]}]`),
 		}
 		ok(t, "create", s.CreateAccessToken(ctx, full))
 		got, err := s.GetAccessToken(ctx, full.Digest)

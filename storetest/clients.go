@@ -71,6 +71,7 @@ var clientTests = []subtest{
 		want.PublicKeys = []jeton.ClientKey{}
 		want.Institutions, want.Grants, want.Scopes = []string{}, []string{}, []string{}
 		want.DefaultScopes, want.RedirectURIs = []string{}, []string{}
+		want.AuthorizationDetailsTypes = []string{}
 		same(t, "bare client", got, want)
 	}},
 	{"Client/Update", func(t *testing.T, s jeton.Store) {
@@ -94,6 +95,7 @@ var clientTests = []subtest{
 		want.CreatedAt = orig.CreatedAt
 		want.PublicKeys = []jeton.ClientKey{}
 		want.Institutions, want.Scopes, want.DefaultScopes, want.RedirectURIs = []string{}, []string{}, []string{}, []string{}
+		want.AuthorizationDetailsTypes = []string{}
 		same(t, "updated client", got, want)
 	}},
 	{"Client/NotFoundAndConflict", func(t *testing.T, s jeton.Store) {
@@ -124,6 +126,7 @@ var clientTests = []subtest{
 		}
 		a3.PublicKeys, a3.Institutions, a3.Grants = []jeton.ClientKey{}, []string{}, []string{}
 		a3.Scopes, a3.DefaultScopes, a3.RedirectURIs = []string{}, []string{}, []string{}
+		a3.AuthorizationDetailsTypes = []string{}
 
 		got, err := s.ListClients(ctx, "inst-a")
 		ok(t, "list a", err)

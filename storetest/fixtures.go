@@ -3,6 +3,7 @@ package storetest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -39,6 +40,9 @@ func newClient(id, institutionID string) jeton.Client {
 		MaxActiveTokens:         7,
 		FirstParty:              true,
 		RequirePAR:              true,
+		// Issue 18 (RFC 9101 §10.5, RFC 9396 §10).
+		RequireSignedRequestObject: true,
+		AuthorizationDetailsTypes:  []string{"payment_initiation", "account_information"},
 		PublicKeys: []jeton.ClientKey{
 			{Format: jeton.KeyPEM, Data: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
 			{Format: jeton.KeyJWKS, Data: `{"keys":[{"kty":"EC","crv":"P-256"}]}`},
@@ -108,6 +112,8 @@ func newFamily(id, clientID, institutionID string) jeton.RefreshFamily {
 		AuthTime:  at(-time.Minute),
 		CreatedAt: at(0),
 		ExpiresAt: at(90 * 24 * time.Hour),
+		// Stored byte for byte (RFC 9396 §7.1 narrowing compares against it).
+		AuthorizationDetails: json.RawMessage(`[{"type":"account_information","actions":["read"]}]`),
 	}
 }
 

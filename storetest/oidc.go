@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -15,7 +16,8 @@ func newCode(secret string) jeton.AuthorizationCode {
 		Subject: "cust-1", RedirectURI: "https://app.example/cb",
 		Scope: []string{"openid", "profile"}, Nonce: "n-0S6", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		AuthTime: at(-time.Minute), GrantID: "grant-" + secret,
-		CreatedAt: at(0), ExpiresAt: at(time.Minute),
+		AuthorizationDetails: json.RawMessage(`[{"type":"payment_initiation","instructedAmount":{"amount":"12.50","currency":"EUR"}}]`),
+		CreatedAt:            at(0), ExpiresAt: at(time.Minute),
 	}
 }
 
@@ -23,6 +25,7 @@ func newPushed(secret string) jeton.PushedRequest {
 	return jeton.PushedRequest{
 		Digest: jeton.Digest(secret), ClientID: "client-a",
 		Params:    map[string][]string{"response_type": {"code"}, "scope": {"openid email"}},
+		Signed:    true,
 		CreatedAt: at(0), ExpiresAt: at(time.Minute),
 	}
 }
@@ -48,11 +51,11 @@ var oidcTests = []subtest{
 		bad.ClientID = "client-x"
 		is(t, "unknown client", s.CreateAuthorizationCode(ctx, bad), jeton.ErrNotFound)
 		bare := newCode("code-3")
-		bare.Scope, bare.Nonce, bare.CodeChallenge, bare.AuthTime = nil, "", "", time.Time{}
+		bare.Scope, bare.Nonce, bare.CodeChallenge, bare.AuthTime, bare.AuthorizationDetails = nil, "", "", time.Time{}, nil
 		ok(t, "create bare", s.CreateAuthorizationCode(ctx, bare))
 		got, err = s.ConsumeAuthorizationCode(ctx, bare.Digest, "client-a", at(time.Second))
 		ok(t, "consume bare", err)
-		if got.Scope == nil || len(got.Scope) != 0 || !got.AuthTime.IsZero() {
+		if got.Scope == nil || len(got.Scope) != 0 || !got.AuthTime.IsZero() || got.AuthorizationDetails != nil {
 			t.Errorf("bare code read back as %+v", got)
 		}
 	}},
@@ -89,6 +92,7 @@ var oidcTests = []subtest{
 		c := jeton.Consent{InstitutionID: "inst-a", CustomerID: "cust-1", ClientID: "client-a", Scope: []string{"openid"}, GrantedAt: at(0)}
 		ok(t, "save", s.SaveConsent(ctx, c))
 		c.Scope, c.GrantedAt = []string{"openid", "email"}, at(time.Minute)
+		c.AuthorizationDetails = json.RawMessage(`[{"type":"payment_initiation","creditorName":"Merchant A"}]`)
 		ok(t, "replace", s.SaveConsent(ctx, c))
 		got, err := s.GetConsent(ctx, "inst-a", "cust-1", "client-a")
 		ok(t, "get", err)

@@ -90,6 +90,12 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *ClientRequest) (*Au
 	if err := checkCode(req, code); err != nil {
 		return nil, err
 	}
+	// RFC 9396 §6.1: the token carries what the customer approved, or the subset
+	// the client asks for now; the family keeps all of it for later refreshes.
+	details, err := narrowDetails(req.AuthorizationDetails, code.AuthorizationDetails)
+	if err != nil {
+		return nil, err
+	}
 	cu, err := g.Store.GetCustomer(ctx, code.InstitutionID, code.Subject)
 	switch {
 	case errors.Is(err, jeton.ErrNotFound):
@@ -106,7 +112,9 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *ClientRequest) (*Au
 		AuthTime:      code.AuthTime,
 		FamilyID:      code.GrantID,
 		// OIDC Core §11: offline_access is what earns a refresh token.
-		Refresh: slices.Contains(code.Scope, jeton.ScopeOfflineAccess) && req.Client.AllowsGrant(jeton.GrantRefreshToken),
+		Refresh:              slices.Contains(code.Scope, jeton.ScopeOfflineAccess) && req.Client.AllowsGrant(jeton.GrantRefreshToken),
+		AuthorizationDetails: details,
+		GrantDetails:         code.AuthorizationDetails,
 	}
 	if slices.Contains(code.Scope, jeton.ScopeOpenID) {
 		authz.OpenID = &OpenIDRequest{Customer: cu, Nonce: code.Nonce}

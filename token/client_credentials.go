@@ -30,5 +30,7 @@ func (g ClientCredentials) Handle(_ context.Context, req *ClientRequest) (*Autho
 		InstitutionID: req.Institution,
 		Scope:         req.Scope,
 		Refresh:       g.WithRefresh && req.Client.AllowsGrant(jeton.GrantRefreshToken),
+		// RFC 9396 §6.2: what the client asked for, validated in step 3.
+		AuthorizationDetails: req.AuthorizationDetails,
 	}, nil
 }

@@ -2,11 +2,13 @@ package token
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/internal/tracing"
+	"github.com/jeton/jeton/rar"
 )
 
 // Grant is one grant type's handler: step 4 of the pipeline, and only that.
@@ -42,6 +44,7 @@ type Engine struct {
 	gates    []Gate
 	issuer   *Issuer
 	now      func() time.Time
+	details  *rar.Registry   // nil: authorization_details refused
 	tracer   *tracing.Tracer // nil: tracing off
 }
 
@@ -52,6 +55,9 @@ type EngineConfig struct {
 	Policies []Policy
 	Issuer   *Issuer
 	Now      func() time.Time
+	// Details validates RFC 9396 authorization_details in token requests; nil
+	// refuses any.
+	Details *rar.Registry
 	// Tracer makes a span of each step (nil: tracing off, docs/operations.md "Traces").
 	Tracer *tracing.Tracer
 }
@@ -67,7 +73,7 @@ const (
 
 // NewEngine returns an engine with the given grants enabled.
 func NewEngine(cfg EngineConfig) *Engine {
-	e := &Engine{auth: cfg.Auth, policies: cfg.Policies, issuer: cfg.Issuer, now: cfg.Now, tracer: cfg.Tracer, grants: map[string]Grant{}}
+	e := &Engine{auth: cfg.Auth, policies: cfg.Policies, issuer: cfg.Issuer, now: cfg.Now, details: cfg.Details, tracer: cfg.Tracer, grants: map[string]Grant{}}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -242,6 +248,9 @@ func (e *Engine) authorize(ctx context.Context, grant Grant, req Request, client
 	if cr.Scope, err = resolveScope(req.Scope, client); err != nil {
 		return nil, err
 	}
+	if cr.AuthorizationDetails, err = e.parseDetails(req, client); err != nil {
+		return nil, err
+	}
 	for _, p := range e.policies {
 		if err := p.Check(ctx, cr); err != nil {
 			return nil, err
@@ -255,8 +264,48 @@ func (e *Engine) authorize(ctx context.Context, grant Grant, req Request, client
 		if cr.Scope, err = narrowScope(req.Scope, granted); err != nil {
 			return nil, err
 		}
+		if cr.refresh != nil {
+			// RFC 9396 §7.1: before the token is rotated, so a refused request
+			// costs the client nothing.
+			if cr.AuthorizationDetails, err = narrowDetails(cr.AuthorizationDetails, cr.refresh.fam.AuthorizationDetails); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return cr, nil
+}
+
+// parseDetails validates the request's authorization_details (RFC 9396 §6) against
+// the client's registered types and their schemas. Only the grants that carry them
+// accept any: client_credentials (§6.2), and authorization_code and refresh_token,
+// which narrow what the customer approved (§6.1, §7.1). Any other grant (password)
+// would put in a token what no customer saw, so it is refused.
+func (e *Engine) parseDetails(req Request, c *jeton.Client) (json.RawMessage, error) {
+	if req.AuthorizationDetails == "" {
+		return nil, nil
+	}
+	switch req.GrantType {
+	case jeton.GrantClientCredentials, jeton.GrantAuthorizationCode, jeton.GrantRefreshToken:
+	default:
+		return nil, rar.Fail("authorization_details are not accepted with the %s grant", req.GrantType)
+	}
+	if e.details == nil {
+		return nil, rar.Fail("authorization_details are not supported")
+	}
+	d, err := e.details.Parse(req.AuthorizationDetails, c.AuthorizationDetailsTypes)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// narrowDetails is rar.Narrow with the engine's error type.
+func narrowDetails(requested, granted json.RawMessage) (json.RawMessage, error) {
+	d, err := rar.Narrow(requested, granted)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // Authenticate is step 1 alone, for the endpoints that authenticate a client like the

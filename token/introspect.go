@@ -60,6 +60,9 @@ type Introspection struct {
 	JTI           string // access tokens only
 	InstitutionID string
 	FamilyID      string // the refresh family, if any
+	// AuthorizationDetails the token carries (RFC 9396 §9.2); a refresh token's are
+	// its family's.
+	AuthorizationDetails json.RawMessage
 
 	familyExpiresAt time.Time // refresh tokens: the family's absolute expiry
 	used            bool      // refresh tokens: already rotated
@@ -179,6 +182,8 @@ type jwtClaims struct {
 	Scope         string   `json:"scope"`
 	InstitutionID string   `json:"institution_id"`
 	FamilyID      string   `json:"fid"`
+	// AuthorizationDetails, RFC 9396 §9.1.
+	AuthorizationDetails json.RawMessage `json:"authorization_details"`
 }
 
 // VerifiedStats are the lookups of the verified-signature cache (metrics).
@@ -229,7 +234,7 @@ func (i *Introspector) findJWT(tok string, now time.Time) *Introspection {
 		Scope: strings.Fields(c.Scope), ClientID: c.ClientID, Subject: c.Subject,
 		Audience: c.Audience, Issuer: c.Issuer, ExpiresAt: time.Unix(*c.ExpiresAt, 0),
 		IssuedAt: time.Unix(c.IssuedAt, 0), JTI: c.JTI, InstitutionID: c.InstitutionID,
-		FamilyID: c.FamilyID,
+		FamilyID: c.FamilyID, AuthorizationDetails: c.AuthorizationDetails,
 	}
 	cached := *info
 	i.verified.put(tok, verifiedJWT{info: &cached, kid: h.KeyID}, now)
@@ -249,7 +254,7 @@ func (i *Introspector) findOpaque(ctx context.Context, tok string) (*Introspecti
 		Active: true, Kind: KindOpaqueAccess, TokenType: TokenTypeBearer,
 		Scope: t.Scope, ClientID: t.ClientID, Subject: t.Subject, Audience: t.Audience,
 		Issuer: i.Issuer, ExpiresAt: t.ExpiresAt, IssuedAt: t.IssuedAt, JTI: t.JTI,
-		InstitutionID: t.InstitutionID, FamilyID: t.FamilyID,
+		InstitutionID: t.InstitutionID, FamilyID: t.FamilyID, AuthorizationDetails: t.AuthorizationDetails,
 	}, nil
 }
 
@@ -267,7 +272,7 @@ func (i *Introspector) findRefresh(ctx context.Context, tok string) (*Introspect
 		Active: true, Kind: KindRefresh, TokenType: HintRefreshToken,
 		Scope: f.Scope, ClientID: f.ClientID, Subject: f.Subject, Issuer: i.Issuer,
 		ExpiresAt: minTime(t.ExpiresAt, f.ExpiresAt), IssuedAt: t.CreatedAt,
-		InstitutionID: f.InstitutionID, FamilyID: f.ID,
+		InstitutionID: f.InstitutionID, FamilyID: f.ID, AuthorizationDetails: f.AuthorizationDetails,
 		familyExpiresAt: f.ExpiresAt, used: !t.UsedAt.IsZero(), familyRevoked: !f.RevokedAt.IsZero(),
 	}, nil
 }

@@ -79,6 +79,8 @@ type accessClaims struct {
 	AuthTime      int64    `json:"auth_time,omitempty"`
 	InstitutionID string   `json:"institution_id"`
 	FamilyID      string   `json:"fid,omitempty"`
+	// AuthorizationDetails (RFC 9396 §9.1) as granted, a JSON array.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // audience marshals as a string when single, an array otherwise (RFC 7519 §4.1.3).
@@ -110,6 +112,8 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 		Subject:       authz.Subject,
 		IssuedAt:      now,
 		JTI:           jeton.NewID(),
+		// RFC 9396 §7: the token response says what the token carries.
+		AuthorizationDetails: authz.AuthorizationDetails,
 	}
 	if err := i.refresh(ctx, cr, authz, res); err != nil {
 		return nil, err
@@ -160,16 +164,17 @@ func (i *Issuer) idToken(cr *ClientRequest, authz *Authorization, res *Result) (
 // token is self-contained, and revocation checks use its jti and fid.
 func (i *Issuer) jwt(cr *ClientRequest, authz *Authorization, res *Result) (string, error) {
 	claims := accessClaims{
-		Issuer:        i.Issuer,
-		Subject:       authz.Subject,
-		Audience:      i.Audience,
-		ExpiresAt:     res.IssuedAt.Add(res.ExpiresIn).Unix(),
-		IssuedAt:      res.IssuedAt.Unix(),
-		JTI:           res.JTI,
-		ClientID:      cr.Client.ID,
-		Scope:         strings.Join(authz.Scope, " "),
-		InstitutionID: authz.InstitutionID,
-		FamilyID:      authz.FamilyID,
+		Issuer:               i.Issuer,
+		Subject:              authz.Subject,
+		Audience:             i.Audience,
+		ExpiresAt:            res.IssuedAt.Add(res.ExpiresIn).Unix(),
+		IssuedAt:             res.IssuedAt.Unix(),
+		JTI:                  res.JTI,
+		ClientID:             cr.Client.ID,
+		Scope:                strings.Join(authz.Scope, " "),
+		InstitutionID:        authz.InstitutionID,
+		FamilyID:             authz.FamilyID,
+		AuthorizationDetails: authz.AuthorizationDetails,
 	}
 	if !authz.AuthTime.IsZero() {
 		claims.AuthTime = authz.AuthTime.Unix()
@@ -194,16 +199,17 @@ func (i *Issuer) jwt(cr *ClientRequest, authz *Authorization, res *Result) (stri
 func (i *Issuer) opaque(ctx context.Context, cr *ClientRequest, authz *Authorization, res *Result) (string, error) {
 	tok := jeton.NewSecret()
 	err := i.AccessTokens.CreateAccessToken(ctx, jeton.AccessToken{
-		Digest:        jeton.Digest(tok),
-		JTI:           res.JTI,
-		ClientID:      cr.Client.ID,
-		InstitutionID: authz.InstitutionID,
-		Subject:       authz.Subject,
-		Scope:         authz.Scope,
-		Audience:      i.Audience,
-		FamilyID:      authz.FamilyID,
-		IssuedAt:      res.IssuedAt,
-		ExpiresAt:     res.IssuedAt.Add(res.ExpiresIn),
+		Digest:               jeton.Digest(tok),
+		JTI:                  res.JTI,
+		ClientID:             cr.Client.ID,
+		InstitutionID:        authz.InstitutionID,
+		Subject:              authz.Subject,
+		Scope:                authz.Scope,
+		Audience:             i.Audience,
+		FamilyID:             authz.FamilyID,
+		IssuedAt:             res.IssuedAt,
+		ExpiresAt:            res.IssuedAt.Add(res.ExpiresIn),
+		AuthorizationDetails: authz.AuthorizationDetails,
 	})
 	if err != nil {
 		return "", jeton.ServerError(err)
@@ -250,6 +256,11 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 		AuthTime:      authz.AuthTime.Truncate(time.Second),
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(absolute),
+		// RFC 9396 §7.1: what later refreshes may ask for, in full or in part.
+		AuthorizationDetails: authz.GrantDetails,
+	}
+	if fam.AuthorizationDetails == nil {
+		fam.AuthorizationDetails = authz.AuthorizationDetails
 	}
 	// The token names its family, so stores keep it with the family (jeton.RefreshKey).
 	tok := jeton.NewRefreshToken(fam.ID)

@@ -178,7 +178,10 @@ func (g *RefreshGrant) grantedScope(ctx context.Context, req *ClientRequest) ([]
 // grantedScope reads the token to answer why, as it would have without the claim.
 func (g *RefreshGrant) claim(ctx context.Context, req *ClientRequest, presented string, key []byte) (*presentedRefresh, error) {
 	familyID, _, prefixed := jeton.SplitRefreshKey(key)
-	if !prefixed || rotationOff(req.Client) {
+	if !prefixed || rotationOff(req.Client) || req.Request.AuthorizationDetails != "" {
+		// authorization_details asked for on refresh are narrowed against the
+		// family's after step 3 reads it (RFC 9396 §7.1), so such a request must not
+		// rotate before that check: it takes the read-first path.
 		return nil, nil
 	}
 	now := req.Now.Truncate(time.Second)
@@ -217,6 +220,8 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *ClientRequest) (*Authori
 		Scope:         req.Scope, // within fam.Scope (engine step 3)
 		AuthTime:      fam.AuthTime,
 		FamilyID:      fam.ID,
+		// The family's, or the subset the client asked for (step 3, RFC 9396 §7.1).
+		AuthorizationDetails: req.AuthorizationDetails,
 	}
 	if p.successor != "" {
 		authz.RefreshToken, authz.RefreshExpiresAt = p.successor, p.successorExp

@@ -11,6 +11,7 @@
 package token
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/jeton/jeton"
@@ -38,6 +39,10 @@ type Request struct {
 	RedirectURI  string
 	CodeVerifier string // RFC 7636 §4.5
 	RefreshToken string // RFC 6749 §6
+	// AuthorizationDetails is the RFC 9396 §6 parameter as sent ("" when absent):
+	// client_credentials asks for these; authorization_code and refresh_token for a
+	// subset of what was granted.
+	AuthorizationDetails string
 }
 
 // ClientRequest is a Request whose client has been authenticated and whose policy
@@ -52,7 +57,10 @@ type ClientRequest struct {
 	// the client's allowed scopes, or the client's default set; for a grant that
 	// continues an earlier one (refresh_token), within that grant's scope.
 	Scope []string
-	Now   time.Time
+	// AuthorizationDetails are the request's RFC 9396 details once step 3 validated
+	// them (and, for refresh_token, narrowed them to the family's); nil when none.
+	AuthorizationDetails json.RawMessage
+	Now                  time.Time
 
 	refresh *presentedRefresh // the refresh grant's read of the presented token
 }
@@ -75,6 +83,12 @@ type Authorization struct {
 	RefreshExpiresAt time.Time
 	// OpenID asks the issuer for an ID token too (OIDC Core §3.1.3.3).
 	OpenID *OpenIDRequest
+	// AuthorizationDetails are what this token carries (RFC 9396 §7, §9.2); nil when
+	// none.
+	AuthorizationDetails json.RawMessage
+	// GrantDetails are what a new refresh family keeps as granted (RFC 9396 §7.1): a
+	// later refresh may ask for them or fewer. Nil means AuthorizationDetails.
+	GrantDetails json.RawMessage
 }
 
 // OpenIDRequest is what an ID token needs beyond the Authorization: the signed-in
@@ -98,6 +112,8 @@ type Result struct {
 	Subject       string
 	IssuedAt      time.Time
 	JTI           string
+	// AuthorizationDetails the token carries, for the token response (RFC 9396 §7).
+	AuthorizationDetails json.RawMessage
 	// Issued are the kinds of token minted for this answer (a refresh token the
 	// client already held is not one), for the metrics.
 	Issued reqlog.Tokens

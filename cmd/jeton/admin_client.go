@@ -27,9 +27,11 @@ type clientFlags struct {
 	grants, scopes, defaultScopes, redirectURIs []string
 	publicKeyFiles, publicKeys, jwksFiles       []string
 	actFor, addInstitutions, removeInstitutions []string
+	detailTypes                                 []string
 	accessTTL, refreshTTL                       time.Duration
 	maxActiveTokens                             int
 	public, firstParty, requirePAR              bool
+	requireSignedObject                         bool
 }
 
 func (cf *clientFlags) register(f *pflag.FlagSet) {
@@ -53,6 +55,9 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&cf.public, "public", false, "a public client (auth method none): authorization_code with PKCE, no secret")
 	f.BoolVar(&cf.firstParty, "first-party", false, "the institution's own app: the consent page is skipped")
 	f.BoolVar(&cf.requirePAR, "require-par", false, "authorization requests must be pushed first (RFC 9126)")
+	f.BoolVar(&cf.requirePAR, "require-pushed-authorization-requests", false, "the same as --require-par, under the RFC 9126 §6 metadata name")
+	f.BoolVar(&cf.requireSignedObject, "require-signed-request-object", false, "authorization requests must be a signed request object (RFC 9101 §10.5)")
+	f.StringArrayVar(&cf.detailTypes, "authorization-details-types", nil, "RFC 9396 authorization_details type the client may request, repeatable or comma-separated (e.g. payment_initiation)")
 }
 
 // method resolves --public against --auth-method.
@@ -102,6 +107,7 @@ func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.Cli
 	in := adminapi.ClientInput{
 		InstitutionID: institution, Name: cf.name, AuthMethod: jeton.AuthMethod(method),
 		FirstParty: cf.firstParty, RequirePAR: cf.requirePAR,
+		RequireSignedRequestObject: cf.requireSignedObject, AuthorizationDetailsTypes: splitGrants(cf.detailTypes),
 		Grants: splitGrants(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
 		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
 		Institutions: cf.actFor, JWKSURI: cf.jwksURI, RefreshRotation: cf.refreshRotation,
@@ -165,8 +171,18 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 	if set("first-party") {
 		up.FirstParty = &cf.firstParty
 	}
-	if set("require-par") {
+	if set("require-par") || set("require-pushed-authorization-requests") {
 		up.RequirePAR = &cf.requirePAR
+	}
+	if set("require-signed-request-object") {
+		up.RequireSignedRequestObject = &cf.requireSignedObject
+	}
+	if set("authorization-details-types") {
+		types := splitGrants(cf.detailTypes) // type names hold no commas or spaces either
+		if types == nil {
+			types = []string{} // --authorization-details-types "" clears them
+		}
+		up.AuthorizationDetailsTypes = &types
 	}
 	if set("grant") {
 		up.Grants = adminapi.Ptr(splitGrants(cf.grants))

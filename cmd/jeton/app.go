@@ -18,6 +18,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/calendarcache"
+	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/console"
 	"github.com/jeton/jeton/httpapi"
@@ -29,6 +30,7 @@ import (
 	"github.com/jeton/jeton/metrics"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/postgres"
+	"github.com/jeton/jeton/rar"
 	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/tlsserve"
@@ -75,6 +77,10 @@ type app struct {
 	flushTraces func(context.Context) error
 	// Issuer is the resolved public base URL.
 	Issuer string
+	// details are the authorization_details types (RFC 9396); requestObjects
+	// verifies signed request objects (RFC 9101). Both are built with the engine.
+	details        *rar.Registry
+	requestObjects *clientauth.RequestObjects
 }
 
 // startApp opens and checks everything before it binds a port, so a bad database or a

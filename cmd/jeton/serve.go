@@ -53,6 +53,9 @@ type serveConfig struct {
 	ClockSkew            time.Duration
 	RequireLowS          bool
 	JWKSAllowHosts       []string
+	// AuthorizationDetailsSchemas is a directory of TYPE.json JSON Schemas that
+	// replace or extend the shipped authorization_details types (RFC 9396).
+	AuthorizationDetailsSchemas string
 	// Password grant.
 	Argon2MemoryKiB uint32
 	Argon2Passes    uint32
@@ -149,6 +152,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "tolerated clock difference for assertion iat/nbf/exp")
 	f.BoolVar(&cfg.RequireLowS, "require-low-s", false, "refuse ES256 client assertions whose signature is in high-S form (most signers make half their signatures high-S; replays are refused either way)")
 	f.StringSliceVar(&cfg.JWKSAllowHosts, "jwks-allow-hosts", nil, "jwks_uri hosts that may be loopback, private or link-local addresses, comma-separated (test setups only; every other such jwks_uri is refused)")
+	f.StringVar(&cfg.AuthorizationDetailsSchemas, "authorization-details-schemas", "", "directory of TYPE.json JSON Schemas (2020-12) for RFC 9396 authorization_details types: each replaces the shipped schema of TYPE (payment_initiation, account_information) or adds TYPE")
 	f.Uint32Var(&cfg.Argon2MemoryKiB, "argon2-memory", 19456, "argon2id memory for new customer password hashes, KiB (OWASP minimum 19 MiB)")
 	f.Uint32Var(&cfg.Argon2Passes, "argon2-passes", 2, "argon2id passes for new customer password hashes")
 	f.Uint8Var(&cfg.Argon2Lanes, "argon2-lanes", 1, "argon2id lanes for new customer password hashes")

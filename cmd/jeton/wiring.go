@@ -20,6 +20,7 @@ import (
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/oidc"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/rar"
 	"github.com/jeton/jeton/ratelimit"
 	"github.com/jeton/jeton/tlsserve"
 	"github.com/jeton/jeton/token"
@@ -47,6 +48,9 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
 	a.calendars = calendarcache.New(a.store, a.cfg.CalendarCacheTTL, time.Now)
+	if a.details, err = rar.Load(a.cfg.AuthorizationDetailsSchemas); err != nil {
+		return err
+	}
 	auth, methods, err := a.buildAuth()
 	if err != nil {
 		return err
@@ -64,14 +68,14 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	issuer := a.buildIssuer()
 	hours := token.Hours{Calendars: a.calendars}
-	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours, a.limiter}, Tracer: a.tracer})
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours, a.limiter}, Tracer: a.tracer, Details: a.details})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	signin, err := oidc.New(oidc.Config{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
 		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), PreviousCookieKeys: derived(a.previousKEKs, oidc.SessionKey),
 		SessionTTL:  a.cfg.SessionTTL,
 		SigningAlgs: keys.DefaultAlgs(), Now: time.Now, // ID tokens use the client's alg
-		Events: a.events,
+		Events: a.events, RequestObjects: a.requestObjects, Details: a.details,
 	})
 	if err != nil {
 		return err
@@ -94,7 +98,8 @@ func (a *app) buildServers(adminToken string) error {
 		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies, Tracer: a.tracer})
 	}
 	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek,
-		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now, Events: a.events})
+		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now, Events: a.events,
+		DetailTypes: a.details.Known})
 	core := module.Core{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Invalidate: a.cache.Invalidate, ClientService: clientService,
 		ClientCacheTTL: a.cfg.ClientCacheTTL, Engine: engine, TokenIssuer: issuer, Refresh: refreshGrant(grants),
@@ -190,6 +195,13 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 		Audiences: audiences, MaxLifetime: a.cfg.AssertionMaxLifetime, Skew: a.cfg.ClockSkew,
 		Replay: a.store, Now: time.Now, Keys: keySource,
 		OpenSecret: sealer.Open, RequireLowS: a.cfg.RequireLowS, Events: a.events,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Request objects (RFC 9101) use the same keys, clock rules and replay store.
+	a.requestObjects, err = clientauth.NewRequestObjects(clientauth.RequestObjectConfig{
+		Issuer: a.Issuer, Skew: a.cfg.ClockSkew, Now: time.Now, Replay: a.store, Keys: keySource, Events: a.events,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -62,6 +62,9 @@ var (
 		jeton.CodeUnsupportedTokenType:    internal,
 		jeton.CodeInvalidToken:            internal,
 		jeton.CodeUnsupportedResponseType: internal,
+		// RFC 9396 authorization_details: this dialect decodes none.
+		jeton.CodeInvalidAuthorizationDetails: internal,
+		jeton.CodeInvalidRequestObject:        internal, // RFC 9101: no authorization endpoint here
 	}
 	internal = wireError{http.StatusInternalServerError, CodeInternal, "An internal error occurred.", false}
 )

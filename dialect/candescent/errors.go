@@ -119,6 +119,8 @@ var errorTable = []rule{
 	// Codes of endpoints Candescent has no counterpart of.
 	{Code: jeton.CodeUnsupportedTokenType, Answer: cmnRequest},
 	{Code: jeton.CodeUnsupportedResponseType, Answer: cmnRequest},
+	{Code: jeton.CodeInvalidAuthorizationDetails, Answer: cmnRequest}, // RFC 9396: never decoded here
+	{Code: jeton.CodeInvalidRequestObject, Answer: cmnRequest},        // RFC 9101: no authorization endpoint here
 }
 
 // lookup returns the answer for e in a request of grant.

@@ -81,6 +81,9 @@ var errorTable = map[jeton.Code]wireError{
 	jeton.CodeUnsupportedTokenType:    {status: http.StatusBadRequest},
 	jeton.CodeUnsupportedResponseType: {status: http.StatusBadRequest},
 	jeton.CodeRateLimited:             {status: http.StatusTooManyRequests, message: "too many requests; retry later"},
+	// RFC 9396 authorization_details: this dialect decodes none.
+	jeton.CodeInvalidAuthorizationDetails: {status: http.StatusBadRequest},
+	jeton.CodeInvalidRequestObject:        {status: http.StatusBadRequest}, // RFC 9101: no authorization endpoint here
 }
 
 // reasonTable refines errorTable where a reason needs another status.

@@ -35,6 +35,7 @@ func decodeToken(r *http.Request, body wire.Body) (token.Request, error) {
 		return req, err
 	}
 	req.RedirectURI, req.CodeVerifier = form["redirect_uri"], form["code_verifier"] // §4.1.3, RFC 7636 §4.5
+	req.AuthorizationDetails = form["authorization_details"]                        // RFC 9396 §6
 	if req.Scope, err = token.ParseScope(form["scope"]); err != nil {
 		return req, err
 	}

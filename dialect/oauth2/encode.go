@@ -19,6 +19,8 @@ type tokenResponse struct {
 	Scope        string `json:"scope,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
+	// AuthorizationDetails is RFC 9396 §7: what the token carries.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // errorResponse is RFC 6749 §5.2.
@@ -36,12 +38,13 @@ func EncodeToken(w http.ResponseWriter, res *token.Result, err error) {
 	// The scope is always returned: §5.1 requires it when it differs from the request,
 	// and clients that sent none learn the default set.
 	writeJSON(w, http.StatusOK, tokenResponse{
-		AccessToken:  res.AccessToken,
-		TokenType:    res.TokenType,
-		ExpiresIn:    int64(res.ExpiresIn.Seconds()),
-		Scope:        strings.Join(res.Scope, " "),
-		RefreshToken: res.RefreshToken,
-		IDToken:      res.IDToken,
+		AccessToken:          res.AccessToken,
+		TokenType:            res.TokenType,
+		ExpiresIn:            int64(res.ExpiresIn.Seconds()),
+		Scope:                strings.Join(res.Scope, " "),
+		RefreshToken:         res.RefreshToken,
+		IDToken:              res.IDToken,
+		AuthorizationDetails: res.AuthorizationDetails,
 	})
 }
 
@@ -75,6 +78,10 @@ var errorTable = map[jeton.Code]wireError{
 	// authorization endpoint only (RFC 6749 §4.1.2.1) and says the server, not this
 	// client, is the problem.
 	jeton.CodeRateLimited: {"slow_down", http.StatusTooManyRequests},
+	// RFC 9396 §5 (authorization endpoint) and §6.1 (token endpoint): HTTP 400.
+	jeton.CodeInvalidAuthorizationDetails: {"invalid_authorization_details", 0},
+	// OIDC Core §3.1.2.6, RFC 9101 §6.3: at the PAR endpoint (RFC 9126 §2.3).
+	jeton.CodeInvalidRequestObject: {"invalid_request_object", 0},
 }
 
 // writeError writes e as §5.2 JSON through errorTable; a code without a row is a
@@ -124,6 +131,8 @@ type introspectionResponse struct {
 	JTI           string   `json:"jti,omitempty"`
 	TokenType     string   `json:"token_type,omitempty"`
 	InstitutionID string   `json:"institution_id,omitempty"`
+	// AuthorizationDetails is RFC 9396 §9.2.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // audience is "aud" as RFC 7662 §2.2 and RFC 7519 §4.1.3 allow: a string when single.
@@ -148,17 +157,18 @@ func EncodeIntrospection(w http.ResponseWriter, res *token.Introspection, err er
 		return
 	}
 	writeJSON(w, http.StatusOK, introspectionResponse{
-		Active:        true,
-		Scope:         strings.Join(res.Scope, " "),
-		ClientID:      res.ClientID,
-		Subject:       res.Subject,
-		Audience:      res.Audience,
-		Issuer:        res.Issuer,
-		ExpiresAt:     res.ExpiresAt.Unix(),
-		IssuedAt:      res.IssuedAt.Unix(),
-		JTI:           res.JTI,
-		TokenType:     res.TokenType,
-		InstitutionID: res.InstitutionID,
+		Active:               true,
+		Scope:                strings.Join(res.Scope, " "),
+		ClientID:             res.ClientID,
+		Subject:              res.Subject,
+		Audience:             res.Audience,
+		Issuer:               res.Issuer,
+		ExpiresAt:            res.ExpiresAt.Unix(),
+		IssuedAt:             res.IssuedAt.Unix(),
+		JTI:                  res.JTI,
+		TokenType:            res.TokenType,
+		InstitutionID:        res.InstitutionID,
+		AuthorizationDetails: res.AuthorizationDetails,
 	})
 }
 
