@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -72,6 +74,16 @@ func claimTestsWith(k keys) []subtest {
 			ok(t, "claim", err)
 			same(t, "successor's expiry", exp, f.ExpiresAt)
 			checkClaimed(t, s, c, f.ExpiresAt)
+		}},
+		{"RefreshClaim/" + k.prefix + "ReturnsAuthorizationDetails", func(t *testing.T, s jeton.Store) {
+			details := json.RawMessage(`[{"type":"payment_initiation","instructedAmount":{"amount":"10.00","currency":"EUR"}}]`)
+			_, c := seedClaim(t, s, k, func(f *jeton.RefreshFamily) { f.AuthorizationDetails = details })
+			_, fam, _, err := s.ClaimRefreshToken(t.Context(), c)
+			ok(t, "claim", err)
+			var got, want any
+			if json.Unmarshal(fam.AuthorizationDetails, &got) != nil || json.Unmarshal(details, &want) != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("authorization_details: got %s, want %s", fam.AuthorizationDetails, details)
+			}
 		}},
 		{"RefreshClaim/" + k.prefix + "ClientsOwnFamilyNeedsNoCustomer", func(t *testing.T, s jeton.Store) {
 			_, c := seedClaim(t, s, k, func(f *jeton.RefreshFamily) { f.Subject = f.ClientID })
