@@ -36,16 +36,25 @@ const (
 	AuthSecretJWT   AuthMethod = "client_secret_jwt"
 	AuthPrivateKey  AuthMethod = "private_key_jwt"
 	AuthNone        AuthMethod = "none"
+	// AuthTLSClient is RFC 8705 §2.1: a certificate chaining to a trusted CA whose
+	// subject DN or SAN the client registered.
+	AuthTLSClient AuthMethod = "tls_client_auth"
+	// AuthSelfSignedTLS is RFC 8705 §2.2: a certificate the client registered itself.
+	AuthSelfSignedTLS AuthMethod = "self_signed_tls_client_auth"
 )
 
 // Valid reports whether m is a known method.
 func (m AuthMethod) Valid() bool {
 	switch m {
-	case AuthSecretBasic, AuthSecretPost, AuthSecretJWT, AuthPrivateKey, AuthNone:
+	case AuthSecretBasic, AuthSecretPost, AuthSecretJWT, AuthPrivateKey, AuthNone, AuthTLSClient, AuthSelfSignedTLS:
 		return true
 	}
 	return false
 }
+
+// MutualTLS reports whether m authenticates the client by its TLS certificate
+// (RFC 8705 §2).
+func (m AuthMethod) MutualTLS() bool { return m == AuthTLSClient || m == AuthSelfSignedTLS }
 
 // Grant types (RFC 6749 §4, §6).
 const (
@@ -124,6 +133,8 @@ type Client struct {
 	FirstParty bool `json:"first_party,omitempty"`
 	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
 	RequirePAR bool `json:"require_par,omitempty"`
+	// SenderConstraints are the client's RFC 9449 / RFC 8705 registration.
+	SenderConstraints
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`
@@ -220,6 +231,9 @@ type RefreshFamily struct {
 	CreatedAt     time.Time `json:"created_at"`
 	ExpiresAt     time.Time `json:"expires_at"` // absolute lifetime
 	RevokedAt     time.Time `json:"revoked_at,omitzero"`
+	// DPoPJKT binds the family's refresh tokens to a DPoP key (RFC 9449 §5: a public
+	// client's refresh tokens); "" when unbound.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // RefreshToken is one token of a family, stored only as a digest.
@@ -277,4 +291,6 @@ type AccessToken struct {
 	FamilyID      string    `json:"family_id,omitempty"`
 	IssuedAt      time.Time `json:"iat"`
 	ExpiresAt     time.Time `json:"exp"`
+	// Confirmation binds the token to a DPoP key or a client certificate.
+	Confirmation Confirmation `json:"cnf,omitzero"`
 }

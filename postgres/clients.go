@@ -11,7 +11,8 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 	previous_secret_digest, previous_secret_expires_at, public_keys, institutions, grants,
 	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
 	refresh_token_ttl_ns, signing_alg, created_at, updated_at, secret_sealed,
-	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens, first_party, require_par`
+	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens, first_party, require_par,
+	sender_constraints`
 
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
@@ -31,15 +32,19 @@ func insertClient(ctx context.Context, db execer, c jeton.Client) error {
 	if err != nil {
 		return err
 	}
+	sc, err := jsonb(c.SenderConstraints, "{}")
+	if err != nil {
+		return err
+	}
 	_, err = db.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27)`,
+		$21, $22, $23, $24, $25, $26, $27, $28)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, c.SecretDigest,
 		c.PreviousSecretDigest, ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions),
 		texts(c.Grants), texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs),
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.CreatedAt), ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
-		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR)
+		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR, sc)
 	return err
 }
 
@@ -93,20 +98,24 @@ func updateClient(ctx context.Context, db execer, c jeton.Client) error {
 	if err != nil {
 		return err
 	}
+	sc, err := jsonb(c.SenderConstraints, "{}")
+	if err != nil {
+		return err
+	}
 	tag, err := db.Exec(ctx, `UPDATE clients SET name = $1, status = $2,
 		auth_method = $3, secret_digest = $4, previous_secret_digest = $5,
 		previous_secret_expires_at = $6, public_keys = $7, institutions = $8, grants = $9,
 		scopes = $10, default_scopes = $11, redirect_uris = $12, token_format = $13,
 		access_token_ttl_ns = $14, refresh_token_ttl_ns = $15, signing_alg = $16,
 		updated_at = $17, secret_sealed = $18, previous_secret_sealed = $19, jwks_uri = $20,
-		refresh_rotation_off = $21, max_active_tokens = $22, first_party = $23, require_par = $24
-		WHERE id = $25`,
+		refresh_rotation_off = $21, max_active_tokens = $22, first_party = $23, require_par = $24,
+		sender_constraints = $26 WHERE id = $25`,
 		c.Name, c.Status, c.AuthMethod, c.SecretDigest, c.PreviousSecretDigest,
 		ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions), texts(c.Grants),
 		texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs), c.TokenFormat,
 		int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
-		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR, c.ID)
+		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR, c.ID, sc)
 	if err != nil {
 		return err
 	}
@@ -120,7 +129,8 @@ func scanClient(r pgx.Row) (jeton.Client, error) {
 		&c.PublicKeys, &c.Institutions, &c.Grants, &c.Scopes, &c.DefaultScopes,
 		&c.RedirectURIs, &c.TokenFormat, durCol(&c.AccessTokenTTL),
 		durCol(&c.RefreshTokenTTL), &c.SigningAlg, tsCol{&c.CreatedAt}, tsCol{&c.UpdatedAt},
-		&c.SecretSealed, &c.PreviousSecretSealed, &c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens, &c.FirstParty, &c.RequirePAR)
+		&c.SecretSealed, &c.PreviousSecretSealed, &c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens, &c.FirstParty, &c.RequirePAR,
+		&c.SenderConstraints)
 	c.PublicKeys, c.Institutions, c.Grants = nonNil(c.PublicKeys), nonNil(c.Institutions), nonNil(c.Grants)
 	c.Scopes, c.DefaultScopes, c.RedirectURIs = nonNil(c.Scopes), nonNil(c.DefaultScopes), nonNil(c.RedirectURIs)
 	return c, err

@@ -23,12 +23,12 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 		return mapErr("create refresh family", err)
 	}
 	_, err = s.pool.Exec(ctx, `WITH f AS (INSERT INTO refresh_families (id, client_id,
-			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)
+			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at, dpop_jkt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $16) RETURNING id)
 		INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at, used_at,
 			successor_digest, legacy) SELECT f.id, $10, $11, $12, $13, $14, $15 FROM f`,
-		append([]any{f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
-			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt)}, row[1:]...)...)
+		append(append([]any{f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
+			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt)}, row[1:]...), f.DPoPJKT)...)
 	return mapErr("create refresh family", err)
 }
 
@@ -66,11 +66,11 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 	where, args := tokenWhere(digest, 1)
 	err := s.pool.QueryRow(ctx, `SELECT t.family_id, t.created_at, t.expires_at,
 		t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id, f.subject,
-		f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
+		f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at, f.dpop_jkt
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`+where, args...).Scan(
 		&t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, tsCol{&t.UsedAt},
 		&t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID, &f.Subject, &f.Scope,
-		tsCol{&f.AuthTime}, tsCol{&f.CreatedAt}, tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt})
+		tsCol{&f.AuthTime}, tsCol{&f.CreatedAt}, tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt}, &f.DPoPJKT)
 	f.Scope = nonNil(f.Scope)
 	if err == nil {
 		t.Digest = slices.Clone(digest)

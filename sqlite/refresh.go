@@ -26,10 +26,10 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 	}
 	err = s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.execTx(ctx, tx, `INSERT INTO refresh_families (id, client_id,
-			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at, dpop_jkt)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			f.ID, f.ClientID, f.InstitutionID, f.Subject, scope, micros(f.AuthTime),
-			micros(f.CreatedAt), micros(f.ExpiresAt), micros(f.RevokedAt))
+			micros(f.CreatedAt), micros(f.ExpiresAt), micros(f.RevokedAt), f.DPoPJKT)
 		if err != nil {
 			return err
 		}
@@ -77,12 +77,12 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 	where, args := tokenWhere(digest)
 	err := s.queryRow(ctx, `SELECT t.family_id, t.created_at,
 		t.expires_at, t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id,
-		f.subject, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
+		f.subject, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at, f.dpop_jkt
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`+where, args...).Scan(
 		&t.FamilyID, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
 		timeCol{&t.UsedAt}, &t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID,
 		&f.Subject, jsonCol[[]string]{&f.Scope}, timeCol{&f.AuthTime},
-		timeCol{&f.CreatedAt}, timeCol{&f.ExpiresAt}, timeCol{&f.RevokedAt})
+		timeCol{&f.CreatedAt}, timeCol{&f.ExpiresAt}, timeCol{&f.RevokedAt}, &f.DPoPJKT)
 	if err == nil {
 		t.Digest = slices.Clone(digest)
 	}

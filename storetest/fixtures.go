@@ -39,6 +39,10 @@ func newClient(id, institutionID string) jeton.Client {
 		MaxActiveTokens:         7,
 		FirstParty:              true,
 		RequirePAR:              true,
+		SenderConstraints: jeton.SenderConstraints{
+			DPoPBoundAccessTokens: true, TLSClientAuthSubjectDN: "CN=" + id + ",O=Example",
+			TLSClientAuthSANDNS: id + ".example", TLSClientCertificateBoundAccessTokens: true,
+		},
 		PublicKeys: []jeton.ClientKey{
 			{Format: jeton.KeyPEM, Data: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
 			{Format: jeton.KeyJWKS, Data: `{"keys":[{"kty":"EC","crv":"P-256"}]}`},
@@ -108,6 +112,7 @@ func newFamily(id, clientID, institutionID string) jeton.RefreshFamily {
 		AuthTime:  at(-time.Minute),
 		CreatedAt: at(0),
 		ExpiresAt: at(90 * 24 * time.Hour),
+		DPoPJKT:   "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
 	}
 }
 

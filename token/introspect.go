@@ -60,6 +60,9 @@ type Introspection struct {
 	JTI           string // access tokens only
 	InstitutionID string
 	FamilyID      string // the refresh family, if any
+	// Confirmation is the access token's cnf (RFC 9449 §6.2, RFC 8705 §3.2); zero
+	// for a bearer token and for refresh tokens.
+	Confirmation jeton.Confirmation
 
 	familyExpiresAt time.Time // refresh tokens: the family's absolute expiry
 	used            bool      // refresh tokens: already rotated
@@ -169,16 +172,17 @@ func (i *Introspector) find(ctx context.Context, tok, hint string) (*Introspecti
 
 // jwtClaims are the RFC 9068 claims introspection reads back from a verified token.
 type jwtClaims struct {
-	Issuer        string   `json:"iss"`
-	Subject       string   `json:"sub"`
-	Audience      audience `json:"aud"`
-	ExpiresAt     *int64   `json:"exp"`
-	IssuedAt      int64    `json:"iat"`
-	JTI           string   `json:"jti"`
-	ClientID      string   `json:"client_id"`
-	Scope         string   `json:"scope"`
-	InstitutionID string   `json:"institution_id"`
-	FamilyID      string   `json:"fid"`
+	Issuer        string              `json:"iss"`
+	Subject       string              `json:"sub"`
+	Audience      audience            `json:"aud"`
+	ExpiresAt     *int64              `json:"exp"`
+	IssuedAt      int64               `json:"iat"`
+	JTI           string              `json:"jti"`
+	ClientID      string              `json:"client_id"`
+	Scope         string              `json:"scope"`
+	InstitutionID string              `json:"institution_id"`
+	FamilyID      string              `json:"fid"`
+	Confirmation  *jeton.Confirmation `json:"cnf"`
 }
 
 // VerifiedStats are the lookups of the verified-signature cache (metrics).
@@ -231,6 +235,9 @@ func (i *Introspector) findJWT(tok string, now time.Time) *Introspection {
 		IssuedAt: time.Unix(c.IssuedAt, 0), JTI: c.JTI, InstitutionID: c.InstitutionID,
 		FamilyID: c.FamilyID,
 	}
+	if c.Confirmation != nil {
+		info.setConfirmation(*c.Confirmation)
+	}
 	cached := *info
 	i.verified.put(tok, verifiedJWT{info: &cached, kid: h.KeyID}, now)
 	return info
@@ -245,12 +252,14 @@ func (i *Introspector) findOpaque(ctx context.Context, tok string) (*Introspecti
 	if err != nil {
 		return nil, jeton.ServerError(err)
 	}
-	return &Introspection{
+	info := &Introspection{
 		Active: true, Kind: KindOpaqueAccess, TokenType: TokenTypeBearer,
 		Scope: t.Scope, ClientID: t.ClientID, Subject: t.Subject, Audience: t.Audience,
 		Issuer: i.Issuer, ExpiresAt: t.ExpiresAt, IssuedAt: t.IssuedAt, JTI: t.JTI,
 		InstitutionID: t.InstitutionID, FamilyID: t.FamilyID,
-	}, nil
+	}
+	info.setConfirmation(t.Confirmation)
+	return info, nil
 }
 
 // findRefresh looks a refresh token up by its key (jeton.RefreshTokenKey); nil when
@@ -342,4 +351,13 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	}
 	*a = many
 	return nil
+}
+
+// setConfirmation records an access token's cnf, and with a DPoP key its token_type
+// "DPoP" (RFC 9449 §6.2).
+func (info *Introspection) setConfirmation(c jeton.Confirmation) {
+	info.Confirmation = c
+	if c.JKT != "" {
+		info.TokenType = TokenTypeDPoP
+	}
 }

@@ -79,6 +79,9 @@ type accessClaims struct {
 	AuthTime      int64    `json:"auth_time,omitempty"`
 	InstitutionID string   `json:"institution_id"`
 	FamilyID      string   `json:"fid,omitempty"`
+	// Confirmation is RFC 7800 §3.1 cnf: jkt (RFC 9449 §6.1) or x5t#S256 (RFC 8705
+	// §3.1); absent for a bearer token.
+	Confirmation *jeton.Confirmation `json:"cnf,omitempty"`
 }
 
 // audience marshals as a string when single, an array otherwise (RFC 7519 §4.1.3).
@@ -110,6 +113,10 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 		Subject:       authz.Subject,
 		IssuedAt:      now,
 		JTI:           jeton.NewID(),
+		Confirmation:  authz.Confirmation,
+	}
+	if authz.Confirmation.JKT != "" {
+		res.TokenType = TokenTypeDPoP // RFC 9449 §5
 	}
 	if err := i.refresh(ctx, cr, authz, res); err != nil {
 		return nil, err
@@ -174,6 +181,9 @@ func (i *Issuer) jwt(cr *ClientRequest, authz *Authorization, res *Result) (stri
 	if !authz.AuthTime.IsZero() {
 		claims.AuthTime = authz.AuthTime.Unix()
 	}
+	if !authz.Confirmation.IsZero() {
+		claims.Confirmation = &authz.Confirmation
+	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", jeton.ServerError(err)
@@ -204,6 +214,7 @@ func (i *Issuer) opaque(ctx context.Context, cr *ClientRequest, authz *Authoriza
 		FamilyID:      authz.FamilyID,
 		IssuedAt:      res.IssuedAt,
 		ExpiresAt:     res.IssuedAt.Add(res.ExpiresIn),
+		Confirmation:  authz.Confirmation,
 	})
 	if err != nil {
 		return "", jeton.ServerError(err)
@@ -250,6 +261,11 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 		AuthTime:      authz.AuthTime.Truncate(time.Second),
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(absolute),
+	}
+	if cr.Client.AuthMethod == jeton.AuthNone {
+		// RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a
+		// confidential client's are already bound to its authentication.
+		fam.DPoPJKT = authz.Confirmation.JKT
 	}
 	// The token names its family, so stores keep it with the family (jeton.RefreshKey).
 	tok := jeton.NewRefreshToken(fam.ID)

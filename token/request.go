@@ -15,6 +15,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -38,6 +39,10 @@ type Request struct {
 	RedirectURI  string
 	CodeVerifier string // RFC 7636 §4.5
 	RefreshToken string // RFC 6749 §6
+
+	// DPoP is the request's DPoP proof and what it must match (RFC 9449 §4.3); a
+	// dialect that reads no DPoP header leaves it zero.
+	DPoP dpop.Request
 }
 
 // ClientRequest is a Request whose client has been authenticated and whose policy
@@ -53,6 +58,9 @@ type ClientRequest struct {
 	// continues an earlier one (refresh_token), within that grant's scope.
 	Scope []string
 	Now   time.Time
+	// Confirmation is what the request proved possession of (a DPoP key, a client
+	// certificate), and so what its tokens are bound to (RFC 9449 §5, RFC 8705 §3).
+	Confirmation jeton.Confirmation
 
 	refresh *presentedRefresh // the refresh grant's read of the presented token
 }
@@ -75,6 +83,9 @@ type Authorization struct {
 	RefreshExpiresAt time.Time
 	// OpenID asks the issuer for an ID token too (OIDC Core §3.1.3.3).
 	OpenID *OpenIDRequest
+	// Confirmation binds the access token (RFC 7800 §3.1 cnf); the engine sets it
+	// from the request (ClientRequest.Confirmation).
+	Confirmation jeton.Confirmation
 }
 
 // OpenIDRequest is what an ID token needs beyond the Authorization: the signed-in
@@ -87,7 +98,7 @@ type OpenIDRequest struct {
 // Result is a successful token response, before a dialect encodes it.
 type Result struct {
 	AccessToken   string
-	TokenType     string // "Bearer" (RFC 6750)
+	TokenType     string // "Bearer" (RFC 6750), or "DPoP" for a DPoP-bound token (RFC 9449 §5)
 	ExpiresIn     time.Duration
 	Scope         []string
 	RefreshToken  string
@@ -98,6 +109,8 @@ type Result struct {
 	Subject       string
 	IssuedAt      time.Time
 	JTI           string
+	// Confirmation is the access token's cnf (zero for a bearer token).
+	Confirmation jeton.Confirmation
 	// Issued are the kinds of token minted for this answer (a refresh token the
 	// client already held is not one), for the metrics.
 	Issued reqlog.Tokens

@@ -62,6 +62,9 @@ var (
 		jeton.CodeUnsupportedTokenType:    internal,
 		jeton.CodeInvalidToken:            internal,
 		jeton.CodeUnsupportedResponseType: internal,
+		// DPoP (RFC 9449) is read by the standard dialect only.
+		jeton.CodeInvalidDPoPProof: internal,
+		jeton.CodeUseDPoPNonce:     internal,
 	}
 	internal = wireError{http.StatusInternalServerError, CodeInternal, "An internal error occurred.", false}
 )

@@ -119,6 +119,9 @@ var errorTable = []rule{
 	// Codes of endpoints Candescent has no counterpart of.
 	{Code: jeton.CodeUnsupportedTokenType, Answer: cmnRequest},
 	{Code: jeton.CodeUnsupportedResponseType, Answer: cmnRequest},
+	// DPoP (RFC 9449) is read by the standard dialect only.
+	{Code: jeton.CodeInvalidDPoPProof, Answer: cmnRequest},
+	{Code: jeton.CodeUseDPoPNonce, Answer: cmnRequest},
 }
 
 // lookup returns the answer for e in a request of grant.

@@ -81,6 +81,9 @@ var errorTable = map[jeton.Code]wireError{
 	jeton.CodeUnsupportedTokenType:    {status: http.StatusBadRequest},
 	jeton.CodeUnsupportedResponseType: {status: http.StatusBadRequest},
 	jeton.CodeRateLimited:             {status: http.StatusTooManyRequests, message: "too many requests; retry later"},
+	// DPoP (RFC 9449) is read by the standard dialect only.
+	jeton.CodeInvalidDPoPProof: {status: http.StatusBadRequest},
+	jeton.CodeUseDPoPNonce:     {status: http.StatusBadRequest},
 }
 
 // reasonTable refines errorTable where a reason needs another status.

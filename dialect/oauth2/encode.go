@@ -75,6 +75,9 @@ var errorTable = map[jeton.Code]wireError{
 	// authorization endpoint only (RFC 6749 §4.1.2.1) and says the server, not this
 	// client, is the problem.
 	jeton.CodeRateLimited: {"slow_down", http.StatusTooManyRequests},
+	// RFC 9449 §5 and §8: both 400 at the token endpoint.
+	jeton.CodeInvalidDPoPProof: {"invalid_dpop_proof", http.StatusBadRequest},
+	jeton.CodeUseDPoPNonce:     {"use_dpop_nonce", http.StatusBadRequest},
 }
 
 // writeError writes e as §5.2 JSON through errorTable; a code without a row is a
@@ -124,6 +127,9 @@ type introspectionResponse struct {
 	JTI           string   `json:"jti,omitempty"`
 	TokenType     string   `json:"token_type,omitempty"`
 	InstitutionID string   `json:"institution_id,omitempty"`
+	// Confirmation is cnf (RFC 9449 §6.2, RFC 8705 §3.2): what a resource server must
+	// see proven with the token.
+	Confirmation *jeton.Confirmation `json:"cnf,omitempty"`
 }
 
 // audience is "aud" as RFC 7662 §2.2 and RFC 7519 §4.1.3 allow: a string when single.
@@ -147,7 +153,12 @@ func EncodeIntrospection(w http.ResponseWriter, res *token.Introspection, err er
 		writeJSON(w, http.StatusOK, introspectionResponse{})
 		return
 	}
+	var cnf *jeton.Confirmation
+	if !res.Confirmation.IsZero() {
+		cnf = &res.Confirmation
+	}
 	writeJSON(w, http.StatusOK, introspectionResponse{
+		Confirmation:  cnf,
 		Active:        true,
 		Scope:         strings.Join(res.Scope, " "),
 		ClientID:      res.ClientID,
