@@ -54,6 +54,11 @@ type ClientView struct {
 	MaxActiveTokens int                `json:"max_active_tokens"` // 0: no cap
 	FirstParty      bool               `json:"first_party"`
 	RequirePAR      bool               `json:"require_par"`
+	// The sender constraints (RFC 9449 §5.2, RFC 8705 §2.1.2, §3.4).
+	DPoPBoundAccessTokens                 bool   `json:"dpop_bound_access_tokens"`
+	TLSClientAuthSubjectDN                string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS                   string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientCertificateBoundAccessTokens bool   `json:"tls_client_certificate_bound_access_tokens"`
 	// PreviousSecretExpiresAt is when the secret replaced by the last rotation stops
 	// working; absent when no previous secret is valid.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -132,8 +137,13 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		MaxActiveTokens: c.MaxActiveTokens,
 		FirstParty:      c.FirstParty,
 		RequirePAR:      c.RequirePAR,
-		CreatedAt:       c.CreatedAt,
-		UpdatedAt:       c.UpdatedAt,
+
+		DPoPBoundAccessTokens:                 c.DPoPBoundAccessTokens,
+		TLSClientAuthSubjectDN:                c.TLSClientAuthSubjectDN,
+		TLSClientAuthSANDNS:                   c.TLSClientAuthSANDNS,
+		TLSClientCertificateBoundAccessTokens: c.TLSClientCertificateBoundAccessTokens,
+		CreatedAt:                             c.CreatedAt,
+		UpdatedAt:                             c.UpdatedAt,
 	}
 	if c.RefreshRotationOff {
 		v.RefreshRotation = clients.RotationOff

@@ -44,7 +44,7 @@ func (s *Service) newClient(in Input) (jeton.Client, error) {
 		RedirectURIs: in.RedirectURIs, PublicKeys: in.PublicKeys, JWKSURI: in.JWKSURI, Institutions: in.Institutions,
 		TokenFormat: cmp.Or(in.TokenFormat, jeton.FormatJWT), SigningAlg: cmp.Or(in.SigningAlg, DefaultSigningAlg),
 		AccessTokenTTL: defaultAccessTTL, RefreshTokenTTL: defaultRefreshTTL,
-		FirstParty: in.FirstParty, RequirePAR: in.RequirePAR,
+		FirstParty: in.FirstParty, RequirePAR: in.RequirePAR, SenderConstraints: in.SenderConstraints,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Grants == nil {

@@ -42,6 +42,10 @@ type Input struct {
 	FirstParty bool `json:"first_party,omitempty"`
 	// RequirePAR refuses authorization requests not pushed first (RFC 9126 §5).
 	RequirePAR bool `json:"require_par,omitempty"`
+	// SenderConstraints: dpop_bound_access_tokens (RFC 9449 §5.2),
+	// tls_client_auth_subject_dn / tls_client_auth_san_dns (RFC 8705 §2.1.2) and
+	// tls_client_certificate_bound_access_tokens (RFC 8705 §3.4).
+	jeton.SenderConstraints
 }
 
 // Update changes a client (the admin API's update body). Nil fields are left as they are; a non-nil empty list
@@ -67,6 +71,11 @@ type Update struct {
 	MaxActiveTokens *int  `json:"max_active_tokens,omitempty"`
 	FirstParty      *bool `json:"first_party,omitempty"`
 	RequirePAR      *bool `json:"require_par,omitempty"`
+	// The sender constraints (RFC 9449 §5.2, RFC 8705 §2.1.2, §3.4); "" clears a DN or SAN.
+	DPoPBoundAccessTokens                 *bool   `json:"dpop_bound_access_tokens,omitempty"`
+	TLSClientAuthSubjectDN                *string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS                   *string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientCertificateBoundAccessTokens *bool   `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	// AddInstitutions and RemoveInstitutions edit the institutions the client acts for
 	// without restating the list (applied after Institutions).
 	AddInstitutions    []string `json:"add_institutions,omitempty"`

@@ -101,6 +101,11 @@ func applyUpdate(c *jeton.Client, in Update) ([]string, error) {
 	set("institutions", in.Institutions != nil, func() { c.Institutions = *in.Institutions })
 	set("first_party", in.FirstParty != nil, func() { c.FirstParty = *in.FirstParty })
 	set("require_par", in.RequirePAR != nil, func() { c.RequirePAR = *in.RequirePAR })
+	set("dpop_bound_access_tokens", in.DPoPBoundAccessTokens != nil, func() { c.DPoPBoundAccessTokens = *in.DPoPBoundAccessTokens })
+	set("tls_client_auth_subject_dn", in.TLSClientAuthSubjectDN != nil, func() { c.TLSClientAuthSubjectDN = *in.TLSClientAuthSubjectDN })
+	set("tls_client_auth_san_dns", in.TLSClientAuthSANDNS != nil, func() { c.TLSClientAuthSANDNS = *in.TLSClientAuthSANDNS })
+	set("tls_client_certificate_bound_access_tokens", in.TLSClientCertificateBoundAccessTokens != nil,
+		func() { c.TLSClientCertificateBoundAccessTokens = *in.TLSClientCertificateBoundAccessTokens })
 	if len(in.AddInstitutions)+len(in.RemoveInstitutions) > 0 {
 		c.Institutions = editList(c.Institutions, in.AddInstitutions, in.RemoveInstitutions)
 		if in.Institutions == nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/token"
 )
@@ -73,6 +74,9 @@ type Config struct {
 	// Events, when set, is told of each request_uri refused at the authorization
 	// endpoint (jeton.EventReplayRefused, reason request_uri).
 	Events jeton.SecurityObserver
+	// DPoP verifies DPoP proofs at PAR (binding the code, RFC 9449 §10) and userinfo
+	// (RFC 9449 §7); nil: DPoP off.
+	DPoP *dpop.Verifier
 }
 
 // Handler serves the endpoints. Build it with New.

@@ -56,6 +56,10 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 	for _, f := range credentialFields {
 		q.Del(f)
 	}
+	if err := h.parDPoP(w, r, q); err != nil {
+		h.parError(w, info, err)
+		return
+	}
 	uri, aerr := checkRedirect(q, c)
 	if aerr == nil {
 		_, aerr = parseRequest(q, c, uri)

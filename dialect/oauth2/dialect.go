@@ -175,6 +175,11 @@ func metadata(cfg Config) serverMetadata {
 		if md.RevocationEndpoint != "" {
 			md.MTLSAliases["revocation_endpoint"] = md.RevocationEndpoint
 		}
+		for _, name := range []string{"userinfo_endpoint", "pushed_authorization_request_endpoint"} {
+			if v, ok := cfg.Metadata[name].(string); ok {
+				md.MTLSAliases[name] = v
+			}
+		}
 	}
 	return md
 }
