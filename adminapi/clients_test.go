@@ -129,7 +129,7 @@ func TestCreateClientValidation(t *testing.T) {
 		{"missing name", map[string]any{"name": ""}, "name"},
 		{"control in name", map[string]any{"name": "a\tb"}, "name"},
 		{"long name", map[string]any{"name": strings.Repeat("n", 201)}, "name"},
-		{"unknown auth method", map[string]any{"auth_method": "tls_client_auth"}, "auth_method"},
+		{"unknown auth method", map[string]any{"auth_method": "client_secret_carrier_pigeon"}, "auth_method"},
 		{"empty grants", map[string]any{"grants": []string{}}, "grants"},
 		{"unknown grant", map[string]any{"grants": []string{"client_credentials", "foo"}}, "grants[1]"},
 		{"implicit grant", map[string]any{"grants": []string{"implicit"}}, "grants[0]"},
