@@ -17,6 +17,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
@@ -42,6 +43,9 @@ type server struct {
 	store  *sqlite.Store
 	alice  jeton.Customer
 	events eventtest.Recorder
+	// dpop verifies proofs at the token endpoint, PAR and userinfo (nonces off until
+	// a test turns them on).
+	dpop *dpop.Verifier
 }
 
 // Clients in bank-a: web (confidential), spa (public), first (first-party), pushy
@@ -70,19 +74,24 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	must(t, err)
 	signer := func(alg string) (token.Signer, error) { return km.Signer(alg) }
 	cache := clientcache.New(s.store, 0, nil)
+	s.dpop = &dpop.Verifier{Replay: s.store, Nonces: &dpop.Nonces{Key: dpop.DeriveNonceKey(make([]byte, 32))}}
 	engine := token.NewEngine(token.EngineConfig{
 		Auth: &clientauth.Authenticator{Clients: cache, Methods: map[jeton.AuthMethod]clientauth.Method{
 			jeton.AuthSecretBasic: clientauth.Secret{}, jeton.AuthNone: clientauth.None{}}},
-		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{}},
-		Issuer: &token.Issuer{Issuer: s.url, Audience: []string{s.url}, Signer: signer, RefreshFamilies: s.store,
+		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{},
+			&token.RefreshGrant{Store: s.store, Key: token.DeriveRefreshKey(make([]byte, 32))}},
+		DPoP: s.dpop,
+		Issuer: &token.Issuer{Issuer: s.url, Audience: []string{s.url}, Signer: signer, RefreshFamilies: s.store, AccessTokens: s.store,
 			IDTokens: &token.IDTokenIssuer{Issuer: s.url, Signer: signer}},
 	})
 	intro := &token.Introspector{Issuer: s.url, KeySet: km.KeySet, Store: s.store, Clients: cache}
 	h, err := oidc.New(oidc.Config{Issuer: s.url, Store: s.store, Clients: cache, Engine: engine, SignIn: pw.SignIn,
-		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}, Events: &s.events})
+		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}, Events: &s.events,
+		DPoP: s.dpop})
 	must(t, err)
 	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS,
-		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata()})
+		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata(),
+		DPoP: s.dpop, Introspector: intro})
 	must(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts.Config.Handler = httpapi.New(httpapi.Config{Logger: logger, Ready: func(context.Context) error { return nil },
