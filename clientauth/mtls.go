@@ -2,6 +2,7 @@ package clientauth
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"strings"
@@ -84,7 +85,7 @@ func (m SelfSignedTLS) Verify(ctx context.Context, c *jeton.Client, cred Credent
 	if m.Keys == nil {
 		return Pending{}, failed(jeton.ReasonCertificate, errors.New("no key source"))
 	}
-	type equaler interface{ Equal(x any) bool }
+	type equaler interface{ Equal(x crypto.PublicKey) bool }
 	pub, ok := cred.TLSChain[0].PublicKey.(equaler)
 	if !ok {
 		return Pending{}, failed(jeton.ReasonCertificate, errors.New("certificate key type not supported"))
