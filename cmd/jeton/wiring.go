@@ -195,7 +195,7 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 		jeton.AuthPrivateKey: assertion, jeton.AuthSecretJWT: assertion,
 		jeton.AuthNone: clientauth.None{}, // public clients: authorization_code with PKCE only
 		// RFC 8705 §2: the certificate comes from the TLS listener or a trusted proxy.
-		jeton.AuthTLSClient: clientauth.TLSClient{Roots: roots, Now: time.Now}, jeton.AuthSelfSignedTLS: clientauth.SelfSignedTLS{Keys: keySource},
+		jeton.AuthTLSClient: clientauth.NewTLSClient(roots, time.Now), jeton.AuthSelfSignedTLS: clientauth.SelfSignedTLS{Keys: keySource},
 	}
 	methods := []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost, jeton.AuthPrivateKey, jeton.AuthSecretJWT, jeton.AuthNone}
 	if a.cfg.TLSClientCerts != string(tlsserve.ClientCertsOff) || a.cfg.ClientCertHeader != "" {

@@ -48,7 +48,7 @@ func newMTLSServer(t *testing.T, trusted string) *mtlsServer {
 	keySource := clientauth.NewKeys(clientauth.KeysConfig{Now: time.Now})
 	engine := token.NewEngine(token.EngineConfig{
 		Auth: &clientauth.Authenticator{Clients: cache, Now: time.Now, Methods: map[jeton.AuthMethod]clientauth.Method{
-			jeton.AuthTLSClient: clientauth.TLSClient{Roots: roots}, jeton.AuthSelfSignedTLS: clientauth.SelfSignedTLS{Keys: keySource},
+			jeton.AuthTLSClient: clientauth.NewTLSClient(roots, time.Now), jeton.AuthSelfSignedTLS: clientauth.SelfSignedTLS{Keys: keySource},
 			jeton.AuthSecretBasic: clientauth.Secret{Now: time.Now}}},
 		Grants: []token.Grant{token.ClientCredentials{}},
 		Issuer: &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"}, AccessTokens: store,
