@@ -255,6 +255,20 @@ func TestDPoPPublicClientRefresh(t *testing.T) {
 	if next.status != 200 || next.TokenType != "DPoP" || cnf(t, next.AccessToken)["jkt"] != key.JKT(t) || next.RefreshToken == tok.RefreshToken {
 		t.Fatalf("refresh with the key: %+v", next)
 	}
+	// Revocation of the bound refresh token needs a proof of its key too.
+	revoke := func(proofs ...string) rawAnswer {
+		return s.postProofRaw(t, "/oauth2/revoke", "spa", "", url.Values{"token": {next.RefreshToken}}, proofs...)
+	}
+	for name, a := range map[string]rawAnswer{"no proof": revoke(), "another key": revoke(s.proof(t, other, "/oauth2/revoke"))} {
+		if a.status != 400 || !strings.Contains(a.body, "invalid_dpop_proof") {
+			t.Fatalf("revocation, %s: %d %s", name, a.status, a.body)
+		}
+	}
+	if a := revoke(s.proof(t, key, "/oauth2/revoke")); a.status != 200 {
+		t.Fatalf("revocation with the key: %d %s", a.status, a.body)
+	}
+	tok.RefreshToken = next.RefreshToken
+	wantError(t, "refresh after revocation", refresh(s.proof(t, key, "/oauth2/token")), 400, "invalid_grant")
 	// A confidential client's refresh token is not bound (it authenticates); its new
 	// access token is bound to whichever proof comes with the refresh.
 	code = s.boundCode(t, "web", false, nil)

@@ -91,7 +91,7 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	must(t, err)
 	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS,
 		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata(),
-		DPoP: s.dpop, Introspector: intro})
+		DPoP: s.dpop, Introspector: intro, Revoker: &token.Revoker{Tokens: intro, Store: s.store}})
 	must(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts.Config.Handler = httpapi.New(httpapi.Config{Logger: logger, Ready: func(context.Context) error { return nil },

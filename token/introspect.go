@@ -67,6 +67,7 @@ type Introspection struct {
 	familyExpiresAt time.Time // refresh tokens: the family's absolute expiry
 	used            bool      // refresh tokens: already rotated
 	familyRevoked   bool      // refresh tokens: the family row is revoked
+	dpopJKT         string    // refresh tokens: the DPoP key the family is bound to
 }
 
 func inactive(reason jeton.Reason) *Introspection {
@@ -278,6 +279,7 @@ func (i *Introspector) findRefresh(ctx context.Context, tok string) (*Introspect
 		ExpiresAt: minTime(t.ExpiresAt, f.ExpiresAt), IssuedAt: t.CreatedAt,
 		InstitutionID: f.InstitutionID, FamilyID: f.ID,
 		familyExpiresAt: f.ExpiresAt, used: !t.UsedAt.IsZero(), familyRevoked: !f.RevokedAt.IsZero(),
+		dpopJKT: f.DPoPJKT,
 	}, nil
 }
 
