@@ -354,3 +354,20 @@ func TestDPoPNonce(t *testing.T) {
 		t.Fatalf("userinfo without nonce: %d %v", p.status, p.header)
 	}
 }
+
+// TestDPoPDiscovery: discovery lists the proof algorithms (RFC 9449 §5.1), asymmetric
+// ones only.
+func TestDPoPDiscovery(t *testing.T) {
+	s := newServer(t)
+	resp, err := http.Get(s.url + "/.well-known/openid-configuration")
+	must(t, err)
+	defer resp.Body.Close()
+	var md struct {
+		Algs []string `json:"dpop_signing_alg_values_supported"`
+	}
+	must(t, json.NewDecoder(resp.Body).Decode(&md))
+	joined := " " + strings.Join(md.Algs, " ") + " "
+	if !strings.Contains(joined, " ES256 ") || !strings.Contains(joined, " PS256 ") || strings.Contains(joined, "HS") || strings.Contains(joined, "none") {
+		t.Fatalf("dpop_signing_alg_values_supported %v", md.Algs)
+	}
+}

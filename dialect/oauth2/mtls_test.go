@@ -242,3 +242,24 @@ func TestClientCertHeader(t *testing.T) {
 		t.Fatalf("certificate header from an untrusted peer: %+v, want 401", a)
 	}
 }
+
+// TestMTLSDiscovery: discovery advertises certificate-bound tokens and the mTLS
+// endpoint aliases (RFC 8705 §3.3, §5) and the two methods.
+func TestMTLSDiscovery(t *testing.T) {
+	s := newMTLSServer(t, "10.0.0.0/8")
+	resp, err := http.Get(s.proxyURL + "/.well-known/oauth-authorization-server")
+	must(t, err)
+	defer resp.Body.Close()
+	var md struct {
+		Bound   bool              `json:"tls_client_certificate_bound_access_tokens"`
+		Aliases map[string]string `json:"mtls_endpoint_aliases"`
+		Methods []string          `json:"token_endpoint_auth_methods_supported"`
+	}
+	must(t, json.NewDecoder(resp.Body).Decode(&md))
+	methods := strings.Join(md.Methods, " ")
+	if !md.Bound || md.Aliases["token_endpoint"] != "https://as.example"+oauth2.TokenPath ||
+		md.Aliases["introspection_endpoint"] != "https://as.example"+oauth2.IntrospectPath ||
+		!strings.Contains(methods, "self_signed_tls_client_auth") || !strings.Contains(methods, "tls_client_auth") {
+		t.Fatalf("discovery %+v", md)
+	}
+}
