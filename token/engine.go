@@ -135,7 +135,12 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 	}
 	cnf, proof, err := e.senderProof(ctx, req, client)
 	if err != nil {
-		_ = record.Wait(ctx) // a started record is not left behind
+		// A started record is not left behind, and a replayed assertion is reported
+		// (and charged) as the invalid_client it is, before the proof's error.
+		if perr := record.Wait(ctx); perr != nil {
+			e.authFailed(ctx, req, perr)
+			return nil, jeton.AsError(perr)
+		}
 		return nil, jeton.AsError(err)
 	}
 	if !overlap {
