@@ -37,16 +37,25 @@ const (
 	AuthSecretJWT   AuthMethod = "client_secret_jwt"
 	AuthPrivateKey  AuthMethod = "private_key_jwt"
 	AuthNone        AuthMethod = "none"
+	// AuthTLSClient is RFC 8705 §2.1: a certificate chaining to a trusted CA whose
+	// subject DN or SAN the client registered.
+	AuthTLSClient AuthMethod = "tls_client_auth"
+	// AuthSelfSignedTLS is RFC 8705 §2.2: a certificate the client registered itself.
+	AuthSelfSignedTLS AuthMethod = "self_signed_tls_client_auth"
 )
 
 // Valid reports whether m is a known method.
 func (m AuthMethod) Valid() bool {
 	switch m {
-	case AuthSecretBasic, AuthSecretPost, AuthSecretJWT, AuthPrivateKey, AuthNone:
+	case AuthSecretBasic, AuthSecretPost, AuthSecretJWT, AuthPrivateKey, AuthNone, AuthTLSClient, AuthSelfSignedTLS:
 		return true
 	}
 	return false
 }
+
+// MutualTLS reports whether m authenticates the client by its TLS certificate
+// (RFC 8705 §2).
+func (m AuthMethod) MutualTLS() bool { return m == AuthTLSClient || m == AuthSelfSignedTLS }
 
 // Grant types (RFC 6749 §4, §6).
 const (
@@ -131,6 +140,8 @@ type Client struct {
 	// AuthorizationDetailsTypes are the RFC 9396 §2 authorization_details types the
 	// client may request (RFC 9396 §10 client metadata); none means it may request none.
 	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
+	// SenderConstraints are the client's RFC 9449 / RFC 8705 registration.
+	SenderConstraints
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`
@@ -230,6 +241,9 @@ type RefreshFamily struct {
 	// AuthorizationDetails is what the grant authorized (RFC 9396 §2, a JSON array);
 	// a refresh may ask for a subset, never more (RFC 9396 §7.1). Nil when none.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// DPoPJKT binds the family's refresh tokens to a DPoP key (RFC 9449 §5: a public
+	// client's refresh tokens); "" when unbound.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // RefreshToken is one token of a family, stored only as a digest.
@@ -289,4 +303,6 @@ type AccessToken struct {
 	ExpiresAt     time.Time `json:"exp"`
 	// AuthorizationDetails the token carries (RFC 9396 §9.2); nil when none.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// Confirmation binds the token to a DPoP key or a client certificate.
+	Confirmation Confirmation `json:"cnf,omitzero"`
 }

@@ -26,8 +26,11 @@ type AuthorizationCode struct {
 	Scope         []string `json:"scope"`
 	Nonce         string   `json:"nonce,omitempty"`
 	// CodeChallenge is the RFC 7636 §4.2 S256 challenge; "" when the client sent none.
-	CodeChallenge string    `json:"code_challenge,omitempty"`
-	AuthTime      time.Time `json:"auth_time"`
+	CodeChallenge string `json:"code_challenge,omitempty"`
+	// DPoPJKT is the authorization request's dpop_jkt (RFC 9449 §10): the token
+	// request must prove possession of that key. "" when the request had none.
+	DPoPJKT  string    `json:"dpop_jkt,omitempty"`
+	AuthTime time.Time `json:"auth_time"`
 	// GrantID names the grant the code starts: the tokens issued for the code carry it
 	// as their family id, so a replay of the code can revoke them (RFC 6749 §4.1.2).
 	GrantID string `json:"grant_id"`

@@ -58,6 +58,13 @@ const (
 	// CodeInvalidRequestObject: a request object (RFC 9101) failed verification
 	// (OIDC Core §3.1.2.6, RFC 9101 §6.3); the PAR endpoint answers it too.
 	CodeInvalidRequestObject Code = "invalid_request_object"
+	// CodeInvalidDPoPProof: a DPoP proof is malformed, badly signed, stale, replayed,
+	// for another request, or for a key other than the one the grant is bound to
+	// (RFC 9449 §5, §7.1).
+	CodeInvalidDPoPProof Code = "invalid_dpop_proof"
+	// CodeUseDPoPNonce: the proof lacks the server's current nonce (RFC 9449 §8, §9);
+	// the answer carries a fresh one in the DPoP-Nonce header.
+	CodeUseDPoPNonce Code = "use_dpop_nonce"
 )
 
 // Codes is every Code. Each dialect's error table has a row for each (its tests check
@@ -67,7 +74,7 @@ var Codes = []Code{
 	CodeUnsupportedGrantType, CodeInvalidScope, CodeAccessDenied, CodeServerError,
 	CodeTemporarilyUnavailable, CodeUnsupportedTokenType, CodeInvalidToken,
 	CodeUnsupportedResponseType, CodeRateLimited, CodeInvalidAuthorizationDetails,
-	CodeInvalidRequestObject,
+	CodeInvalidRequestObject, CodeInvalidDPoPProof, CodeUseDPoPNonce,
 }
 
 // Reason refines a Code for dialects whose wire format is finer-grained than RFC 6749
@@ -117,6 +124,18 @@ const (
 	ReasonOutsideHours Reason = "outside_hours"
 	// ReasonTokenLimit: the client already holds its maximum of live access tokens.
 	ReasonTokenLimit Reason = "token_limit"
+)
+
+// Reasons of sender-constrained tokens (issue 18: DPoP, RFC 9449; mTLS, RFC 8705).
+const (
+	// ReasonProofRequired: the client or the grant requires a DPoP proof and none was sent.
+	ReasonProofRequired Reason = "dpop_proof_required"
+	// ReasonKeyMismatch: the DPoP key or client certificate is not the one the code,
+	// refresh token or access token is bound to.
+	ReasonKeyMismatch Reason = "sender_key_mismatch"
+	// ReasonCertificate: no client certificate, or one that does not authenticate
+	// the client (RFC 8705 §2).
+	ReasonCertificate Reason = "client_certificate"
 )
 
 // Error is a protocol error: what the client is told (Code, Description, Param) on one

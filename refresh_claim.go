@@ -25,6 +25,10 @@ type RefreshClaim struct {
 	// within the family's (RFC 6749 §6, "MUST NOT include any scope not originally
 	// granted").
 	Scope []string
+	// JKT is the thumbprint of the DPoP key the request proved possession of, ""
+	// without a proof: a family bound to a key (RFC 9449 §5, a public client's) is
+	// claimed only with a proof of that key.
+	JKT string
 	// Now is when the claim is made: the token and its family must be live then, and
 	// the token is marked used then.
 	Now time.Time
@@ -41,6 +45,8 @@ func (c *RefreshClaim) Accepts(tok RefreshToken, fam RefreshFamily, cust *Custom
 	case !fam.RevokedAt.IsZero(), !c.Now.Before(fam.ExpiresAt):
 		return false
 	case fam.ClientID != c.ClientID, !slices.Contains(c.Institutions, fam.InstitutionID):
+		return false
+	case fam.DPoPJKT != "" && fam.DPoPJKT != c.JKT:
 		return false
 	}
 	for _, s := range c.Scope {

@@ -58,6 +58,11 @@ type ClientView struct {
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
 	RequireSignedRequestObject         bool     `json:"require_signed_request_object"` // RFC 9101 §10.5
 	AuthorizationDetailsTypes          []string `json:"authorization_details_types"`   // RFC 9396 §10
+	// The sender constraints (RFC 9449 §5.2, RFC 8705 §2.1.2, §3.4).
+	DPoPBoundAccessTokens                 bool   `json:"dpop_bound_access_tokens"`
+	TLSClientAuthSubjectDN                string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS                   string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientCertificateBoundAccessTokens bool   `json:"tls_client_certificate_bound_access_tokens"`
 	// PreviousSecretExpiresAt is when the secret replaced by the last rotation stops
 	// working; absent when no previous secret is valid.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -116,31 +121,35 @@ type ErrorBody struct {
 
 func viewOf(c jeton.Client, now time.Time) ClientView {
 	v := ClientView{
-		ClientID:                           c.ID,
-		InstitutionID:                      c.InstitutionID,
-		Name:                               c.Name,
-		Status:                             c.Status,
-		AuthMethod:                         c.AuthMethod,
-		Grants:                             nonNil(c.Grants),
-		Scopes:                             nonNil(c.Scopes),
-		DefaultScopes:                      nonNil(c.DefaultScopes),
-		RedirectURIs:                       nonNil(c.RedirectURIs),
-		TokenFormat:                        c.TokenFormat,
-		AccessTokenTTL:                     int64(c.AccessTokenTTL / time.Second),
-		RefreshTokenTTL:                    int64(c.RefreshTokenTTL / time.Second),
-		SigningAlg:                         c.SigningAlg,
-		PublicKeys:                         nonNil(c.PublicKeys),
-		JWKSURI:                            c.JWKSURI,
-		RefreshRotation:                    clients.RotationOn,
-		Institutions:                       nonNil(c.Institutions),
-		MaxActiveTokens:                    c.MaxActiveTokens,
-		FirstParty:                         c.FirstParty,
-		RequirePAR:                         c.RequirePAR,
-		RequirePushedAuthorizationRequests: c.RequirePAR,
-		RequireSignedRequestObject:         c.RequireSignedRequestObject,
-		AuthorizationDetailsTypes:          nonNil(c.AuthorizationDetailsTypes),
-		CreatedAt:                          c.CreatedAt,
-		UpdatedAt:                          c.UpdatedAt,
+		ClientID:                              c.ID,
+		InstitutionID:                         c.InstitutionID,
+		Name:                                  c.Name,
+		Status:                                c.Status,
+		AuthMethod:                            c.AuthMethod,
+		Grants:                                nonNil(c.Grants),
+		Scopes:                                nonNil(c.Scopes),
+		DefaultScopes:                         nonNil(c.DefaultScopes),
+		RedirectURIs:                          nonNil(c.RedirectURIs),
+		TokenFormat:                           c.TokenFormat,
+		AccessTokenTTL:                        int64(c.AccessTokenTTL / time.Second),
+		RefreshTokenTTL:                       int64(c.RefreshTokenTTL / time.Second),
+		SigningAlg:                            c.SigningAlg,
+		PublicKeys:                            nonNil(c.PublicKeys),
+		JWKSURI:                               c.JWKSURI,
+		RefreshRotation:                       clients.RotationOn,
+		Institutions:                          nonNil(c.Institutions),
+		MaxActiveTokens:                       c.MaxActiveTokens,
+		FirstParty:                            c.FirstParty,
+		RequirePAR:                            c.RequirePAR,
+		RequirePushedAuthorizationRequests:    c.RequirePAR,
+		RequireSignedRequestObject:            c.RequireSignedRequestObject,
+		AuthorizationDetailsTypes:             nonNil(c.AuthorizationDetailsTypes),
+		CreatedAt:                             c.CreatedAt,
+		UpdatedAt:                             c.UpdatedAt,
+		DPoPBoundAccessTokens:                 c.DPoPBoundAccessTokens,
+		TLSClientAuthSubjectDN:                c.TLSClientAuthSubjectDN,
+		TLSClientAuthSANDNS:                   c.TLSClientAuthSANDNS,
+		TLSClientCertificateBoundAccessTokens: c.TLSClientCertificateBoundAccessTokens,
 	}
 	if c.RefreshRotationOff {
 		v.RefreshRotation = clients.RotationOff

@@ -132,7 +132,8 @@ func presentationFits(p Presentation, m jeton.AuthMethod) bool {
 		return p == PresentedPost
 	case jeton.AuthSecretJWT, jeton.AuthPrivateKey:
 		return p == PresentedAssertion
-	case jeton.AuthNone:
+	case jeton.AuthNone, jeton.AuthTLSClient, jeton.AuthSelfSignedTLS:
+		// RFC 8705 §2: the client_id in the body, the proof in the TLS handshake.
 		return p == PresentedClientID
 	}
 	return false

@@ -80,7 +80,10 @@ func (s *Service) Check(ctx context.Context, c *jeton.Client, r Rules) error {
 		return err
 	}
 	if !c.AuthMethod.Valid() {
-		return fieldError("auth_method", "unknown auth method %q; use client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none", c.AuthMethod)
+		return fieldError("auth_method", "unknown auth method %q; use client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none", c.AuthMethod)
+	}
+	if err := checkMTLS(c); err != nil {
+		return err
 	}
 	if err := checkGrants(c.Grants, r); err != nil {
 		return err

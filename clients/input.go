@@ -50,6 +50,10 @@ type Input struct {
 	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
 	// AuthorizationDetailsTypes are the RFC 9396 types the client may request (§10).
 	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
+	// SenderConstraints: dpop_bound_access_tokens (RFC 9449 §5.2),
+	// tls_client_auth_subject_dn / tls_client_auth_san_dns (RFC 8705 §2.1.2) and
+	// tls_client_certificate_bound_access_tokens (RFC 8705 §3.4).
+	jeton.SenderConstraints
 }
 
 // Update changes a client (the admin API's update body). Nil fields are left as they are; a non-nil empty list
@@ -80,6 +84,11 @@ type Update struct {
 	RequirePushedAuthorizationRequests *bool     `json:"require_pushed_authorization_requests,omitempty"`
 	RequireSignedRequestObject         *bool     `json:"require_signed_request_object,omitempty"`
 	AuthorizationDetailsTypes          *[]string `json:"authorization_details_types,omitempty"`
+	// The sender constraints (RFC 9449 §5.2, RFC 8705 §2.1.2, §3.4); "" clears a DN or SAN.
+	DPoPBoundAccessTokens                 *bool   `json:"dpop_bound_access_tokens,omitempty"`
+	TLSClientAuthSubjectDN                *string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS                   *string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientCertificateBoundAccessTokens *bool   `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	// AddInstitutions and RemoveInstitutions edit the institutions the client acts for
 	// without restating the list (applied after Institutions).
 	AddInstitutions    []string `json:"add_institutions,omitempty"`

@@ -110,6 +110,11 @@ func applyUpdate(c *jeton.Client, in Update) ([]string, error) {
 	}
 	set("require_signed_request_object", in.RequireSignedRequestObject != nil, func() { c.RequireSignedRequestObject = *in.RequireSignedRequestObject })
 	set("authorization_details_types", in.AuthorizationDetailsTypes != nil, func() { c.AuthorizationDetailsTypes = *in.AuthorizationDetailsTypes })
+	set("dpop_bound_access_tokens", in.DPoPBoundAccessTokens != nil, func() { c.DPoPBoundAccessTokens = *in.DPoPBoundAccessTokens })
+	set("tls_client_auth_subject_dn", in.TLSClientAuthSubjectDN != nil, func() { c.TLSClientAuthSubjectDN = *in.TLSClientAuthSubjectDN })
+	set("tls_client_auth_san_dns", in.TLSClientAuthSANDNS != nil, func() { c.TLSClientAuthSANDNS = *in.TLSClientAuthSANDNS })
+	set("tls_client_certificate_bound_access_tokens", in.TLSClientCertificateBoundAccessTokens != nil,
+		func() { c.TLSClientCertificateBoundAccessTokens = *in.TLSClientCertificateBoundAccessTokens })
 	if len(in.AddInstitutions)+len(in.RemoveInstitutions) > 0 {
 		c.Institutions = editList(c.Institutions, in.AddInstitutions, in.RemoveInstitutions)
 		if in.Institutions == nil {

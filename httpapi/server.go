@@ -47,6 +47,9 @@ type Config struct {
 	TrustedProxies TrustedProxies
 	// Tracer makes a server span of every request (nil: tracing off).
 	Tracer *tracing.Tracer
+	// ClientCertHeader names the header in which a trusted proxy forwards the client
+	// certificate (--client-cert-header; "" when none does).
+	ClientCertHeader string
 }
 
 // New returns the public handler.
@@ -74,7 +77,7 @@ func New(cfg Config) http.Handler {
 		}
 		writePlain(w, http.StatusOK, "ready\n")
 	})
-	return hsts(middleware(cfg.Logger, cfg.Metrics, rs, NewTracing(cfg.Tracer, cfg.TrustedProxies), ClientAddr(cfg.TrustedProxies, mux)))
+	return hsts(middleware(cfg.Logger, cfg.Metrics, rs, NewTracing(cfg.Tracer, cfg.TrustedProxies), ClientAddr(cfg.TrustedProxies, ClientCerts(cfg.ClientCertHeader, cfg.TrustedProxies, mux))))
 }
 
 // HSTS is the Strict-Transport-Security value sent with every answer over TLS on a

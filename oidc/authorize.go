@@ -225,7 +225,7 @@ func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, c *jeton.Cli
 	code, err := token.IssueCode(r.Context(), h.cfg.Store, jeton.AuthorizationCode{
 		ClientID: c.ID, InstitutionID: c.InstitutionID, Subject: sess.CustomerID,
 		RedirectURI: req.RedirectURI, Scope: req.Scope, Nonce: req.Nonce,
-		CodeChallenge: req.CodeChallenge, AuthTime: time.Unix(sess.AuthTime, 0),
+		CodeChallenge: req.CodeChallenge, AuthTime: time.Unix(sess.AuthTime, 0), DPoPJKT: req.DPoPJKT,
 		AuthorizationDetails: req.Details,
 	}, now)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
@@ -52,6 +53,9 @@ type server struct {
 	// signerKey is the registered request-object key of the client "signer" (and
 	// "web"); strangerKey is registered nowhere.
 	signerKey, strangerKey *ecdsa.PrivateKey
+	// dpop verifies proofs at the token endpoint, PAR and userinfo (nonces off until
+	// a test turns them on).
+	dpop *dpop.Verifier
 }
 
 // Clients in bank-a: web (confidential), spa (public), first (first-party), pushy
@@ -86,21 +90,24 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	objects, err := clientauth.NewRequestObjects(clientauth.RequestObjectConfig{Issuer: s.url, Replay: s.store,
 		Keys: clientauth.NewKeys(clientauth.KeysConfig{}), Events: &s.events})
 	must(t, err)
+	s.dpop = &dpop.Verifier{Replay: s.store, Nonces: &dpop.Nonces{Key: dpop.DeriveNonceKey(make([]byte, 32))}}
 	engine := token.NewEngine(token.EngineConfig{Details: details,
 		Auth: &clientauth.Authenticator{Clients: cache, Methods: map[jeton.AuthMethod]clientauth.Method{
 			jeton.AuthSecretBasic: clientauth.Secret{}, jeton.AuthNone: clientauth.None{}}},
 		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{},
-			&token.RefreshGrant{Store: s.store, Key: make([]byte, token.RefreshKeySize)}},
-		Issuer: &token.Issuer{Issuer: s.url, Audience: []string{s.url}, Signer: signer, RefreshFamilies: s.store,
+			&token.RefreshGrant{Store: s.store, Key: token.DeriveRefreshKey(make([]byte, 32))}},
+		DPoP: s.dpop,
+		Issuer: &token.Issuer{Issuer: s.url, Audience: []string{s.url}, Signer: signer, RefreshFamilies: s.store, AccessTokens: s.store,
 			IDTokens: &token.IDTokenIssuer{Issuer: s.url, Signer: signer}},
 	})
 	intro := &token.Introspector{Issuer: s.url, KeySet: km.KeySet, Store: s.store, Clients: cache}
 	h, err := oidc.New(oidc.Config{Issuer: s.url, Store: s.store, Clients: cache, Engine: engine, SignIn: pw.SignIn,
 		Introspector: intro, CookieKey: oidc.SessionKey(make([]byte, 32)), SigningAlgs: []string{"ES256"}, Events: &s.events,
-		RequestObjects: objects, Details: details})
+		RequestObjects: objects, Details: details, DPoP: s.dpop})
 	must(t, err)
-	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS, Introspector: intro,
-		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata()})
+	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS,
+		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata(),
+		DPoP: s.dpop, Introspector: intro, Revoker: &token.Revoker{Tokens: intro, Store: s.store}})
 	must(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts.Config.Handler = httpapi.New(httpapi.Config{Logger: logger, Ready: func(context.Context) error { return nil },

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/rar"
 	"github.com/jeton/jeton/token"
@@ -79,6 +80,9 @@ type Config struct {
 	RequestObjects *clientauth.RequestObjects
 	// Details validates RFC 9396 authorization_details; nil refuses them.
 	Details *rar.Registry
+	// DPoP verifies DPoP proofs at PAR (binding the code, RFC 9449 §10) and userinfo
+	// (RFC 9449 §7); nil: DPoP off.
+	DPoP *dpop.Verifier
 }
 
 // Handler serves the endpoints. Build it with New.

@@ -68,6 +68,13 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 		aerr = pageError(errNoObject.Error())
 	}
 	if aerr == nil {
+		// RFC 9449 §10: dpop_jkt, or a DPoP proof sent to PAR, binds the code.
+		if err := h.parDPoP(w, r, q); err != nil {
+			h.parError(w, info, err)
+			return
+		}
+	}
+	if aerr == nil {
 		var uri string
 		if uri, aerr = checkRedirect(q, c); aerr == nil {
 			_, aerr = h.parse(q, c, uri)

@@ -25,6 +25,9 @@ type authRequest struct {
 	LoginHint     string   `json:"h,omitempty"`
 	// Details are the RFC 9396 authorization_details, validated and compacted.
 	Details json.RawMessage `json:"ad,omitempty"`
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): dpop_jkt, or the key of
+	// the proof sent to PAR.
+	DPoPJKT string `json:"dj,omitempty"`
 }
 
 // maxPending bounds an authorization request as the session cookie carries it: with
@@ -131,6 +134,8 @@ func parseRequest(q url.Values, c *jeton.Client, redirectURI string) (*authReque
 		return nil, clientError("invalid_request", "nonce is too long")
 	case len(a.LoginHint) > maxParam:
 		return nil, clientError("invalid_request", "login_hint is too long")
+	case !validJKT(get("dpop_jkt")):
+		return nil, clientError("invalid_request", "dpop_jkt is not a base64url SHA-256 JWK thumbprint")
 	case get("request") != "":
 		return nil, clientError("request_not_supported", "request objects are not supported") // OIDC Core §6
 	case get("response_type") == "":
@@ -140,6 +145,7 @@ func parseRequest(q url.Values, c *jeton.Client, redirectURI string) (*authReque
 	case get("response_mode") != "" && get("response_mode") != "query":
 		return nil, clientError("invalid_request", "only response_mode=query is supported")
 	}
+	a.DPoPJKT = get("dpop_jkt")
 	var err *authError
 	if a.Scope, err = parseScope(get("scope"), c); err != nil {
 		return nil, err

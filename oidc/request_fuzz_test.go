@@ -199,7 +199,7 @@ func FuzzBearerToken(f *testing.F) {
 			r.Header["Authorization"] = []string{authz}
 		}
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		tok, err := bearerToken(r)
+		_, tok, err := (&Handler{}).accessToken(r)
 		if err != nil {
 			if tok != "" {
 				t.Fatalf("refused with a token %q", tok)

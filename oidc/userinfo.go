@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dialect/oauth2"
+	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
@@ -23,18 +26,26 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	tok, err := bearerToken(r)
+	scheme, tok, err := h.accessToken(r)
 	if errors.Is(err, errNoToken) {
-		w.Header().Set("WWW-Authenticate", "Bearer")
-		w.WriteHeader(http.StatusUnauthorized)
+		h.challenge(w, r, "", http.StatusUnauthorized, "", "")
 		return
 	}
 	if err != nil {
 		info.Err = jeton.Errorf(jeton.CodeInvalidRequest, jeton.ReasonNone, "%v", err)
-		bearerError(w, http.StatusBadRequest, "invalid_request", "The request is malformed")
+		h.challenge(w, r, scheme, http.StatusBadRequest, "invalid_request", "The request is malformed")
 		return
 	}
-	ti, err := h.cfg.Introspector.Bearer(r.Context(), tok)
+	ti, err := h.cfg.Introspector.Resource(r.Context(), tok, token.Presentation{
+		Scheme:   scheme,
+		DPoP:     dpop.Request{Proofs: dpop.Proofs(r.Header), Method: r.Method, URI: h.cfg.Issuer + UserinfoPath},
+		TLSChain: wire.TLSChain(r),
+	}, h.cfg.DPoP)
+	if e := jeton.AsError(err); err != nil && (e.Code == jeton.CodeInvalidDPoPProof || e.Code == jeton.CodeUseDPoPNonce) {
+		info.Err = e
+		h.challenge(w, r, token.TokenTypeDPoP, http.StatusUnauthorized, string(e.Code), e.Description)
+		return
+	}
 	if err != nil {
 		info.Err = err
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -42,13 +53,13 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ti.Active || ti.Subject == ti.ClientID {
 		info.Err = jeton.Errorf(jeton.CodeInvalidToken, ti.Reason, "access token is not active or names no customer")
-		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid")
+		h.challenge(w, r, scheme, http.StatusUnauthorized, "invalid_token", "The access token is invalid")
 		return
 	}
 	info.ClientID = ti.ClientID
 	// OIDC Core §5.3: the token must come from an OpenID Connect request.
 	if !slices.Contains(ti.Scope, jeton.ScopeOpenID) {
-		bearerError(w, http.StatusForbidden, "insufficient_scope", "The access token lacks the openid scope")
+		h.challenge(w, r, scheme, http.StatusForbidden, "insufficient_scope", "The access token lacks the openid scope")
 		return
 	}
 	cu, err := h.cfg.Store.GetCustomer(r.Context(), ti.InstitutionID, ti.Subject)
@@ -62,17 +73,29 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(token.ProfileClaims(&cu, ti.Scope))
 }
 
-// bearerToken reads the access token from the Authorization header (RFC 6750 §2.1) or,
-// on a form POST, from access_token (§2.2); using both is an error (§2).
-func bearerToken(r *http.Request) (string, error) {
+// accessToken reads the access token and its scheme from the Authorization header
+// (RFC 6750 §2.1 Bearer, RFC 9449 §7.1 DPoP when DPoP is on) or, on a form POST, from
+// access_token (RFC 6750 §2.2, a bearer token); using both is an error (§2).
+func (h *Handler) accessToken(r *http.Request) (string, string, error) {
 	var tok string
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, v, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || v == "" {
-			return "", errors.New("authorization header is not a bearer token")
+	scheme := token.TokenTypeBearer
+	if a := r.Header.Get("Authorization"); a != "" {
+		s, v, ok := strings.Cut(a, " ")
+		dpopScheme := h.cfg.DPoP != nil && strings.EqualFold(s, token.TokenTypeDPoP)
+		if !ok || (!strings.EqualFold(s, token.TokenTypeBearer) && !dpopScheme) || v == "" {
+			return scheme, "", errors.New("authorization header is neither a bearer nor a DPoP token")
+		}
+		if dpopScheme {
+			scheme = token.TokenTypeDPoP
 		}
 		tok = v
 	}
+	t, err := formToken(r, tok)
+	return scheme, t, err
+}
+
+// formToken adds the form body's access_token (RFC 6750 §2.2) to tok, the header's.
+func formToken(r *http.Request, tok string) (string, error) {
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if reqlog.DeclaresOver(r, 64<<10) {
 			return "", errors.New("body too large")
@@ -96,10 +119,33 @@ func bearerToken(r *http.Request) (string, error) {
 
 var errNoToken = errors.New("no access token")
 
-// bearerError answers with RFC 6750 §3's WWW-Authenticate challenge. A request without
-// any token gets the bare challenge (§3.1: no error code).
-func bearerError(w http.ResponseWriter, status int, code, desc string) {
+// challenge answers with the WWW-Authenticate challenge of RFC 6750 §3 (Bearer) or
+// RFC 9449 §7.1 (DPoP, with the proof algorithms and, when nonces are on, a fresh
+// DPoP-Nonce, §9). A request without any token (scheme "") gets the bare challenges
+// (§3.1: no error code): Bearer and, with DPoP on, DPoP.
+func (h *Handler) challenge(w http.ResponseWriter, r *http.Request, scheme string, status int, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
+	params := ""
+	if code != "" {
+		params = ` error="` + code + `", error_description="` + desc + `"`
+	}
+	dpopParams := ` algs="` + strings.Join(dpop.AlgNames(), " ") + `"`
+	if code != "" {
+		dpopParams = params + "," + dpopParams
+	}
+	switch {
+	case scheme == token.TokenTypeDPoP:
+		w.Header().Set("WWW-Authenticate", "DPoP"+dpopParams)
+	case scheme == "" && h.cfg.DPoP != nil:
+		w.Header().Add("WWW-Authenticate", "Bearer")
+		w.Header().Add("WWW-Authenticate", "DPoP"+dpopParams)
+	case params == "":
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	default:
+		w.Header().Set("WWW-Authenticate", "Bearer"+params)
+	}
+	if h.cfg.DPoP != nil {
+		oauth2.SetDPoPNonce(w, r, h.cfg.DPoP)
+	}
 	w.WriteHeader(status)
 }

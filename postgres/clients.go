@@ -12,7 +12,7 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
 	refresh_token_ttl_ns, signing_alg, created_at, updated_at, secret_sealed,
 	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens, first_party, require_par,
-	require_signed_request_object, authorization_details_types`
+	require_signed_request_object, authorization_details_types, sender_constraints`
 
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
@@ -32,16 +32,20 @@ func insertClient(ctx context.Context, db execer, c jeton.Client) error {
 	if err != nil {
 		return err
 	}
+	sc, err := jsonb(c.SenderConstraints, "{}")
+	if err != nil {
+		return err
+	}
 	_, err = db.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29)`,
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, c.SecretDigest,
 		c.PreviousSecretDigest, ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions),
 		texts(c.Grants), texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs),
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.CreatedAt), ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes))
+		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes), sc)
 	return err
 }
 
@@ -95,6 +99,10 @@ func updateClient(ctx context.Context, db execer, c jeton.Client) error {
 	if err != nil {
 		return err
 	}
+	sc, err := jsonb(c.SenderConstraints, "{}")
+	if err != nil {
+		return err
+	}
 	tag, err := db.Exec(ctx, `UPDATE clients SET name = $1, status = $2,
 		auth_method = $3, secret_digest = $4, previous_secret_digest = $5,
 		previous_secret_expires_at = $6, public_keys = $7, institutions = $8, grants = $9,
@@ -102,15 +110,15 @@ func updateClient(ctx context.Context, db execer, c jeton.Client) error {
 		access_token_ttl_ns = $14, refresh_token_ttl_ns = $15, signing_alg = $16,
 		updated_at = $17, secret_sealed = $18, previous_secret_sealed = $19, jwks_uri = $20,
 		refresh_rotation_off = $21, max_active_tokens = $22, first_party = $23, require_par = $24,
-		require_signed_request_object = $25, authorization_details_types = $26
-		WHERE id = $27`,
+		require_signed_request_object = $25, authorization_details_types = $26,
+		sender_constraints = $27 WHERE id = $28`,
 		c.Name, c.Status, c.AuthMethod, c.SecretDigest, c.PreviousSecretDigest,
 		ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions), texts(c.Grants),
 		texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs), c.TokenFormat,
 		int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes), c.ID)
+		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes), sc, c.ID)
 	if err != nil {
 		return err
 	}
@@ -125,7 +133,7 @@ func scanClient(r pgx.Row) (jeton.Client, error) {
 		&c.RedirectURIs, &c.TokenFormat, durCol(&c.AccessTokenTTL),
 		durCol(&c.RefreshTokenTTL), &c.SigningAlg, tsCol{&c.CreatedAt}, tsCol{&c.UpdatedAt},
 		&c.SecretSealed, &c.PreviousSecretSealed, &c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens, &c.FirstParty, &c.RequirePAR,
-		&c.RequireSignedRequestObject, &c.AuthorizationDetailsTypes)
+		&c.RequireSignedRequestObject, &c.AuthorizationDetailsTypes, &c.SenderConstraints)
 	c.PublicKeys, c.Institutions, c.Grants = nonNil(c.PublicKeys), nonNil(c.Institutions), nonNil(c.Grants)
 	c.Scopes, c.DefaultScopes, c.RedirectURIs = nonNil(c.Scopes), nonNil(c.DefaultScopes), nonNil(c.RedirectURIs)
 	c.AuthorizationDetailsTypes = nonNil(c.AuthorizationDetailsTypes)

@@ -19,15 +19,15 @@ func init() {
 
 const codeColumns = `digest, client_id, institution_id, subject, redirect_uri, scope,
 	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at,
-	authorization_details`
+	authorization_details, dpop_jkt`
 
 // CreateAuthorizationCode records an authorization code (digest only).
 func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO authorization_codes (`+codeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		c.Digest, c.ClientID, c.InstitutionID, c.Subject, c.RedirectURI, texts(c.Scope),
 		c.Nonce, c.CodeChallenge, ts(c.AuthTime), c.GrantID, ts(c.CreatedAt), c.ExpiresAt,
-		ts(c.UsedAt), string(c.AuthorizationDetails))
+		ts(c.UsedAt), string(c.AuthorizationDetails), c.DPoPJKT)
 	return mapErr("create authorization code", err)
 }
 
@@ -66,7 +66,7 @@ func scanCode(r pgx.Row) (jeton.AuthorizationCode, error) {
 	var c jeton.AuthorizationCode
 	err := r.Scan(&c.Digest, &c.ClientID, &c.InstitutionID, &c.Subject, &c.RedirectURI,
 		&c.Scope, &c.Nonce, &c.CodeChallenge, tsCol{&c.AuthTime}, &c.GrantID,
-		tsCol{&c.CreatedAt}, tsCol{&c.ExpiresAt}, tsCol{&c.UsedAt}, rawJSONCol{&c.AuthorizationDetails})
+		tsCol{&c.CreatedAt}, tsCol{&c.ExpiresAt}, tsCol{&c.UsedAt}, rawJSONCol{&c.AuthorizationDetails}, &c.DPoPJKT)
 	c.Scope = nonNil(c.Scope)
 	return c, err
 }

@@ -24,12 +24,12 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 	}
 	_, err = s.pool.Exec(ctx, `WITH f AS (INSERT INTO refresh_families (id, client_id,
 			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at,
-			authorization_details)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $16) RETURNING id)
+			authorization_details, dpop_jkt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $16, $17) RETURNING id)
 		INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at, used_at,
 			successor_digest, legacy) SELECT f.id, $10, $11, $12, $13, $14, $15 FROM f`,
 		append(append([]any{f.ID, f.ClientID, f.InstitutionID, f.Subject, texts(f.Scope), ts(f.AuthTime),
-			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt)}, row[1:]...), string(f.AuthorizationDetails))...)
+			ts(f.CreatedAt), ts(f.ExpiresAt), ts(f.RevokedAt)}, row[1:]...), string(f.AuthorizationDetails), f.DPoPJKT)...)
 	return mapErr("create refresh family", err)
 }
 
@@ -67,12 +67,12 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 	where, args := tokenWhere(digest, 1)
 	err := s.pool.QueryRow(ctx, `SELECT t.family_id, t.created_at, t.expires_at,
 		t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id, f.subject,
-		f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at, f.authorization_details
+		f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at, f.authorization_details, f.dpop_jkt
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`+where, args...).Scan(
 		&t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, tsCol{&t.UsedAt},
 		&t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID, &f.Subject, &f.Scope,
 		tsCol{&f.AuthTime}, tsCol{&f.CreatedAt}, tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt},
-		rawJSONCol{&f.AuthorizationDetails})
+		rawJSONCol{&f.AuthorizationDetails}, &f.DPoPJKT)
 	f.Scope = nonNil(f.Scope)
 	if err == nil {
 		t.Digest = slices.Clone(digest)
@@ -179,27 +179,27 @@ func (s *Store) ClaimRefreshToken(ctx context.Context, c jeton.RefreshClaim) (je
 	if err != nil {
 		return t, f, exp, mapErr("claim refresh token", err)
 	}
-	where, args := tokenWhere(c.Key, 11)
+	where, args := tokenWhere(c.Key, 12)
 	err = s.pool.QueryRow(ctx, `WITH claimed AS (UPDATE refresh_tokens t SET used_at = $1,
 			successor_digest = $2 FROM refresh_families f`+where+` AND t.used_at IS NULL
 			AND t.expires_at > $1 AND f.id = t.family_id AND f.revoked_at IS NULL
 			AND f.expires_at > $1 AND f.client_id = $3 AND f.institution_id = ANY($4::text[])
-			AND f.scope @> $5::text[] AND t.family_id = $9
+			AND f.scope @> $5::text[] AND t.family_id = $9 AND f.dpop_jkt IN ('', $11)
 			AND (f.subject = f.client_id OR EXISTS (SELECT 1 FROM customers c
 				WHERE c.institution_id = f.institution_id AND c.id = f.subject
 				AND c.status = 'active' AND (c.locked_until IS NULL OR c.locked_until <= $1)))
 			RETURNING t.family_id, t.created_at, t.expires_at, f.id, f.client_id,
 				f.institution_id, f.subject, f.scope, f.auth_time, f.created_at,
-				f.expires_at, f.revoked_at, f.authorization_details,
+				f.expires_at, f.revoked_at, f.authorization_details, f.dpop_jkt,
 				LEAST($6::timestamptz, f.expires_at) AS next_exp),
 		ins AS (INSERT INTO refresh_tokens (family_id, digest, created_at, expires_at,
 			legacy) SELECT $9, $8, $7, next_exp, $10 FROM claimed)
 		SELECT * FROM claimed`,
 		append([]any{ts(c.Now), c.Next.Digest, c.ClientID, texts(c.Institutions), texts(c.Scope),
-			ts(c.Next.ExpiresAt), row[2], row[1], row[0], row[6]}, args...)...).Scan(
+			ts(c.Next.ExpiresAt), row[2], row[1], row[0], row[6], c.JKT}, args...)...).Scan(
 		&t.FamilyID, tsCol{&t.CreatedAt}, tsCol{&t.ExpiresAt}, &f.ID, &f.ClientID,
 		&f.InstitutionID, &f.Subject, &f.Scope, tsCol{&f.AuthTime}, tsCol{&f.CreatedAt},
-		tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt}, rawJSONCol{&f.AuthorizationDetails}, tsCol{&exp})
+		tsCol{&f.ExpiresAt}, tsCol{&f.RevokedAt}, rawJSONCol{&f.AuthorizationDetails}, &f.DPoPJKT, tsCol{&exp})
 	f.Scope = nonNil(f.Scope)
 	if err == nil {
 		t.Digest = slices.Clone(c.Key)

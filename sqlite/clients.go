@@ -12,7 +12,7 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
 	refresh_token_ttl_ns, signing_alg, created_at, updated_at, secret_sealed,
 	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens, first_party, require_par,
-	require_signed_request_object, authorization_details_types`
+	require_signed_request_object, authorization_details_types, sender_constraints`
 
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
@@ -36,14 +36,14 @@ func (s *Store) insertClient(ctx context.Context, tx *sql.Tx, c jeton.Client) er
 		return err
 	}
 	_, err = s.execTx(ctx, tx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest),
 		blob(c.PreviousSecretDigest), micros(c.PreviousSecretExpiresAt),
 		j[0], j[1], j[2], j[3], j[4], j[5],
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.CreatedAt), micros(c.UpdatedAt), blob(c.SecretSealed),
 		blob(c.PreviousSecretSealed), c.JWKSURI, c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, j[6])
+		c.RequireSignedRequestObject, j[6], j[7])
 	return err
 }
 
@@ -107,13 +107,14 @@ func (s *Store) updateClient(ctx context.Context, tx *sql.Tx, c jeton.Client) er
 		access_token_ttl_ns = ?, refresh_token_ttl_ns = ?, signing_alg = ?, updated_at = ?,
 		secret_sealed = ?, previous_secret_sealed = ?, jwks_uri = ?, refresh_rotation_off = ?,
 		max_active_tokens = ?, first_party = ?, require_par = ?,
-		require_signed_request_object = ?, authorization_details_types = ? WHERE id = ?`,
+		require_signed_request_object = ?, authorization_details_types = ?,
+		sender_constraints = ? WHERE id = ?`,
 		c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest), blob(c.PreviousSecretDigest),
 		micros(c.PreviousSecretExpiresAt), j[0], j[1], j[2], j[3], j[4], j[5],
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.UpdatedAt), blob(c.SecretSealed), blob(c.PreviousSecretSealed), c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, j[6], c.ID)
+		c.RequireSignedRequestObject, j[6], j[7], c.ID)
 	if err != nil {
 		return err
 	}
@@ -122,10 +123,11 @@ func (s *Store) updateClient(ctx context.Context, tx *sql.Tx, c jeton.Client) er
 
 // clientJSON encodes the JSON columns in clientColumns order: public_keys,
 // institutions, grants, scopes, default_scopes, redirect_uris, then
-// authorization_details_types.
-func clientJSON(c jeton.Client) ([7]string, error) {
-	var out [7]string
-	for i, v := range []any{c.PublicKeys, c.Institutions, c.Grants, c.Scopes, c.DefaultScopes, c.RedirectURIs, c.AuthorizationDetailsTypes} {
+// authorization_details_types and sender_constraints.
+func clientJSON(c jeton.Client) ([8]string, error) {
+	var out [8]string
+	for i, v := range []any{c.PublicKeys, c.Institutions, c.Grants, c.Scopes, c.DefaultScopes, c.RedirectURIs,
+		c.AuthorizationDetailsTypes, c.SenderConstraints} {
 		var err error
 		if out[i], err = jsonText(v); err != nil {
 			return out, err
@@ -144,6 +146,7 @@ func scanClient(r scanner) (jeton.Client, error) {
 		&c.TokenFormat, durCol(&c.AccessTokenTTL), durCol(&c.RefreshTokenTTL), &c.SigningAlg,
 		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SecretSealed, &c.PreviousSecretSealed,
 		&c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens, &c.FirstParty, &c.RequirePAR,
-		&c.RequireSignedRequestObject, jsonCol[[]string]{&c.AuthorizationDetailsTypes})
+		&c.RequireSignedRequestObject, jsonCol[[]string]{&c.AuthorizationDetailsTypes},
+		jsonCol[jeton.SenderConstraints]{&c.SenderConstraints})
 	return c, err
 }

@@ -21,7 +21,7 @@ func init() {
 
 const codeColumns = `digest, client_id, institution_id, subject, redirect_uri, scope,
 	nonce, code_challenge, auth_time, grant_id, created_at, expires_at, used_at,
-	authorization_details`
+	authorization_details, dpop_jkt`
 
 // CreateAuthorizationCode records an authorization code (digest only).
 func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.AuthorizationCode) error {
@@ -30,10 +30,10 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, c jeton.Authorizati
 		return mapErr("create authorization code", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO authorization_codes (`+codeColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Digest, c.ClientID, c.InstitutionID, c.Subject, c.RedirectURI, scope, c.Nonce,
 		c.CodeChallenge, micros(c.AuthTime), c.GrantID, micros(c.CreatedAt),
-		c.ExpiresAt.UnixMicro(), micros(c.UsedAt), string(c.AuthorizationDetails))
+		c.ExpiresAt.UnixMicro(), micros(c.UsedAt), string(c.AuthorizationDetails), c.DPoPJKT)
 	return mapErr("create authorization code", err)
 }
 
@@ -77,7 +77,7 @@ func scanCode(r scanner) (jeton.AuthorizationCode, error) {
 	err := r.Scan(&c.Digest, &c.ClientID, &c.InstitutionID, &c.Subject, &c.RedirectURI,
 		jsonCol[[]string]{&c.Scope}, &c.Nonce, &c.CodeChallenge, timeCol{&c.AuthTime},
 		&c.GrantID, timeCol{&c.CreatedAt}, timeCol{&c.ExpiresAt}, timeCol{&c.UsedAt},
-		rawJSONCol{&c.AuthorizationDetails})
+		rawJSONCol{&c.AuthorizationDetails}, &c.DPoPJKT)
 	return c, err
 }
 

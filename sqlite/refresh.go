@@ -27,9 +27,9 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f jeton.RefreshFamily, 
 	err = s.startSingle(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.execTx(ctx, tx, `INSERT INTO refresh_families (id, client_id,
 			institution_id, subject, scope, auth_time, created_at, expires_at, revoked_at,
-			authorization_details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			authorization_details, dpop_jkt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			f.ID, f.ClientID, f.InstitutionID, f.Subject, scope, micros(f.AuthTime),
-			micros(f.CreatedAt), micros(f.ExpiresAt), micros(f.RevokedAt), string(f.AuthorizationDetails))
+			micros(f.CreatedAt), micros(f.ExpiresAt), micros(f.RevokedAt), string(f.AuthorizationDetails), f.DPoPJKT)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, digest []byte) (jeton.Refre
 const refreshSelect = `SELECT t.family_id, t.created_at,
 		t.expires_at, t.used_at, t.successor_digest, f.id, f.client_id, f.institution_id,
 		f.subject, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at,
-		f.authorization_details
+		f.authorization_details, f.dpop_jkt
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id`
 
 func scanRefresh(row *sql.Row, digest []byte) (jeton.RefreshToken, jeton.RefreshFamily, error) {
@@ -92,7 +92,7 @@ func scanRefresh(row *sql.Row, digest []byte) (jeton.RefreshToken, jeton.Refresh
 		timeCol{&t.UsedAt}, &t.SuccessorDigest, &f.ID, &f.ClientID, &f.InstitutionID,
 		&f.Subject, jsonCol[[]string]{&f.Scope}, timeCol{&f.AuthTime},
 		timeCol{&f.CreatedAt}, timeCol{&f.ExpiresAt}, timeCol{&f.RevokedAt},
-		rawJSONCol{&f.AuthorizationDetails})
+		rawJSONCol{&f.AuthorizationDetails}, &f.DPoPJKT)
 	if err == nil {
 		t.Digest = slices.Clone(digest)
 	}

@@ -17,6 +17,7 @@ var accessTokenTests = []subtest{
 			Subject: "customer-1", Scope: []string{"accounts", "payments"}, Audience: []string{"https://api.example"},
 			FamilyID: "fam-1", IssuedAt: at(0), ExpiresAt: at(time.Hour),
 			AuthorizationDetails: json.RawMessage(`[{"type":"account_information","actions":["read"]}]`),
+			Confirmation:         jeton.Confirmation{JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", X5TS256: "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"},
 		}
 		ok(t, "create", s.CreateAccessToken(ctx, full))
 		got, err := s.GetAccessToken(ctx, full.Digest)

@@ -43,6 +43,10 @@ func newClient(id, institutionID string) jeton.Client {
 		// Issue 18 (RFC 9101 §10.5, RFC 9396 §10).
 		RequireSignedRequestObject: true,
 		AuthorizationDetailsTypes:  []string{"payment_initiation", "account_information"},
+		SenderConstraints: jeton.SenderConstraints{
+			DPoPBoundAccessTokens: true, TLSClientAuthSubjectDN: "CN=" + id + ",O=Example",
+			TLSClientAuthSANDNS: id + ".example", TLSClientCertificateBoundAccessTokens: true,
+		},
 		PublicKeys: []jeton.ClientKey{
 			{Format: jeton.KeyPEM, Data: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
 			{Format: jeton.KeyJWKS, Data: `{"keys":[{"kty":"EC","crv":"P-256"}]}`},
@@ -114,6 +118,7 @@ func newFamily(id, clientID, institutionID string) jeton.RefreshFamily {
 		ExpiresAt: at(90 * 24 * time.Hour),
 		// Stored byte for byte (RFC 9396 §7.1 narrowing compares against it).
 		AuthorizationDetails: json.RawMessage(`[{"type":"account_information","actions":["read"]}]`),
+		DPoPJKT:              "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
 	}
 }
 

@@ -15,7 +15,7 @@ func newCode(secret string) jeton.AuthorizationCode {
 		Digest: jeton.Digest(secret), ClientID: "client-a", InstitutionID: "inst-a",
 		Subject: "cust-1", RedirectURI: "https://app.example/cb",
 		Scope: []string{"openid", "profile"}, Nonce: "n-0S6", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-		AuthTime: at(-time.Minute), GrantID: "grant-" + secret,
+		AuthTime: at(-time.Minute), GrantID: "grant-" + secret, DPoPJKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 		AuthorizationDetails: json.RawMessage(`[{"type":"payment_initiation","instructedAmount":{"amount":"12.50","currency":"EUR"}}]`),
 		CreatedAt:            at(0), ExpiresAt: at(time.Minute),
 	}

@@ -54,6 +54,9 @@ var claimRefusals = []claimCase{
 		c.Now = at(15*time.Minute - time.Second) // newCustomer is locked until 15 min
 	}},
 	{name: "CustomerMissing", family: func(f *jeton.RefreshFamily) { f.Subject = "cust-9" }},
+	{name: "DPoPBoundWithoutProof", family: func(f *jeton.RefreshFamily) { f.DPoPJKT = "jkt-a" }},
+	{name: "DPoPBoundOtherKey", family: func(f *jeton.RefreshFamily) { f.DPoPJKT = "jkt-a" },
+		prep: func(t *testing.T, s jeton.Store, f jeton.RefreshFamily, c *jeton.RefreshClaim) { c.JKT = "jkt-b" }},
 }
 
 func claimTestsWith(k keys) []subtest {
@@ -84,6 +87,20 @@ func claimTestsWith(k keys) []subtest {
 			if json.Unmarshal(fam.AuthorizationDetails, &got) != nil || json.Unmarshal(details, &want) != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("authorization_details: got %s, want %s", fam.AuthorizationDetails, details)
 			}
+		}},
+		{"RefreshClaim/" + k.prefix + "DPoPBoundWithItsKey", func(t *testing.T, s jeton.Store) {
+			_, c := seedClaim(t, s, k, func(f *jeton.RefreshFamily) { f.DPoPJKT = "jkt-a" })
+			c.JKT = "jkt-a"
+			_, fam, exp, err := s.ClaimRefreshToken(t.Context(), c)
+			ok(t, "claim", err)
+			same(t, "family's key", fam.DPoPJKT, "jkt-a")
+			checkClaimed(t, s, c, exp)
+		}},
+		{"RefreshClaim/" + k.prefix + "UnboundFamilyWithAProof", func(t *testing.T, s jeton.Store) {
+			_, c := seedClaim(t, s, k, nil)
+			c.JKT = "jkt-a" // a confidential client's proof binds the access token only
+			_, _, _, err := s.ClaimRefreshToken(t.Context(), c)
+			ok(t, "claim", err)
 		}},
 		{"RefreshClaim/" + k.prefix + "ClientsOwnFamilyNeedsNoCustomer", func(t *testing.T, s jeton.Store) {
 			_, c := seedClaim(t, s, k, func(f *jeton.RefreshFamily) { f.Subject = f.ClientID })

@@ -132,6 +132,10 @@ func checkCode(req *ClientRequest, code jeton.AuthorizationCode) *jeton.Error {
 		return badCode(jeton.ReasonExpired, "code expired")
 	case code.RedirectURI != req.RedirectURI:
 		return badCode(jeton.ReasonNone, "redirect_uri differs from the authorization request's")
+	case code.DPoPJKT != "" && code.DPoPJKT != req.Confirmation.JKT:
+		// RFC 9449 §10: a code requested with dpop_jkt is exchanged only with a
+		// proof of that key.
+		return keyMismatch("authorization code")
 	}
 	if code.CodeChallenge == "" {
 		// RFC 7636 §4.4.1 / RFC 9700 §2.1.1: a public client must use PKCE; and a

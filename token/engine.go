@@ -7,6 +7,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/rar"
 )
@@ -46,6 +47,7 @@ type Engine struct {
 	now      func() time.Time
 	details  *rar.Registry   // nil: authorization_details refused
 	tracer   *tracing.Tracer // nil: tracing off
+	dpop     *dpop.Verifier  // nil: DPoP proofs are not read
 }
 
 // EngineConfig wires an Engine. Grants not listed are not enabled (DESIGN rule 4).
@@ -60,6 +62,8 @@ type EngineConfig struct {
 	Details *rar.Registry
 	// Tracer makes a span of each step (nil: tracing off, docs/operations.md "Traces").
 	Tracer *tracing.Tracer
+	// DPoP verifies DPoP proofs (RFC 9449); nil leaves every token a bearer token.
+	DPoP *dpop.Verifier
 }
 
 // The spans of the pipeline's steps, children of the request's span.
@@ -73,7 +77,7 @@ const (
 
 // NewEngine returns an engine with the given grants enabled.
 func NewEngine(cfg EngineConfig) *Engine {
-	e := &Engine{auth: cfg.Auth, policies: cfg.Policies, issuer: cfg.Issuer, now: cfg.Now, details: cfg.Details, tracer: cfg.Tracer, grants: map[string]Grant{}}
+	e := &Engine{auth: cfg.Auth, policies: cfg.Policies, issuer: cfg.Issuer, now: cfg.Now, details: cfg.Details, tracer: cfg.Tracer, dpop: cfg.DPoP, grants: map[string]Grant{}}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -130,16 +134,37 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := grant.(storesNothing); ok {
+	_, overlap := grant.(storesNothing)
+	if overlap {
 		record.Start(ctx)
 	} else if err := record.Wait(ctx); err != nil {
 		e.authFailed(ctx, req, err)
 		return nil, jeton.AsError(err)
 	}
-	res, authz, err := e.run(ctx, grant, req, client, &record)
+	cnf, proof, err := e.senderProof(ctx, req, client)
+	if err != nil {
+		// A started record is not left behind, and a replayed assertion is reported
+		// (and charged) as the invalid_client it is, before the proof's error.
+		if perr := record.Wait(ctx); perr != nil {
+			e.authFailed(ctx, req, perr)
+			return nil, jeton.AsError(perr)
+		}
+		return nil, jeton.AsError(err)
+	}
+	if !overlap {
+		// Codes are spent and refresh tokens rotated only for a fresh proof.
+		if err := proof.Wait(); err != nil {
+			return nil, jeton.AsError(err)
+		}
+	}
+	res, authz, err := e.run(ctx, grant, req, client, cnf, &record)
 	if perr := record.Wait(ctx); perr != nil {
 		e.withdraw(ctx, authz)
 		e.authFailed(ctx, req, perr)
+		return nil, jeton.AsError(perr)
+	}
+	if perr := proof.Wait(); perr != nil {
+		e.withdraw(ctx, authz)
 		return nil, jeton.AsError(perr)
 	}
 	if err != nil {
@@ -190,9 +215,9 @@ func (e *Engine) authFailed(ctx context.Context, req Request, err error) {
 }
 
 // run is steps 2-5 for the client step 1 returned with record.
-func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeton.Client, record *clientauth.Pending) (*Result, *Authorization, error) {
+func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeton.Client, cnf jeton.Confirmation, record *clientauth.Pending) (*Result, *Authorization, error) {
 	pctx, span := e.tracer.Start(ctx, SpanPolicies)
-	cr, err := e.authorize(pctx, grant, req, client) // steps 2-3
+	cr, err := e.authorize(pctx, grant, req, client, cnf) // steps 2-3
 	span.End(err)
 	if err != nil {
 		return nil, nil, err
@@ -212,6 +237,7 @@ func (e *Engine) run(ctx context.Context, grant Grant, req Request, client *jeto
 	if err != nil {
 		return nil, nil, err
 	}
+	authz.Confirmation = cr.Confirmation
 	ictx, span := e.tracer.Start(ctx, SpanIssue)
 	res, err := e.issuer.Issue(ictx, cr, authz) // step 5
 	span.End(err)
@@ -233,12 +259,12 @@ func (e *Engine) withdraw(ctx context.Context, authz *Authorization) {
 // apply policy. Step 3 is the one owner of the scope: the client's allowed scopes
 // (RFC 6749 §3.3), then, for a grant that continues an earlier one, that grant's scope
 // (RFC 6749 §6), read after the policies as the handler did before.
-func (e *Engine) authorize(ctx context.Context, grant Grant, req Request, client *jeton.Client) (*ClientRequest, error) {
+func (e *Engine) authorize(ctx context.Context, grant Grant, req Request, client *jeton.Client, cnf jeton.Confirmation) (*ClientRequest, error) {
 	if !client.AllowsGrant(req.GrantType) {
 		// RFC 6749 §5.2 unauthorized_client.
 		return nil, jeton.Errorf(jeton.CodeUnauthorizedClient, jeton.ReasonNone, "client is not allowed to use this grant type").WithParam("grant_type")
 	}
-	cr := &ClientRequest{Request: req, Client: client, Institution: req.InstitutionID, Now: e.now()}
+	cr := &ClientRequest{Request: req, Client: client, Institution: req.InstitutionID, Now: e.now(), Confirmation: cnf}
 	if cr.Institution == "" {
 		cr.Institution = client.InstitutionID
 	} else if !client.ActsFor(cr.Institution) {

@@ -63,10 +63,14 @@ type Introspection struct {
 	// AuthorizationDetails the token carries (RFC 9396 §9.2); a refresh token's are
 	// its family's.
 	AuthorizationDetails json.RawMessage
+	// Confirmation is the access token's cnf (RFC 9449 §6.2, RFC 8705 §3.2); zero
+	// for a bearer token and for refresh tokens.
+	Confirmation jeton.Confirmation
 
 	familyExpiresAt time.Time // refresh tokens: the family's absolute expiry
 	used            bool      // refresh tokens: already rotated
 	familyRevoked   bool      // refresh tokens: the family row is revoked
+	dpopJKT         string    // refresh tokens: the DPoP key the family is bound to
 }
 
 func inactive(reason jeton.Reason) *Introspection {
@@ -183,7 +187,8 @@ type jwtClaims struct {
 	InstitutionID string   `json:"institution_id"`
 	FamilyID      string   `json:"fid"`
 	// AuthorizationDetails, RFC 9396 §9.1.
-	AuthorizationDetails json.RawMessage `json:"authorization_details"`
+	AuthorizationDetails json.RawMessage     `json:"authorization_details"`
+	Confirmation         *jeton.Confirmation `json:"cnf"`
 }
 
 // VerifiedStats are the lookups of the verified-signature cache (metrics).
@@ -236,6 +241,9 @@ func (i *Introspector) findJWT(tok string, now time.Time) *Introspection {
 		IssuedAt: time.Unix(c.IssuedAt, 0), JTI: c.JTI, InstitutionID: c.InstitutionID,
 		FamilyID: c.FamilyID, AuthorizationDetails: c.AuthorizationDetails,
 	}
+	if c.Confirmation != nil {
+		info.setConfirmation(*c.Confirmation)
+	}
 	cached := *info
 	i.verified.put(tok, verifiedJWT{info: &cached, kid: h.KeyID}, now)
 	return info
@@ -250,12 +258,14 @@ func (i *Introspector) findOpaque(ctx context.Context, tok string) (*Introspecti
 	if err != nil {
 		return nil, jeton.ServerError(err)
 	}
-	return &Introspection{
+	info := &Introspection{
 		Active: true, Kind: KindOpaqueAccess, TokenType: TokenTypeBearer,
 		Scope: t.Scope, ClientID: t.ClientID, Subject: t.Subject, Audience: t.Audience,
 		Issuer: i.Issuer, ExpiresAt: t.ExpiresAt, IssuedAt: t.IssuedAt, JTI: t.JTI,
 		InstitutionID: t.InstitutionID, FamilyID: t.FamilyID, AuthorizationDetails: t.AuthorizationDetails,
-	}, nil
+	}
+	info.setConfirmation(t.Confirmation)
+	return info, nil
 }
 
 // findRefresh looks a refresh token up by its key (jeton.RefreshTokenKey); nil when
@@ -274,6 +284,7 @@ func (i *Introspector) findRefresh(ctx context.Context, tok string) (*Introspect
 		ExpiresAt: minTime(t.ExpiresAt, f.ExpiresAt), IssuedAt: t.CreatedAt,
 		InstitutionID: f.InstitutionID, FamilyID: f.ID, AuthorizationDetails: f.AuthorizationDetails,
 		familyExpiresAt: f.ExpiresAt, used: !t.UsedAt.IsZero(), familyRevoked: !f.RevokedAt.IsZero(),
+		dpopJKT: f.DPoPJKT,
 	}, nil
 }
 
@@ -347,4 +358,13 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	}
 	*a = many
 	return nil
+}
+
+// setConfirmation records an access token's cnf, and with a DPoP key its token_type
+// "DPoP" (RFC 9449 §6.2).
+func (info *Introspection) setConfirmation(c jeton.Confirmation) {
+	info.Confirmation = c
+	if c.JKT != "" {
+		info.TokenType = TokenTypeDPoP
+	}
 }

@@ -81,6 +81,9 @@ type accessClaims struct {
 	FamilyID      string   `json:"fid,omitempty"`
 	// AuthorizationDetails (RFC 9396 §9.1) as granted, a JSON array.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// Confirmation is RFC 7800 §3.1 cnf: jkt (RFC 9449 §6.1) or x5t#S256 (RFC 8705
+	// §3.1); absent for a bearer token.
+	Confirmation *jeton.Confirmation `json:"cnf,omitempty"`
 }
 
 // audience marshals as a string when single, an array otherwise (RFC 7519 §4.1.3).
@@ -114,6 +117,10 @@ func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorizat
 		JTI:           jeton.NewID(),
 		// RFC 9396 §7: the token response says what the token carries.
 		AuthorizationDetails: authz.AuthorizationDetails,
+		Confirmation:         authz.Confirmation,
+	}
+	if authz.Confirmation.JKT != "" {
+		res.TokenType = TokenTypeDPoP // RFC 9449 §5
 	}
 	if err := i.refresh(ctx, cr, authz, res); err != nil {
 		return nil, err
@@ -179,6 +186,9 @@ func (i *Issuer) jwt(cr *ClientRequest, authz *Authorization, res *Result) (stri
 	if !authz.AuthTime.IsZero() {
 		claims.AuthTime = authz.AuthTime.Unix()
 	}
+	if !authz.Confirmation.IsZero() {
+		claims.Confirmation = &authz.Confirmation
+	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", jeton.ServerError(err)
@@ -210,6 +220,7 @@ func (i *Issuer) opaque(ctx context.Context, cr *ClientRequest, authz *Authoriza
 		IssuedAt:             res.IssuedAt,
 		ExpiresAt:            res.IssuedAt.Add(res.ExpiresIn),
 		AuthorizationDetails: authz.AuthorizationDetails,
+		Confirmation:         authz.Confirmation,
 	})
 	if err != nil {
 		return "", jeton.ServerError(err)
@@ -261,6 +272,11 @@ func (i *Issuer) refresh(ctx context.Context, cr *ClientRequest, authz *Authoriz
 	}
 	if fam.AuthorizationDetails == nil {
 		fam.AuthorizationDetails = authz.AuthorizationDetails
+	}
+	if cr.Client.AuthMethod == jeton.AuthNone {
+		// RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a
+		// confidential client's are already bound to its authentication.
+		fam.DPoPJKT = authz.Confirmation.JKT
 	}
 	// The token names its family, so stores keep it with the family (jeton.RefreshKey).
 	tok := jeton.NewRefreshToken(fam.ID)

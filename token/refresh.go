@@ -166,6 +166,10 @@ func (g *RefreshGrant) grantedScope(ctx context.Context, req *ClientRequest) ([]
 	if err := g.checkLive(ctx, req.Client, tok, fam, req.Now.Truncate(time.Second)); err != nil {
 		return nil, err
 	}
+	if fam.DPoPJKT != "" && fam.DPoPJKT != req.Confirmation.JKT {
+		// RFC 9449 §5: a public client's refresh token is bound to its DPoP key.
+		return nil, keyMismatch("refresh token")
+	}
 	req.refresh = &presentedRefresh{token: presented, digest: digest, tok: tok, fam: fam}
 	return fam.Scope, nil
 }
@@ -193,6 +197,7 @@ func (g *RefreshGrant) claim(ctx context.Context, req *ClientRequest, presented 
 		ClientID:     req.Client.ID,
 		Institutions: append([]string{req.Client.InstitutionID}, req.Client.Institutions...),
 		Scope:        req.Request.Scope,
+		JKT:          req.Confirmation.JKT,
 		Now:          now,
 	}
 	tok, fam, exp, err := g.Store.ClaimRefreshToken(ctx, c)

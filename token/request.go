@@ -16,6 +16,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -43,6 +44,10 @@ type Request struct {
 	// client_credentials asks for these; authorization_code and refresh_token for a
 	// subset of what was granted.
 	AuthorizationDetails string
+
+	// DPoP is the request's DPoP proof and what it must match (RFC 9449 §4.3); a
+	// dialect that reads no DPoP header leaves it zero.
+	DPoP dpop.Request
 }
 
 // ClientRequest is a Request whose client has been authenticated and whose policy
@@ -61,6 +66,9 @@ type ClientRequest struct {
 	// them (and, for refresh_token, narrowed them to the family's); nil when none.
 	AuthorizationDetails json.RawMessage
 	Now                  time.Time
+	// Confirmation is what the request proved possession of (a DPoP key, a client
+	// certificate), and so what its tokens are bound to (RFC 9449 §5, RFC 8705 §3).
+	Confirmation jeton.Confirmation
 
 	refresh *presentedRefresh // the refresh grant's read of the presented token
 }
@@ -89,6 +97,9 @@ type Authorization struct {
 	// GrantDetails are what a new refresh family keeps as granted (RFC 9396 §7.1): a
 	// later refresh may ask for them or fewer. Nil means AuthorizationDetails.
 	GrantDetails json.RawMessage
+	// Confirmation binds the access token (RFC 7800 §3.1 cnf); the engine sets it
+	// from the request (ClientRequest.Confirmation).
+	Confirmation jeton.Confirmation
 }
 
 // OpenIDRequest is what an ID token needs beyond the Authorization: the signed-in
@@ -101,7 +112,7 @@ type OpenIDRequest struct {
 // Result is a successful token response, before a dialect encodes it.
 type Result struct {
 	AccessToken   string
-	TokenType     string // "Bearer" (RFC 6750)
+	TokenType     string // "Bearer" (RFC 6750), or "DPoP" for a DPoP-bound token (RFC 9449 §5)
 	ExpiresIn     time.Duration
 	Scope         []string
 	RefreshToken  string
@@ -114,6 +125,8 @@ type Result struct {
 	JTI           string
 	// AuthorizationDetails the token carries, for the token response (RFC 9396 §7).
 	AuthorizationDetails json.RawMessage
+	// Confirmation is the access token's cnf (zero for a bearer token).
+	Confirmation jeton.Confirmation
 	// Issued are the kinds of token minted for this answer (a refresh token the
 	// client already held is not one), for the metrics.
 	Issued reqlog.Tokens

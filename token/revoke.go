@@ -47,6 +47,15 @@ type Revocation struct {
 // alone and reported with ReasonWrongClient; docs/tokens.md explains why that, too,
 // answers 200. The error is a *jeton.Error and only ever a server error.
 func (r *Revoker) Revoke(ctx context.Context, caller *jeton.Client, tok, hint string) (Revocation, error) {
+	return r.RevokeProven(ctx, caller, tok, hint, "")
+}
+
+// RevokeProven is Revoke for a request that proved possession of the DPoP key jkt
+// ("" without a proof). A public client's DPoP-bound refresh token (RFC 9449 §5) is
+// revoked only with a proof of its key, as it is refreshed only with one: its client
+// authenticates with nothing, so the key is what shows the request comes from the
+// token's holder. Without it the answer is invalid_dpop_proof and nothing is revoked.
+func (r *Revoker) RevokeProven(ctx context.Context, caller *jeton.Client, tok, hint, jkt string) (Revocation, error) {
 	now := r.Tokens.now().Truncate(time.Second)
 	info, err := r.Tokens.find(ctx, tok, hint)
 	if err != nil {
@@ -62,6 +71,9 @@ func (r *Revoker) Revoke(ctx context.Context, caller *jeton.Client, tok, hint st
 	case !now.Before(info.ExpiresAt):
 		out.Reason = jeton.ReasonExpired // nothing left to revoke
 		return out, nil
+	case info.Kind == KindRefresh && info.dpopJKT != "" && caller.AuthMethod == jeton.AuthNone && info.dpopJKT != jkt:
+		out.Reason = jeton.ReasonKeyMismatch
+		return out, keyMismatch("refresh token")
 	}
 	if info.Kind == KindRefresh {
 		err = r.revokeFamily(ctx, info, now)

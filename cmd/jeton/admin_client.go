@@ -32,11 +32,12 @@ type clientFlags struct {
 	maxActiveTokens                             int
 	public, firstParty, requirePAR              bool
 	requireSignedObject                         bool
+	sender                                      jeton.SenderConstraints
 }
 
 func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cf.name, "name", "", "display name")
-	f.StringVar(&cf.authMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, client_secret_jwt, private_key_jwt or none")
+	f.StringVar(&cf.authMethod, "auth-method", "", "client_secret_basic (default), client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth (the certificate given with --public-key) or none")
 	f.StringArrayVar(&cf.grants, "grant", nil, "grant type, repeatable or comma-separated: client_credentials (default), password, authorization_code, refresh_token")
 	f.StringArrayVar(&cf.scopes, "scope", nil, "allowed scope, repeatable")
 	f.StringArrayVar(&cf.defaultScopes, "default-scope", nil, "scope granted when a request names none, repeatable")
@@ -45,7 +46,7 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&cf.accessTTL, "access-ttl", 0, "access-token lifetime, 1m..24h (default 1h)")
 	f.DurationVar(&cf.refreshTTL, "refresh-ttl", 0, "refresh-token lifetime, 1m..8760h (default 720h)")
 	f.StringVar(&cf.signingAlg, "signing-alg", "", "access-token signing algorithm: ES256 (default), RS256, PS256 or EdDSA")
-	f.StringArrayVar(&cf.publicKeys, "public-key", nil, "PEM public key or PEM certificate file for private_key_jwt, repeatable")
+	f.StringArrayVar(&cf.publicKeys, "public-key", nil, "PEM public key or PEM certificate file for private_key_jwt or self_signed_tls_client_auth, repeatable")
 	f.StringArrayVar(&cf.jwksFiles, "jwks", nil, "JWK Set file (JSON) for private_key_jwt, repeatable")
 	f.StringVar(&cf.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set for private_key_jwt (instead of keys)")
 	f.StringArrayVar(&cf.publicKeyFiles, "public-key-file", nil, "public key for private_key_jwt (PEM public key, PEM certificate or JWK Set), repeatable")
@@ -58,6 +59,10 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&cf.requirePAR, "require-pushed-authorization-requests", false, "the same as --require-par, under the RFC 9126 §6 metadata name")
 	f.BoolVar(&cf.requireSignedObject, "require-signed-request-object", false, "authorization requests must be a signed request object (RFC 9101 §10.5)")
 	f.StringArrayVar(&cf.detailTypes, "authorization-details-types", nil, "RFC 9396 authorization_details type the client may request, repeatable or comma-separated (e.g. payment_initiation)")
+	f.BoolVar(&cf.sender.DPoPBoundAccessTokens, "dpop-bound-access-tokens", false, "refuse token requests without a DPoP proof (RFC 9449 §5.2)")
+	f.StringVar(&cf.sender.TLSClientAuthSubjectDN, "tls-client-auth-subject-dn", "", "tls_client_auth: the certificate's subject DN, RFC 4514 (\"CN=app,O=Fintech Ltd,C=GB\")")
+	f.StringVar(&cf.sender.TLSClientAuthSANDNS, "tls-client-auth-san-dns", "", "tls_client_auth: a dNSName SAN of the certificate (instead of the subject DN)")
+	f.BoolVar(&cf.sender.TLSClientCertificateBoundAccessTokens, "tls-client-certificate-bound-access-tokens", false, "bind the client's access tokens to the TLS client certificate it presents (RFC 8705 §3)")
 }
 
 // method resolves --public against --auth-method.
@@ -111,7 +116,7 @@ func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.Cli
 		Grants: splitGrants(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
 		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
 		Institutions: cf.actFor, JWKSURI: cf.jwksURI, RefreshRotation: cf.refreshRotation,
-		MaxActiveTokens: cf.maxActiveTokens,
+		MaxActiveTokens: cf.maxActiveTokens, SenderConstraints: cf.sender,
 	}
 	if f.Changed("access-ttl") {
 		if in.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
@@ -183,6 +188,18 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 			types = []string{} // --authorization-details-types "" clears them
 		}
 		up.AuthorizationDetailsTypes = &types
+	}
+	if set("dpop-bound-access-tokens") {
+		up.DPoPBoundAccessTokens = &cf.sender.DPoPBoundAccessTokens
+	}
+	if set("tls-client-auth-subject-dn") {
+		up.TLSClientAuthSubjectDN = &cf.sender.TLSClientAuthSubjectDN
+	}
+	if set("tls-client-auth-san-dns") {
+		up.TLSClientAuthSANDNS = &cf.sender.TLSClientAuthSANDNS
+	}
+	if set("tls-client-certificate-bound-access-tokens") {
+		up.TLSClientCertificateBoundAccessTokens = &cf.sender.TLSClientCertificateBoundAccessTokens
 	}
 	if set("grant") {
 		up.Grants = adminapi.Ptr(splitGrants(cf.grants))

@@ -46,6 +46,13 @@ type serveConfig struct {
 	AdminTLS       tlsserve.Files
 	TLSClientCerts string
 	TLSReload      time.Duration
+	// Sender-constrained tokens (docs/sender-constrained.md): the CAs of
+	// tls_client_auth, the header a trusted proxy forwards the client certificate
+	// in, and DPoP.
+	TLSClientCA      string
+	ClientCertHeader string
+	DPoP             bool
+	DPoPNonce        bool
 
 	// Client assertions (RFC 7523).
 	AssertionAudience    []string
@@ -150,6 +157,10 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.StringSliceVar(&cfg.AssertionAudience, "assertion-audience", nil, "accepted aud of client assertions, comma-separated (default the issuer and the token endpoint URL)")
 	f.DurationVar(&cfg.AssertionMaxLifetime, "assertion-max-lifetime", time.Hour, "longest client assertion lifetime (exp - iat)")
 	f.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "tolerated clock difference for assertion iat/nbf/exp")
+	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM file of the CAs a tls_client_auth client's certificate must chain to (RFC 8705 §2.1; default none: the method refuses every client)")
+	f.StringVar(&cfg.ClientCertHeader, "client-cert-header", "", "header in which a TLS-terminating proxy forwards the client certificate as URL-encoded PEM (nginx $ssl_client_escaped_cert, Envoy x-forwarded-client-cert), believed only from --trusted-proxies (default none)")
+	f.BoolVar(&cfg.DPoP, "dpop", true, "accept DPoP proofs (RFC 9449) and bind the tokens to their keys")
+	f.BoolVar(&cfg.DPoPNonce, "dpop-nonce", false, "require the server's DPoP-Nonce in every DPoP proof (RFC 9449 §8; a client's first proof is answered use_dpop_nonce)")
 	f.BoolVar(&cfg.RequireLowS, "require-low-s", false, "refuse ES256 client assertions whose signature is in high-S form (most signers make half their signatures high-S; replays are refused either way)")
 	f.StringSliceVar(&cfg.JWKSAllowHosts, "jwks-allow-hosts", nil, "jwks_uri hosts that may be loopback, private or link-local addresses, comma-separated (test setups only; every other such jwks_uri is refused)")
 	f.StringVar(&cfg.AuthorizationDetailsSchemas, "authorization-details-schemas", "", "directory of TYPE.json JSON Schemas (2020-12) for RFC 9396 authorization_details types: each replaces the shipped schema of TYPE (payment_initiation, account_information) or adds TYPE")

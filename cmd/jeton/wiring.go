@@ -68,14 +68,15 @@ func (a *app) buildServers(adminToken string) error {
 	}
 	issuer := a.buildIssuer()
 	hours := token.Hours{Calendars: a.calendars}
-	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours, a.limiter}, Tracer: a.tracer, Details: a.details})
+	proofs := a.buildDPoP()
+	engine := token.NewEngine(token.EngineConfig{Auth: auth, Grants: grants, Issuer: issuer, Policies: []token.Policy{hours, a.limiter}, Tracer: a.tracer, Details: a.details, DPoP: proofs})
 	intro := &token.Introspector{Issuer: a.Issuer, KeySet: a.keys.KeySet, Store: a.store, Clients: a.cache, Now: time.Now}
 	signin, err := oidc.New(oidc.Config{
 		Issuer: a.Issuer, Store: a.store, Clients: a.cache, Engine: engine, SignIn: pw.SignIn,
 		Introspector: intro, CookieKey: oidc.SessionKey(a.kek), PreviousCookieKeys: derived(a.previousKEKs, oidc.SessionKey),
 		SessionTTL:  a.cfg.SessionTTL,
 		SigningAlgs: keys.DefaultAlgs(), Now: time.Now, // ID tokens use the client's alg
-		Events: a.events, RequestObjects: a.requestObjects, Details: a.details,
+		Events: a.events, RequestObjects: a.requestObjects, Details: a.details, DPoP: proofs,
 	})
 	if err != nil {
 		return err
@@ -87,6 +88,8 @@ func (a *app) buildServers(adminToken string) error {
 		JWKSMaxAge:   int(min(a.cfg.PublishDelay/2, 5*time.Minute).Seconds()),
 		Introspector: intro,
 		Revoker:      revoker,
+		DPoP:         proofs,
+		MTLS:         a.cfg.TLSClientCerts != string(tlsserve.ClientCertsOff) || a.cfg.ClientCertHeader != "",
 	})
 	if err != nil {
 		return err
@@ -95,7 +98,7 @@ func (a *app) buildServers(adminToken string) error {
 	a.reg.MustRegister(a.schedule.Collector())
 	httpMetrics := httpapi.NewMetrics(a.reg)
 	handler := func(mounts []httpapi.Mount) http.Handler {
-		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies, Tracer: a.tracer})
+		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies, Tracer: a.tracer, ClientCertHeader: a.cfg.ClientCertHeader})
 	}
 	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek,
 		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now, Events: a.events,
@@ -206,13 +209,22 @@ func (a *app) buildAuth() (*clientauth.Authenticator, []jeton.AuthMethod, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	roots, err := loadClientCAs(a.cfg.TLSClientCA)
+	if err != nil {
+		return nil, nil, err
+	}
 	secret := clientauth.Secret{Now: time.Now}
 	byMethod := map[jeton.AuthMethod]clientauth.Method{
 		jeton.AuthSecretBasic: secret, jeton.AuthSecretPost: secret,
 		jeton.AuthPrivateKey: assertion, jeton.AuthSecretJWT: assertion,
 		jeton.AuthNone: clientauth.None{}, // public clients: authorization_code with PKCE only
+		// RFC 8705 §2: the certificate comes from the TLS listener or a trusted proxy.
+		jeton.AuthTLSClient: clientauth.NewTLSClient(roots, time.Now), jeton.AuthSelfSignedTLS: clientauth.SelfSignedTLS{Keys: keySource},
 	}
 	methods := []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthSecretPost, jeton.AuthPrivateKey, jeton.AuthSecretJWT, jeton.AuthNone}
+	if a.cfg.TLSClientCerts != string(tlsserve.ClientCertsOff) || a.cfg.ClientCertHeader != "" {
+		methods = append(methods, jeton.AuthTLSClient, jeton.AuthSelfSignedTLS)
+	}
 	return &clientauth.Authenticator{Clients: a.cache, Methods: byMethod, Now: time.Now}, methods, nil
 }
 

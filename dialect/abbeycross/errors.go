@@ -65,6 +65,9 @@ var (
 		// RFC 9396 authorization_details: this dialect decodes none.
 		jeton.CodeInvalidAuthorizationDetails: internal,
 		jeton.CodeInvalidRequestObject:        internal, // RFC 9101: no authorization endpoint here
+		// DPoP (RFC 9449) is read by the standard dialect only.
+		jeton.CodeInvalidDPoPProof: internal,
+		jeton.CodeUseDPoPNonce:     internal,
 	}
 	internal = wireError{http.StatusInternalServerError, CodeInternal, "An internal error occurred.", false}
 )

@@ -121,6 +121,9 @@ var errorTable = []rule{
 	{Code: jeton.CodeUnsupportedResponseType, Answer: cmnRequest},
 	{Code: jeton.CodeInvalidAuthorizationDetails, Answer: cmnRequest}, // RFC 9396: never decoded here
 	{Code: jeton.CodeInvalidRequestObject, Answer: cmnRequest},        // RFC 9101: no authorization endpoint here
+	// DPoP (RFC 9449) is read by the standard dialect only.
+	{Code: jeton.CodeInvalidDPoPProof, Answer: cmnRequest},
+	{Code: jeton.CodeUseDPoPNonce, Answer: cmnRequest},
 }
 
 // lookup returns the answer for e in a request of grant.

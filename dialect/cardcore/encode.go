@@ -84,6 +84,9 @@ var errorTable = map[jeton.Code]wireError{
 	// RFC 9396 authorization_details: this dialect decodes none.
 	jeton.CodeInvalidAuthorizationDetails: {status: http.StatusBadRequest},
 	jeton.CodeInvalidRequestObject:        {status: http.StatusBadRequest}, // RFC 9101: no authorization endpoint here
+	// DPoP (RFC 9449) is read by the standard dialect only.
+	jeton.CodeInvalidDPoPProof: {status: http.StatusBadRequest},
+	jeton.CodeUseDPoPNonce:     {status: http.StatusBadRequest},
 }
 
 // reasonTable refines errorTable where a reason needs another status.

@@ -13,6 +13,7 @@ import (
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/dialect"
 	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/httpapi"
 	"github.com/jeton/jeton/token"
 )
@@ -37,6 +38,12 @@ type Config struct {
 	// endpoints (package oidc: authorization, userinfo, PAR). A member named here
 	// replaces the dialect's own.
 	Metadata map[string]any
+	// DPoP, when set, reads DPoP proofs at the token endpoint and binds tokens to
+	// their keys (RFC 9449).
+	DPoP *dpop.Verifier
+	// MTLS says client certificates reach the server (--tls-client-certs request, or
+	// --client-cert-header behind a proxy): discovery then advertises RFC 8705.
+	MTLS bool
 }
 
 // Dialect serves the standard endpoints.
@@ -55,7 +62,7 @@ func New(cfg Config) (*Dialect, error) {
 	if doc, err = mergeMetadata(doc, cfg.Metadata); err != nil {
 		return nil, err
 	}
-	token := dialect.New(cfg.Engine, codec{}, dialect.Config{Dialect: dialectName, MaxBody: wire.MaxFormBytes})
+	token := dialect.New(cfg.Engine, codec{tokenURI: cfg.Issuer + TokenPath, dpop: cfg.DPoP}, dialect.Config{Dialect: dialectName, MaxBody: wire.MaxFormBytes})
 	return &Dialect{cfg: cfg, discovery: doc, token: token}, nil
 }
 
@@ -122,6 +129,13 @@ type serverMetadata struct {
 	IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	RevocationEndpoint       string   `json:"revocation_endpoint,omitempty"`
 	RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	// RFC 9449 §5.1: the algorithms a DPoP proof may use; absent without DPoP.
+	DPoPSigningAlgs []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// RFC 8705 §3.3 and §5: certificate-bound tokens, and where a client reaches the
+	// endpoints with its certificate (the same URLs: the listener asks every client
+	// for one and requires none).
+	TLSCertBoundTokens bool              `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	MTLSAliases        map[string]string `json:"mtls_endpoint_aliases,omitempty"`
 }
 
 func metadata(cfg Config) serverMetadata {
@@ -148,6 +162,24 @@ func metadata(cfg Config) serverMetadata {
 	}
 	if cfg.Revoker != nil {
 		md.RevocationEndpoint, md.RevocationAuthMethods = cfg.Issuer+RevokePath, methods
+	}
+	if cfg.DPoP != nil {
+		md.DPoPSigningAlgs = dpop.AlgNames()
+	}
+	if cfg.MTLS {
+		md.TLSCertBoundTokens = true
+		md.MTLSAliases = map[string]string{"token_endpoint": md.TokenEndpoint}
+		if md.IntrospectionEndpoint != "" {
+			md.MTLSAliases["introspection_endpoint"] = md.IntrospectionEndpoint
+		}
+		if md.RevocationEndpoint != "" {
+			md.MTLSAliases["revocation_endpoint"] = md.RevocationEndpoint
+		}
+		for _, name := range []string{"userinfo_endpoint", "pushed_authorization_request_endpoint"} {
+			if v, ok := cfg.Metadata[name].(string); ok {
+				md.MTLSAliases[name] = v
+			}
+		}
 	}
 	return md
 }

@@ -82,6 +82,9 @@ var errorTable = map[jeton.Code]wireError{
 	jeton.CodeInvalidAuthorizationDetails: {"invalid_authorization_details", 0},
 	// OIDC Core §3.1.2.6, RFC 9101 §6.3: at the PAR endpoint (RFC 9126 §2.3).
 	jeton.CodeInvalidRequestObject: {"invalid_request_object", 0},
+	// RFC 9449 §5 and §8: both 400 at the token endpoint.
+	jeton.CodeInvalidDPoPProof: {"invalid_dpop_proof", http.StatusBadRequest},
+	jeton.CodeUseDPoPNonce:     {"use_dpop_nonce", http.StatusBadRequest},
 }
 
 // writeError writes e as §5.2 JSON through errorTable; a code without a row is a
@@ -133,6 +136,9 @@ type introspectionResponse struct {
 	InstitutionID string   `json:"institution_id,omitempty"`
 	// AuthorizationDetails is RFC 9396 §9.2.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// Confirmation is cnf (RFC 9449 §6.2, RFC 8705 §3.2): what a resource server must
+	// see proven with the token.
+	Confirmation *jeton.Confirmation `json:"cnf,omitempty"`
 }
 
 // audience is "aud" as RFC 7662 §2.2 and RFC 7519 §4.1.3 allow: a string when single.
@@ -156,6 +162,10 @@ func EncodeIntrospection(w http.ResponseWriter, res *token.Introspection, err er
 		writeJSON(w, http.StatusOK, introspectionResponse{})
 		return
 	}
+	var cnf *jeton.Confirmation
+	if !res.Confirmation.IsZero() {
+		cnf = &res.Confirmation
+	}
 	writeJSON(w, http.StatusOK, introspectionResponse{
 		Active:               true,
 		Scope:                strings.Join(res.Scope, " "),
@@ -169,6 +179,7 @@ func EncodeIntrospection(w http.ResponseWriter, res *token.Introspection, err er
 		TokenType:            res.TokenType,
 		InstitutionID:        res.InstitutionID,
 		AuthorizationDetails: res.AuthorizationDetails,
+		Confirmation:         cnf,
 	})
 }
 

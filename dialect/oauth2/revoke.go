@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/dpop"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -34,7 +35,13 @@ func (d *Dialect) revoke(w http.ResponseWriter, r *http.Request) {
 		EncodeRevocation(w, err)
 		return
 	}
-	res, err := d.cfg.Revoker.Revoke(r.Context(), client, req.Token, req.Hint)
+	jkt, err := d.revocationProof(w, r)
+	if err != nil {
+		info.Err = err
+		EncodeRevocation(w, err)
+		return
+	}
+	res, err := d.cfg.Revoker.RevokeProven(r.Context(), client, req.Token, req.Hint, jkt)
 	switch {
 	case err != nil:
 		info.Err = err
@@ -44,4 +51,22 @@ func (d *Dialect) revoke(w http.ResponseWriter, r *http.Request) {
 		info.Err = jeton.Errorf(jeton.CodeUnauthorizedClient, jeton.ReasonWrongClient, "token was issued to another client; not revoked")
 	}
 	EncodeRevocation(w, err)
+}
+
+// revocationProof verifies the request's DPoP proof, if any, like the token endpoint's
+// (RFC 9449 §4.3, for the revocation URI) and returns its key's thumbprint: a public
+// client revokes its DPoP-bound refresh token with it (token.Revoker.RevokeProven).
+func (d *Dialect) revocationProof(w http.ResponseWriter, r *http.Request) (string, error) {
+	if d.cfg.DPoP == nil {
+		return "", nil
+	}
+	SetDPoPNonce(w, r, d.cfg.DPoP)
+	proof, err := d.cfg.DPoP.Verify(r.Context(), dpop.Request{Proofs: dpop.Proofs(r.Header), Method: r.Method, URI: d.cfg.Issuer + RevokePath})
+	if err != nil || proof == nil {
+		return "", err
+	}
+	if err := proof.Wait(); err != nil {
+		return "", err
+	}
+	return proof.JKT, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
+	"github.com/jeton/jeton/internal/clientcert"
 )
 
 // JWTBearerAssertion is the client_assertion_type of RFC 7523 §2.2.
@@ -24,14 +25,10 @@ func Credentials(r *http.Request, form map[string]string) (clientauth.Credential
 	return cred, err
 }
 
-// TLSChain is the certificate chain r's client presented in the TLS handshake, nil
-// over plain HTTP or when it presented none (clientauth.Credentials.TLSChain).
-func TLSChain(r *http.Request) []*x509.Certificate {
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		return nil
-	}
-	return r.TLS.PeerCertificates
-}
+// TLSChain is the certificate chain r's client presented in the TLS handshake, or that
+// a trusted proxy forwarded (--client-cert-header); nil over plain HTTP or when it
+// presented none (clientauth.Credentials.TLSChain).
+func TLSChain(r *http.Request) []*x509.Certificate { return clientcert.Chain(r) }
 
 func formCredentials(r *http.Request, form map[string]string) (clientauth.Credentials, error) {
 	_, hasSecret := form["client_secret"]
