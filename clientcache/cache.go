@@ -42,6 +42,18 @@ func New(store jeton.ClientStore, ttl time.Duration, now func() time.Time) *Cach
 	return c
 }
 
+// SetMaxEntries bounds the cache to n clients (n <= 0: DefaultMaxEntries). Set it
+// before first use. A full cache first drops its expired entries and, when all are
+// fresh, all of them (internal/ttlcache): memory stays bounded whatever ids arrive,
+// and with the default one-second TTL only the clients asked for within a second
+// count against the bound (docs/benchmarks.md, "Scale").
+func (c *Cache) SetMaxEntries(n int) {
+	if n <= 0 {
+		n = DefaultMaxEntries
+	}
+	c.entries.Max = n
+}
+
 // Client returns the client with id, from memory when fresh.
 func (c *Cache) Client(ctx context.Context, id string) (jeton.Client, error) {
 	if c.entries.TTL <= 0 {

@@ -33,6 +33,11 @@ type Config struct {
 	// Batch is the most rows a single DeleteExpired call removes per table (default
 	// DefaultBatch).
 	Batch int
+	// Pause is how long a pass waits after each batch that removed rows (default 0:
+	// none). On SQLite every batch holds the one write lock while it deletes, and
+	// the token endpoint's writes queue behind it; a pause lets them through between
+	// batches, at the cost of a longer pass (docs/benchmarks.md, "Scale").
+	Pause time.Duration
 	// Now is the clock that decides what has expired (DESIGN rule 6; default time.Now).
 	Now func() time.Time
 	// Logger receives one line per pass that removed rows, and errors (default: none).
@@ -77,18 +82,19 @@ func (c Config) withDefaults() Config {
 func RunOnce(ctx context.Context, s Store, cfg Config) (int, error) {
 	cfg = cfg.withDefaults()
 	now := cfg.Now()
-	total, err := untilNone(ctx, func() (int, error) { return s.DeleteExpired(ctx, now, cfg.Batch) })
+	total, err := untilNone(ctx, cfg.Pause, func() (int, error) { return s.DeleteExpired(ctx, now, cfg.Batch) })
 	if err != nil || cfg.AuditRetention <= 0 {
 		return total, err
 	}
-	audit, err := untilNone(ctx, func() (int, error) {
+	audit, err := untilNone(ctx, cfg.Pause, func() (int, error) {
 		return s.DeleteAuditBefore(ctx, now.Add(-cfg.AuditRetention), cfg.Batch)
 	})
 	return total + audit, err
 }
 
-// untilNone calls deleteBatch until it removes nothing, and sums what it removed.
-func untilNone(ctx context.Context, deleteBatch func() (int, error)) (int, error) {
+// untilNone calls deleteBatch until it removes nothing, waiting pause after each
+// batch that removed rows, and sums what it removed.
+func untilNone(ctx context.Context, pause time.Duration, deleteBatch func() (int, error)) (int, error) {
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -98,6 +104,15 @@ func untilNone(ctx context.Context, deleteBatch func() (int, error)) (int, error
 		total += n
 		if err != nil || n == 0 {
 			return total, err
+		}
+		if pause > 0 {
+			t := time.NewTimer(pause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return total, ctx.Err()
+			case <-t.C:
+			}
 		}
 	}
 }

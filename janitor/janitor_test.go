@@ -216,3 +216,53 @@ func TestRunReportsPasses(t *testing.T) {
 type observerFunc func(int, error)
 
 func (f observerFunc) Pass(n int, err error) { f(n, err) }
+
+// With a pause, a pass waits that long after every batch that removed rows (and not
+// after the last one, which found nothing), so that other writers get the store's
+// write lock between batches; the context ends a pause at once.
+func TestRunOncePausesBetweenBatches(t *testing.T) {
+	left := 3
+	var gaps []time.Duration
+	var last time.Time
+	s := storeFunc(func(context.Context, time.Time, int) (int, error) {
+		if !last.IsZero() {
+			gaps = append(gaps, time.Since(last))
+		}
+		last = time.Now()
+		if left == 0 {
+			return 0, nil
+		}
+		left--
+		return 5, nil
+	})
+	const pause = 30 * time.Millisecond
+	start := time.Now()
+	n, err := janitor.RunOnce(context.Background(), s, janitor.Config{Batch: 5, Pause: pause})
+	if err != nil || n != 15 {
+		t.Fatalf("removed %d, %v", n, err)
+	}
+	if len(gaps) != 3 {
+		t.Fatalf("%d gaps between 4 calls", len(gaps))
+	}
+	for i, g := range gaps {
+		if g < pause {
+			t.Errorf("gap %d after a batch that removed rows: %v, want at least %v", i, g, pause)
+		}
+	}
+	if el := time.Since(start); el > 3*pause+2*time.Second {
+		t.Errorf("pass took %v", el)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	left = 100
+	last = time.Time{}
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	start = time.Now()
+	n, err = janitor.RunOnce(ctx, s, janitor.Config{Batch: 5, Pause: time.Hour})
+	if !errors.Is(err, context.Canceled) || n != 5 {
+		t.Fatalf("cancelled during a pause: removed %d, %v", n, err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("the pause outlived the context by %v", el)
+	}
+}

@@ -99,6 +99,12 @@ func (a *app) start(ctx context.Context) (err error) {
 	if cfg.AuditRetention < 0 {
 		return errors.New("--audit-retention must not be negative (0 keeps the audit log forever)")
 	}
+	if cfg.ClientCacheMax <= 0 {
+		return errors.New("--client-cache-max must be positive")
+	}
+	if cfg.JanitorPause < 0 {
+		return errors.New("--janitor-pause must not be negative")
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -304,7 +310,7 @@ func (a *app) run(ctx context.Context) error {
 	}
 	go every.Run(ctx, time.Hour, func() { a.forgetConsoleSessions(ctx) })
 	go janitor.Run(ctx, a.store, janitor.Config{Interval: a.cfg.JanitorInterval, Batch: a.cfg.JanitorBatch,
-		AuditRetention: a.cfg.AuditRetention, Logger: a.logger, Observer: a.metrics.Janitor()})
+		Pause: a.cfg.JanitorPause, AuditRetention: a.cfg.AuditRetention, Logger: a.logger, Observer: a.metrics.Janitor()})
 	go a.securityAudit.Run(ctx)
 	if l, ok := storeobs.Inner(a.store).(changeListener); ok { // LISTEN is the backend's, not a store call to observe
 		a.followChanges(ctx, l)

@@ -20,7 +20,7 @@ import (
 func newJanitorCmd() *cobra.Command {
 	var dataDir, database, configPath, logFormat, logLevel string
 	var once bool
-	var interval, retention time.Duration
+	var interval, retention, pause time.Duration
 	var batch int
 	cmd := &cobra.Command{
 		Use:   "janitor",
@@ -32,6 +32,9 @@ func newJanitorCmd() *cobra.Command {
 			}
 			if batch <= 0 {
 				return errors.New("--janitor-batch must be positive")
+			}
+			if pause < 0 {
+				return errors.New("--janitor-pause must not be negative")
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -46,7 +49,7 @@ func newJanitorCmd() *cobra.Command {
 			if retention < 0 {
 				return errors.New("--audit-retention must not be negative (0 keeps the audit log forever)")
 			}
-			cfg := janitor.Config{Interval: interval, Batch: batch, AuditRetention: retention, Now: time.Now}
+			cfg := janitor.Config{Interval: interval, Batch: batch, Pause: pause, AuditRetention: retention, Now: time.Now}
 			if once {
 				n, err := janitor.RunOnce(ctx, store, cfg)
 				if err != nil {
@@ -71,10 +74,17 @@ func newJanitorCmd() *cobra.Command {
 	f.StringVar(&database, "database", "", "database: empty for SQLite in the data dir, a file path, or postgres://...")
 	f.DurationVar(&interval, "janitor-interval", janitor.DefaultInterval, "time between passes (without --once)")
 	f.IntVar(&batch, "janitor-batch", janitor.DefaultBatch, "most rows one statement deletes per table")
+	bindJanitorPause(f, &pause)
 	bindAuditRetention(f, &retention)
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
+}
+
+// bindJanitorPause declares --janitor-pause, shared by serve and janitor.
+func bindJanitorPause(f *pflag.FlagSet, pause *time.Duration) {
+	f.DurationVar(pause, "janitor-pause", 0,
+		"wait this long after each batch the janitor deletes, so the token endpoint's writes go first (0: no wait)")
 }
 
 // bindAuditRetention declares --audit-retention, shared by serve and janitor.

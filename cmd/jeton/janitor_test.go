@@ -91,3 +91,38 @@ func TestJanitorOnceAuditRetention(t *testing.T) {
 		}
 	}
 }
+
+// --janitor-pause waits between batches (three rows one at a time: at least two
+// pauses) and refuses a negative duration.
+func TestJanitorOncePause(t *testing.T) {
+	ctx := context.Background()
+	s, path := migratedStore(t)
+	now := time.Now()
+	for i := range 3 {
+		r := jeton.Revocation{Kind: jeton.RevokeJTI, ID: jeton.NewID(), InstitutionID: "bank", RevokedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Minute)}
+		if err := s.Revoke(ctx, r); err != nil {
+			t.Fatalf("revocation %d: %v", i, err)
+		}
+	}
+	s.Close()
+	run := func(pause string) (string, error) {
+		var out bytes.Buffer
+		cmd := newJanitorCmd()
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"--once", "--database", path, "--janitor-batch", "1", "--janitor-pause", pause})
+		err := cmd.ExecuteContext(ctx)
+		return out.String(), err
+	}
+	if _, err := run("-1s"); err == nil {
+		t.Fatal("a negative --janitor-pause was accepted")
+	}
+	start := time.Now()
+	got, err := run("200ms")
+	if err != nil || got != "removed 3 expired rows\n" {
+		t.Fatalf("printed %q, %v", got, err)
+	}
+	if el := time.Since(start); el < 400*time.Millisecond {
+		t.Fatalf("three batches with --janitor-pause 200ms took %v", el)
+	}
+}

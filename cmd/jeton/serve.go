@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jeton/jeton/auditlog"
+	"github.com/jeton/jeton/clientcache"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/ratelimit"
@@ -39,6 +40,7 @@ type serveConfig struct {
 	MaxTokenTTL         time.Duration
 	KeyReload           time.Duration
 	ClientCacheTTL      time.Duration
+	ClientCacheMax      int
 	ShutdownTimeout     time.Duration
 
 	// HTTPS (docs/tls.md).
@@ -82,6 +84,7 @@ type serveConfig struct {
 	// Janitor.
 	JanitorInterval time.Duration
 	JanitorBatch    int
+	JanitorPause    time.Duration
 	// Audit log.
 	AuditRetention      time.Duration
 	AuditSecurityWindow time.Duration
@@ -153,6 +156,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.MaxTokenTTL, "max-token-ttl", 24*time.Hour, "longest access-token lifetime; a retired key stays published this long")
 	f.DurationVar(&cfg.KeyReload, "key-reload-interval", 30*time.Second, "how often keys are re-read from the database (rotations by other replicas)")
 	f.DurationVar(&cfg.ClientCacheTTL, "client-cache-ttl", time.Second, "how long a client is cached; bounds how stale another replica's view may be")
+	f.IntVar(&cfg.ClientCacheMax, "client-cache-max", clientcache.DefaultMaxEntries, "most clients cached in memory at once (a full cache drops its expired entries, or else all)")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")
 	f.StringSliceVar(&cfg.AssertionAudience, "assertion-audience", nil, "accepted aud of client assertions, comma-separated (default the issuer and the token endpoint URL)")
 	f.DurationVar(&cfg.AssertionMaxLifetime, "assertion-max-lifetime", time.Hour, "longest client assertion lifetime (exp - iat)")
@@ -178,6 +182,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.SessionTTL, "session-ttl", time.Hour, "how long a customer's sign-in on the login page is remembered for later authorization requests")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
 	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
+	bindJanitorPause(f, &cfg.JanitorPause)
 	bindAuditRetention(f, &cfg.AuditRetention)
 	f.DurationVar(&cfg.AuditSecurityWindow, "audit-security-window", auditlog.DefaultWindow, "security events (replays refused, rate limits tripped, ...) are written to the audit log as one row per kind, institution, client and reason per window, with a count")
 	f.DurationVar(&cfg.CalendarCacheTTL, "calendar-cache-ttl", 30*time.Second, "how long a working-hours calendar is cached; changes through any replica apply at once on PostgreSQL (LISTEN/NOTIFY) and in this process")

@@ -47,6 +47,7 @@ func (a *app) buildServers(adminToken string) error {
 		return err
 	}
 	a.cache = clientcache.New(a.store, a.cfg.ClientCacheTTL, time.Now)
+	a.cache.SetMaxEntries(a.cfg.ClientCacheMax)
 	a.calendars = calendarcache.New(a.store, a.cfg.CalendarCacheTTL, time.Now)
 	if a.details, err = rar.Load(a.cfg.AuthorizationDetailsSchemas); err != nil {
 		return err
