@@ -147,6 +147,7 @@ func seedClaim(t *testing.T, s jeton.Store, k keys, family func(f *jeton.Refresh
 	ok(t, "create client-b", s.CreateClient(ctx, newClient("client-b", "inst-a")))
 	ok(t, "create customer", s.CreateCustomer(ctx, newCustomer("cust-1", "inst-a", "ada")))
 	f := newFamily(k.fam("fam-1"), "client-a", "inst-a")
+	f.DPoPJKT = "" // a confidential client's family: unbound unless a case binds it
 	if family != nil {
 		family(&f)
 	}
