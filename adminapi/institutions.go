@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clients"
@@ -17,6 +18,12 @@ func (s *server) createInstitution(w http.ResponseWriter, r *http.Request) error
 	}
 	now := s.now()
 	inst := jeton.Institution{ID: jeton.NewID(), Name: in.Name, CreatedAt: now, UpdatedAt: now}
+	if in.DefaultProfile != nil {
+		if err := clients.CheckProfile("default_profile", *in.DefaultProfile); err != nil {
+			return err
+		}
+		inst.DefaultProfile = *in.DefaultProfile
+	}
 	ctx := r.Context()
 	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionCreate, inst.ID, jeton.AuditChange(nil, inst))
 	if err := s.cfg.Store.CreateInstitutionAudited(ctx, inst, ev); err != nil {
@@ -59,7 +66,15 @@ func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error
 	}
 	before := inst
 	inst.Name, inst.UpdatedAt = in.Name, s.now()
-	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionUpdate, inst.ID, withFields(jeton.AuditChange(before, inst), "name"))
+	fields := []string{"name"}
+	if in.DefaultProfile != nil {
+		if err := clients.CheckProfile("default_profile", *in.DefaultProfile); err != nil {
+			return err
+		}
+		inst.DefaultProfile = *in.DefaultProfile
+		fields = append(fields, "default_profile")
+	}
+	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionUpdate, inst.ID, withFields(jeton.AuditChange(before, inst), strings.Join(fields, ",")))
 	if err := s.cfg.Store.UpdateInstitutionAudited(ctx, inst, ev); err != nil {
 		return storeError(err, "institution")
 	}

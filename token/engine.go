@@ -142,9 +142,13 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 		return nil, jeton.AsError(err)
 	}
 	cnf, proof, err := e.senderProof(ctx, req, client)
+	if err == nil {
+		err = profileRules(client, req, cnf)
+	}
 	if err != nil {
 		// A started record is not left behind, and a replayed assertion is reported
 		// (and charged) as the invalid_client it is, before the proof's error.
+		_ = proof.Wait()
 		if perr := record.Wait(ctx); perr != nil {
 			e.authFailed(ctx, req, perr)
 			return nil, jeton.AsError(perr)

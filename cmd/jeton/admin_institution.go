@@ -4,15 +4,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
 )
 
 func newInstitutionCmd() *cobra.Command {
 	group := &cobra.Command{Use: "institution", Short: "Manage institutions (tenants)"}
 	conn := addAdminFlags(group)
 
-	var name string
+	var name, profile string
 	create := &cobra.Command{
-		Use:   "create --name NAME",
+		Use:   "create --name NAME [--default-profile fapi2]",
 		Short: "Create an institution",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -20,7 +21,7 @@ func newInstitutionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			inst, err := c.CreateInstitution(cmd.Context(), name)
+			inst, err := c.CreateInstitutionWith(cmd.Context(), adminapi.InstitutionInput{Name: name, DefaultProfile: &profile})
 			if err != nil {
 				return err
 			}
@@ -29,6 +30,39 @@ func newInstitutionCmd() *cobra.Command {
 	}
 	create.Flags().StringVar(&name, "name", "", "display name (1..200 characters)")
 	_ = create.MarkFlagRequired("name")
+	profileHelp := `profile of the institution's clients that name none: fapi2 (FAPI 2.0 Security Profile, docs/fapi2.md) or "" for none`
+	create.Flags().StringVar(&profile, "default-profile", "", profileHelp)
+
+	update := &cobra.Command{
+		Use:   "update ID [--name NAME] [--default-profile fapi2|\"\"]",
+		Short: "Rename an institution or change its default client profile",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := conn.Client()
+			if err != nil {
+				return err
+			}
+			in := adminapi.InstitutionInput{Name: name}
+			if !cmd.Flags().Changed("name") {
+				// The API replaces the name: keep the current one.
+				cur, err := c.GetInstitution(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				in.Name = cur.Name
+			}
+			if cmd.Flags().Changed("default-profile") {
+				in.DefaultProfile = &profile
+			}
+			inst, err := c.UpdateInstitution(cmd.Context(), args[0], in)
+			if err != nil {
+				return err
+			}
+			return printInstitution(cmd, conn, inst)
+		},
+	}
+	update.Flags().StringVar(&name, "name", "", "new display name (1..200 characters)")
+	update.Flags().StringVar(&profile, "default-profile", "", profileHelp)
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -67,13 +101,13 @@ func newInstitutionCmd() *cobra.Command {
 			return printInstitution(cmd, conn, inst)
 		},
 	}
-	group.AddCommand(create, list, show, newHoursCmd(conn), institutionBrandingCmd(conn))
+	group.AddCommand(create, update, list, show, newHoursCmd(conn), institutionBrandingCmd(conn))
 	addModuleCommands(group, "institution", conn)
 	return group
 }
 
 func printInstitution(cmd *cobra.Command, conn *adminConn, in jeton.Institution) error {
 	return conn.PrintOne(cmd.OutOrStdout(), in, [][2]string{
-		{"id", in.ID}, {"name", in.Name}, {"created_at", cellTime(in.CreatedAt)}, {"updated_at", cellTime(in.UpdatedAt)},
+		{"id", in.ID}, {"name", in.Name}, {"default_profile", in.DefaultProfile}, {"created_at", cellTime(in.CreatedAt)}, {"updated_at", cellTime(in.UpdatedAt)},
 	})
 }
