@@ -15,6 +15,19 @@ func Registration(c *jeton.Client) *jeton.Error {
 	return nil
 }
 
+// ClientAuth is the rule set of every endpoint where a client authenticates without
+// asking for a token (introspection, RFC 7662 §2.1; revocation, RFC 7009 §2.1):
+// §5.3.2.1's methods and §5.4.1's algorithms for the client assertion.
+func ClientAuth(c *jeton.Client, assertion string) *jeton.Error {
+	if !Applies(c) {
+		return nil
+	}
+	if e := authMethod(c); e != nil {
+		return e
+	}
+	return signedWith(assertion, nil)
+}
+
 // Authorize is the authorization endpoint's rule set for a request that parsed
 // (response_type code, PKCE S256 when a challenge is sent: oidc.parseRequest):
 //   - §5.3.2.2: "shall require ... pushed authorization requests" (RFC 9126);

@@ -289,6 +289,8 @@ func TestFAPI2Refusals(t *testing.T) {
 		}
 		refusedFAPI(t, "legacy PAR", req(oidc.PARPath, parForm()), 401, "invalid_client", "client authentication must be private_key_jwt")
 		refusedFAPI(t, "legacy token", req(tokenPath, codeForm("whatever")), 401, "invalid_client", "client authentication must be private_key_jwt")
+		refusedFAPI(t, "legacy introspection", req("/oauth2/introspect", url.Values{"token": {"x"}}), 401, "invalid_client", "client authentication must be private_key_jwt")
+		refusedFAPI(t, "legacy revocation", req("/oauth2/revoke", url.Values{"token": {"x"}}), 401, "invalid_client", "client authentication must be private_key_jwt")
 	})
 	t.Run("institution default: PKCE", func(t *testing.T) {
 		form := parForm()

@@ -8,6 +8,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/dpop"
+	"github.com/jeton/jeton/fapi2"
 	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/rar"
 )
@@ -350,6 +351,9 @@ func (e *Engine) Authenticate(ctx context.Context, cred clientauth.Credentials) 
 	if err := record.Wait(ctx); err != nil {
 		e.authFailed(ctx, req, err)
 		return nil, jeton.AsError(err)
+	}
+	if err := fapi2.ClientAuth(c, cred.Assertion); err != nil {
+		return nil, err // the client's profile (FAPI 2.0 §5.3.2.1, §5.4.1)
 	}
 	return c, nil
 }
