@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/adminapi"
@@ -34,27 +37,18 @@ func newInstitutionCmd() *cobra.Command {
 	create.Flags().StringVar(&profile, "default-profile", "", profileHelp)
 
 	update := &cobra.Command{
-		Use:   "update ID [--name NAME] [--default-profile fapi2|\"\"]",
+		Use:   "update ID [--name NAME]",
 		Short: "Rename an institution or change its default client profile",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("name") {
+				return fmt.Errorf("nothing to change: give --name or --default-profile")
+			}
 			c, err := conn.Client()
 			if err != nil {
 				return err
 			}
-			in := adminapi.InstitutionInput{Name: name}
-			if !cmd.Flags().Changed("name") {
-				// The API replaces the name: keep the current one.
-				cur, err := c.GetInstitution(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				in.Name = cur.Name
-			}
-			if cmd.Flags().Changed("default-profile") {
-				in.DefaultProfile = &profile
-			}
-			inst, err := c.UpdateInstitution(cmd.Context(), args[0], in)
+			inst, err := c.RenameInstitution(cmd.Context(), args[0], name)
 			if err != nil {
 				return err
 			}
@@ -62,7 +56,6 @@ func newInstitutionCmd() *cobra.Command {
 		},
 	}
 	update.Flags().StringVar(&name, "name", "", "new display name (1..200 characters)")
-	update.Flags().StringVar(&profile, "default-profile", "", profileHelp)
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -101,9 +94,51 @@ func newInstitutionCmd() *cobra.Command {
 			return printInstitution(cmd, conn, inst)
 		},
 	}
-	group.AddCommand(create, update, list, show, newHoursCmd(conn), institutionBrandingCmd(conn))
+	group.AddCommand(create, list, show, newHoursCmd(conn), institutionBrandingCmd(conn))
 	addModuleCommands(group, "institution", conn)
+	// A vendor module may bring its own `institution update` (with its settings);
+	// the core's is added only without one. Either way the core's --default-profile
+	// is added to it.
+	if sub, _, err := group.Find([]string{"update"}); err == nil && sub != group {
+		update = sub
+	} else {
+		group.AddCommand(update)
+	}
+	withDefaultProfile(update, conn, profileHelp)
 	return group
+}
+
+// withDefaultProfile adds --default-profile to an `institution update` command: given,
+// it sets the institution's default_profile first (keeping its name), then runs the
+// command itself when any of its own flags were given, else prints the institution.
+func withDefaultProfile(cmd *cobra.Command, conn *adminConn, help string) {
+	var profile string
+	cmd.Flags().StringVar(&profile, "default-profile", "", help)
+	cmd.Use += ` [--default-profile fapi2|""]`
+	inner := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if !cmd.Flags().Changed("default-profile") {
+			return inner(cmd, args)
+		}
+		c, err := conn.Client()
+		if err != nil {
+			return err
+		}
+		cur, err := c.GetInstitution(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		inst, err := c.UpdateInstitution(cmd.Context(), args[0], adminapi.InstitutionInput{Name: cur.Name, DefaultProfile: &profile})
+		if err != nil {
+			return err
+		}
+		others := false
+		cmd.LocalFlags().Visit(func(f *pflag.Flag) { others = others || f.Name != "default-profile" })
+		if others {
+			return inner(cmd, args)
+		}
+		return printInstitution(cmd, conn, inst)
+	}
 }
 
 func printInstitution(cmd *cobra.Command, conn *adminConn, in jeton.Institution) error {
