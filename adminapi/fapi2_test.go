@@ -58,6 +58,12 @@ func TestFAPI2Profile(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	pw := authCode(adminapi.ClientInput{InstitutionID: plain.ID, Name: "pw", Profile: "fapi2", AuthMethod: jeton.AuthPrivateKey, PublicKeys: key})
+	pw.Grants = append(pw.Grants, jeton.GrantPassword)
+	_, err = e.c.CreateClient(ctx, pw)
+	if ae := asAPIError(t, err); ae.Field != "grants" || !strings.Contains(ae.Message, "password credentials grant") {
+		t.Errorf("password grant: %v", err)
+	}
 	_, err = e.c.CreateClient(ctx, authCode(adminapi.ClientInput{InstitutionID: plain.ID, Name: "a", Profile: "fapi-2"}))
 	if ae := asAPIError(t, err); ae.Field != "profile" {
 		t.Errorf("unknown profile: %v", err)

@@ -2,6 +2,7 @@ package clients
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/fapi2"
@@ -25,7 +26,11 @@ func (s *Service) checkProfile(ctx context.Context, c *jeton.Client) error {
 		c.InstitutionProfile = in.DefaultProfile
 	}
 	if e := fapi2.Registration(c); e != nil {
-		return fieldError("auth_method", "%s", e.Description)
+		field := "auth_method"
+		if c.AllowsGrant(jeton.GrantPassword) && strings.Contains(e.Description, jeton.GrantPassword) {
+			field = "grants"
+		}
+		return fieldError(field, "%s", e.Description)
 	}
 	return nil
 }

@@ -25,8 +25,8 @@ func Applies(c *jeton.Client) bool { return c.EffectiveProfile() == Name }
 // "shall issue authorization codes with a maximum lifetime of 60 seconds").
 const MaxCodeTTL = 60 * time.Second
 
-// Algs are the JWS algorithms FAPI 2.0 §5.4.1 allows ("shall use PS256, ES256 or
-// EdDSA (with the Ed25519 variant)"): for client assertions, request objects and
+// Algs are the JWS algorithms FAPI 2.0 §5.4 item 1 allows ("use PS256, ES256, or EdDSA
+// (using the Ed25519 subtype) algorithms"): for client assertions, request objects and
 // DPoP proofs of a FAPI 2.0 client.
 var Algs = []string{"PS256", "ES256", "EdDSA"}
 

@@ -66,6 +66,7 @@ func TestTokenRules(t *testing.T) {
 		"assertion huge":     {fapiClient(jeton.AuthPrivateKey), fapi2.Token{Assertion: strings.Repeat("A", 5000) + ".e30.x", Confirmation: bound}, jeton.CodeInvalidClient},
 		"proof ES384":        {fapiClient(jeton.AuthPrivateKey), fapi2.Token{Assertion: good, DPoPProofs: []string{jws(`{"alg":"ES384"}`)}, Confirmation: bound}, jeton.CodeInvalidDPoPProof},
 		"second proof RS256": {fapiClient(jeton.AuthPrivateKey), fapi2.Token{Assertion: good, DPoPProofs: []string{good, jws(`{"alg":"RS256"}`)}, Confirmation: bound}, jeton.CodeInvalidDPoPProof},
+		"password grant":     {fapiClient(jeton.AuthPrivateKey), fapi2.Token{GrantType: jeton.GrantPassword, Assertion: good, Confirmation: bound}, jeton.CodeUnauthorizedClient},
 		"bearer":             {fapiClient(jeton.AuthPrivateKey), fapi2.Token{Assertion: good}, jeton.CodeInvalidRequest},
 		"mTLS unbound":       {fapiClient(jeton.AuthTLSClient), fapi2.Token{}, jeton.CodeInvalidRequest},
 	} {
@@ -144,5 +145,10 @@ func TestRegistration(t *testing.T) {
 		if e := fapi2.Registration(fapiClient(m)); e != nil {
 			t.Errorf("%s: %v", m, e)
 		}
+	}
+	pw := fapiClient(jeton.AuthPrivateKey)
+	pw.Grants = []string{jeton.GrantAuthorizationCode, jeton.GrantPassword}
+	if e := fapi2.Registration(pw); e == nil || !strings.Contains(e.Description, "password") {
+		t.Errorf("password grant: %v", e)
 	}
 }

@@ -86,7 +86,7 @@ func (s *server) goodAssertion(t testing.TB, client string) string {
 }
 
 // rsaDPoP is a DPoP proof (RFC 9449 §4.2) for POST path signed RS256, an algorithm
-// DPoP accepts and FAPI 2.0 §5.4.1 does not.
+// DPoP accepts and FAPI 2.0 §5.4 does not.
 func (s *server) rsaDPoP(t testing.TB, path string) string {
 	t.Helper()
 	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")

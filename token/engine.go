@@ -353,7 +353,7 @@ func (e *Engine) Authenticate(ctx context.Context, cred clientauth.Credentials) 
 		return nil, jeton.AsError(err)
 	}
 	if err := fapi2.ClientAuth(c, cred.Assertion); err != nil {
-		return nil, err // the client's profile (FAPI 2.0 §5.3.2.1, §5.4.1)
+		return nil, err // the client's profile (FAPI 2.0 §5.3.2.1, §5.4)
 	}
 	return c, nil
 }
