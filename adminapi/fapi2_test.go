@@ -95,6 +95,25 @@ func TestFAPI2Profile(t *testing.T) {
 	if err != nil || back.Profile != "" || back.EffectiveProfile != "" || back.AuthMethod != jeton.AuthSecretBasic {
 		t.Fatalf("profile cleared: %+v %v", back.ClientView, err)
 	}
+	// A change of the institution's default drops its clients from the token
+	// endpoint's cache at once; a rename does not.
+	e.invalidations()
+	if _, err := e.c.UpdateInstitution(ctx, fapi.ID, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("fapi2")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.invalidations(); len(got) != 0 {
+		t.Errorf("unchanged default invalidated %v", got)
+	}
+	if _, err := e.c.UpdateInstitution(ctx, fapi.ID, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.invalidations(); len(got) != 1 || got[0] != inh.ClientID {
+		t.Errorf("changed default invalidated %v, want [%s]", got, inh.ClientID)
+	}
+	if _, err := e.c.UpdateInstitution(ctx, fapi.ID, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("fapi2")}); err != nil {
+		t.Fatal(err)
+	}
+	e.invalidations()
 	raw := e.raw(http.MethodGet, "/admin/v1/clients/"+inh.ClientID, "")
 	var view map[string]any
 	if err := json.Unmarshal(raw.body, &view); err != nil || view["profile"] != "" || view["effective_profile"] != "fapi2" {

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -78,6 +79,28 @@ func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error
 	if err := s.cfg.Store.UpdateInstitutionAudited(ctx, inst, ev); err != nil {
 		return storeError(err, "institution")
 	}
+	if inst.DefaultProfile != before.DefaultProfile {
+		if err := s.invalidateClients(ctx, inst.ID); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, inst)
+	return nil
+}
+
+// invalidateClients drops the cached clients of an institution whose default_profile
+// changed: each carries the default it was read with (jeton.Client.InstitutionProfile),
+// and the new one must apply at once, as a client change does.
+func (s *server) invalidateClients(ctx context.Context, institutionID string) error {
+	if s.cfg.Invalidate == nil {
+		return nil
+	}
+	list, err := s.cfg.Store.ListClients(ctx, institutionID)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		s.cfg.Invalidate(c.ID)
+	}
 	return nil
 }

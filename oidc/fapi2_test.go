@@ -224,6 +224,20 @@ func TestFAPI2Refusals(t *testing.T) {
 			t.Fatalf("plain PKCE: %d %s", a.status, a.body)
 		}
 	})
+	t.Run("PAR without redirect_uri", func(t *testing.T) {
+		form := parForm()
+		form.Del("redirect_uri")
+		a := s.fapiPost(t, oidc.PARPath, "fapi", s.goodAssertion(t, "fapi"), form)
+		if a.status != 400 || !strings.Contains(a.body, "redirect_uri is missing") || strings.Contains(a.body, "request_uri") {
+			t.Fatalf("no redirect_uri: %d %s", a.status, a.body)
+		}
+	})
+	t.Run("PAR without client authentication", func(t *testing.T) {
+		a := s.fapiPost(t, oidc.PARPath, "fapi", "", parForm())
+		if a.status != 401 || !strings.Contains(a.body, `"invalid_client"`) || strings.Contains(a.body, "request_uri") {
+			t.Fatalf("unauthenticated PAR: %d %s", a.status, a.body)
+		}
+	})
 	t.Run("PAR response_type token", func(t *testing.T) {
 		form := parForm()
 		form.Set("response_type", "token")
