@@ -520,11 +520,24 @@ func clientRows(v adminapi.ClientView) [][2]string {
 		{"signing_alg", v.SigningAlg}, {"public_keys", strconv.Itoa(len(v.PublicKeys))},
 		{"jwks_uri", v.JWKSURI}, {"refresh_rotation", v.RefreshRotation},
 		{"institutions", cellList(v.Institutions)}, {"max_active_tokens", maxActiveCell(v.MaxActiveTokens)},
+		{"profile", profileCell(v)},
 	}
 	if v.PreviousSecretExpiresAt != nil {
 		rows = append(rows, [2]string{"previous_secret_expires_at", cellTime(*v.PreviousSecretExpiresAt)})
 	}
 	return append(rows, [2]string{"created_at", cellTime(v.CreatedAt)}, [2]string{"updated_at", cellTime(v.UpdatedAt)})
+}
+
+// profileCell is the profile the client is held to, saying when it is its
+// institution's default (docs/fapi2.md); "-" for none.
+func profileCell(v adminapi.ClientView) string {
+	switch {
+	case v.EffectiveProfile == "":
+		return "-"
+	case v.Profile == "":
+		return v.EffectiveProfile + " (institution default)"
+	}
+	return v.EffectiveProfile
 }
 
 func maxActiveCell(n int) string {
