@@ -9,10 +9,13 @@ import (
 // Institution is a tenant: a bank, credit union or fintech. Every other row belongs to
 // exactly one institution.
 type Institution struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// DefaultProfile is the client profile ("" or "fapi2") of the institution's
+	// clients whose own Profile is "" (docs/fapi2.md).
+	DefaultProfile string    `json:"default_profile,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // ClientStatus is a client's lifecycle state. Only active clients authenticate.
@@ -142,6 +145,12 @@ type Client struct {
 	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
 	// SenderConstraints are the client's RFC 9449 / RFC 8705 registration.
 	SenderConstraints
+	// Profile is the security profile the client is held to: "" (its institution's
+	// DefaultProfile) or "fapi2" (the FAPI 2.0 Security Profile, package fapi2).
+	Profile string `json:"profile,omitempty"`
+	// InstitutionProfile is the DefaultProfile of the client's institution, read with
+	// the client by the stores (never written through the client).
+	InstitutionProfile string `json:"-"`
 	// Institutions this client may act for; always includes InstitutionID.
 	Institutions    []string      `json:"institutions"`
 	Grants          []string      `json:"grants"`
@@ -154,6 +163,15 @@ type Client struct {
 	SigningAlg      string        `json:"signing_alg"`
 	CreatedAt       time.Time     `json:"created_at"`
 	UpdatedAt       time.Time     `json:"updated_at"`
+}
+
+// EffectiveProfile is the profile the client is held to: its own, else its
+// institution's default.
+func (c *Client) EffectiveProfile() string {
+	if c.Profile != "" {
+		return c.Profile
+	}
+	return c.InstitutionProfile
 }
 
 // AllowsGrant reports whether the client is registered for grant type g.

@@ -59,7 +59,7 @@ type InstitutionStore interface {
 	CreateInstitution(ctx context.Context, in Institution) error
 	GetInstitution(ctx context.Context, id string) (Institution, error)
 	ListInstitutions(ctx context.Context) ([]Institution, error)
-	// UpdateInstitution replaces the mutable fields (Name, UpdatedAt) of in.ID.
+	// UpdateInstitution replaces the mutable fields (Name, DefaultProfile, UpdatedAt) of in.ID.
 	UpdateInstitution(ctx context.Context, in Institution) error
 	CreateInstitutionAudited(ctx context.Context, in Institution, ev AuditEvent) error
 	UpdateInstitutionAudited(ctx context.Context, in Institution, ev AuditEvent) error

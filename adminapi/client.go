@@ -60,6 +60,20 @@ func (c *Client) RenameInstitution(ctx context.Context, id, name string) (jeton.
 	return out, c.do(ctx, "PATCH", "/admin/v1/institutions/"+url.PathEscape(id), InstitutionInput{Name: name}, &out)
 }
 
+// CreateInstitutionWith creates a tenant with every setting of in (name,
+// default_profile).
+func (c *Client) CreateInstitutionWith(ctx context.Context, in InstitutionInput) (jeton.Institution, error) {
+	var out jeton.Institution
+	return out, c.do(ctx, "POST", "/admin/v1/institutions", in, &out)
+}
+
+// UpdateInstitution replaces a tenant's name and, when in.DefaultProfile is set, its
+// default_profile.
+func (c *Client) UpdateInstitution(ctx context.Context, id string, in InstitutionInput) (jeton.Institution, error) {
+	var out jeton.Institution
+	return out, c.do(ctx, "PATCH", "/admin/v1/institutions/"+url.PathEscape(id), in, &out)
+}
+
 // CreateClient registers an OAuth client; the answer holds its secret, once.
 func (c *Client) CreateClient(ctx context.Context, in ClientInput) (CreatedClient, error) {
 	var out CreatedClient

@@ -1,7 +1,9 @@
 package adminapi
 
 import (
+	"context"
 	"net/http"
+	"strings"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clients"
@@ -17,6 +19,12 @@ func (s *server) createInstitution(w http.ResponseWriter, r *http.Request) error
 	}
 	now := s.now()
 	inst := jeton.Institution{ID: jeton.NewID(), Name: in.Name, CreatedAt: now, UpdatedAt: now}
+	if in.DefaultProfile != nil {
+		if err := clients.CheckProfile("default_profile", *in.DefaultProfile); err != nil {
+			return err
+		}
+		inst.DefaultProfile = *in.DefaultProfile
+	}
 	ctx := r.Context()
 	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionCreate, inst.ID, jeton.AuditChange(nil, inst))
 	if err := s.cfg.Store.CreateInstitutionAudited(ctx, inst, ev); err != nil {
@@ -59,10 +67,40 @@ func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error
 	}
 	before := inst
 	inst.Name, inst.UpdatedAt = in.Name, s.now()
-	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionUpdate, inst.ID, withFields(jeton.AuditChange(before, inst), "name"))
+	fields := []string{"name"}
+	if in.DefaultProfile != nil {
+		if err := clients.CheckProfile("default_profile", *in.DefaultProfile); err != nil {
+			return err
+		}
+		inst.DefaultProfile = *in.DefaultProfile
+		fields = append(fields, "default_profile")
+	}
+	ev := s.event(ctx, inst.ID, jeton.ActionInstitutionUpdate, inst.ID, withFields(jeton.AuditChange(before, inst), strings.Join(fields, ",")))
 	if err := s.cfg.Store.UpdateInstitutionAudited(ctx, inst, ev); err != nil {
 		return storeError(err, "institution")
 	}
+	if inst.DefaultProfile != before.DefaultProfile {
+		if err := s.invalidateClients(ctx, inst.ID); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, inst)
+	return nil
+}
+
+// invalidateClients drops the cached clients of an institution whose default_profile
+// changed: each carries the default it was read with (jeton.Client.InstitutionProfile),
+// and the new one must apply at once, as a client change does.
+func (s *server) invalidateClients(ctx context.Context, institutionID string) error {
+	if s.cfg.Invalidate == nil {
+		return nil
+	}
+	list, err := s.cfg.Store.ListClients(ctx, institutionID)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		s.cfg.Invalidate(c.ID)
+	}
 	return nil
 }

@@ -20,6 +20,9 @@ type List[T any] struct {
 // InstitutionInput creates or renames an institution.
 type InstitutionInput struct {
 	Name string `json:"name"`
+	// DefaultProfile is the profile ("" or "fapi2") of the institution's clients that
+	// name none (docs/fapi2.md); omitted on update, it is left as it is.
+	DefaultProfile *string `json:"default_profile,omitempty"`
 }
 
 // ClientInput registers a client (the clients service's input, shared with the Go
@@ -58,6 +61,10 @@ type ClientView struct {
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
 	RequireSignedRequestObject         bool     `json:"require_signed_request_object"` // RFC 9101 §10.5
 	AuthorizationDetailsTypes          []string `json:"authorization_details_types"`   // RFC 9396 §10
+	// Profile is the client's own profile ("" or "fapi2"); EffectiveProfile is what it
+	// is held to: its own, else its institution's default_profile (docs/fapi2.md).
+	Profile          string `json:"profile"`
+	EffectiveProfile string `json:"effective_profile"`
 	// The sender constraints (RFC 9449 §5.2, RFC 8705 §2.1.2, §3.4).
 	DPoPBoundAccessTokens                 bool   `json:"dpop_bound_access_tokens"`
 	TLSClientAuthSubjectDN                string `json:"tls_client_auth_subject_dn,omitempty"`
@@ -144,6 +151,8 @@ func viewOf(c jeton.Client, now time.Time) ClientView {
 		RequirePushedAuthorizationRequests:    c.RequirePAR,
 		RequireSignedRequestObject:            c.RequireSignedRequestObject,
 		AuthorizationDetailsTypes:             nonNil(c.AuthorizationDetailsTypes),
+		Profile:                               c.Profile,
+		EffectiveProfile:                      c.EffectiveProfile(),
 		CreatedAt:                             c.CreatedAt,
 		UpdatedAt:                             c.UpdatedAt,
 		DPoPBoundAccessTokens:                 c.DPoPBoundAccessTokens,

@@ -85,6 +85,9 @@ func (s *Service) Check(ctx context.Context, c *jeton.Client, r Rules) error {
 	if err := checkMTLS(c); err != nil {
 		return err
 	}
+	if err := s.checkProfile(ctx, c); err != nil {
+		return err
+	}
 	if err := checkGrants(c.Grants, r); err != nil {
 		return err
 	}

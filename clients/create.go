@@ -46,8 +46,8 @@ func (s *Service) newClient(in Input) (jeton.Client, error) {
 		AccessTokenTTL: defaultAccessTTL, RefreshTokenTTL: defaultRefreshTTL,
 		FirstParty: in.FirstParty, RequirePAR: in.RequirePAR || in.RequirePushedAuthorizationRequests,
 		RequireSignedRequestObject: in.RequireSignedRequestObject, AuthorizationDetailsTypes: in.AuthorizationDetailsTypes,
-		SenderConstraints: in.SenderConstraints,
-		CreatedAt:         now, UpdatedAt: now,
+		SenderConstraints: in.SenderConstraints, Profile: in.Profile,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Grants == nil {
 		c.Grants = []string{jeton.GrantClientCredentials}

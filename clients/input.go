@@ -50,6 +50,9 @@ type Input struct {
 	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
 	// AuthorizationDetailsTypes are the RFC 9396 types the client may request (§10).
 	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
+	// Profile is "fapi2" (the FAPI 2.0 Security Profile, docs/fapi2.md) or empty (the
+	// institution's default_profile).
+	Profile string `json:"profile,omitempty"`
 	// SenderConstraints: dpop_bound_access_tokens (RFC 9449 §5.2),
 	// tls_client_auth_subject_dn / tls_client_auth_san_dns (RFC 8705 §2.1.2) and
 	// tls_client_certificate_bound_access_tokens (RFC 8705 §3.4).
@@ -81,9 +84,11 @@ type Update struct {
 	RequirePAR      *bool `json:"require_par,omitempty"`
 	// RequirePushedAuthorizationRequests is RequirePAR under its RFC 9126 §6 name;
 	// giving both with different values is an error.
-	RequirePushedAuthorizationRequests *bool     `json:"require_pushed_authorization_requests,omitempty"`
-	RequireSignedRequestObject         *bool     `json:"require_signed_request_object,omitempty"`
-	AuthorizationDetailsTypes          *[]string `json:"authorization_details_types,omitempty"`
+	RequirePushedAuthorizationRequests *bool `json:"require_pushed_authorization_requests,omitempty"`
+	RequireSignedRequestObject         *bool `json:"require_signed_request_object,omitempty"`
+	// Profile set to "" makes the client follow its institution's default_profile.
+	Profile                   *string   `json:"profile,omitempty"`
+	AuthorizationDetailsTypes *[]string `json:"authorization_details_types,omitempty"`
 	// The sender constraints (RFC 9449 §5.2, RFC 8705 §2.1.2, §3.4); "" clears a DN or SAN.
 	DPoPBoundAccessTokens                 *bool   `json:"dpop_bound_access_tokens,omitempty"`
 	TLSClientAuthSubjectDN                *string `json:"tls_client_auth_subject_dn,omitempty"`

@@ -109,6 +109,7 @@ func applyUpdate(c *jeton.Client, in Update) ([]string, error) {
 		changed = append(changed, "require_pushed_authorization_requests")
 	}
 	set("require_signed_request_object", in.RequireSignedRequestObject != nil, func() { c.RequireSignedRequestObject = *in.RequireSignedRequestObject })
+	set("profile", in.Profile != nil, func() { c.Profile = *in.Profile })
 	set("authorization_details_types", in.AuthorizationDetailsTypes != nil, func() { c.AuthorizationDetailsTypes = *in.AuthorizationDetailsTypes })
 	set("dpop_bound_access_tokens", in.DPoPBoundAccessTokens != nil, func() { c.DPoPBoundAccessTokens = *in.DPoPBoundAccessTokens })
 	set("tls_client_auth_subject_dn", in.TLSClientAuthSubjectDN != nil, func() { c.TLSClientAuthSubjectDN = *in.TLSClientAuthSubjectDN })

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/fapi2"
 	"github.com/jeton/jeton/reqlog"
 	"github.com/jeton/jeton/token"
 )
@@ -58,6 +59,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		aerr = clientError("invalid_request", "this client must push its authorization requests (PAR)")
 	case c.RequireSignedRequestObject && !res.signed:
 		aerr = clientError("invalid_request", errNoObject.Error())
+	default:
+		// The client's profile (FAPI 2.0 §5.3.2.2, package fapi2).
+		if e := fapi2.Authorize(c, res.fromPAR, req.CodeChallenge); e != nil {
+			aerr = clientError(string(e.Code), e.Description)
+		}
 	}
 	if aerr != nil {
 		state := q.Get("state")

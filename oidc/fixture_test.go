@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -53,6 +54,9 @@ type server struct {
 	// signerKey is the registered request-object key of the client "signer" (and
 	// "web"); strangerKey is registered nowhere.
 	signerKey, strangerKey *ecdsa.PrivateKey
+	// rsaKey is the FAPI 2.0 clients' second registered key (kid k2, RS256): an
+	// algorithm the FAPI 2.0 profile refuses (fapi2_test.go).
+	rsaKey *rsa.PrivateKey
 	// dpop verifies proofs at the token endpoint, PAR and userinfo (nonces off until
 	// a test turns them on).
 	dpop *dpop.Verifier
@@ -75,7 +79,7 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	ctx := context.Background()
 	ts := httptest.NewUnstartedServer(nil)
 	s := &server{url: "http://" + ts.Listener.Addr().String(), store: sqlitetest.New(t)}
-	s.signerKey, s.strangerKey = newECKey(t), newECKey(t)
+	s.signerKey, s.strangerKey, s.rsaKey = newECKey(t), newECKey(t), testRSAKey(t)
 	km := keys.NewManager(s.store, make([]byte, 32), keys.Config{Algs: []string{"ES256"}})
 	must(t, km.Load(ctx))
 	seed(t, s, params)
@@ -90,10 +94,13 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 	objects, err := clientauth.NewRequestObjects(clientauth.RequestObjectConfig{Issuer: s.url, Replay: s.store,
 		Keys: clientauth.NewKeys(clientauth.KeysConfig{}), Events: &s.events})
 	must(t, err)
+	assertion, err := clientauth.NewAssertion(clientauth.AssertionConfig{Audiences: []string{s.url, s.url + "/oauth2/token"},
+		Replay: s.store, Keys: clientauth.NewKeys(clientauth.KeysConfig{})})
+	must(t, err)
 	s.dpop = &dpop.Verifier{Replay: s.store, Nonces: &dpop.Nonces{Key: dpop.DeriveNonceKey(make([]byte, 32))}}
 	engine := token.NewEngine(token.EngineConfig{Details: details,
 		Auth: &clientauth.Authenticator{Clients: cache, Methods: map[jeton.AuthMethod]clientauth.Method{
-			jeton.AuthSecretBasic: clientauth.Secret{}, jeton.AuthNone: clientauth.None{}}},
+			jeton.AuthSecretBasic: clientauth.Secret{}, jeton.AuthNone: clientauth.None{}, jeton.AuthPrivateKey: assertion}},
 		Grants: []token.Grant{&token.AuthorizationCode{Store: s.store}, token.ClientCredentials{},
 			&token.RefreshGrant{Store: s.store, Key: token.DeriveRefreshKey(make([]byte, 32))}},
 		DPoP: s.dpop,
@@ -106,7 +113,7 @@ func newServerLimited(t testing.TB, params password.Params, limit func(context.C
 		RequestObjects: objects, Details: details, DPoP: s.dpop})
 	must(t, err)
 	std, err := oauth2.New(oauth2.Config{Engine: engine, Issuer: s.url, JWKS: km.JWKS,
-		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone}, Metadata: h.Metadata(),
+		AuthMethods: []jeton.AuthMethod{jeton.AuthSecretBasic, jeton.AuthNone, jeton.AuthPrivateKey}, Metadata: h.Metadata(),
 		DPoP: s.dpop, Introspector: intro, Revoker: &token.Revoker{Tokens: intro, Store: s.store}})
 	must(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -149,6 +156,7 @@ func seed(t testing.TB, s *server, params password.Params) {
 		c.CreatedAt, c.UpdatedAt = now, now
 		must(t, s.store.CreateClient(ctx, c))
 	}
+	seedFAPI2(t, s, now)
 	hash, err := password.Hash(alicePass, params)
 	must(t, err)
 	s.alice = jeton.Customer{ID: "cust-alice", InstitutionID: "bank-a", Username: "alice", PasswordHash: hash,

@@ -9,6 +9,8 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/dialect/oauth2"
 	"github.com/jeton/jeton/dialect/wire"
+	"github.com/jeton/jeton/dpop"
+	"github.com/jeton/jeton/fapi2"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -61,7 +63,8 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 	// parameters then replace the form's, and the pushed request counts as signed.
 	signed := false
 	var aerr *authError
-	if raw := q.Get("request"); raw != "" {
+	rawObject := q.Get("request")
+	if raw := rawObject; raw != "" {
 		q, aerr = h.fromObject(r.Context(), c, q, raw)
 		signed = aerr == nil
 	} else if c.RequireSignedRequestObject {
@@ -74,14 +77,21 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var req *authRequest
 	if aerr == nil {
 		var uri string
 		if uri, aerr = checkRedirect(q, c); aerr == nil {
-			_, aerr = h.parse(q, c, uri)
+			req, aerr = h.parse(q, c, uri)
 		}
 	}
 	if aerr != nil {
 		h.parError(w, info, parFailure(aerr))
+		return
+	}
+	// The client's profile (FAPI 2.0, package fapi2), before anything is stored.
+	if e := fapi2.CheckPushed(c, fapi2.Pushed{Assertion: cred.Assertion, DPoPProofs: dpop.Proofs(r.Header),
+		RequestObject: rawObject, CodeChallenge: req.CodeChallenge}); e != nil {
+		h.parError(w, info, e)
 		return
 	}
 	h.storePushed(w, r, info, c, q, signed)

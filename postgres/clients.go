@@ -12,7 +12,13 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
 	refresh_token_ttl_ns, signing_alg, created_at, updated_at, secret_sealed,
 	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens, first_party, require_par,
-	require_signed_request_object, authorization_details_types, sender_constraints`
+	require_signed_request_object, authorization_details_types, sender_constraints, profile`
+
+// clientSelect is clientColumns and the client's institution's default_profile
+// (jeton.Client.InstitutionProfile), read in the same statement so that the profile a
+// client is held to costs no second lookup.
+const clientSelect = clientColumns + `, COALESCE((SELECT i.default_profile FROM institutions i
+	WHERE i.id = clients.institution_id), '')`
 
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
@@ -38,27 +44,27 @@ func insertClient(ctx context.Context, db execer, c jeton.Client) error {
 	}
 	_, err = db.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, c.SecretDigest,
 		c.PreviousSecretDigest, ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions),
 		texts(c.Grants), texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs),
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.CreatedAt), ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes), sc)
+		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes), sc, c.Profile)
 	return err
 }
 
 // GetClient returns a client by its global id.
 func (s *Store) GetClient(ctx context.Context, clientID string) (jeton.Client, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, clientID)
+	row := s.pool.QueryRow(ctx, `SELECT `+clientSelect+` FROM clients WHERE id = $1`, clientID)
 	c, err := scanClient(row)
 	return c, mapErr("get client", err)
 }
 
 // ListClients returns institutionID's clients ("" for all), by CreatedAt then ID.
 func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.Client, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients
+	rows, err := s.pool.Query(ctx, `SELECT `+clientSelect+` FROM clients
 		WHERE $1 = '' OR institution_id = $1 ORDER BY created_at, id`, institutionID)
 	if err != nil {
 		return nil, mapErr("list clients", err)
@@ -69,7 +75,7 @@ func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.
 
 // SearchClients filters and pages in SQL, so a page scans no more rows than it needs.
 func (s *Store) SearchClients(ctx context.Context, institutionID, query string, after jeton.Client, limit int) ([]jeton.Client, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients
+	rows, err := s.pool.Query(ctx, `SELECT `+clientSelect+` FROM clients
 		WHERE ($1 = '' OR institution_id = $1) AND status <> 'deleted'
 		AND ($2 = '' OR strpos(lower(name), lower($2)) > 0 OR id = $2)
 		AND (created_at, id) > ($3, $4)
@@ -111,14 +117,14 @@ func updateClient(ctx context.Context, db execer, c jeton.Client) error {
 		updated_at = $17, secret_sealed = $18, previous_secret_sealed = $19, jwks_uri = $20,
 		refresh_rotation_off = $21, max_active_tokens = $22, first_party = $23, require_par = $24,
 		require_signed_request_object = $25, authorization_details_types = $26,
-		sender_constraints = $27 WHERE id = $28`,
+		sender_constraints = $27, profile = $28 WHERE id = $29`,
 		c.Name, c.Status, c.AuthMethod, c.SecretDigest, c.PreviousSecretDigest,
 		ts(c.PreviousSecretExpiresAt), keys, texts(c.Institutions), texts(c.Grants),
 		texts(c.Scopes), texts(c.DefaultScopes), texts(c.RedirectURIs), c.TokenFormat,
 		int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		ts(c.UpdatedAt), c.SecretSealed, c.PreviousSecretSealed, c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes), sc, c.ID)
+		c.RequireSignedRequestObject, texts(c.AuthorizationDetailsTypes), sc, c.Profile, c.ID)
 	if err != nil {
 		return err
 	}
@@ -133,7 +139,7 @@ func scanClient(r pgx.Row) (jeton.Client, error) {
 		&c.RedirectURIs, &c.TokenFormat, durCol(&c.AccessTokenTTL),
 		durCol(&c.RefreshTokenTTL), &c.SigningAlg, tsCol{&c.CreatedAt}, tsCol{&c.UpdatedAt},
 		&c.SecretSealed, &c.PreviousSecretSealed, &c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens, &c.FirstParty, &c.RequirePAR,
-		&c.RequireSignedRequestObject, &c.AuthorizationDetailsTypes, &c.SenderConstraints)
+		&c.RequireSignedRequestObject, &c.AuthorizationDetailsTypes, &c.SenderConstraints, &c.Profile, &c.InstitutionProfile)
 	c.PublicKeys, c.Institutions, c.Grants = nonNil(c.PublicKeys), nonNil(c.Institutions), nonNil(c.Grants)
 	c.Scopes, c.DefaultScopes, c.RedirectURIs = nonNil(c.Scopes), nonNil(c.DefaultScopes), nonNil(c.RedirectURIs)
 	c.AuthorizationDetailsTypes = nonNil(c.AuthorizationDetailsTypes)

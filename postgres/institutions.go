@@ -18,14 +18,14 @@ func (s *Store) CreateInstitutionAudited(ctx context.Context, in jeton.Instituti
 }
 
 func insertInstitution(in jeton.Institution) write {
-	return statement(false, `INSERT INTO institutions (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
-		in.ID, in.Name, ts(in.CreatedAt), ts(in.UpdatedAt))
+	return statement(false, `INSERT INTO institutions (id, name, created_at, updated_at, default_profile) VALUES ($1, $2, $3, $4, $5)`,
+		in.ID, in.Name, ts(in.CreatedAt), ts(in.UpdatedAt), in.DefaultProfile)
 }
 
 // GetInstitution returns one tenant by id.
 func (s *Store) GetInstitution(ctx context.Context, id string) (jeton.Institution, error) {
 	row := s.pool.QueryRow(ctx,
-		`SELECT id, name, created_at, updated_at FROM institutions WHERE id = $1`, id)
+		`SELECT id, name, created_at, updated_at, default_profile FROM institutions WHERE id = $1`, id)
 	in, err := scanInstitution(row)
 	return in, mapErr("get institution", err)
 }
@@ -33,7 +33,7 @@ func (s *Store) GetInstitution(ctx context.Context, id string) (jeton.Institutio
 // ListInstitutions returns every tenant, ordered by creation time, then id.
 func (s *Store) ListInstitutions(ctx context.Context) ([]jeton.Institution, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT id, name, created_at, updated_at FROM institutions ORDER BY created_at, id`)
+		`SELECT id, name, created_at, updated_at, default_profile FROM institutions ORDER BY created_at, id`)
 	if err != nil {
 		return nil, mapErr("list institutions", err)
 	}
@@ -52,13 +52,13 @@ func (s *Store) UpdateInstitutionAudited(ctx context.Context, in jeton.Instituti
 }
 
 func updateInstitution(in jeton.Institution) write {
-	return statement(true, `UPDATE institutions SET name = $1, updated_at = $2 WHERE id = $3`,
-		in.Name, ts(in.UpdatedAt), in.ID)
+	return statement(true, `UPDATE institutions SET name = $1, updated_at = $2, default_profile = $3 WHERE id = $4`,
+		in.Name, ts(in.UpdatedAt), in.DefaultProfile, in.ID)
 }
 
 func scanInstitution(r pgx.Row) (jeton.Institution, error) {
 	var in jeton.Institution
-	err := r.Scan(&in.ID, &in.Name, tsCol{&in.CreatedAt}, tsCol{&in.UpdatedAt})
+	err := r.Scan(&in.ID, &in.Name, tsCol{&in.CreatedAt}, tsCol{&in.UpdatedAt}, &in.DefaultProfile)
 	return in, err
 }
 

@@ -12,7 +12,13 @@ const clientColumns = `id, institution_id, name, status, auth_method, secret_dig
 	scopes, default_scopes, redirect_uris, token_format, access_token_ttl_ns,
 	refresh_token_ttl_ns, signing_alg, created_at, updated_at, secret_sealed,
 	previous_secret_sealed, jwks_uri, refresh_rotation_off, max_active_tokens, first_party, require_par,
-	require_signed_request_object, authorization_details_types, sender_constraints`
+	require_signed_request_object, authorization_details_types, sender_constraints, profile`
+
+// clientSelect is clientColumns and the client's institution's default_profile
+// (jeton.Client.InstitutionProfile), read in the same statement so that the profile a
+// client is held to costs no second lookup.
+const clientSelect = clientColumns + `, COALESCE((SELECT i.default_profile FROM institutions i
+	WHERE i.id = clients.institution_id), '')`
 
 // CreateClient inserts a client; client ids are global, so a duplicate is ErrConflict
 // whatever the institution.
@@ -36,27 +42,27 @@ func (s *Store) insertClient(ctx context.Context, tx *sql.Tx, c jeton.Client) er
 		return err
 	}
 	_, err = s.execTx(ctx, tx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.InstitutionID, c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest),
 		blob(c.PreviousSecretDigest), micros(c.PreviousSecretExpiresAt),
 		j[0], j[1], j[2], j[3], j[4], j[5],
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.CreatedAt), micros(c.UpdatedAt), blob(c.SecretSealed),
 		blob(c.PreviousSecretSealed), c.JWKSURI, c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, j[6], j[7])
+		c.RequireSignedRequestObject, j[6], j[7], c.Profile)
 	return err
 }
 
 // GetClient returns a client by its global id.
 func (s *Store) GetClient(ctx context.Context, clientID string) (jeton.Client, error) {
-	row := s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, clientID)
+	row := s.queryRow(ctx, `SELECT `+clientSelect+` FROM clients WHERE id = ?`, clientID)
 	c, err := scanClient(row)
 	return c, mapErr("get client", err)
 }
 
 // ListClients returns institutionID's clients ("" for all), by CreatedAt then ID.
 func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.Client, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients
+	rows, err := s.read.QueryContext(ctx, `SELECT `+clientSelect+` FROM clients
 		WHERE ?1 = '' OR institution_id = ?1 ORDER BY created_at, id`, institutionID)
 	if err != nil {
 		return nil, mapErr("list clients", err)
@@ -67,7 +73,7 @@ func (s *Store) ListClients(ctx context.Context, institutionID string) ([]jeton.
 
 // SearchClients filters and pages in SQL, so a page scans no more rows than it needs.
 func (s *Store) SearchClients(ctx context.Context, institutionID, query string, after jeton.Client, limit int) ([]jeton.Client, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients
+	rows, err := s.read.QueryContext(ctx, `SELECT `+clientSelect+` FROM clients
 		WHERE (?1 = '' OR institution_id = ?1) AND status != 'deleted'
 		AND (?2 = '' OR instr(lower(name), lower(?2)) > 0 OR id = ?2)
 		AND (created_at > ?3 OR (created_at = ?3 AND id > ?4))
@@ -108,13 +114,13 @@ func (s *Store) updateClient(ctx context.Context, tx *sql.Tx, c jeton.Client) er
 		secret_sealed = ?, previous_secret_sealed = ?, jwks_uri = ?, refresh_rotation_off = ?,
 		max_active_tokens = ?, first_party = ?, require_par = ?,
 		require_signed_request_object = ?, authorization_details_types = ?,
-		sender_constraints = ? WHERE id = ?`,
+		sender_constraints = ?, profile = ? WHERE id = ?`,
 		c.Name, c.Status, c.AuthMethod, blob(c.SecretDigest), blob(c.PreviousSecretDigest),
 		micros(c.PreviousSecretExpiresAt), j[0], j[1], j[2], j[3], j[4], j[5],
 		c.TokenFormat, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), c.SigningAlg,
 		micros(c.UpdatedAt), blob(c.SecretSealed), blob(c.PreviousSecretSealed), c.JWKSURI,
 		c.RefreshRotationOff, c.MaxActiveTokens, c.FirstParty, c.RequirePAR,
-		c.RequireSignedRequestObject, j[6], j[7], c.ID)
+		c.RequireSignedRequestObject, j[6], j[7], c.Profile, c.ID)
 	if err != nil {
 		return err
 	}
@@ -147,6 +153,6 @@ func scanClient(r scanner) (jeton.Client, error) {
 		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SecretSealed, &c.PreviousSecretSealed,
 		&c.JWKSURI, &c.RefreshRotationOff, &c.MaxActiveTokens, &c.FirstParty, &c.RequirePAR,
 		&c.RequireSignedRequestObject, jsonCol[[]string]{&c.AuthorizationDetailsTypes},
-		jsonCol[jeton.SenderConstraints]{&c.SenderConstraints})
+		jsonCol[jeton.SenderConstraints]{&c.SenderConstraints}, &c.Profile, &c.InstitutionProfile)
 	return c, err
 }

@@ -18,14 +18,14 @@ func (s *Store) CreateInstitutionAudited(ctx context.Context, in jeton.Instituti
 }
 
 func (s *Store) insertInstitution(in jeton.Institution) write {
-	return s.statement(false, `INSERT INTO institutions (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)`,
-		in.ID, in.Name, micros(in.CreatedAt), micros(in.UpdatedAt))
+	return s.statement(false, `INSERT INTO institutions (id, name, created_at, updated_at, default_profile) VALUES (?, ?, ?, ?, ?)`,
+		in.ID, in.Name, micros(in.CreatedAt), micros(in.UpdatedAt), in.DefaultProfile)
 }
 
 // GetInstitution returns one tenant by id.
 func (s *Store) GetInstitution(ctx context.Context, id string) (jeton.Institution, error) {
 	row := s.queryRow(ctx,
-		`SELECT id, name, created_at, updated_at FROM institutions WHERE id = ?`, id)
+		`SELECT id, name, created_at, updated_at, default_profile FROM institutions WHERE id = ?`, id)
 	in, err := scanInstitution(row)
 	return in, mapErr("get institution", err)
 }
@@ -33,7 +33,7 @@ func (s *Store) GetInstitution(ctx context.Context, id string) (jeton.Institutio
 // ListInstitutions returns every tenant, ordered by creation time, then id.
 func (s *Store) ListInstitutions(ctx context.Context) ([]jeton.Institution, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT id, name, created_at, updated_at FROM institutions ORDER BY created_at, id`)
+		`SELECT id, name, created_at, updated_at, default_profile FROM institutions ORDER BY created_at, id`)
 	if err != nil {
 		return nil, mapErr("list institutions", err)
 	}
@@ -52,13 +52,13 @@ func (s *Store) UpdateInstitutionAudited(ctx context.Context, in jeton.Instituti
 }
 
 func (s *Store) updateInstitution(in jeton.Institution) write {
-	return s.statement(true, `UPDATE institutions SET name = ?, updated_at = ? WHERE id = ?`,
-		in.Name, micros(in.UpdatedAt), in.ID)
+	return s.statement(true, `UPDATE institutions SET name = ?, updated_at = ?, default_profile = ? WHERE id = ?`,
+		in.Name, micros(in.UpdatedAt), in.DefaultProfile, in.ID)
 }
 
 func scanInstitution(r scanner) (jeton.Institution, error) {
 	var in jeton.Institution
-	err := r.Scan(&in.ID, &in.Name, timeCol{&in.CreatedAt}, timeCol{&in.UpdatedAt})
+	err := r.Scan(&in.ID, &in.Name, timeCol{&in.CreatedAt}, timeCol{&in.UpdatedAt}, &in.DefaultProfile)
 	return in, err
 }
 

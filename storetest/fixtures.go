@@ -47,6 +47,7 @@ func newClient(id, institutionID string) jeton.Client {
 			DPoPBoundAccessTokens: true, TLSClientAuthSubjectDN: "CN=" + id + ",O=Example",
 			TLSClientAuthSANDNS: id + ".example", TLSClientCertificateBoundAccessTokens: true,
 		},
+		Profile: "fapi2", // issue 18 part 5
 		PublicKeys: []jeton.ClientKey{
 			{Format: jeton.KeyPEM, Data: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
 			{Format: jeton.KeyJWKS, Data: `{"keys":[{"kty":"EC","crv":"P-256"}]}`},

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jeton.Store) {
 		institutionTests, clientTests, clientAuditedTests, auditedTests, customerTests, keyTests, keyReplaceTests, sealedTests, kekHolderTests, refreshTests, claimTests, accessTokenTests,
 		assertionTests, revocationTests, auditTests, contextTests, raceTests,
 		lockoutTests, housekeepingTests, calendarTests, tokenSlotTests, oidcTests, rateLimitTests, consoleTests, consoleUserTests,
+		profileTests,
 	} {
 		for _, st := range group {
 			t.Run(st.name, func(t *testing.T) { st.run(t, newStore(t)) })

@@ -8,6 +8,7 @@ import (
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/clientauth"
 	"github.com/jeton/jeton/dpop"
+	"github.com/jeton/jeton/fapi2"
 	"github.com/jeton/jeton/internal/tracing"
 	"github.com/jeton/jeton/rar"
 )
@@ -142,9 +143,13 @@ func (e *Engine) Token(ctx context.Context, req Request) (*Result, error) {
 		return nil, jeton.AsError(err)
 	}
 	cnf, proof, err := e.senderProof(ctx, req, client)
+	if err == nil {
+		err = profileRules(client, req, cnf)
+	}
 	if err != nil {
 		// A started record is not left behind, and a replayed assertion is reported
 		// (and charged) as the invalid_client it is, before the proof's error.
+		_ = proof.Wait()
 		if perr := record.Wait(ctx); perr != nil {
 			e.authFailed(ctx, req, perr)
 			return nil, jeton.AsError(perr)
@@ -346,6 +351,9 @@ func (e *Engine) Authenticate(ctx context.Context, cred clientauth.Credentials) 
 	if err := record.Wait(ctx); err != nil {
 		e.authFailed(ctx, req, err)
 		return nil, jeton.AsError(err)
+	}
+	if err := fapi2.ClientAuth(c, cred.Assertion); err != nil {
+		return nil, err // the client's profile (FAPI 2.0 §5.3.2.1, §5.4)
 	}
 	return c, nil
 }

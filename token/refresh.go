@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/fapi2"
 )
 
 // Refresh-token defaults (the spec's "Refresh tokens"; issue 3 item 3).
@@ -396,5 +397,10 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// rotationOff reports whether the client keeps one refresh token across uses.
-func rotationOff(c *jeton.Client) bool { return c.RefreshRotationOff }
+// rotationOff reports whether the client keeps one refresh token across uses: when
+// registered so, and always for a FAPI 2.0 client (FAPI 2.0 §5.3.2.1: "shall not use
+// refresh token rotation unless, in the case a response with a new refresh token is
+// not received and stored by the client, retrying the request (with the previous
+// refresh token) will succeed"; jeton's rotation spends the previous token, so it
+// does not rotate for them).
+func rotationOff(c *jeton.Client) bool { return c.RefreshRotationOff || fapi2.Applies(c) }

@@ -28,6 +28,7 @@ type clientFlags struct {
 	publicKeyFiles, publicKeys, jwksFiles       []string
 	actFor, addInstitutions, removeInstitutions []string
 	detailTypes                                 []string
+	profile                                     string
 	accessTTL, refreshTTL                       time.Duration
 	maxActiveTokens                             int
 	public, firstParty, requirePAR              bool
@@ -58,6 +59,7 @@ func (cf *clientFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&cf.requirePAR, "require-par", false, "authorization requests must be pushed first (RFC 9126)")
 	f.BoolVar(&cf.requirePAR, "require-pushed-authorization-requests", false, "the same as --require-par, under the RFC 9126 §6 metadata name")
 	f.BoolVar(&cf.requireSignedObject, "require-signed-request-object", false, "authorization requests must be a signed request object (RFC 9101 §10.5)")
+	f.StringVar(&cf.profile, "profile", "", `security profile: fapi2 (FAPI 2.0 Security Profile, docs/fapi2.md) or "" for the institution's default`)
 	f.StringArrayVar(&cf.detailTypes, "authorization-details-types", nil, "RFC 9396 authorization_details type the client may request, repeatable or comma-separated (e.g. payment_initiation)")
 	f.BoolVar(&cf.sender.DPoPBoundAccessTokens, "dpop-bound-access-tokens", false, "refuse token requests without a DPoP proof (RFC 9449 §5.2)")
 	f.StringVar(&cf.sender.TLSClientAuthSubjectDN, "tls-client-auth-subject-dn", "", "tls_client_auth: the certificate's subject DN, RFC 4514 (\"CN=app,O=Fintech Ltd,C=GB\")")
@@ -116,7 +118,7 @@ func (cf *clientFlags) input(f *pflag.FlagSet, institution string) (adminapi.Cli
 		Grants: splitGrants(cf.grants), Scopes: splitWords(cf.scopes), DefaultScopes: splitWords(cf.defaultScopes),
 		RedirectURIs: cf.redirectURIs, TokenFormat: jeton.TokenFormat(cf.tokenFormat), SigningAlg: cf.signingAlg,
 		Institutions: cf.actFor, JWKSURI: cf.jwksURI, RefreshRotation: cf.refreshRotation,
-		MaxActiveTokens: cf.maxActiveTokens, SenderConstraints: cf.sender,
+		MaxActiveTokens: cf.maxActiveTokens, SenderConstraints: cf.sender, Profile: cf.profile,
 	}
 	if f.Changed("access-ttl") {
 		if in.AccessTokenTTL, err = wholeSeconds("access-ttl", cf.accessTTL); err != nil {
@@ -181,6 +183,9 @@ func (cf *clientFlags) update(f *pflag.FlagSet) (adminapi.ClientUpdate, error) {
 	}
 	if set("require-signed-request-object") {
 		up.RequireSignedRequestObject = &cf.requireSignedObject
+	}
+	if set("profile") {
+		up.Profile = &cf.profile
 	}
 	if set("authorization-details-types") {
 		types := splitGrants(cf.detailTypes) // type names hold no commas or spaces either
@@ -515,11 +520,24 @@ func clientRows(v adminapi.ClientView) [][2]string {
 		{"signing_alg", v.SigningAlg}, {"public_keys", strconv.Itoa(len(v.PublicKeys))},
 		{"jwks_uri", v.JWKSURI}, {"refresh_rotation", v.RefreshRotation},
 		{"institutions", cellList(v.Institutions)}, {"max_active_tokens", maxActiveCell(v.MaxActiveTokens)},
+		{"profile", profileCell(v)},
 	}
 	if v.PreviousSecretExpiresAt != nil {
 		rows = append(rows, [2]string{"previous_secret_expires_at", cellTime(*v.PreviousSecretExpiresAt)})
 	}
 	return append(rows, [2]string{"created_at", cellTime(v.CreatedAt)}, [2]string{"updated_at", cellTime(v.UpdatedAt)})
+}
+
+// profileCell is the profile the client is held to, saying when it is its
+// institution's default (docs/fapi2.md); "-" for none.
+func profileCell(v adminapi.ClientView) string {
+	switch {
+	case v.EffectiveProfile == "":
+		return "-"
+	case v.Profile == "":
+		return v.EffectiveProfile + " (institution default)"
+	}
+	return v.EffectiveProfile
 }
 
 func maxActiveCell(n int) string {

@@ -1,0 +1,122 @@
+package adminapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/adminapi"
+)
+
+// The FAPI 2.0 profile at the admin API (docs/fapi2.md): an institution's
+// default_profile is set, kept and validated; a client's profile is validated; and a
+// client held to FAPI 2.0, by its own profile or its institution's default, is
+// refused any authentication method but private_key_jwt and mTLS (FAPI 2.0
+// §5.3.2.1), at creation and at update.
+func TestFAPI2Profile(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fapi, err := e.c.CreateInstitutionWith(ctx, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("fapi2")})
+	if err != nil || fapi.DefaultProfile != "fapi2" {
+		t.Fatalf("create with default_profile: %+v %v", fapi, err)
+	}
+	// A rename without default_profile keeps it.
+	if got, err := e.c.UpdateInstitution(ctx, fapi.ID, adminapi.InstitutionInput{Name: "FAPI Bank plc"}); err != nil || got.DefaultProfile != "fapi2" {
+		t.Fatalf("rename: %+v %v", got, err)
+	}
+	plain := mustInstitution(t, e, "Plain Bank")
+	for _, body := range []string{`{"name":"x","default_profile":"fapi1"}`, `{"name":"x","default_profile":"FAPI2"}`, `{"name":"x","default_profile":7}`} {
+		a := e.raw(http.MethodPatch, "/admin/v1/institutions/"+plain.ID, body)
+		if a.status != http.StatusBadRequest {
+			t.Errorf("update with %s: %d %s", body, a.status, a.body)
+		}
+		if a = e.raw(http.MethodPost, "/admin/v1/institutions", body); a.status != http.StatusBadRequest {
+			t.Errorf("create with %s: %d %s", body, a.status, a.body)
+		}
+	}
+	e.raw(http.MethodPatch, "/admin/v1/institutions/"+plain.ID, `{"name":"x","default_profile":"fapi1"}`).
+		wantError(t, http.StatusBadRequest, "invalid_field", "default_profile")
+
+	key := []jeton.ClientKey{{Format: jeton.KeyPEM, Data: ecPEM(t)}}
+	authCode := func(in adminapi.ClientInput) adminapi.ClientInput {
+		in.Grants, in.RedirectURIs, in.Scopes = []string{jeton.GrantAuthorizationCode}, []string{"https://app.example/cb"}, []string{"accounts"}
+		return in
+	}
+	// Refused: a secret method with the client's own profile, or under the default.
+	for name, in := range map[string]adminapi.ClientInput{
+		"own profile, client_secret_basic":     {InstitutionID: plain.ID, Name: "a", Profile: "fapi2"},
+		"own profile, client_secret_jwt":       {InstitutionID: plain.ID, Name: "a", Profile: "fapi2", AuthMethod: jeton.AuthSecretJWT},
+		"own profile, public":                  {InstitutionID: plain.ID, Name: "a", Profile: "fapi2", AuthMethod: jeton.AuthNone},
+		"institution default, secret_post":     {InstitutionID: fapi.ID, Name: "a", AuthMethod: jeton.AuthSecretPost},
+		"institution default, default (basic)": {InstitutionID: fapi.ID, Name: "a"},
+	} {
+		_, err := e.c.CreateClient(ctx, authCode(in))
+		if ae := asAPIError(t, err); ae.Field != "auth_method" || !strings.Contains(ae.Message, "FAPI 2.0: client authentication must be private_key_jwt") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	pw := authCode(adminapi.ClientInput{InstitutionID: plain.ID, Name: "pw", Profile: "fapi2", AuthMethod: jeton.AuthPrivateKey, PublicKeys: key})
+	pw.Grants = append(pw.Grants, jeton.GrantPassword)
+	_, err = e.c.CreateClient(ctx, pw)
+	if ae := asAPIError(t, err); ae.Field != "grants" || !strings.Contains(ae.Message, "password credentials grant") {
+		t.Errorf("password grant: %v", err)
+	}
+	_, err = e.c.CreateClient(ctx, authCode(adminapi.ClientInput{InstitutionID: plain.ID, Name: "a", Profile: "fapi-2"}))
+	if ae := asAPIError(t, err); ae.Field != "profile" {
+		t.Errorf("unknown profile: %v", err)
+	}
+	// Accepted: private_key_jwt, own profile or inherited; the answer says which.
+	own, err := e.c.CreateClient(ctx, authCode(adminapi.ClientInput{InstitutionID: plain.ID, Name: "own", Profile: "fapi2",
+		AuthMethod: jeton.AuthPrivateKey, PublicKeys: key}))
+	if err != nil || own.Profile != "fapi2" || own.EffectiveProfile != "fapi2" {
+		t.Fatalf("own profile: %+v %v", own.ClientView, err)
+	}
+	inh, err := e.c.CreateClient(ctx, authCode(adminapi.ClientInput{InstitutionID: fapi.ID, Name: "inherits",
+		AuthMethod: jeton.AuthPrivateKey, PublicKeys: key}))
+	if err != nil || inh.Profile != "" || inh.EffectiveProfile != "fapi2" {
+		t.Fatalf("inherited profile: %+v %v", inh.ClientView, err)
+	}
+	// Update: switching either to a secret is refused, and nothing changes.
+	for _, id := range []string{own.ClientID, inh.ClientID} {
+		_, err := e.c.UpdateClient(ctx, id, adminapi.ClientUpdate{AuthMethod: adminapi.Ptr(jeton.AuthSecretBasic)})
+		if ae := asAPIError(t, err); ae.Field != "auth_method" {
+			t.Errorf("update %s to client_secret_basic: %v", id, err)
+		}
+		got, err := e.c.GetClient(ctx, id)
+		if err != nil || got.AuthMethod != jeton.AuthPrivateKey {
+			t.Errorf("%s after the refused update: %+v %v", id, got, err)
+		}
+	}
+	// Dropping the client's own profile returns it to its institution's default.
+	back, err := e.c.UpdateClient(ctx, own.ClientID, adminapi.ClientUpdate{Profile: adminapi.Ptr(""), AuthMethod: adminapi.Ptr(jeton.AuthSecretBasic)})
+	if err != nil || back.Profile != "" || back.EffectiveProfile != "" || back.AuthMethod != jeton.AuthSecretBasic {
+		t.Fatalf("profile cleared: %+v %v", back.ClientView, err)
+	}
+	// A change of the institution's default drops its clients from the token
+	// endpoint's cache at once; a rename does not.
+	e.invalidations()
+	if _, err := e.c.UpdateInstitution(ctx, fapi.ID, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("fapi2")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.invalidations(); len(got) != 0 {
+		t.Errorf("unchanged default invalidated %v", got)
+	}
+	if _, err := e.c.UpdateInstitution(ctx, fapi.ID, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.invalidations(); len(got) != 1 || got[0] != inh.ClientID {
+		t.Errorf("changed default invalidated %v, want [%s]", got, inh.ClientID)
+	}
+	if _, err := e.c.UpdateInstitution(ctx, fapi.ID, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("fapi2")}); err != nil {
+		t.Fatal(err)
+	}
+	e.invalidations()
+	raw := e.raw(http.MethodGet, "/admin/v1/clients/"+inh.ClientID, "")
+	var view map[string]any
+	if err := json.Unmarshal(raw.body, &view); err != nil || view["profile"] != "" || view["effective_profile"] != "fapi2" {
+		t.Fatalf("client JSON: %s", raw.body)
+	}
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCLIFAPI2Profile: `client create|update --profile fapi2` and `institution
+// create|update --default-profile fapi2` (docs/fapi2.md), with the admin API's
+// refusal of a secret method for a FAPI 2.0 client shown to the operator.
+func TestCLIFAPI2Profile(t *testing.T) {
+	_, url := adminServerStore(t)
+	conn := []string{"--server", url, "--token", "cli-token", "--data-dir", t.TempDir(), "-o", "json"}
+	run := func(args ...string) (map[string]any, error) {
+		t.Helper()
+		out, _, err := runCLI(t, "", append(args, conn...)...)
+		if err != nil {
+			return nil, err
+		}
+		return decodeOne(t, out), nil
+	}
+	inst, err := run("institution", "create", "--name", "Bank", "--default-profile", "fapi2")
+	if err != nil || inst["default_profile"] != "fapi2" {
+		t.Fatalf("institution create --default-profile: %v %v", inst, err)
+	}
+	id := inst["id"].(string)
+	if _, err := run("client", "create", "--institution", id, "--name", "Secret"); err == nil || !strings.Contains(err.Error(), "FAPI 2.0") {
+		t.Fatalf("a secret client under the fapi2 default: %v", err)
+	}
+	inst, err = run("institution", "update", id, "--default-profile", "")
+	if err != nil || inst["default_profile"] != nil || inst["name"] != "Bank" {
+		t.Fatalf("institution update --default-profile \"\": %v %v", inst, err)
+	}
+	c, err := run("client", "create", "--institution", id, "--name", "Secret")
+	if err != nil || c["effective_profile"] != "" {
+		t.Fatalf("a secret client without the default: %v %v", c, err)
+	}
+	if _, err := run("client", "update", c["client_id"].(string), "--profile", "fapi2"); err == nil || !strings.Contains(err.Error(), "FAPI 2.0") {
+		t.Fatalf("client update --profile fapi2 of a secret client: %v", err)
+	}
+	if _, err := run("client", "create", "--institution", id, "--name", "x", "--profile", "fapi9"); err == nil {
+		t.Fatal("--profile fapi9 accepted")
+	}
+}

@@ -1,0 +1,83 @@
+package fapi2
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jeton/jeton"
+)
+
+// Name is the profile value of the admin API (client "profile", institution
+// "default_profile") and of the CLI flag --profile.
+const Name = "fapi2"
+
+// Valid reports whether p is a profile jeton knows: "" (none, or the institution's
+// default for a client) or Name.
+func Valid(p string) bool { return p == "" || p == Name }
+
+// Applies reports whether c is held to the FAPI 2.0 rules.
+func Applies(c *jeton.Client) bool { return c.EffectiveProfile() == Name }
+
+// MaxCodeTTL is the longest an authorization code may live (FAPI 2.0 §5.3.2.1:
+// "shall issue authorization codes with a maximum lifetime of 60 seconds").
+const MaxCodeTTL = 60 * time.Second
+
+// Algs are the JWS algorithms FAPI 2.0 §5.4 item 1 allows ("use PS256, ES256, or EdDSA
+// (using the Ed25519 subtype) algorithms"): for client assertions, request objects and
+// DPoP proofs of a FAPI 2.0 client.
+var Algs = []string{"PS256", "ES256", "EdDSA"}
+
+// AuthMethods are the client authentication methods FAPI 2.0 §5.3.2.1 allows
+// ("shall authenticate clients using one of: MTLS as specified in section 2 of
+// RFC 8705, or private_key_jwt as specified in section 9 of OpenID Connect").
+var AuthMethods = []jeton.AuthMethod{jeton.AuthPrivateKey, jeton.AuthTLSClient, jeton.AuthSelfSignedTLS}
+
+// refuse builds a refusal naming the rule: "FAPI 2.0: <rule>".
+func refuse(code jeton.Code, reason jeton.Reason, rule string) *jeton.Error {
+	return jeton.Errorf(code, reason, "FAPI 2.0: %s", rule)
+}
+
+// authMethod refuses a client registered with a method §5.3.2.1 does not allow.
+func authMethod(c *jeton.Client) *jeton.Error {
+	if slices.Contains(AuthMethods, c.AuthMethod) {
+		return nil
+	}
+	return refuse(jeton.CodeInvalidClient, jeton.ReasonNone,
+		"client authentication must be private_key_jwt, tls_client_auth or self_signed_tls_client_auth")
+}
+
+// algOK reports whether the compact JWS raw announces one of Algs. The header is
+// read without verifying: the signature itself is verified by clientauth, dpop or
+// the request-object verifier with the algorithm the header names, so a header that
+// lies fails there; this only narrows which algorithms may get that far.
+func algOK(raw string) bool {
+	head, _, ok := strings.Cut(raw, ".")
+	if !ok || len(head) > 4096 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return false
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	return json.Unmarshal(b, &h) == nil && slices.Contains(Algs, h.Alg)
+}
+
+// signedWith refuses a client assertion (RFC 7523) or DPoP proofs (RFC 9449) whose
+// alg is not in Algs.
+func signedWith(assertion string, proofs []string) *jeton.Error {
+	if assertion != "" && !algOK(assertion) {
+		return refuse(jeton.CodeInvalidClient, jeton.ReasonBadAssertion, "the client assertion must be signed with PS256, ES256 or EdDSA")
+	}
+	for _, p := range proofs {
+		if !algOK(p) {
+			return refuse(jeton.CodeInvalidDPoPProof, jeton.ReasonNone, "the DPoP proof must be signed with PS256, ES256 or EdDSA")
+		}
+	}
+	return nil
+}
