@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -28,6 +29,10 @@ type Config struct {
 	// KEK is the key-encryption key (keys.LoadKEK) under which client_secret_jwt
 	// secrets are sealed; without it such clients cannot be registered.
 	KEK []byte
+	// PreviousKEKs are the key-encryption keys of a KEK rotation in progress: a secret
+	// still sealed under one of them is re-sealed under KEK when a change carries it
+	// over (RotateSecret's previous secret).
+	PreviousKEKs [][]byte
 	// JWKSAllowHosts are jwks_uri hosts that may name a non-public address.
 	JWKSAllowHosts []string
 	// Invalidate is called with a client id after every change to that client, so
@@ -75,6 +80,7 @@ func (s *Service) save(ctx context.Context, w write, actor, action string, befor
 	if before != nil {
 		prev = *before
 	}
+	s.resealUnderCurrentKEK(&c)
 	details := jeton.AuditChange(prev, c)
 	maps.Copy(details, extra)
 	ev := jeton.AuditEvent{ID: jeton.NewID(), At: s.now(), InstitutionID: c.InstitutionID,
@@ -86,4 +92,27 @@ func (s *Service) save(ctx context.Context, w write, actor, action string, befor
 		s.cfg.Invalidate(c.ID)
 	}
 	return nil
+}
+
+// resealUnderCurrentKEK seals c's sealed secrets under the current KEK before c is
+// written. c was read before this change, and `jeton kek rotate` may re-seal its row
+// in between: writing back the bytes read would put a value under the previous KEK
+// after the command has moved every row off it, and a restart with the new KEK alone
+// could not open it. A value no KEK here opens is written as it was read.
+func (s *Service) resealUnderCurrentKEK(c *jeton.Client) {
+	if len(s.cfg.KEK) == 0 || len(c.SecretSealed)+len(c.PreviousSecretSealed) == 0 {
+		return
+	}
+	ss, err := keys.NewSecretSealer(s.cfg.KEK, s.cfg.PreviousKEKs...)
+	if err != nil {
+		return
+	}
+	for _, sealed := range []*[]byte{&c.SecretSealed, &c.PreviousSecretSealed} {
+		if len(*sealed) == 0 {
+			continue
+		}
+		if secret, err := ss.Open(c.ID, *sealed); err == nil {
+			*sealed = ss.Seal(c.ID, string(secret))
+		}
+	}
 }

@@ -101,7 +101,7 @@ func (a *app) buildServers(adminToken string) error {
 	handler := func(mounts []httpapi.Mount) http.Handler {
 		return httpapi.New(httpapi.Config{Logger: a.logger, Metrics: httpMetrics, Ready: a.ready, Mounts: mounts, TrustedProxies: a.proxies, Tracer: a.tracer, ClientCertHeader: a.cfg.ClientCertHeader})
 	}
-	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek,
+	clientService := clients.New(clients.Config{Store: a.store, KEK: a.kek, PreviousKEKs: a.previousKEKs,
 		JWKSAllowHosts: a.cfg.JWKSAllowHosts, Invalidate: a.cache.Invalidate, Now: time.Now, Events: a.events,
 		DetailTypes: a.details.Known})
 	core := module.Core{
