@@ -18,6 +18,10 @@ import (
 //go:embed console/*.html
 var consoleFiles embed.FS
 
+// ConsoleStrings are the English strings of CardCore's console pages, whether the
+// dialect is on or not (tests read the keys to tell them from audit actions).
+func (m *Module) ConsoleStrings() map[string]string { return consoleStrings }
+
 // ConsolePages are CardCore's pages in the web console (module.ConsolePages): an
 // institution's CardCore applications, listed, created with their key upload,
 // shown with their client ID and institutionId, and deleted, through the dialect's
@@ -29,7 +33,7 @@ func (m *Module) ConsolePages() []console.Extension {
 	}
 	pages, _ := fs.Sub(consoleFiles, "console")
 	p := &consolePages{d: m.dialect, tokenURL: m.tokenURL}
-	return []console.Extension{{Name: "cardcore", Nav: "cardcore.nav", Templates: pages, Strings: consoleStrings,
+	return []console.Extension{{Name: "cardcore", Nav: "cardcore.nav", Templates: pages, Strings: m.ConsoleStrings(),
 		Routes: func(r *console.Routes) {
 			r.Handle("GET /{$}", p.list)
 			r.Handle("GET /new", p.newPage)
