@@ -13,6 +13,7 @@ import (
 
 	"github.com/jeton/jeton/auditlog"
 	"github.com/jeton/jeton/clientcache"
+	"github.com/jeton/jeton/janitor"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/module"
 	"github.com/jeton/jeton/ratelimit"
@@ -181,7 +182,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.ConsoleIdleTimeout, "console-idle-timeout", 15*time.Minute, "how long a web console session may stay unused before it ends")
 	f.DurationVar(&cfg.SessionTTL, "session-ttl", time.Hour, "how long a customer's sign-in on the login page is remembered for later authorization requests")
 	f.DurationVar(&cfg.JanitorInterval, "janitor-interval", 10*time.Minute, "how often expired rows are deleted")
-	f.IntVar(&cfg.JanitorBatch, "janitor-batch", 1000, "rows deleted per table per statement by the janitor")
+	f.IntVar(&cfg.JanitorBatch, "janitor-batch", janitor.DefaultBatch, "rows deleted per table per statement by the janitor")
 	bindJanitorPause(f, &cfg.JanitorPause)
 	bindAuditRetention(f, &cfg.AuditRetention)
 	f.DurationVar(&cfg.AuditSecurityWindow, "audit-security-window", auditlog.DefaultWindow, "security events (replays refused, rate limits tripped, ...) are written to the audit log as one row per kind, institution, client and reason per window, with a count")
