@@ -120,3 +120,59 @@ func TestFAPI2Profile(t *testing.T) {
 		t.Fatalf("client JSON: %s", raw.body)
 	}
 }
+
+// TestFAPI2SigningAlg: a client held to FAPI 2.0, by its own profile or its
+// institution's default, is refused a signing_alg that FAPI 2.0 §5.4 does not allow
+// (RS256), at creation and at update, on the field signing_alg; a client without the
+// profile keeps RS256.
+func TestFAPI2SigningAlg(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fapi, err := e.c.CreateInstitutionWith(ctx, adminapi.InstitutionInput{Name: "FAPI Bank", DefaultProfile: adminapi.Ptr("fapi2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := mustInstitution(t, e, "Plain Bank")
+	key := []jeton.ClientKey{{Format: jeton.KeyPEM, Data: ecPEM(t)}}
+	in := func(inst, profile, alg string) adminapi.ClientInput {
+		return adminapi.ClientInput{InstitutionID: inst, Name: "app", Profile: profile, AuthMethod: jeton.AuthPrivateKey,
+			PublicKeys: key, SigningAlg: alg}
+	}
+	wantRefused := func(what string, err error) {
+		t.Helper()
+		if ae := asAPIError(t, err); ae.Status != http.StatusBadRequest || ae.Field != "signing_alg" ||
+			!strings.Contains(ae.Message, "FAPI 2.0: the client's tokens must be signed with PS256, ES256 or EdDSA") {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	_, err = e.c.CreateClient(ctx, in(plain.ID, "fapi2", "RS256"))
+	wantRefused("create, own profile", err)
+	_, err = e.c.CreateClient(ctx, in(fapi.ID, "", "RS256"))
+	wantRefused("create, institution default", err)
+
+	for _, alg := range []string{"", "PS256", "EdDSA"} { // "": the default, ES256
+		c, err := e.c.CreateClient(ctx, in(fapi.ID, "", alg))
+		if err != nil {
+			t.Fatalf("create with signing_alg %q: %v", alg, err)
+		}
+		_, err = e.c.UpdateClient(ctx, c.ClientID, adminapi.ClientUpdate{SigningAlg: adminapi.Ptr("RS256")})
+		wantRefused("update to RS256", err)
+		if got, err := e.c.GetClient(ctx, c.ClientID); err != nil || got.SigningAlg != c.SigningAlg || got.SigningAlg == "RS256" {
+			t.Errorf("after the refused update: %+v %v", got, err)
+		}
+	}
+	// Only without the profile may a client have RS256...
+	own, err := e.c.CreateClient(ctx, in(plain.ID, "fapi2", "ES256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.c.UpdateClient(ctx, own.ClientID, adminapi.ClientUpdate{SigningAlg: adminapi.Ptr("RS256")})
+	wantRefused("update to RS256, own profile", err)
+	back, err := e.c.UpdateClient(ctx, own.ClientID, adminapi.ClientUpdate{Profile: adminapi.Ptr(""), SigningAlg: adminapi.Ptr("RS256")})
+	if err != nil || back.SigningAlg != "RS256" || back.EffectiveProfile != "" {
+		t.Fatalf("RS256 without the profile: %+v %v", back.ClientView, err)
+	}
+	// ...and giving it back is refused for the same reason.
+	_, err = e.c.UpdateClient(ctx, own.ClientID, adminapi.ClientUpdate{Profile: adminapi.Ptr("fapi2")})
+	wantRefused("profile fapi2 for an RS256 client", err)
+}

@@ -2,7 +2,6 @@ package clients
 
 import (
 	"context"
-	"strings"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/fapi2"
@@ -10,9 +9,10 @@ import (
 
 // checkProfile validates the client's profile ("" or "fapi2") and holds a client
 // whose effective profile is FAPI 2.0 (its own, or its institution's default) to the
-// registration rules of package fapi2: FAPI 2.0 §5.3.2.1 allows only private_key_jwt
-// and mTLS client authentication, so another method is refused here rather than at
-// every token request.
+// registration rules of package fapi2 (fapi2.Violations): FAPI 2.0 §5.3.2.1 allows
+// only private_key_jwt and mTLS client authentication and no password grant, §5.4 only
+// PS256, ES256 and EdDSA as the alg of its tokens, so another is refused here, on the
+// field at fault, rather than at every token request.
 func (s *Service) checkProfile(ctx context.Context, c *jeton.Client) error {
 	if !fapi2.Valid(c.Profile) {
 		return fieldError("profile", "unknown profile %q; use fapi2, or empty for the institution's default", c.Profile)
@@ -26,11 +26,7 @@ func (s *Service) checkProfile(ctx context.Context, c *jeton.Client) error {
 		c.InstitutionProfile = in.DefaultProfile
 	}
 	if e := fapi2.Registration(c); e != nil {
-		field := "auth_method"
-		if c.AllowsGrant(jeton.GrantPassword) && strings.Contains(e.Description, jeton.GrantPassword) {
-			field = "grants"
-		}
-		return fieldError(field, "%s", e.Description)
+		return fieldError(e.Param, "%s", e.Description)
 	}
 	return nil
 }

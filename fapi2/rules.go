@@ -3,6 +3,7 @@ package fapi2
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -27,7 +28,8 @@ const MaxCodeTTL = 60 * time.Second
 
 // Algs are the JWS algorithms FAPI 2.0 §5.4 item 1 allows ("use PS256, ES256, or EdDSA
 // (using the Ed25519 subtype) algorithms"): for client assertions, request objects and
-// DPoP proofs of a FAPI 2.0 client.
+// DPoP proofs of a FAPI 2.0 client, and for the tokens jeton signs for it (its
+// SigningAlg).
 var Algs = []string{"PS256", "ES256", "EdDSA"}
 
 // AuthMethods are the client authentication methods FAPI 2.0 §5.3.2.1 allows
@@ -47,6 +49,36 @@ func authMethod(c *jeton.Client) *jeton.Error {
 	}
 	return refuse(jeton.CodeInvalidClient, jeton.ReasonNone,
 		"client authentication must be private_key_jwt, tls_client_auth or self_signed_tls_client_auth")
+}
+
+// tokenAlg refuses a client whose tokens jeton would sign with an algorithm FAPI 2.0
+// §5.4 item 1 does not allow (its SigningAlg signs its JWT access tokens and its ID
+// tokens). The code is unauthorized_client (RFC 6749 §5.2: "the authenticated client
+// is not authorized to use this authorization grant type"; RFC 9126 §2.3 at PAR): the
+// client did authenticate, so invalid_client, which tells it its credentials failed,
+// would send it looking in the wrong place; what refuses it is its registration,
+// which only the operator can change.
+func tokenAlg(c *jeton.Client) *jeton.Error {
+	if slices.Contains(Algs, c.SigningAlg) {
+		return nil
+	}
+	return refuse(jeton.CodeUnauthorizedClient, jeton.ReasonNone, errTokenAlg(c.SigningAlg))
+}
+
+// errTokenAlg is tokenAlg's rule, naming the client's alg.
+func errTokenAlg(alg string) string {
+	return fmt.Sprintf("the client's tokens must be signed with PS256, ES256 or EdDSA, not %.20q (signing_alg)", alg)
+}
+
+// TokenAlg is the last check before jeton signs a token for c with c.SigningAlg
+// (token.Issuer, token.IDTokenIssuer): FAPI 2.0 §5.4 item 1 for a FAPI 2.0 client,
+// nothing for others. The endpoints refuse such a client before (CheckToken,
+// CheckPushed); this keeps any other path from signing for it with RS256.
+func TokenAlg(c *jeton.Client) *jeton.Error {
+	if !Applies(c) {
+		return nil
+	}
+	return tokenAlg(c)
 }
 
 // algOK reports whether the compact JWS raw announces one of Algs. The header is
