@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/fapi2"
@@ -220,5 +221,31 @@ func TestTokenAlg(t *testing.T) {
 		if e := fapi2.TokenAlg(c); e != nil {
 			t.Errorf("%s (profile %q): %v", c.SigningAlg, c.Profile, e)
 		}
+	}
+}
+
+// TestFutureSkew: FAPI 2.0 §5.3.2.1 caps a FAPI 2.0 client's future iat/nbf at 59 s
+// whatever the operator's skew; a smaller skew is kept (even under 10 s: the
+// operator's choice, docs/fapi2.md); other clients keep the skew.
+func TestFutureSkew(t *testing.T) {
+	fapi, inherits, other := fapiClient(jeton.AuthPrivateKey), &jeton.Client{InstitutionProfile: fapi2.Name}, &jeton.Client{}
+	for _, c := range []struct {
+		client     *jeton.Client
+		skew, want time.Duration
+	}{
+		{fapi, time.Minute, 59 * time.Second},
+		{inherits, time.Minute, 59 * time.Second},
+		{fapi, 5 * time.Minute, 59 * time.Second},
+		{fapi, 30 * time.Second, 30 * time.Second},
+		{fapi, 5 * time.Second, 5 * time.Second},
+		{other, time.Minute, time.Minute},
+		{other, 5 * time.Minute, 5 * time.Minute},
+	} {
+		if got := fapi2.FutureSkew(c.client, c.skew); got != c.want {
+			t.Errorf("profile %q, skew %v: %v, want %v", c.client.EffectiveProfile(), c.skew, got, c.want)
+		}
+	}
+	if fapi2.MaxFuture >= 60*time.Second || fapi2.MaxFuture < 10*time.Second {
+		t.Errorf("MaxFuture %v: FAPI 2.0 §5.3.2.1 wants 10 s accepted and 60 s refused", fapi2.MaxFuture)
 	}
 }
