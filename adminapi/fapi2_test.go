@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,4 +176,122 @@ func TestFAPI2SigningAlg(t *testing.T) {
 	// ...and giving it back is refused for the same reason.
 	_, err = e.c.UpdateClient(ctx, own.ClientID, adminapi.ClientUpdate{Profile: adminapi.Ptr("fapi2")})
 	wantRefused("profile fapi2 for an RS256 client", err)
+}
+
+// TestFAPI2DefaultProfileSwitch: making fapi2 an institution's default_profile is
+// refused with 409 conflict on default_profile while a client that follows the
+// default would break a FAPI 2.0 registration rule; the answer names each (at most
+// 20, then how many more) with its rules, and nothing changes. Clients with a profile
+// of their own, deleted ones and other institutions' are not in the way; disabled
+// ones are. Once the clients are fixed the switch goes through. On both stores.
+func TestFAPI2DefaultProfileSwitch(t *testing.T) {
+	bothStores(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		bank, other := mustInstitution(t, e, "Bank"), mustInstitution(t, e, "Other Bank")
+		key := []jeton.ClientKey{{Format: jeton.KeyPEM, Data: ecPEM(t)}}
+		create := func(in adminapi.ClientInput) string {
+			t.Helper()
+			if in.InstitutionID == "" {
+				in.InstitutionID = bank.ID
+			}
+			in.Name = "app"
+			c, err := e.c.CreateClient(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ClientID
+		}
+		pkjwt := func(alg string, grants ...string) adminapi.ClientInput {
+			return adminapi.ClientInput{AuthMethod: jeton.AuthPrivateKey, PublicKeys: key, SigningAlg: alg, Grants: grants}
+		}
+		secret := create(adminapi.ClientInput{})
+		rsa := create(pkjwt("RS256"))
+		pw := create(pkjwt("ES256", jeton.GrantClientCredentials, jeton.GrantPassword))
+		disabled := create(adminapi.ClientInput{})
+		if _, err := e.c.DisableClient(ctx, disabled); err != nil {
+			t.Fatal(err)
+		}
+		fine := create(pkjwt("ES256"))
+		own := create(adminapi.ClientInput{Profile: "fapi2", AuthMethod: jeton.AuthPrivateKey, PublicKeys: key})
+		gone := create(adminapi.ClientInput{})
+		if err := e.c.DeleteClient(ctx, gone); err != nil {
+			t.Fatal(err)
+		}
+		elsewhere := create(adminapi.ClientInput{InstitutionID: other.ID})
+		e.invalidations()
+
+		toFAPI := adminapi.InstitutionInput{Name: "Bank", DefaultProfile: adminapi.Ptr("fapi2")}
+		refused := func() string {
+			t.Helper()
+			_, err := e.c.UpdateInstitution(ctx, bank.ID, toFAPI)
+			ae := asAPIError(t, err)
+			if ae.Status != http.StatusConflict || ae.Code != adminapi.CodeConflict || ae.Field != "default_profile" ||
+				!strings.HasPrefix(ae.Message, "FAPI 2.0: ") {
+				t.Fatalf("switch to fapi2: %v, want 409 conflict on default_profile", err)
+			}
+			if got, err := e.c.GetInstitution(ctx, bank.ID); err != nil || got.DefaultProfile != "" {
+				t.Fatalf("institution after the refusal: %+v %v", got, err)
+			}
+			if got := e.invalidations(); len(got) != 0 {
+				t.Fatalf("a refused switch invalidated %v", got)
+			}
+			return ae.Message
+		}
+		msg := refused()
+		for id, rule := range map[string]string{
+			secret:   "auth_method: client authentication must be private_key_jwt",
+			rsa:      "signing_alg: the client's tokens must be signed with PS256, ES256 or EdDSA",
+			pw:       "grants: the resource owner password credentials grant is not allowed",
+			disabled: "auth_method: client authentication must be private_key_jwt",
+		} {
+			if !strings.Contains(msg, id+" ("+rule) {
+				t.Errorf("the refusal does not name %s breaking %q: %s", id, rule, msg)
+			}
+		}
+		for _, id := range []string{fine, own, gone, elsewhere} {
+			if strings.Contains(msg, id) {
+				t.Errorf("the refusal names %s, which is not in the way: %s", id, msg)
+			}
+		}
+		if !strings.Contains(msg, "4 of the institution's clients") || strings.Contains(msg, "more") {
+			t.Errorf("count: %s", msg)
+		}
+
+		// More offenders than are named: 20 named, then how many more.
+		for range 20 {
+			create(adminapi.ClientInput{})
+		}
+		e.invalidations()
+		msg = refused()
+		if !strings.Contains(msg, "24 of the institution's clients") || !strings.HasSuffix(msg, " and 4 more") ||
+			strings.Count(msg, " (auth_method: ")+strings.Count(msg, " (signing_alg: ")+strings.Count(msg, " (grants: ") != 20 {
+			t.Errorf("24 offenders: %s", msg)
+		}
+
+		// Fixed (changed or deleted), the switch goes through and drops the
+		// institution's clients from the cache.
+		list, err := e.c.ListClients(ctx, bank.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list {
+			if c.Status == jeton.ClientDeleted || c.ClientID == fine || c.ClientID == own || c.ClientID == rsa {
+				continue
+			}
+			if err := e.c.DeleteClient(ctx, c.ClientID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.c.UpdateClient(ctx, rsa, adminapi.ClientUpdate{SigningAlg: adminapi.Ptr("PS256")}); err != nil {
+			t.Fatal(err)
+		}
+		e.invalidations()
+		got, err := e.c.UpdateInstitution(ctx, bank.ID, toFAPI)
+		if err != nil || got.DefaultProfile != "fapi2" {
+			t.Fatalf("switch with conforming clients: %+v %v", got, err)
+		}
+		if inv := e.invalidations(); !slices.Contains(inv, fine) || !slices.Contains(inv, rsa) {
+			t.Errorf("the switch invalidated %v, want %s and %s among them", inv, fine, rsa)
+		}
+	})
 }
