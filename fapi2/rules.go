@@ -86,7 +86,7 @@ func tokenAlg(c *jeton.Client) *jeton.Error {
 
 // errTokenAlg is tokenAlg's rule, naming the client's alg.
 func errTokenAlg(alg string) string {
-	return fmt.Sprintf("the client's tokens must be signed with PS256, ES256 or EdDSA, not %.20q (signing_alg)", alg)
+	return fmt.Sprintf("the client's tokens must be signed with PS256, ES256 or EdDSA, not %.20q", alg)
 }
 
 // TokenAlg is the last check before jeton signs a token for c with c.SigningAlg
