@@ -65,7 +65,9 @@ func serviceError(err error) error {
 	case errors.As(err, &fe):
 		return fieldError(fe.Field, "%s", fe.Message)
 	case errors.As(err, &ce):
-		return conflict("%s", ce.Message)
+		e := conflict("%s", ce.Message)
+		e.Field = ce.Field
+		return e
 	}
 	return err
 }

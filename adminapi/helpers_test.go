@@ -17,6 +17,8 @@ import (
 	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
+	"github.com/jeton/jeton/postgres"
+	"github.com/jeton/jeton/postgres/pgtest"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
 )
@@ -44,9 +46,39 @@ type env struct {
 // newEnv starts the API; jwksAllowHosts are the operator's --jwks-allow-hosts.
 func newEnv(t *testing.T, jwksAllowHosts ...string) *env {
 	t.Helper()
-	ctx := context.Background()
 	st := sqlitetest.New(t)
-	e := &env{t: t, store: st, now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	e := newEnvOn(t, st, jwksAllowHosts...)
+	e.store = st
+	return e
+}
+
+// newPostgresEnv is newEnv on a fresh PostgreSQL database (pgtest); its store field is
+// nil.
+func newPostgresEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return newEnvOn(t, st)
+}
+
+// bothStores runs test on an API over SQLite and over PostgreSQL.
+func bothStores(t *testing.T, test func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, newPostgresEnv(t)) })
+}
+
+// newEnvOn starts the API over st.
+func newEnvOn(t *testing.T, st jeton.Store, jwksAllowHosts ...string) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := &env{t: t, now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	kek := make([]byte, 32)
 	for i := range kek {
 		kek[i] = byte(i)

@@ -69,7 +69,7 @@ func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error
 	inst.Name, inst.UpdatedAt = in.Name, s.now()
 	fields := []string{"name"}
 	if in.DefaultProfile != nil {
-		if err := clients.CheckProfile("default_profile", *in.DefaultProfile); err != nil {
+		if err := s.checkDefaultProfile(ctx, before, *in.DefaultProfile); err != nil {
 			return err
 		}
 		inst.DefaultProfile = *in.DefaultProfile
@@ -86,6 +86,22 @@ func (s *server) updateInstitution(w http.ResponseWriter, r *http.Request) error
 	}
 	writeJSON(w, http.StatusOK, inst)
 	return nil
+}
+
+// checkDefaultProfile validates a new default_profile p of inst: a profile jeton
+// knows, and, when it changes, one that none of the institution's clients following
+// the default would break (clients.CheckDefaultProfile). Such a refusal is a 409
+// conflict on default_profile, as the admin API answers every change the current
+// state forbids: the value is valid, and the same request succeeds once the clients
+// are changed, which a 400 for a malformed input would not suggest.
+func (s *server) checkDefaultProfile(ctx context.Context, inst jeton.Institution, p string) error {
+	if err := clients.CheckProfile("default_profile", p); err != nil {
+		return err
+	}
+	if p == inst.DefaultProfile {
+		return nil
+	}
+	return clients.CheckDefaultProfile(ctx, s.cfg.Store, inst.ID, p)
 }
 
 // invalidateClients drops the cached clients of an institution whose default_profile

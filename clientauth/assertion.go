@@ -11,6 +11,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/fapi2"
 )
 
 // Assertion defaults.
@@ -185,6 +186,8 @@ func (a *Assertion) replayErr(ctx context.Context, p *Pending, err error) error 
 
 // checkClaims applies RFC 7523 §3 to verified claims and returns the expiry. iss must
 // equal issuer (the client id, or what a Profile says; "" takes any non-empty one).
+// nbf and iat may be up to Skew in the future, at most 59 s for a FAPI 2.0 client
+// (fapi2.FutureSkew: FAPI 2.0 §5.3.2.1).
 func (a *Assertion) checkClaims(c *jeton.Client, cred Credentials, cl *jwt.Claims, issuer string, now time.Time) (time.Time, error) {
 	skew := a.cfg.Skew
 	switch {
@@ -210,13 +213,14 @@ func (a *Assertion) checkClaims(c *jeton.Client, cred Credentials, cl *jwt.Claim
 	if !exp.After(now.Add(-skew)) {
 		return time.Time{}, failed(jeton.ReasonExpired, errors.New("assertion expired (RFC 7523 §3 item 4)"))
 	}
-	if cl.NotBefore != nil && cl.NotBefore.Time().After(now.Add(skew)) {
+	future := fapi2.FutureSkew(c, skew) // FAPI 2.0 §5.3.2.1 for a FAPI 2.0 client
+	if cl.NotBefore != nil && cl.NotBefore.Time().After(now.Add(future)) {
 		return time.Time{}, bad("nbf is in the future (RFC 7523 §3 item 5)")
 	}
 	start := now
 	if cl.IssuedAt != nil {
 		start = cl.IssuedAt.Time()
-		if start.After(now.Add(skew)) {
+		if start.After(now.Add(future)) {
 			return time.Time{}, bad("iat is in the future (RFC 7523 §3 item 6)")
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/fapi2"
 )
 
 // DefaultRequestObjectLifetime bounds exp - nbf (or iat, or now) of a request object:
@@ -157,7 +158,9 @@ func (r *RequestObjects) Verify(ctx context.Context, c *jeton.Client, raw string
 
 // checkClaims applies RFC 9101 §4 and §6.3 (and OIDC Core §6.1): iss is the client,
 // aud is this server, client_id is the client, exp is present and not past, nbf and
-// iat not in the future, the lifetime bounded, a jti present. It returns the expiry.
+// iat not in the future (by more than Skew; 59 s at most for a FAPI 2.0 client,
+// fapi2.FutureSkew: FAPI 2.0 §5.3.2.1), the lifetime bounded, a jti present. It returns
+// the expiry.
 func (r *RequestObjects) checkClaims(c *jeton.Client, cl *objectClaims, now time.Time) (time.Time, error) {
 	skew := r.a.cfg.Skew
 	switch {
@@ -178,12 +181,12 @@ func (r *RequestObjects) checkClaims(c *jeton.Client, cl *objectClaims, now time
 	if !exp.After(now.Add(-skew)) {
 		return time.Time{}, jeton.Errorf(jeton.CodeInvalidRequestObject, jeton.ReasonExpired, "request object expired").WithParam("request")
 	}
-	start := now
+	start, future := now, fapi2.FutureSkew(c, skew) // FAPI 2.0 §5.3.2.1 for a FAPI 2.0 client
 	for _, d := range []*jwt.NumericDate{cl.NotBefore, cl.IssuedAt} {
 		if d == nil {
 			continue
 		}
-		if t := d.Time(); t.After(now.Add(skew)) {
+		if t := d.Time(); t.After(now.Add(future)) {
 			return time.Time{}, badObject("nbf or iat is in the future")
 		} else if t.Before(start) {
 			start = t

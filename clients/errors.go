@@ -15,11 +15,17 @@ func fieldError(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// ConflictError is a change the client's current state forbids (a deleted client, a
-// secret rotation for a method without one).
-type ConflictError struct{ Message string }
+// ConflictError is a change the current state forbids (a deleted client, a secret
+// rotation for a method without one, a default_profile the institution's clients
+// break). Field names the input field the state forbids, when there is one.
+type ConflictError struct{ Field, Message string }
 
-func (e *ConflictError) Error() string { return e.Message }
+func (e *ConflictError) Error() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
+}
 
 func conflict(format string, args ...any) *ConflictError {
 	return &ConflictError{Message: fmt.Sprintf(format, args...)}

@@ -3,6 +3,7 @@ package fapi2
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -25,9 +26,29 @@ func Applies(c *jeton.Client) bool { return c.EffectiveProfile() == Name }
 // "shall issue authorization codes with a maximum lifetime of 60 seconds").
 const MaxCodeTTL = 60 * time.Second
 
+// MaxFuture is how far ahead of jeton's clock a FAPI 2.0 client's client assertion or
+// request object may date its iat or nbf. FAPI 2.0 §5.3.2.1 has the server accept JWTs
+// with an iat or nbf up to 10 seconds in the future and says it should reject those
+// 60 seconds or more in the future; NumericDates are whole seconds (RFC 7519 §2), so
+// 59 s is the last one accepted and 60 s the first one refused.
+const MaxFuture = 59 * time.Second
+
+// FutureSkew is the tolerance for an iat or nbf in the future of c's client assertions
+// and request objects, given the operator's clock skew (serve --clock-skew): at most
+// MaxFuture for a FAPI 2.0 client, skew for others. A skew under 10 s is kept as it
+// is, though it refuses what §5.3.2.1 says to accept: the operator chose it, and
+// docs/fapi2.md says so.
+func FutureSkew(c *jeton.Client, skew time.Duration) time.Duration {
+	if Applies(c) {
+		return min(skew, MaxFuture)
+	}
+	return skew
+}
+
 // Algs are the JWS algorithms FAPI 2.0 §5.4 item 1 allows ("use PS256, ES256, or EdDSA
 // (using the Ed25519 subtype) algorithms"): for client assertions, request objects and
-// DPoP proofs of a FAPI 2.0 client.
+// DPoP proofs of a FAPI 2.0 client, and for the tokens jeton signs for it (its
+// SigningAlg).
 var Algs = []string{"PS256", "ES256", "EdDSA"}
 
 // AuthMethods are the client authentication methods FAPI 2.0 §5.3.2.1 allows
@@ -47,6 +68,36 @@ func authMethod(c *jeton.Client) *jeton.Error {
 	}
 	return refuse(jeton.CodeInvalidClient, jeton.ReasonNone,
 		"client authentication must be private_key_jwt, tls_client_auth or self_signed_tls_client_auth")
+}
+
+// tokenAlg refuses a client whose tokens jeton would sign with an algorithm FAPI 2.0
+// §5.4 item 1 does not allow (its SigningAlg signs its JWT access tokens and its ID
+// tokens). The code is unauthorized_client (RFC 6749 §5.2: "the authenticated client
+// is not authorized to use this authorization grant type"; RFC 9126 §2.3 at PAR): the
+// client did authenticate, so invalid_client, which tells it its credentials failed,
+// would send it looking in the wrong place; what refuses it is its registration,
+// which only the operator can change.
+func tokenAlg(c *jeton.Client) *jeton.Error {
+	if slices.Contains(Algs, c.SigningAlg) {
+		return nil
+	}
+	return refuse(jeton.CodeUnauthorizedClient, jeton.ReasonNone, errTokenAlg(c.SigningAlg))
+}
+
+// errTokenAlg is tokenAlg's rule, naming the client's alg.
+func errTokenAlg(alg string) string {
+	return fmt.Sprintf("the client's tokens must be signed with PS256, ES256 or EdDSA, not %.20q", alg)
+}
+
+// TokenAlg is the last check before jeton signs a token for c with c.SigningAlg
+// (token.Issuer, token.IDTokenIssuer): FAPI 2.0 §5.4 item 1 for a FAPI 2.0 client,
+// nothing for others. The endpoints refuse such a client before (CheckToken,
+// CheckPushed); this keeps any other path from signing for it with RS256.
+func TokenAlg(c *jeton.Client) *jeton.Error {
+	if !Applies(c) {
+		return nil
+	}
+	return tokenAlg(c)
 }
 
 // algOK reports whether the compact JWS raw announces one of Algs. The header is

@@ -313,3 +313,50 @@ func TestFAPI2Refusals(t *testing.T) {
 		refusedFAPI(t, "inherit without PKCE", s.fapiPost(t, oidc.PARPath, "inherit", s.goodAssertion(t, "inherit"), form), 400, "invalid_request", "PKCE with S256 required")
 	})
 }
+
+// TestFAPI2StoredRS256Client: a client registered with signing_alg RS256 while its
+// institution (bank-a, alice's) had no default, whose institution's default became
+// fapi2 afterwards (written to the store directly, as a database from before the admin
+// API checked the switch holds it), gets no RS256 token: its code exchange and its PAR
+// are refused with unauthorized_client naming FAPI 2.0 §5.4's rule, and nothing is
+// issued: the code stays unspent, and once the operator gives the client ES256 it is
+// exchanged for ES256 tokens.
+func TestFAPI2StoredRS256Client(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	now := time.Now()
+	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &s.signerKey.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	must(t, err)
+	must(t, s.store.CreateClient(ctx, jeton.Client{ID: "rs-tokens", InstitutionID: "bank-a", Name: "RS256 tokens", Status: jeton.ClientActive,
+		AuthMethod: jeton.AuthPrivateKey, PublicKeys: []jeton.ClientKey{{Format: jeton.KeyJWKS, Data: string(set)}},
+		Grants: []string{jeton.GrantAuthorizationCode, jeton.GrantRefreshToken}, Scopes: []string{"openid", "offline_access"},
+		DefaultScopes: []string{"openid"}, RedirectURIs: []string{redirectURI}, TokenFormat: jeton.FormatJWT,
+		AccessTokenTTL: 10 * time.Minute, RefreshTokenTTL: time.Hour, SigningAlg: "RS256", CreatedAt: now, UpdatedAt: now}))
+	code := s.fapiCode(t, "rs-tokens") // before the switch: not a FAPI 2.0 client yet
+
+	inst, err := s.store.GetInstitution(ctx, "bank-a")
+	must(t, err)
+	inst.DefaultProfile = fapi2.Name
+	must(t, s.store.UpdateInstitution(ctx, inst))
+
+	key := dpoptest.NewKey(t)
+	const rule = "the client's tokens must be signed with PS256, ES256 or EdDSA"
+	tok := s.fapiPost(t, "/oauth2/token", "rs-tokens", s.goodAssertion(t, "rs-tokens"), codeForm(code), s.proof(t, key, "/oauth2/token"))
+	refusedFAPI(t, "code exchange", tok, 400, "unauthorized_client", rule)
+	par := s.fapiPost(t, oidc.PARPath, "rs-tokens", s.goodAssertion(t, "rs-tokens"), parForm(), s.proof(t, key, oidc.PARPath))
+	refusedFAPI(t, "PAR", par, 400, "unauthorized_client", rule)
+
+	c, err := s.store.GetClient(ctx, "rs-tokens")
+	must(t, err)
+	c.SigningAlg = "ES256"
+	must(t, s.store.UpdateClient(ctx, c))
+	ok := answer(t, s.fapiPost(t, "/oauth2/token", "rs-tokens", s.goodAssertion(t, "rs-tokens"), codeForm(code), s.proof(t, key, "/oauth2/token")))
+	if ok.status != 200 || ok.TokenType != "DPoP" || ok.IDToken == "" {
+		t.Fatalf("the unspent code once the client signs ES256: %+v", ok)
+	}
+	for name, raw := range map[string]string{"access token": ok.AccessToken, "ID token": ok.IDToken} {
+		if _, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256}); err != nil {
+			t.Errorf("%s is not ES256: %v", name, err)
+		}
+	}
+}

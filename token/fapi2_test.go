@@ -101,3 +101,61 @@ func TestEngineFAPI2PasswordGrant(t *testing.T) {
 		t.Fatalf("password grant for a FAPI 2.0 client: %+v %v", res, err)
 	}
 }
+
+// nothingStored fails the test on any write: the issuer must refuse before it starts a
+// refresh family or stores a token.
+type nothingStored struct{ t *testing.T }
+
+func (n nothingStored) CreateRefreshFamily(context.Context, jeton.RefreshFamily, jeton.RefreshToken) error {
+	n.t.Error("a refresh family was started for a refused client")
+	return nil
+}
+func (n nothingStored) RevokeRefreshFamily(context.Context, string, time.Time) error { return nil }
+func (n nothingStored) CreateAccessToken(context.Context, jeton.AccessToken) error {
+	n.t.Error("an access token was stored for a refused client")
+	return nil
+}
+
+// TestIssuerFAPI2SigningAlg: whatever path reaches the issuers, a FAPI 2.0 client whose
+// signing_alg is RS256 gets no token signed (FAPI 2.0 §5.4): neither access nor ID
+// token, in either format, and nothing is stored; the same client without the profile
+// gets its RS256 tokens.
+func TestIssuerFAPI2SigningAlg(t *testing.T) {
+	ctx := context.Background()
+	s := sqlitetest.New(t)
+	km := keys.NewManager(s, make([]byte, 32), keys.Config{Algs: []string{"ES256", "RS256"}})
+	if err := km.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	signer := func(alg string) (token.Signer, error) { return km.Signer(alg) }
+	ids := &token.IDTokenIssuer{Issuer: "https://as.example", Signer: signer}
+	iss := &token.Issuer{Issuer: "https://as.example", Audience: []string{"https://api.example"}, Signer: signer,
+		AccessTokens: nothingStored{t}, RefreshFamilies: nothingStored{t}, IDTokens: ids}
+	alice := jeton.Customer{ID: "alice"}
+	authz := func() *token.Authorization {
+		return &token.Authorization{Subject: "alice", InstitutionID: "bank", Scope: []string{"openid"}, Refresh: true,
+			OpenID: &token.OpenIDRequest{Customer: alice}}
+	}
+	for _, c := range []jeton.Client{
+		{ID: "own", Profile: fapi2.Name, SigningAlg: "RS256", TokenFormat: jeton.FormatJWT, AccessTokenTTL: time.Minute},
+		{ID: "inherits", InstitutionProfile: fapi2.Name, SigningAlg: "RS256", TokenFormat: jeton.FormatOpaque, AccessTokenTTL: time.Minute},
+	} {
+		res, err := iss.Issue(ctx, &token.ClientRequest{Client: &c, Now: time.Now()}, authz())
+		if e := jeton.AsError(err); res != nil || e.Code != jeton.CodeUnauthorizedClient || !strings.Contains(e.Description, "FAPI 2.0: the client's tokens must be signed") {
+			t.Errorf("%s: Issue gave %+v, %v", c.ID, res, err)
+		}
+		tok, err := ids.IDToken(token.IDTokenParams{Client: &c, Customer: &alice, IssuedAt: time.Now()})
+		if e := jeton.AsError(err); tok != "" || e.Code != jeton.CodeUnauthorizedClient {
+			t.Errorf("%s: IDToken gave %q, %v", c.ID, tok, err)
+		}
+	}
+	plain := jeton.Client{ID: "plain", SigningAlg: "RS256", TokenFormat: jeton.FormatJWT, AccessTokenTTL: time.Minute}
+	iss.RefreshFamilies = s
+	res, err := iss.Issue(ctx, &token.ClientRequest{Client: &plain, Now: time.Now()}, &token.Authorization{Subject: "plain", InstitutionID: "bank"})
+	if err != nil {
+		t.Fatalf("a client without the profile: %v", err)
+	}
+	if _, err := jwt.ParseSigned(res.AccessToken, []jose.SignatureAlgorithm{jose.RS256}); err != nil {
+		t.Fatalf("a client without the profile: its access token is not RS256: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/fapi2"
 )
 
 // DefaultIDTokenTTL is an ID token's lifetime when none is configured. An ID token is
@@ -47,10 +48,14 @@ type IDTokenParams struct {
 // client id), exp, iat, auth_time, nonce, at_hash, azp (OIDC Core §2) and the claims the
 // scope allows (OIDC Core §5.4). It also carries client_id (RFC 9068 §2.2's name for
 // the same value, an extra claim OIDC Core §2 permits), because Candescent's ID tokens
-// have it and code written against them reads it.
+// have it and code written against them reads it. A client whose profile forbids its
+// signing alg (fapi2.TokenAlg, FAPI 2.0 §5.4) gets that refusal, and no token.
 func (i *IDTokenIssuer) IDToken(p IDTokenParams) (string, error) {
 	if p.Client == nil || p.Customer == nil {
 		return "", errors.New("token: ID token needs a client and a customer")
+	}
+	if e := fapi2.TokenAlg(p.Client); e != nil {
+		return "", e // FAPI 2.0 §5.4: never RS256 for a FAPI 2.0 client
 	}
 	ttl := i.TTL
 	if ttl <= 0 {

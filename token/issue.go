@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jeton/jeton"
+	"github.com/jeton/jeton/fapi2"
 	"github.com/jeton/jeton/reqlog"
 )
 
@@ -96,8 +97,13 @@ func (a audience) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]string(a))
 }
 
-// Issue mints the access token for authz in the client's format.
+// Issue mints the access token for authz in the client's format. A client whose
+// profile forbids its signing alg (fapi2.TokenAlg, FAPI 2.0 §5.4) is refused before
+// anything is written.
 func (i *Issuer) Issue(ctx context.Context, cr *ClientRequest, authz *Authorization) (*Result, error) {
+	if e := fapi2.TokenAlg(cr.Client); e != nil {
+		return nil, e
+	}
 	now := cr.Now.Truncate(time.Second)
 	ttl := cr.Client.AccessTokenTTL
 	if i.MaxTTL > 0 && ttl > i.MaxTTL {

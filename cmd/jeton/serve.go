@@ -161,7 +161,7 @@ func bindServeFlags(f *pflag.FlagSet, cfg *serveConfig, configPath *string) {
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")
 	f.StringSliceVar(&cfg.AssertionAudience, "assertion-audience", nil, "accepted aud of client assertions, comma-separated (default the issuer and the token endpoint URL)")
 	f.DurationVar(&cfg.AssertionMaxLifetime, "assertion-max-lifetime", time.Hour, "longest client assertion lifetime (exp - iat)")
-	f.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "tolerated clock difference for assertion iat/nbf/exp")
+	f.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "tolerated clock difference for assertion and request object iat/nbf/exp (iat/nbf of a FAPI 2.0 client's: at most 59s ahead, docs/fapi2.md)")
 	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM file of the CAs a tls_client_auth client's certificate must chain to (RFC 8705 §2.1; default none: the method refuses every client)")
 	f.StringVar(&cfg.ClientCertHeader, "client-cert-header", "", "header in which a TLS-terminating proxy forwards the client certificate as URL-encoded PEM (nginx $ssl_client_escaped_cert, Envoy x-forwarded-client-cert), believed only from --trusted-proxies (default none)")
 	f.BoolVar(&cfg.DPoP, "dpop", true, "accept DPoP proofs (RFC 9449) and bind the tokens to their keys")
