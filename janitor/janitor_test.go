@@ -171,6 +171,12 @@ func TestRunPassesOnEveryTick(t *testing.T) {
 			t.Fatalf("pass %d at %v", i, at)
 		}
 	}
+	// The observer hears of a pass after its store calls return, and not at all once
+	// ctx has ended (janitor.Run): wait for the fourth report before cancelling, or
+	// the cancel can land between the last store call and its report.
+	for deadline := time.Now().Add(5 * time.Second); obs.n.Load() < 4 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run returned %v", err)
