@@ -135,6 +135,19 @@ func (b *browserSession) text(sel string) string {
 	return strings.TrimSpace(s)
 }
 
+// waitText waits (up to 10 s) until the text of sel satisfies ok, reading through a
+// navigation in progress.
+func (b *browserSession) waitText(sel string, ok func(string) bool) {
+	b.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil && ok(strings.TrimSpace(s)) {
+			return
+		}
+	}
+	b.t.Fatalf("browser: the text of %s never became what was awaited", sel)
+}
+
 // page checks the page on screen: axe-core finds no serious or critical violation,
 // and (once per name) screenshots at both widths.
 func (b *browserSession) page(name string) {
@@ -237,7 +250,11 @@ func TestConsoleBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#name")),
 		chromedp.WaitVisible(chromedp.CSS("#secret-value")))
 	secretApp, first := b.text("#client-id"), b.text("#secret-value")
-	b.do(chromedp.Click(chromedp.CSS("#rotate")), chromedp.WaitVisible(chromedp.CSS("#secret-panel")))
+	// The creation page already shows #secret-panel, so waiting for it would return on
+	// the old page while the rotation's answer loads (axe then ran on a page being
+	// replaced: "Inspected target navigated or closed"); wait for the new secret.
+	b.do(chromedp.Click(chromedp.CSS("#rotate")))
+	b.waitText("#secret-value", func(s string) bool { return s != "" && s != first })
 	b.page("app-secret")
 	secret := b.text("#secret-value")
 	if secret == first {
