@@ -17,10 +17,9 @@ import (
 	"github.com/jeton/jeton/internal/eventtest"
 	"github.com/jeton/jeton/keys"
 	"github.com/jeton/jeton/password"
-	"github.com/jeton/jeton/postgres"
-	"github.com/jeton/jeton/postgres/pgtest"
 	"github.com/jeton/jeton/sqlite"
 	"github.com/jeton/jeton/sqlite/sqlitetest"
+	"github.com/jeton/jeton/storetest/stores"
 )
 
 const testToken = "test-admin-token-0123456789"
@@ -56,16 +55,7 @@ func newEnv(t *testing.T, jwksAllowHosts ...string) *env {
 // nil.
 func newPostgresEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return newEnvOn(t, st)
+	return newEnvOn(t, stores.Postgres(t)(t))
 }
 
 // bothStores runs test on an API over SQLite and over PostgreSQL.

@@ -10,9 +10,7 @@ import (
 
 	"github.com/jeton/jeton"
 	"github.com/jeton/jeton/fapi2"
-	"github.com/jeton/jeton/postgres"
-	"github.com/jeton/jeton/postgres/pgtest"
-	"github.com/jeton/jeton/sqlite/sqlitetest"
+	"github.com/jeton/jeton/storetest/stores"
 )
 
 // TestCheckDefaultProfilePages: CheckDefaultProfile reads an institution's clients
@@ -22,19 +20,8 @@ import (
 func TestCheckDefaultProfilePages(t *testing.T) {
 	defer func(page, named int) { followersPage, maxNamed = page, named }(followersPage, maxNamed)
 	followersPage, maxNamed = 2, 3
-	t.Run("sqlite", func(t *testing.T) { checkDefaultProfilePages(t, sqlitetest.New(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		ctx := context.Background()
-		st, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		checkDefaultProfilePages(t, st)
-	})
+	t.Run("sqlite", func(t *testing.T) { checkDefaultProfilePages(t, stores.SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { checkDefaultProfilePages(t, stores.Postgres(t)(t)) })
 }
 
 func checkDefaultProfilePages(t *testing.T, st jeton.Store) {
