@@ -88,6 +88,8 @@ func (s *Store) commitLoop() {
 		select {
 		case op := <-s.ops:
 			last = s.runBatch(op, last)
+		case m := <-s.maint:
+			m.done <- m.fn(context.WithoutCancel(m.ctx), s.writer)
 		case <-s.quit:
 			for {
 				select {
@@ -152,6 +154,28 @@ func (s *Store) next(deadline <-chan time.Time, enough bool) (*writeOp, bool) {
 		return nil, false
 	case <-s.quit:
 		return nil, false
+	}
+}
+
+// maintOp is work on the committer's connection outside any transaction (maintain).
+type maintOp struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, c *sql.Conn) error
+	done chan error
+}
+
+// maintain runs fn on the committer's connection between two batches, outside any
+// transaction, and returns its error. fn's context cannot be cancelled (it must
+// leave the connection as it found it); ctx bounds only the wait for the committer.
+func (s *Store) maintain(ctx context.Context, fn func(ctx context.Context, c *sql.Conn) error) error {
+	m := &maintOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.maint <- m:
+		return <-m.done
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return errClosed
 	}
 }
 

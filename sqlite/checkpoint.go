@@ -26,10 +26,19 @@ func (s *Store) checkpointLoop() {
 		case <-s.quit:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			// A failure (e.g. the database is busy) is retried on the next tick.
-			_, _ = s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-			cancel()
+			s.checkpointOnce()
 		}
 	}
+}
+
+// checkpointOnce runs one PASSIVE checkpoint and reports how many frames the WAL holds
+// and how many of them are now copied into the database file; ok is false when it
+// could not run (for example while another checkpoint runs), which the loop retries on
+// its next tick.
+func (s *Store) checkpointOnce() (log, copied int, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var busy int
+	err := s.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &copied)
+	return log, copied, err == nil && log >= 0 // log is -1 when it could not run
 }

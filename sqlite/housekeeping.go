@@ -25,10 +25,14 @@ var expiredDeletes = []string{
 }
 
 // DeleteExpired removes at most batch expired rows per table, each table in its own
-// short write transaction.
+// short write transaction. Before each it waits while the WAL has outgrown its limit
+// (holdWhileWALIsLarge), so that a pass never leaves a WAL of gigabytes to cut.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
 	total := 0
 	for _, q := range expiredDeletes {
+		if err := s.holdWhileWALIsLarge(ctx); err != nil {
+			return total, err
+		}
 		res, err := s.exec(ctx, q, now.UnixMicro(), batch)
 		if err != nil {
 			return total, mapErr("delete expired", err)

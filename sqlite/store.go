@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/jeton/jeton"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -49,8 +51,17 @@ type Store struct {
 	quit        chan struct{}
 	stopped     chan struct{}
 	checkpoints sync.WaitGroup
-	closeOnce   sync.Once
-	closeErr    error
+	// walHoldAt is the WAL file size at which the janitor waits for the WAL to start
+	// over, walNoHoldUntil when it may again after giving up, walGaveUp how often it
+	// did (walhold.go); maint takes work for the committer's connection between
+	// batches (maintain).
+	walHoldAt      int64
+	walHoldMax     time.Duration
+	walNoHoldUntil atomic.Int64
+	walGaveUp      atomic.Int64
+	maint          chan *maintOp
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 var _ jeton.Store = (*Store)(nil)
@@ -59,6 +70,12 @@ var _ jeton.Store = (*Store)(nil)
 // Migrate. path must name a file: an in-memory database would give each pool its own
 // empty database.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, walSizeLimit)
+}
+
+// open is Open with the WAL's size limit (journal_size_limit) as a parameter, so that
+// tests can reach it with little data; the janitor holds off at a quarter above it.
+func open(ctx context.Context, path string, walLimit int64) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: open: path %q must be a plain file path", path)
 	}
@@ -69,7 +86,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write, err := openPool(ctx, path, 2, url.Values{
 		"_txlock": {"immediate"},
 		// see checkpoint.go; journal_size_limit: walSizeLimit
-		"_pragma": {"journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit)},
+		"_pragma": {"journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walLimit)},
 	})
 	if err != nil {
 		return nil, err
@@ -93,7 +110,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{path: path, write: write, writer: writer, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read),
-		ops: make(chan *writeOp, maxBatch), quit: make(chan struct{}), stopped: make(chan struct{})}
+		ops: make(chan *writeOp, maxBatch), quit: make(chan struct{}), stopped: make(chan struct{}),
+		walHoldAt: walLimit + walLimit/4, walHoldMax: walHoldMax, maint: make(chan *maintOp)}
 	go s.commitLoop()
 	s.checkpoints.Add(1)
 	go func() { defer s.checkpoints.Done(); s.checkpointLoop() }()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,9 +26,14 @@ import (
 //  2. measures the refresh grant's store call (ClaimRefreshToken: check and rotate in
 //     one) from -probe goroutines for -window without the janitor,
 //  3. runs one janitor pass (janitor.RunOnce, -batch, -pause) on the simulated clock
-//     while the same probe runs, and
+//     while the same probe runs, then the probe alone again for -window, and
 //  4. reports rows removed, the pass's delete rate, the live rows, the database's
-//     size on disk and the probe's p99 without and with the janitor.
+//     size on disk, the largest WAL file seen during the pass (SQLite), and the
+//     probe's p99 without the janitor, during the pass and right after it, and its
+//     slowest call right after it (a stall shows there, not in a p99).
+// Beside every probe, -readers goroutines read random families' tokens through the
+// store's read pool, as the refresh grant does: on SQLite a reader pins the WAL
+// frames of its snapshot, which is what lets a pass grow the WAL.
 // The janitor keeps up when each day's pass removes what expired that day and the
 // size stops growing once the first ten days have turned over.
 
@@ -42,6 +48,9 @@ type dayReport struct {
 	SizeMB      float64 `json:"size_mb"`
 	QuietP99ms  float64 `json:"quiet_p99_ms"`
 	DuringP99ms float64 `json:"during_p99_ms"`
+	AfterP99ms  float64 `json:"after_p99_ms"`
+	AfterMaxms  float64 `json:"after_max_ms"`
+	PeakWALMB   float64 `json:"peak_wal_mb"`
 	QuietOps    int     `json:"quiet_ops"`
 	DuringOps   int     `json:"during_ops"`
 }
@@ -54,10 +63,11 @@ func janitorCmd(args []string) error {
 	batch := fs.Int("batch", janitor.DefaultBatch, "the janitor's batch (--janitor-batch)")
 	pause := fs.Duration("pause", 0, "the janitor's pause between batches (--janitor-pause)")
 	probe := fs.Int("probe", 4, "goroutines making the refresh grant's store calls during the measurements")
-	window := fs.Duration("window", 5*time.Second, "how long the probe runs without the janitor each day")
+	window := fs.Duration("window", 5*time.Second, "how long the probe runs without the janitor, before and after each pass")
+	readers := fs.Int("readers", 4, "goroutines reading refresh tokens through the read pool beside the probe")
 	_ = fs.Parse(args)
-	if *db == "" || *rows < 100 || *days < 1 || *batch < 1 || *probe < 1 {
-		return errors.New("-db, -rows >= 100, -days >= 1, -batch >= 1 and -probe >= 1 are required")
+	if *db == "" || *rows < 100 || *days < 1 || *batch < 1 || *probe < 1 || *readers < 0 {
+		return errors.New("-db, -rows >= 100, -days >= 1, -batch >= 1, -probe >= 1 and -readers >= 0 are required")
 	}
 	keyDir := os.TempDir()
 	if !isPostgres(*db) {
@@ -78,22 +88,31 @@ func janitorCmd(args []string) error {
 	if _, err := load(ctx, *db, p, nil); err != nil {
 		return err
 	}
-	fmt.Printf("loaded %d families made over 10 days, 10-day lifetime, in %.1f s; janitor batch %d, pause %v; probe %d goroutines\n",
-		*rows, time.Since(start).Seconds(), *batch, *pause, *probe)
-	fmt.Printf("%4s %9s %9s %8s %11s %10s %9s %10s %10s %6s\n",
-		"day", "added", "removed", "pass s", "deletes/s", "families", "size MB", "p99 quiet", "p99 pass", "ratio")
+	fmt.Printf("loaded %d families made over 10 days, 10-day lifetime, in %.1f s; janitor batch %d, pause %v; probe %d goroutines, %d readers\n",
+		*rows, time.Since(start).Seconds(), *batch, *pause, *probe, *readers)
+	fmt.Printf("%4s %9s %9s %8s %11s %10s %9s %8s %10s %10s %10s %10s %6s %6s\n", "day", "added", "removed", "pass s",
+		"deletes/s", "families", "size MB", "WAL MB", "p99 quiet", "p99 pass", "p99 after", "max after", "ratio", "after")
+	load := probeLoad{probes: *probe, readers: *readers, window: *window}
 	for d := 1; d <= *days; d++ {
-		r, err := simulateDay(ctx, *db, p, d, *batch, *pause, *probe, *window)
+		r, err := simulateDay(ctx, *db, p, d, *batch, *pause, load)
 		if err != nil {
 			return fmt.Errorf("day %d: %w", d, err)
 		}
-		fmt.Printf("%4d %9d %9d %8.1f %11.0f %10d %9.1f %10.2f %10.2f %6.2f\n", r.Day, r.Added, r.Removed,
-			r.PassSecs, r.DeleteRate, r.Families, r.SizeMB, r.QuietP99ms, r.DuringP99ms, r.DuringP99ms/r.QuietP99ms)
+		fmt.Printf("%4d %9d %9d %8.1f %11.0f %10d %9.1f %8.1f %10.2f %10.2f %10.2f %10.2f %6.2f %6.2f\n", r.Day, r.Added, r.Removed,
+			r.PassSecs, r.DeleteRate, r.Families, r.SizeMB, r.PeakWALMB, r.QuietP99ms, r.DuringP99ms, r.AfterP99ms, r.AfterMaxms,
+			r.DuringP99ms/r.QuietP99ms, r.AfterP99ms/r.QuietP99ms)
 	}
 	return nil
 }
 
-func simulateDay(ctx context.Context, db string, base *Pop, d, batch int, pause time.Duration, probes int, window time.Duration) (dayReport, error) {
+// probeLoad is what runs beside the janitor: probes refresh callers, readers token
+// readers, window the length of the measurements without the janitor.
+type probeLoad struct {
+	probes, readers int
+	window          time.Duration
+}
+
+func simulateDay(ctx context.Context, db string, base *Pop, d, batch int, pause time.Duration, load probeLoad) (dayReport, error) {
 	day := *base
 	day.Now = base.Now.Add(time.Duration(d) * 24 * time.Hour)
 	day.Span, day.Families, day.Batch = 24*time.Hour, base.Families/10, fmt.Sprintf("day%d", d)
@@ -106,12 +125,17 @@ func simulateDay(ctx context.Context, db string, base *Pop, d, batch int, pause 
 		return r, err
 	}
 	defer st.Close()
-	quiet, err := probeRefresh(ctx, st, &day, probes, func() { time.Sleep(window) })
+	stopReaders := readTokens(ctx, st, base, load.readers)
+	defer stopReaders()
+	wait := func() { time.Sleep(load.window) }
+	quiet, err := probeRefresh(ctx, st, &day, load.probes, wait)
 	if err != nil {
 		return r, err
 	}
 	var passErr error
-	during, err := probeRefresh(ctx, st, &day, probes, func() {
+	during, err := probeRefresh(ctx, st, &day, load.probes, func() {
+		stopWatch := watchWAL(db, &r.PeakWALMB)
+		defer stopWatch()
 		t := time.Now()
 		r.Removed, passErr = janitor.RunOnce(ctx, st, janitor.Config{Batch: batch, Pause: pause, Now: func() time.Time { return day.Now }})
 		r.PassSecs = time.Since(t).Seconds()
@@ -122,9 +146,17 @@ func simulateDay(ctx context.Context, db string, base *Pop, d, batch int, pause 
 	if err != nil {
 		return r, err
 	}
+	after, err := probeRefresh(ctx, st, &day, load.probes, wait)
+	if err != nil {
+		return r, err
+	}
 	r.DeleteRate = float64(r.Removed) / r.PassSecs
 	r.QuietP99ms, r.QuietOps = p99ms(quiet), len(quiet)
 	r.DuringP99ms, r.DuringOps = p99ms(during), len(during)
+	r.AfterP99ms = p99ms(after)
+	if len(after) > 0 {
+		r.AfterMaxms = float64(slices.Max(after).Microseconds()) / 1000
+	}
 	r.Families, r.SizeMB, err = dbFacts(ctx, st, db)
 	return r, err
 }
@@ -189,6 +221,57 @@ func probeRefresh(ctx context.Context, st store, p *Pop, n int, during func()) (
 	close(stop)
 	wg.Wait()
 	return lat, errors.Join(errs...)
+}
+
+// readTokens reads random families' tokens on n goroutines until the returned func is
+// called. Not finding one (the janitor removed it) is fine.
+func readTokens(ctx context.Context, st store, p *Pop, n int) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				_, tok, _ := p.Family(rng.IntN(p.Families))
+				_, _, _ = st.GetRefreshToken(ctx, tok.Digest)
+			}
+		}()
+	}
+	return func() { close(done); wg.Wait() }
+}
+
+// watchWAL samples the size of db's WAL file every 10 ms into *peakMB until the returned
+// func is called (nothing on PostgreSQL).
+func watchWAL(db string, peakMB *float64) (stop func()) {
+	if isPostgres(db) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if fi, err := os.Stat(db + "-wal"); err == nil {
+				*peakMB = max(*peakMB, float64(fi.Size())/1e6)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // dbFacts returns the families left and the database's size on disk: the SQLite file
