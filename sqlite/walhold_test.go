@@ -19,14 +19,7 @@ import (
 func TestJanitorPassKeepsTheWALSmall(t *testing.T) {
 	const limit = 1 << 20
 	ctx := context.Background()
-	s, err := open(ctx, filepath.Join(t.TempDir(), "jeton.db"), limit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openWithWALLimit(t, limit)
 	const rows = 10_000
 	expired := seedExpiredAccessTokens(t, s, rows)
 
@@ -66,17 +59,7 @@ func TestJanitorPassKeepsTheWALSmall(t *testing.T) {
 		return nil
 	})
 
-	removed := 0
-	for {
-		n, err := s.DeleteExpired(ctx, expired, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		removed += n
-	}
+	removed := deleteAllExpired(t, s, expired)
 	close(stop)
 	wg.Wait()
 	if removed != rows {
@@ -86,6 +69,39 @@ func TestJanitorPassKeepsTheWALSmall(t *testing.T) {
 		t.Fatalf("the WAL file reached %d bytes during the pass; want at most %d (twice journal_size_limit)", p, 2*limit)
 	}
 	t.Logf("largest WAL file during the pass: %d bytes (limit %d)", peak.Load(), limit)
+}
+
+// openWithWALLimit opens a migrated store in a temp dir whose WAL limit
+// (journal_size_limit) is limit; it is closed when the test ends.
+func openWithWALLimit(t *testing.T, limit int64) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := open(ctx, filepath.Join(t.TempDir(), "jeton.db"), limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// deleteAllExpired is a janitor pass: DeleteExpired in batches of 100 until none is
+// left. It returns the rows removed.
+func deleteAllExpired(t *testing.T, s *Store, at time.Time) int {
+	t.Helper()
+	removed := 0
+	for {
+		n, err := s.DeleteExpired(context.Background(), at, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return removed
+		}
+		removed += n
+	}
 }
 
 // seedExpiredAccessTokens inserts n access tokens with random digests (so their
@@ -125,15 +141,8 @@ func seedExpiredAccessTokens(t *testing.T, s *Store, n int) time.Time {
 func TestJanitorGoesOnPastALongReader(t *testing.T) {
 	const limit = 256 << 10
 	ctx := context.Background()
-	s, err := open(ctx, filepath.Join(t.TempDir(), "jeton.db"), limit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openWithWALLimit(t, limit)
 	s.walHoldMax = 300 * time.Millisecond
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	const rows = 5_000
 	expired := seedExpiredAccessTokens(t, s, rows)
 	long, err := s.read.BeginTx(ctx, nil)
@@ -147,17 +156,7 @@ func TestJanitorGoesOnPastALongReader(t *testing.T) {
 	}
 
 	start := time.Now()
-	removed := 0
-	for {
-		n, err := s.DeleteExpired(ctx, expired, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		removed += n
-	}
+	removed := deleteAllExpired(t, s, expired)
 	took := time.Since(start)
 	if removed != rows {
 		t.Fatalf("the pass removed %d rows, want %d", removed, rows)
