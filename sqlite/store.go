@@ -85,7 +85,7 @@ func open(ctx context.Context, path string, walLimit int64) (*Store, error) {
 	// goroutine ever writes rows, so there is still one writer.
 	write, err := openPool(ctx, path, 2, url.Values{
 		"_txlock": {"immediate"},
-		// see checkpoint.go; journal_size_limit: walSizeLimit
+		// see checkpoint.go; journal_size_limit: walLimit (walSizeLimit but in tests)
 		"_pragma": {"journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walLimit)},
 	})
 	if err != nil {
