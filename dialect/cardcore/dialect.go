@@ -87,12 +87,31 @@ func (d *Dialect) Mount(mux httpapi.Router, prefix string) {
 	// the envelope (RFC 9110 §15.5.6). PUT and DELETE must be named: without them the
 	// application routes' {institutionId} wildcard would match "token".
 	mux.Handle("POST "+prefix+TokenPath, d.token)
-	for _, m := range []string{"GET", "PUT", "PATCH", "DELETE"} {
+	for _, m := range []string{"GET", "PUT", "PATCH", "DELETE", "OPTIONS"} {
 		mux.Handle(m+" "+prefix+TokenPath, d.token)
 	}
 	mux.HandleFunc("POST "+prefix+CreatePath, d.create)
 	mux.HandleFunc("PUT "+prefix+AppPath, d.update)
 	mux.HandleFunc("DELETE "+prefix+AppPath, d.remove)
+	// The management routes answer a wrong method in the envelope too, not in the
+	// router's plain text. PUT and DELETE on CreatePath stay with the {institutionId}
+	// routes, which the path also matches.
+	for _, m := range []string{"GET", "PATCH", "OPTIONS"} {
+		mux.Handle(m+" "+prefix+CreatePath, wrongMethod(http.MethodPost))
+	}
+	for _, m := range []string{"GET", "POST", "PATCH", "OPTIONS"} {
+		mux.Handle(m+" "+prefix+AppPath, wrongMethod(http.MethodPut+", "+http.MethodDelete))
+	}
+}
+
+// wrongMethod answers 405 in the envelope with the methods the path takes in Allow
+// (RFC 9110 §15.5.6).
+func wrongMethod(allow string) http.Handler {
+	refusal := &apiError{http.StatusMethodNotAllowed, "this path accepts " + allow + " only", "invalid_request"}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeAPIError(w, r, refusal)
+	})
 }
 
 // codec is POST /institutions/oauth/token: a JSON body in, the envelope out. It keeps
