@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -129,8 +128,8 @@ func seedExpiredAccessTokens(t *testing.T, s *Store, n int) time.Time {
 			t.Fatal(err)
 		}
 	}
-	if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > 0 {
-		t.Fatalf("the WAL was not emptied after seeding: %d bytes", fi.Size())
+	if w := s.walFileSize(); w > 0 {
+		t.Fatalf("the WAL was not emptied after seeding: %d bytes", w)
 	}
 	return now
 }
